@@ -1,0 +1,130 @@
+"""Benchmarks: print a JSON object of figures (no assertion; see README)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def map_payload(spec: str) -> tuple[int, float]:
+    """Size of the map's script (GeoJSON embedded) and Python time to build it."""
+    from geo.communes import POPULATION_VINTAGE
+    from geo.mapshapes import simplify_coverage
+    from geo.scope import parse_scope, scope_communes, scope_outlines
+    from layers.scope_map import scope_map
+
+    start = time.perf_counter()
+    scope = parse_scope(spec)
+    communes = simplify_coverage(scope_communes(scope))
+    deps, regs = scope_outlines(scope)
+    fmap = scope_map(communes, deps, regs, population_label=f"Population {POPULATION_VINTAGE}")
+    html = fmap.get_root().render()
+    elapsed = time.perf_counter() - start
+    return len(html.encode("utf-8")), elapsed
+
+
+def contiguous_block(start: str, size: int) -> list[str]:
+    """``size`` communes grown breadth-first from ``start`` in the real adjacency graph."""
+    from collections import deque
+
+    from geo.context import context
+
+    graph = context().graph
+    seen, queue = [start], deque([start])
+    while queue and len(seen) < size:
+        for nb in sorted(graph.neighbours(queue.popleft())):
+            if nb not in seen and len(seen) < size:
+                seen.append(nb)
+                queue.append(nb)
+    return seen
+
+
+def territory_figures() -> dict:
+    """Issue 4: warm diagnostics of 200 communes, dissolve of 500, territory page rerun at région scale."""
+    import statistics
+
+    from geo.context import context
+    from geo.diagnostics import Tally, diagnose
+    from geo.geometry import dissolve
+
+    out = {}
+    ctx, out["context_build_s"] = timed(context)
+    block = contiguous_block("31555", 200)  # around Toulouse
+    tally = Tally.of(block, ctx)
+    diagnose(tally, ctx)  # warm-up
+    runs = [timed(diagnose, tally, ctx)[1] for _ in range(5)]
+    out["diagnostics_200_warm_ms"] = statistics.median(runs) * 1000
+    moved = block[-1]
+    out["tally_update_one_commune_ms"] = timed(tally.update, ctx, remove=[moved])[1] * 1000
+    big = contiguous_block("31555", 500)
+    runs = [timed(dissolve, [ctx.geometry[c] for c in big])[1] for _ in range(3)]
+    out["dissolve_500_ms"] = statistics.median(runs) * 1000
+    out.update(page_rerun(block))
+    return out
+
+
+def page_rerun(block: list[str]) -> dict:
+    """Python time of one rerun of the territory page (région scope, a 200-commune territory), no browser."""
+    import statistics
+
+    from streamlit.testing.v1 import AppTest
+
+    from geo import preferences
+    from geo.scenarios import ScenarioStore
+
+    preferences.put("scope", "reg:76")
+    store = ScenarioStore()
+    store.create("Banc d'essai")
+    tid = store.add_territory("Banc d'essai", "Autour de Toulouse")
+    store.change_communes("Banc d'essai", tid, add=block)
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "2_Dessiner_un_territoire.py"),
+                            default_timeout=300)
+    first = timed(app.run)[1]
+    if app.exception:
+        raise RuntimeError(app.exception[0].message)
+    runs = []
+    for code in block[:5]:  # a click: one commune out, then the rerun
+        store.change_communes("Banc d'essai", tid, remove=[code])
+        runs.append(timed(app.run)[1])
+    return {"page_first_run_s": first, "page_rerun_after_click_ms": statistics.median(runs) * 1000}
+
+
+def main() -> None:
+    figures: dict[str, float | int] = {}
+    with tempfile.TemporaryDirectory(prefix="cartocpts-bench-") as tmp:
+        os.environ["CARTOCPTS_DATA_DIR"] = tmp
+        from geo import communes as base
+
+        _, figures["build_s"] = timed(base.build_base, force=True)
+        base._CACHE.clear()
+        _, figures["load_s"] = timed(base.load, "communes")
+        figures["map_payload_bytes_occitanie"], figures["map_build_s_occitanie"] = map_payload("reg:76")
+        figures["map_payload_bytes_haute_garonne"], figures["map_build_s_haute_garonne"] = map_payload("dep:31")
+        from geo.adjacency import build_adjacency
+
+        _, figures["adjacency_build_s"] = timed(build_adjacency)
+        figures.update(territory_figures())
+        try:
+            from bench.coverage_bench import figures as coverage_figures
+        except ImportError:
+            coverage_figures = None
+        if coverage_figures is not None:
+            figures.update(coverage_figures())
+    rounded = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures.items()}
+    print(json.dumps(rounded, indent=2))
+
+
+if __name__ == "__main__":
+    main()

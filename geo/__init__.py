@@ -1,0 +1,1 @@
+"""CartoCPTS domain: data sources, commune base, territories, indicators (no Streamlit here)."""

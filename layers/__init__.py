@@ -1,0 +1,1 @@
+"""Map layer builders (folium objects, legends, popups); no Streamlit here."""

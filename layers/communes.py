@@ -1,0 +1,107 @@
+"""The commune choropleth (population or density) with its legend and tooltip."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+
+from layers.legend import Legend
+
+# ColorBrewer YlOrRd, 6 classes (sequential, readable when printed in grey)
+PALETTE = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
+NO_DATA = "#cccccc"
+
+METRICS = {
+    "population": "Population municipale",
+    "density": "Densité (hab./km²)",
+}
+
+
+@dataclass
+class Choropleth:
+    layer: folium.GeoJson
+    legend: Legend
+    breaks: list[float]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f") if value >= 10 else f"{value:.1f}".replace(".", ",")
+
+
+def class_breaks(values: pd.Series, k: int = len(PALETTE)) -> list[float]:
+    """Upper bounds of quantile classes of the known values (mapclassify)."""
+    known = values.dropna().astype(float).to_numpy()
+    if known.size == 0:
+        return []
+    k = max(1, min(k, np.unique(known).size))
+    return [float(b) for b in mapclassify.Quantiles(known, k=k).bins]
+
+
+def _colour(value, breaks: list[float]) -> str:
+    if value is None or pd.isna(value) or not breaks:
+        return NO_DATA
+    idx = int(np.searchsorted(breaks, float(value), side="left"))
+    return PALETTE[min(idx, len(PALETTE) - 1)]
+
+
+def map_frame(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The few properties the browser needs, keyed by INSEE code; text escaped."""
+    pop = communes["population"]
+    density = (pop.astype("Float64") / communes["area_km2"].where(communes["area_km2"] > 0)).round(1)
+    return gpd.GeoDataFrame(
+        {
+            "nom": [escape(str(n)) for n in communes["name"]],
+            "insee": communes["insee"].to_numpy(),
+            "pop": [None if pd.isna(p) else int(p) for p in pop],
+            "dens": [None if pd.isna(d) else float(d) for d in density],
+        },
+        geometry=communes.geometry.to_numpy(),
+        index=pd.Index(communes["insee"].to_numpy(), name="id"),
+        crs=communes.crs,
+    )
+
+
+def commune_choropleth(
+    communes: gpd.GeoDataFrame, metric: str = "population", population_label: str = "Population"
+) -> Choropleth:
+    """A folium GeoJson of ``communes`` coloured by ``metric`` (population or density)."""
+    frame = map_frame(communes)
+    column = {"population": "pop", "density": "dens"}[metric]
+    breaks = class_breaks(frame[column].astype("Float64"))
+    colours = {insee: _colour(v, breaks) for insee, v in zip(frame["insee"], frame[column])}
+
+    def style(feature):
+        return {
+            "fillColor": colours.get(feature["id"], NO_DATA),
+            "color": "#666666",
+            "weight": 0.4,
+            "fillOpacity": 0.7,
+        }
+
+    layer = folium.GeoJson(
+        frame.__geo_interface__,
+        name="Communes",
+        style_function=style,
+        highlight_function=lambda f: {"weight": 2, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["nom", "insee", "pop", "dens"],
+            aliases=["Commune", "Code INSEE", population_label, "Densité (hab./km²)"],
+            localize=True,
+        ),
+        zoom_on_click=False,
+    )
+    entries, low = [], None
+    for colour, high in zip(PALETTE, breaks):
+        label = f"≤ {_fmt(high)}" if low is None else f"{_fmt(low)} – {_fmt(high)}"
+        entries.append((colour, label))
+        low = high
+    if frame[column].isna().any():
+        entries.append((NO_DATA, "Donnée manquante"))
+    title = METRICS[metric] if metric != "population" else population_label
+    return Choropleth(layer=layer, legend=Legend(title, entries), breaks=breaks)

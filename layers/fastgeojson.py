@@ -1,0 +1,90 @@
+"""A GeoJSON layer whose data is serialised once, not at every Streamlit rerun.
+
+folium's ``GeoJson`` re-serialises every feature (and its style) each time
+the map is rendered, which ``st_folium`` does at every rerun: for a région's
+4,000 communes that is about a second. ``FastGeoJson`` takes the GeoJSON as
+an already serialised string (cache it per scope), styles features in the
+browser from a small ``id -> fill colour`` table, and builds its tooltip in
+JavaScript from properties that were escaped in Python.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+
+def serialise(frame: gpd.GeoDataFrame) -> str:
+    """GeoJSON text of a frame whose index is the feature id (properties must be escaped already)."""
+    return frame.to_json(drop_id=False, na="null", show_bbox=False)
+
+
+class _Raw(Element):
+    """Already rendered text: branca would otherwise compile it as a Jinja template (slow, and unsafe)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class FastGeoJson(MacroElement):
+    """``L.geoJson`` over a pre-serialised FeatureCollection.
+
+    ``tooltip`` is a list of (property, label) pairs; numbers are formatted
+    in French. ``fills`` maps feature ids to fill colours (default
+    ``style["fillColor"]``).
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }}_fills = {{ this.fills_json }};
+var {{ this.get_name() }}_base = {{ this.style_json }};
+var {{ this.get_name() }}_highlight = {{ this.highlight_json }};
+var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
+    style: function (feature) {
+        var s = Object.assign({}, {{ this.get_name() }}_base);
+        var fill = {{ this.get_name() }}_fills[feature.id];
+        if (fill !== undefined) { s.fillColor = fill; }
+        return s;
+    },
+    onEachFeature: function (feature, layer) {
+        {% if this.tooltip %}
+        var p = feature.properties, rows = [];
+        {% for field, label in this.tooltip %}
+        var v = p[{{ field|tojson }}];
+        if (v !== null && v !== undefined) {
+            if (typeof v === "number") { v = v.toLocaleString("fr-FR"); }
+            rows.push("<tr><th style='text-align:left;padding-right:6px'>" + {{ label|tojson }} + "</th><td>" + v + "</td></tr>");
+        }
+        {% endfor %}
+        layer.bindTooltip("<table>" + rows.join("") + "</table>", {sticky: true});
+        {% endif %}
+        layer.on("mouseover", function () { layer.setStyle({{ this.get_name() }}_highlight); });
+        layer.on("mouseout", function () { {{ this.get_name() }}.resetStyle(layer); });
+    }
+}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, data: str, style: dict, tooltip: list[tuple[str, str]] | None = None,
+                 fills: dict[str, str] | None = None, highlight: dict | None = None, name: str = "GeoJson"):
+        super().__init__()
+        self._name = name
+        self.data = data
+        self.style_json = json.dumps(style)
+        self.fills_json = json.dumps(fills or {})
+        self.highlight_json = json.dumps(highlight or {"weight": 2, "color": "#000000"})
+        self.tooltip = [(f, label) for f, label in (tooltip or [])]
+
+    def render(self, **kwargs):
+        figure = self.get_root()
+        script = self._template.module.__dict__["script"]
+        figure.script.add_child(_Raw(script(self, kwargs)), name=self.get_name())

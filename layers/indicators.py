@@ -1,0 +1,96 @@
+"""Indicator layers: the DREES APL choropleth of the communes.
+
+APL classes use fixed reading thresholds rather than quantiles, so that two
+maps (two départements, two years) read the same way: fewer than 2.5
+consultations per year and per standardised inhabitant is the « zone
+sous-dense » threshold used by the DREES and the ARS for the zoning of
+general practice; 3.5 and 4.5 are the usual further reading steps (the
+national APL is about 3.3 to 3.5).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from layers.communes import NO_DATA, Choropleth, map_frame
+from layers.legend import Legend
+
+# Upper bounds (exclusive) of the APL classes, consultations/visites per year per inhabitant.
+APL_BREAKS = [2.5, 3.5, 4.5]
+# Diverging ColorBrewer RdYlBu (4 classes, colour-blind safe): red = low access, blue = good access.
+APL_PALETTE = ["#d7191c", "#fdae61", "#abd9e9", "#2c7bb6"]
+APL_LABELS = [
+    "< 2,5 (zone sous-dense)",
+    "2,5 – 3,5",
+    "3,5 – 4,5",
+    "≥ 4,5",
+]
+NO_VALUE_LABEL = "Pas de valeur"
+
+
+def apl_class(value) -> int | None:
+    """Index of the APL class of ``value`` (None when missing)."""
+    if value is None or pd.isna(value):
+        return None
+    return int(np.searchsorted(APL_BREAKS, float(value), side="right"))
+
+
+def apl_colour(value) -> str:
+    idx = apl_class(value)
+    return NO_DATA if idx is None else APL_PALETTE[idx]
+
+
+def _fmt_apl(value) -> str:
+    return NO_VALUE_LABEL if value is None or pd.isna(value) else f"{float(value):.2f}".replace(".", ",")
+
+
+def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label: str) -> Choropleth:
+    """The communes coloured by APL (``apl_frame``: columns insee, apl), with legend and tooltip.
+
+    ``label`` titles the legend and the tooltip line (e.g. « APL 2023 aux
+    médecins généralistes »). Communes without a value are grey.
+    """
+    frame = map_frame(communes_gdf)
+    if apl_frame is not None and len(apl_frame):
+        values = pd.Series(
+            pd.to_numeric(apl_frame["apl"], errors="coerce").to_numpy(dtype="float64"),
+            index=apl_frame["insee"].astype(str).to_numpy(),
+        )
+        values = values[~values.index.duplicated()]
+        apl = values.reindex(frame["insee"].astype(str).to_numpy()).to_numpy()
+    else:
+        apl = np.full(len(frame), np.nan)
+    frame["apl"] = [None if np.isnan(v) else round(float(v), 3) for v in apl]
+    frame["apl_txt"] = [escape(_fmt_apl(v)) for v in frame["apl"]]
+    colours = {code: apl_colour(v) for code, v in zip(frame["insee"], frame["apl"])}
+
+    def style(feature):
+        return {
+            "fillColor": colours.get(feature["id"], NO_DATA),
+            "color": "#666666",
+            "weight": 0.4,
+            "fillOpacity": 0.75,
+        }
+
+    layer = folium.GeoJson(
+        frame[["nom", "insee", "apl_txt", "geometry"]].__geo_interface__,
+        name=escape(label),
+        style_function=style,
+        highlight_function=lambda f: {"weight": 2, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["nom", "insee", "apl_txt"],
+            aliases=["Commune", "Code INSEE", escape(label)],
+            localize=False,
+        ),
+        zoom_on_click=False,
+    )
+    entries = list(zip(APL_PALETTE, APL_LABELS))
+    if frame["apl"].isna().any():
+        entries.append((NO_DATA, NO_VALUE_LABEL))
+    title = f"{label} (consultations/an/habitant)"
+    return Choropleth(layer=layer, legend=Legend(title, entries), breaks=list(APL_BREAKS))

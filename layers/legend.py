@@ -1,0 +1,47 @@
+"""A map legend drawn as plain HTML inside the map (no JavaScript library).
+
+branca's colormaps are not used: streamlit-folium would load d3 from a CDN
+for them.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from branca.element import MacroElement
+from jinja2 import Template
+
+
+class Legend(MacroElement):
+    """A titled list of colour swatches in a corner of the map."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: {{ this.position|tojson }}});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create('div', 'cartocpts-legend');
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, entries: list[tuple[str, str]], position: str = "bottomright"):
+        super().__init__()
+        self._name = "Legend"
+        self.position = position
+        rows = "".join(
+            f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
+            f'vertical-align:middle;border:1px solid #555;background:{escape(color)}"></span>{escape(label)}</div>'
+            for color, label in entries
+        )
+        self.html = (
+            '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
+            'font:12px/1.5 sans-serif;box-shadow:0 0 4px rgba(0,0,0,.3)">'
+            f"<b>{escape(title)}</b>{rows}</div>"
+        )

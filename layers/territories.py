@@ -1,0 +1,74 @@
+"""Layers of the territory page: selectable communes, territories, drawing tools."""
+
+from __future__ import annotations
+
+from html import escape
+
+import folium
+import geopandas as gpd
+from folium.plugins import Draw
+
+from layers.fastgeojson import FastGeoJson
+
+
+def selectable_communes(geojson: str, population_label: str) -> FastGeoJson:
+    """All communes of the scope (``geojson`` from ``serialise(map_frame(...))``), light; a click toggles one."""
+    return FastGeoJson(
+        geojson,
+        style={"fillColor": "#f2f2f2", "color": "#888888", "weight": 0.5, "fillOpacity": 0.35},
+        tooltip=[("nom", "Commune"), ("insee", "Code INSEE"), ("pop", population_label)],
+        name="Communes",
+    )
+
+
+def territories_group(territories: list[dict], communes: gpd.GeoDataFrame, active_id: int | None) -> folium.FeatureGroup:
+    """One coloured layer per territory (dicts with id, name, colour, communes); the active one outlined."""
+    group = folium.FeatureGroup(name="Territoires")
+    by_code = communes.set_index("insee", drop=False)
+    for terr in territories:
+        codes = [c for c in terr["communes"] if c in by_code.index]
+        if not codes:
+            continue
+        sub = by_code.loc[codes]
+        frame = gpd.GeoDataFrame(
+            {"territoire": escape(terr["name"]), "nom": [escape(str(n)) for n in sub["name"]],
+             "insee": sub["insee"].to_numpy()},
+            geometry=sub.geometry.to_numpy(), crs=communes.crs,
+        )
+        active = terr["id"] == active_id
+        colour = terr["colour"]
+        folium.GeoJson(
+            frame.__geo_interface__,
+            style_function=lambda f, colour=colour, active=active: {
+                "fillColor": colour, "color": "#000000" if active else colour,
+                "weight": 1.5 if active else 0.8, "fillOpacity": 0.6 if active else 0.45,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["territoire", "nom", "insee"],
+                                          aliases=["Territoire", "Commune", "Code INSEE"]),
+            zoom_on_click=False,
+        ).add_to(group)
+    return group
+
+
+def reference_perimeters(perimeters: gpd.GeoDataFrame, name: str = "CPTS existantes") -> folium.GeoJson:
+    """Existing CPTS perimeters as dashed outlines with their names."""
+    frame = gpd.GeoDataFrame(
+        {"nom": [escape(str(n)) for n in perimeters["cpts_nom"]]},
+        geometry=perimeters.geometry.to_numpy(), crs=perimeters.crs,
+    )
+    return folium.GeoJson(
+        frame.__geo_interface__, name=name,
+        style_function=lambda f: {"color": "#6a3d9a", "weight": 2, "dashArray": "6 4", "fill": False},
+        tooltip=folium.GeoJsonTooltip(fields=["nom"], aliases=["CPTS"]),
+    )
+
+
+def draw_tools() -> Draw:
+    """Polygon and rectangle drawing (Leaflet.draw, served locally)."""
+    return Draw(
+        export=False,
+        position="topleft",
+        draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
+                      "polygon": {"allowIntersection": False}, "rectangle": True},
+        edit_options={"edit": False, "remove": True},
+    )

@@ -1,0 +1,51 @@
+"""Page « Données »: every layer with its provenance; import, update or remove them."""
+
+import pandas as pd
+import streamlit as st
+
+from geo.catalogue import sources, status
+from geo.imports import IMPORTERS, MAX_UPLOAD_MB
+from ui.common import ensure_base, user_errors
+from ui.data_import import import_panel, online_update
+
+st.set_page_config(page_title="Données — CartoCPTS", page_icon="🗺️", layout="wide")
+
+with user_errors():
+    ensure_base()
+    st.title("Données")
+    st.caption("Chaque couche garde sa source, son millésime, sa licence et sa date d'import. "
+               "Un import qui échoue laisse la couche précédente intacte.")
+
+    present = {row["layer"]: row for row in status()}
+    catalogue = sources()
+    rows = []
+    for name, src in catalogue.items():
+        row = present.get(name)
+        rows.append({
+            "Couche": src["title"],
+            "Source": (row or {}).get("source") or src["publisher"],
+            "Millésime": (row or {}).get("vintage") or "—",
+            "Licence": (row or {}).get("licence") or src["licence"],
+            "Lignes": (row or {}).get("rows"),
+            "Importée le": (row or {}).get("built_at") or "absente",
+        })
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+
+    st.subheader("Importer ou mettre à jour")
+    st.caption(f"Taille maximale d'un fichier : {MAX_UPLOAD_MB} Mo.")
+    for name, importer in IMPORTERS.items():
+        src = catalogue.get(name, {})
+        title = f"{importer.label}" + ("" if name in present else " — absente")
+        with st.expander(title, expanded=False):
+            st.markdown(f"**Éditeur** : {src.get('publisher', '—')}  \n**Licence** : {src.get('licence', '—')}  \n"
+                        f"**Format** : {src.get('format', '—')}  \n**Mise à jour** : {src.get('how_to_update', '—')}")
+            if src.get("url"):
+                st.markdown(f"**Où l'obtenir** : {src['url']}")
+            online_update(name)
+            import_panel(importer, present.get(name))
+
+    st.subheader("Sources de référence")
+    for name, src in catalogue.items():
+        if name not in IMPORTERS:
+            st.markdown(f"- **{src['title']}** — {src['publisher']} ; {src['vintage']} ; {src['licence']}. "
+                        f"{src.get('how_to_update', '')}")

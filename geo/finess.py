@@ -32,6 +32,7 @@ from pyproj import Transformer
 
 from geo import store
 from geo.errors import DataError
+from geo.tabular import decode_text, is_binary, read_bytes
 
 LAYER = "finess"
 DATASET_SLUG = "finess-extraction-du-fichier-des-etablissements"
@@ -94,25 +95,13 @@ SEPARATORS = {",": "virgule « , »", "\t": "tabulation", "|": "barre verticale 
 
 def _read_text(path: Path) -> str:
     """The file's text: strict UTF-8 (with or without BOM), else Windows-1252."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise DataError(f"Fichier FINESS introuvable : {path}.") from exc
-    except OSError as exc:
-        raise DataError(f"Impossible de lire le fichier FINESS {path} : {exc.strerror}.") from exc
-    if not data.strip():
-        size = "0 octet" if not data else "aucune donnée"
-        raise DataError(f"Le fichier FINESS {path.name} est vide ({size}) : rien à importer.")
-    head = data[:4096]
-    if b"\x00" in head or head.startswith((b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\xff\xd8\xff", b"GIF8")):
+    data = read_bytes(path, "FINESS")
+    if is_binary(data):
         raise DataError(
             f"Le fichier {path.name} n'est pas un fichier FINESS : c'est un fichier binaire (image, PDF, archive...), "
             "pas un CSV etalab-cs1100507 séparé par des points-virgules."
         )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    return decode_text(data)
 
 
 def _split(line: str) -> list[str]:

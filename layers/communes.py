@@ -67,35 +67,21 @@ def map_frame(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def commune_choropleth(
-    communes: gpd.GeoDataFrame, metric: str = "population", population_label: str = "Population"
-) -> Choropleth:
-    """A folium GeoJson of ``communes`` coloured by ``metric`` (population or density)."""
-    frame = map_frame(communes)
+@dataclass
+class Colouring:
+    """How the home map colours its communes: fill per INSEE code, legend, optional tooltip line."""
+
+    fills: dict[str, str]
+    legend: Legend
+    tooltip: tuple[str, dict[str, str]] | None = None  # (label, insee -> escaped text)
+
+
+def metric_colouring(frame: gpd.GeoDataFrame, metric: str = "population",
+                     population_label: str = "Population") -> Colouring:
+    """Quantile colours of ``frame`` (from :func:`map_frame`) by population or density."""
     column = {"population": "pop", "density": "dens"}[metric]
     breaks = class_breaks(frame[column].astype("Float64"))
-    colours = {insee: _colour(v, breaks) for insee, v in zip(frame["insee"], frame[column])}
-
-    def style(feature):
-        return {
-            "fillColor": colours.get(feature["id"], NO_DATA),
-            "color": "#666666",
-            "weight": 0.4,
-            "fillOpacity": 0.7,
-        }
-
-    layer = folium.GeoJson(
-        frame.__geo_interface__,
-        name="Communes",
-        style_function=style,
-        highlight_function=lambda f: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["nom", "insee", "pop", "dens"],
-            aliases=["Commune", "Code INSEE", population_label, "Densité (hab./km²)"],
-            localize=True,
-        ),
-        zoom_on_click=False,
-    )
+    fills = {insee: _colour(v, breaks) for insee, v in zip(frame["insee"], frame[column])}
     entries, low = [], None
     for colour, high in zip(PALETTE, breaks):
         label = f"≤ {_fmt(high)}" if low is None else f"{_fmt(low)} – {_fmt(high)}"
@@ -104,4 +90,4 @@ def commune_choropleth(
     if frame[column].isna().any():
         entries.append((NO_DATA, "Donnée manquante"))
     title = METRICS[metric] if metric != "population" else population_label
-    return Choropleth(layer=layer, legend=Legend(title, entries), breaks=breaks)
+    return Colouring(fills=fills, legend=Legend(title, entries))

@@ -38,7 +38,9 @@ class FastGeoJson(MacroElement):
 
     ``tooltip`` is a list of (property, label) pairs; numbers are formatted
     in French. ``fills`` maps feature ids to fill colours (default
-    ``style["fillColor"]``).
+    ``style["fillColor"]``). ``extra`` adds tooltip rows from per-feature
+    tables (label, id -> already escaped text), so that an indicator layer
+    can change without re-serialising the geometry.
     """
 
     _template = Template(
@@ -46,6 +48,7 @@ class FastGeoJson(MacroElement):
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }}_fills = {{ this.fills_json }};
 var {{ this.get_name() }}_base = {{ this.style_json }};
+var {{ this.get_name() }}_extra = {{ this.extra_json }};
 var {{ this.get_name() }}_highlight = {{ this.highlight_json }};
 var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
     style: function (feature) {
@@ -64,6 +67,12 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
             rows.push("<tr><th style='text-align:left;padding-right:6px'>" + {{ label|tojson }} + "</th><td>" + v + "</td></tr>");
         }
         {% endfor %}
+        {% for label in this.extra_labels %}
+        var x = {{ this.get_name() }}_extra[{{ loop.index0 }}][feature.id];
+        if (x !== undefined && x !== null) {
+            rows.push("<tr><th style='text-align:left;padding-right:6px'>" + {{ label|tojson }} + "</th><td>" + x + "</td></tr>");
+        }
+        {% endfor %}
         layer.bindTooltip("<table>" + rows.join("") + "</table>", {sticky: true});
         {% endif %}
         layer.on("mouseover", function () { layer.setStyle({{ this.get_name() }}_highlight); });
@@ -75,7 +84,8 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
     )
 
     def __init__(self, data: str, style: dict, tooltip: list[tuple[str, str]] | None = None,
-                 fills: dict[str, str] | None = None, highlight: dict | None = None, name: str = "GeoJson"):
+                 fills: dict[str, str] | None = None, highlight: dict | None = None, name: str = "GeoJson",
+                 extra: list[tuple[str, dict[str, str]]] | None = None):
         super().__init__()
         self._name = name
         self.data = data
@@ -83,6 +93,9 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
         self.fills_json = json.dumps(fills or {})
         self.highlight_json = json.dumps(highlight or {"weight": 2, "color": "#000000"})
         self.tooltip = [(f, label) for f, label in (tooltip or [])]
+        # extra tooltip rows not stored in the GeoJSON: (label, id -> escaped text)
+        self.extra_labels = [label for label, _ in (extra or [])]
+        self.extra_json = json.dumps([values for _, values in (extra or [])])
 
     def render(self, **kwargs):
         figure = self.get_root()

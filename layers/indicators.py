@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers.communes import NO_DATA, Choropleth, map_frame
+from layers.communes import NO_DATA, Choropleth, Colouring, map_frame
 from layers.legend import Legend
 
 # Upper bounds (exclusive) of the APL classes, consultations/visites per year per inhabitant.
@@ -49,6 +49,34 @@ def _fmt_apl(value) -> str:
     return NO_VALUE_LABEL if value is None or pd.isna(value) else f"{float(value):.2f}".replace(".", ",")
 
 
+def apl_values(codes, apl_frame: pd.DataFrame | None) -> np.ndarray:
+    """APL of each INSEE code of ``codes`` (NaN when missing) from a frame with columns insee, apl."""
+    codes = pd.Index(pd.Series(codes).astype(str).to_numpy())
+    if apl_frame is None or not len(apl_frame):
+        return np.full(len(codes), np.nan)
+    values = pd.Series(
+        pd.to_numeric(apl_frame["apl"], errors="coerce").to_numpy(dtype="float64"),
+        index=apl_frame["insee"].astype(str).to_numpy(),
+    )
+    values = values[~values.index.duplicated()]
+    return values.reindex(codes).to_numpy()
+
+
+def apl_legend(label: str, with_missing: bool) -> Legend:
+    entries = list(zip(APL_PALETTE, APL_LABELS))
+    if with_missing:
+        entries.append((NO_DATA, NO_VALUE_LABEL))
+    return Legend(f"{label} (consultations/an/habitant)", entries)
+
+
+def apl_colouring(frame: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label: str) -> Colouring:
+    """Home-map colours of ``frame`` (from ``map_frame``) by APL class, with the value in the tooltip."""
+    apl = apl_values(frame["insee"], apl_frame)
+    fills = {code: apl_colour(v) for code, v in zip(frame["insee"], apl)}
+    texts = {code: escape(_fmt_apl(v)) for code, v in zip(frame["insee"], apl)}
+    return Colouring(fills=fills, legend=apl_legend(label, bool(np.isnan(apl).any())), tooltip=(escape(label), texts))
+
+
 def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label: str) -> Choropleth:
     """The communes coloured by APL (``apl_frame``: columns insee, apl), with legend and tooltip.
 
@@ -56,15 +84,7 @@ def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | Non
     médecins généralistes »). Communes without a value are grey.
     """
     frame = map_frame(communes_gdf)
-    if apl_frame is not None and len(apl_frame):
-        values = pd.Series(
-            pd.to_numeric(apl_frame["apl"], errors="coerce").to_numpy(dtype="float64"),
-            index=apl_frame["insee"].astype(str).to_numpy(),
-        )
-        values = values[~values.index.duplicated()]
-        apl = values.reindex(frame["insee"].astype(str).to_numpy()).to_numpy()
-    else:
-        apl = np.full(len(frame), np.nan)
+    apl = apl_values(frame["insee"], apl_frame)
     frame["apl"] = [None if np.isnan(v) else round(float(v), 3) for v in apl]
     frame["apl_txt"] = [escape(_fmt_apl(v)) for v in frame["apl"]]
     colours = {code: apl_colour(v) for code, v in zip(frame["insee"], frame["apl"])}
@@ -89,8 +109,5 @@ def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | Non
         ),
         zoom_on_click=False,
     )
-    entries = list(zip(APL_PALETTE, APL_LABELS))
-    if frame["apl"].isna().any():
-        entries.append((NO_DATA, NO_VALUE_LABEL))
-    title = f"{label} (consultations/an/habitant)"
-    return Choropleth(layer=layer, legend=Legend(title, entries), breaks=list(APL_BREAKS))
+    legend = apl_legend(label, bool(frame["apl"].isna().any()))
+    return Choropleth(layer=layer, legend=legend, breaks=list(APL_BREAKS))

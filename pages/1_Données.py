@@ -29,14 +29,14 @@ with user_errors():
             "Lignes": (row or {}).get("rows"),
             "Importée le": (row or {}).get("built_at") or "absente",
         })
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     st.subheader("Importer ou mettre à jour")
     st.caption(f"Taille maximale d'un fichier : {MAX_UPLOAD_MB} Mo.")
     for name, importer in IMPORTERS.items():
         src = catalogue.get(name, {})
         title = f"{importer.label}" + ("" if name in present else " — absente")
-        with st.expander(title, expanded=False):
+        with st.expander(title, expanded=f"report-{name}" in st.session_state):
             st.markdown(f"**Éditeur** : {src.get('publisher', '—')}  \n**Licence** : {src.get('licence', '—')}  \n"
                         f"**Format** : {src.get('format', '—')}  \n**Mise à jour** : {src.get('how_to_update', '—')}")
             if src.get("url"):

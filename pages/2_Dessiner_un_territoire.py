@@ -66,7 +66,7 @@ with user_errors():
                 table = structures_table(active.communes, ctx)
                 if len(table):
                     with st.expander(f"Structures dans le territoire ({len(table)})"):
-                        st.dataframe(table, hide_index=True, use_container_width=True)
+                        st.dataframe(table, hide_index=True, width="stretch")
 
     st.divider()
     drawing.comparison(plan, store, scenario_name, ctx)

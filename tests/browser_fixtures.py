@@ -41,6 +41,35 @@ def app_server(base_dir):
     app.stop()
 
 
+@pytest.fixture(scope="module")
+def fresh_app_server(base_dir, tmp_path_factory):
+    """An app server of its own, on a data directory holding only the commune base (for import tests)."""
+    from geo.adjacency import graph
+    from tests.conftest import link_base
+
+    reason = browser_available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    graph()
+    data = link_base(base_dir, tmp_path_factory.mktemp("fresh") / "data")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    app = StreamlitApp(data, ARTIFACTS / "streamlit-fresh.log").start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def fresh_page(browser, fresh_app_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.requests = []
+    page.on("request", lambda req: page.requests.append(req.url))
+    yield page
+    context.close()
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

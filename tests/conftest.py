@@ -61,12 +61,17 @@ def isolated_data(base_dir, tmp_path, monkeypatch) -> Path:
     from geo.adjacency import graph
 
     graph()  # make sure the adjacency layer exists in the session directory
-    target = tmp_path / "data"
-    target.mkdir()
+    target = link_base(base_dir, tmp_path / "data")
+    monkeypatch.setenv("CARTOCPTS_DATA_DIR", str(target))
+    return target
+
+
+def link_base(base_dir: Path, target: Path) -> Path:
+    """A new data directory holding links to the session's commune base layers only."""
+    target.mkdir(parents=True)
     for name in BASE_LAYERS:
         for suffix in (".parquet", ".meta.json"):
             src = base_dir / f"{name}{suffix}"
             if src.exists():
                 (target / src.name).symlink_to(src)
-    monkeypatch.setenv("CARTOCPTS_DATA_DIR", str(target))
     return target

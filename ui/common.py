@@ -104,3 +104,30 @@ def map_geojson(spec: str) -> str:
     from layers.fastgeojson import serialise
 
     return serialise(map_frame(map_communes(spec)))
+
+
+@st.cache_resource(show_spinner="Chargement de la couche…", max_entries=8)
+def _stamped_layer(name: str, stamp: str):
+    from geo import store
+
+    return store.read_layer(name)
+
+
+def optional_layer(name: str):
+    """An imported layer (FINESS, APL, typology, CPTS...) or None; re-read only when it was re-imported."""
+    from geo import store
+
+    meta = store.read_meta(name)
+    if meta is None:
+        return None, None
+    frame = _stamped_layer(name, str(meta.get("built_at") or meta.get("imported_at") or ""))
+    return (frame, meta) if frame is not None else (None, None)
+
+
+def missing_layer_hint(name: str, what: str) -> None:
+    """Where to get a layer that is not loaded yet, with a link to the « Données » page."""
+    from geo.catalogue import sources
+
+    src = sources().get(name, {})
+    where = f"[{src['publisher']}]({src['url']})" if src.get("url") else src.get("publisher", "—")
+    st.caption(f"**{what}** : aucune donnée chargée. Source : {where}. À importer dans la page « Données ».")

@@ -18,15 +18,31 @@ ONLINE = {
 }
 
 
-def _show_report(importer: Importer, report: dict) -> None:
-    st.success("Import réussi.")
-    for line in importer.lines(report):
-        st.markdown(f"- {line}")
+def _lines(name: str, report: dict) -> list[str]:
+    from geo.imports import IMPORTERS
+
+    return IMPORTERS[name].lines(report) if name in IMPORTERS else []
+
+
+def _keep_report(name: str, title: str, lines: list[str]) -> None:
+    """Remember the report and rerun, so that the layer table above shows the new layer at once."""
+    st.session_state[f"report-{name}"] = (title, lines)
+    st.rerun()
+
+
+def show_pending_report(name: str) -> None:
+    """The report of the import or update that just succeeded (kept across the rerun)."""
+    pending = st.session_state.pop(f"report-{name}", None)
+    if pending:
+        title, lines = pending
+        st.success(title)
+        st.markdown("\n".join(f"- {line}" for line in lines))
 
 
 def import_panel(importer: Importer, present: dict | None) -> None:
     """Upload a file for a layer, validate and import it; remove the layer after confirmation."""
     name = importer.layer
+    show_pending_report(name)
     st.caption(importer.help)
     upload = st.file_uploader(f"Fichier ({', '.join(importer.formats)})", type=list(importer.formats),
                               key=f"upload-{name}")
@@ -92,7 +108,7 @@ def run_import(importer: Importer, upload, options: dict, extra: dict) -> None:
             st.error(f"Import refusé ({upload.name}) : {exc} La couche précédente est conservée.")
             return
     bar.empty()
-    _show_report(importer, report)
+    _keep_report(importer.layer, f"Import réussi : {upload.name}.", importer.lines(report))
 
 
 def online_update(name: str) -> None:
@@ -104,13 +120,8 @@ def online_update(name: str) -> None:
 
         bar = st.progress(0.0, text="Connexion…")
 
-        def progress(done, total=None, *rest):
-            if isinstance(done, float) and done <= 1 and total is None or isinstance(total, str):
-                bar.progress(min(float(done), 1.0), text=str(total or "Mise à jour…"))
-            elif total:
-                bar.progress(min(done / total, 1.0), text=f"Téléchargement : {done / 1e6:.1f} / {total / 1e6:.1f} Mo")
-            else:
-                bar.progress(0.5, text=f"Téléchargement : {done / 1e6:.1f} Mo")
+        def progress(fraction, message=""):
+            bar.progress(min(max(float(fraction), 0.0), 1.0), text=message or "Mise à jour…")
 
         try:
             report = getattr(importlib.import_module(module), function)(progress=progress)
@@ -119,8 +130,7 @@ def online_update(name: str) -> None:
             st.error(str(exc))
             return
         bar.empty()
-        st.success("Mise à jour réussie.")
-        st.json(report, expanded=False)
+        _keep_report(name, "Mise à jour réussie.", _lines(name, report))
 
 
-__all__ = ["import_panel", "online_update", "run_import"]
+__all__ = ["import_panel", "online_update", "run_import", "show_pending_report"]

@@ -47,7 +47,7 @@ def show_diagnostics(d: dict, ctx, key: str) -> None:
         mix = pd.DataFrame(
             [{"Classe Irdes": labels.get(k, "Non classé" if k == "non_classe" else f"Classe {k}"),
               "Part de la population": f"{v:.0%}"} for k, v in d["irdes_mix"].items()])
-        st.dataframe(mix, hide_index=True, use_container_width=True)
+        st.dataframe(mix, hide_index=True, width="stretch")
     elif not ctx.typology:
         st.caption("Typologie Irdes non chargée : importez-la depuis la page « Données ».")
 

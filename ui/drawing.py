@@ -105,7 +105,7 @@ def territory_bar(store, scenario):
     names = {t.id: t.name + (" 🔒" if t.locked else "") for t in terrs}
     cols = st.columns([3, 2, 2])
     active_id = cols[0].selectbox("Territoire actif", ids, format_func=names.get, key=key) if ids else None
-    with cols[1].popover("Nouveau territoire", use_container_width=True):
+    with cols[1].popover("Nouveau territoire", width="stretch"):
         with st.form(f"new-terr-{scenario.name}", clear_on_submit=True):
             tname = st.text_input("Nom du territoire", value="")
             if st.form_submit_button("Créer le territoire"):
@@ -115,7 +115,7 @@ def territory_bar(store, scenario):
     active = next((t for t in terrs if t.id == active_id), None)
     if active is None:
         return None
-    with cols[2].popover("Propriétés du territoire", use_container_width=True):
+    with cols[2].popover("Propriétés du territoire", width="stretch"):
         with st.form(f"props-{active.id}"):
             new_name = st.text_input("Nom", value=active.name)
             status = st.selectbox("Statut", STATUSES, index=STATUSES.index(active.status)
@@ -146,12 +146,12 @@ def history_bar(store, scenario: str) -> None:
     state = store.history_state(scenario)
     cols = st.columns([1, 1, 4])
     if cols[0].button("↶ Annuler", disabled=not state["undo"], help=state["undo_label"] or None,
-                      use_container_width=True):
+                      width="stretch"):
         label = store.undo(scenario)
         st.toast(f"Annulé : {label}")
         st.rerun()
     if cols[1].button("↷ Rétablir", disabled=not state["redo"], help=state["redo_label"] or None,
-                      use_container_width=True):
+                      width="stretch"):
         label = store.redo(scenario)
         st.toast(f"Rétabli : {label}")
         st.rerun()
@@ -333,7 +333,7 @@ def comparison(plan: Plan, store, scenario: str, ctx) -> None:
     if table.empty:
         st.caption("Aucun territoire.")
     else:
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.dataframe(table, hide_index=True, width="stretch")
     others = [n for n in store.names() if n != scenario]
     if others:
         with st.expander("Comparer avec un autre scénario"):
@@ -342,9 +342,9 @@ def comparison(plan: Plan, store, scenario: str, ctx) -> None:
             other_plan.sync(store.get(other))
             left, right = st.columns(2)
             left.markdown(f"**{scenario}**")
-            left.dataframe(table, hide_index=True, use_container_width=True)
+            left.dataframe(table, hide_index=True, width="stretch")
             right.markdown(f"**{other}**")
-            right.dataframe(other_plan.table(), hide_index=True, use_container_width=True)
+            right.dataframe(other_plan.table(), hide_index=True, width="stretch")
 
 
 def _geojson_export(territories: list[dict], ctx, scenario) -> bytes:

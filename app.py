@@ -4,9 +4,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import preferences
-from geo.communes import POPULATION_VINTAGE
 from geo.scope import parse_scope, scope_outlines, scope_totals
-from ui.common import ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, scope_select, user_errors
+from ui.common import (
+    ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, population_label, scope_select, user_errors,
+)
 from ui.home import COLOURINGS, build_home_map, colouring_options, overlay_options, scope_structure_counts
 
 st.set_page_config(page_title="CartoCPTS", page_icon="🗺️", layout="wide")
@@ -28,12 +29,12 @@ with user_errors():
         tiles = st.toggle("Fond de carte Plan IGN (nécessite internet)", value=False)
 
     scope = parse_scope(spec)
-    totals = scope_totals(scope)
+    totals = scope_totals(scope, map_communes(spec))
     map_col, side = st.columns([3, 1])
     with side:
         st.subheader(scope.label())
         st.metric("Communes", fmt_int(totals["communes"]))
-        st.metric(f"Population municipale {totals['population_vintage']}", fmt_int(totals["population"]))
+        st.metric(f"Population {totals['population_vintage']}", fmt_int(totals["population"]))
         st.metric("Superficie", f"{fmt_int(totals['area_km2'])} km²")
         if totals["without_population"]:
             st.caption(f"{totals['without_population']} commune(s) sans population connue dans la source.")
@@ -45,7 +46,7 @@ with user_errors():
         communes = map_communes(spec)
         deps, regs = scope_outlines(scope)
         fmap = build_home_map(spec, map_geojson(spec), communes, deps, regs, metric, overlays, tiles,
-                              population_label=f"Population {POPULATION_VINTAGE}")
+                              population_label=population_label(spec))
         result = st_folium(
             fmap, key=f"home-map-{spec}-{metric}-{'-'.join(overlays)}-{tiles}", height=620,
             use_container_width=True, returned_objects=[],

@@ -64,15 +64,20 @@ def scope_choices() -> list[tuple[str, str]]:
     return out
 
 
-def scope_totals(scope: Scope) -> dict:
-    """Communes, population (with vintage) and area of a scope."""
+def scope_totals(scope: Scope, communes: gpd.GeoDataFrame | None = None) -> dict:
+    """Communes, population (with vintage) and area of a scope.
+
+    ``communes`` may carry other populations than the base's 2017 ones, with
+    their vintage in ``attrs["population_vintage"]``.
+    """
     from geo.communes import POPULATION_VINTAGE
 
-    communes = scope_communes(scope)
+    if communes is None:
+        communes = scope_communes(scope)
     return {
         "communes": int(len(communes)),
         "population": int(communes["population"].sum()),
-        "population_vintage": POPULATION_VINTAGE,
+        "population_vintage": communes.attrs.get("population_vintage", POPULATION_VINTAGE),
         "area_km2": float(communes["area_km2"].sum()),
         "without_population": int(communes["population"].isna().sum()),
     }

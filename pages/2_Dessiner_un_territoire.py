@@ -4,11 +4,13 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import preferences
-from geo.communes import POPULATION_VINTAGE
 from layers.scope_map import drawing_map
 from layers.territories import territories_group
 from ui import drawing
-from ui.common import current_context, ensure_assets, ensure_base, map_communes, map_geojson, scenario_store, scope_select, user_errors
+from ui.common import (
+    current_context, ensure_assets, ensure_base, map_communes, map_geojson, population_label, scenario_store, scope_select,
+    user_errors,
+)
 from ui.diagnostics_panel import show_diagnostics, structures_table
 
 st.set_page_config(page_title="Dessiner un territoire — CartoCPTS", page_icon="🗺️", layout="wide")
@@ -40,7 +42,7 @@ with user_errors():
     with map_col:
         drawing.history_bar(store, scenario_name)
         fmap = drawing_map(map_geojson(spec), tuple(communes.total_bounds), drawing.reference_layer(ctx, communes),
-                           population_label=f"Population {POPULATION_VINTAGE}")
+                           population_label=population_label(spec))
         territories = [{"id": t.id, "name": t.name, "colour": t.colour, "communes": t.communes}
                        for t in scenario.territories]
         focus = st.session_state.get(f"focus-{scenario_name}") or {}

@@ -57,11 +57,38 @@ def cached_scope_choices() -> list[tuple[str, str]]:
     return scope_choices()
 
 
+def population_stamp() -> str:
+    """Changes when the current populations layer is imported or removed."""
+    from geo import store
+
+    meta = store.read_meta("population")
+    return str(meta.get("built_at")) if meta else ""
+
+
 @st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
-def map_communes(spec: str):
-    """The simplified communes of a scope (cached per scope)."""
+def _map_communes(spec: str, stamp: str):
+    from geo.population import current_populations
+
     load_layer("communes")
-    return simplify_coverage(scope_communes(parse_scope(spec)))
+    communes = simplify_coverage(scope_communes(parse_scope(spec)))
+    populations, vintage = current_populations()
+    communes = communes.copy()
+    current = populations.reindex(communes["insee"].to_numpy())
+    communes["population"] = current.fillna(communes["population"]).to_numpy()
+    communes.attrs["population_vintage"] = vintage
+    return communes
+
+
+def map_communes(spec: str):
+    """The simplified communes of a scope, with the populations in use (cached per scope).
+
+    ``attrs["population_vintage"]`` says which vintage ``population`` holds.
+    """
+    return _map_communes(spec, population_stamp())
+
+
+def population_label(spec: str) -> str:
+    return f"Population {map_communes(spec).attrs.get('population_vintage', '')}".strip()
 
 
 def scope_select(key: str, default: str) -> str:
@@ -98,12 +125,16 @@ def fmt_int(value) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def map_geojson(spec: str) -> str:
-    """The scope's simplified communes as GeoJSON text (escaped properties), serialised once."""
+def _map_geojson(spec: str, stamp: str) -> str:
     from layers.communes import map_frame
     from layers.fastgeojson import serialise
 
     return serialise(map_frame(map_communes(spec)))
+
+
+def map_geojson(spec: str) -> str:
+    """The scope's simplified communes as GeoJSON text (escaped properties), serialised once."""
+    return _map_geojson(spec, population_stamp())
 
 
 @st.cache_resource(show_spinner="Chargement de la couche…", max_entries=8)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from layers.structures import KIND_STYLE, structures_layer, structures_legend
-from ui.common import missing_layer_hint, optional_layer
+from ui.common import missing_layer_hint, optional_layer, population_stamp
 
 COLOURINGS = {
     "population": "Population",
@@ -107,7 +107,7 @@ def _colouring(metric: str, frame, population_label: str):
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _scope_frame(spec: str):
+def _scope_frame(spec: str, stamp: str):
     from layers.communes import map_frame
     from ui.common import map_communes
 
@@ -135,7 +135,7 @@ def build_home_map(spec: str, geojson: str, communes, deps, regs, metric: str, o
                    population_label: str):
     from layers.scope_map import home_map
 
-    colouring = _colouring(metric, _scope_frame(spec), population_label)
+    colouring = _colouring(metric, _scope_frame(spec, population_stamp()), population_label)
     layers, legends = [], []
     kinds = [k for k in overlays if k in KIND_STYLE]
     if kinds:

@@ -19,6 +19,8 @@ import pandas as pd
 from geo.errors import DataError
 
 BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls) and other OLE2 files
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 SEPARATORS = (";", ",", "\t", "|")
 SEPARATOR_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
 CODE_PATTERN = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
@@ -42,12 +44,18 @@ def read_bytes(path, what: str) -> bytes:
 
 
 def is_binary(data: bytes) -> bool:
+    """True for an image, PDF, archive or other non-text file (UTF-16 text with its BOM is text)."""
+    if data.startswith(UTF16_BOMS):
+        return False
     head = data[:4096]
     return b"\x00" in head or head.startswith(BINARY_MAGIC)
 
 
 def decode_text(data: bytes) -> str:
-    """Strict UTF-8 (with or without BOM), else Windows-1252."""
+    """UTF-16 when it starts with its BOM (Excel « texte Unicode »), strict UTF-8 (with or without BOM),
+    else Windows-1252."""
+    if data.startswith(UTF16_BOMS):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -85,19 +93,26 @@ def _sniff_separator(header: str) -> str:
     return best if counts[best] else ";"
 
 
-def _read_csv(data: bytes, name: str, what: str) -> list[list[str]]:
+def _read_csv(data: bytes, name: str, what: str) -> list[tuple[int, list[str]]]:
+    """(line number in the file, fields) of every record; a quoted field may span lines."""
     text = decode_text(data)
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
+    first = next((line for line in text.splitlines() if line.strip()), "")
     sep = _sniff_separator(first)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows = []
+    start = 1
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=sep, strict=True))
+        for row in reader:
+            rows.append((start, row))
+            start = reader.line_num + 1
     except csv.Error as exc:
-        raise DataError(f"{name} : fichier {what} mal formé ({exc}).") from exc
+        raise DataError(
+            f"{name}, ligne {start} : fichier {what} mal formé, guillemet (\") non refermé ou mal placé."
+        ) from exc
     return rows
 
 
-def _read_xlsx(path: Path, what: str) -> list[list[str]]:
+def _read_xlsx(path: Path, what: str) -> list[tuple[int, list[str]]]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -108,9 +123,9 @@ def _read_xlsx(path: Path, what: str) -> list[list[str]]:
     try:
         sheet = workbook.worksheets[0]
         rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-                         for v in row])
+        for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+            rows.append((number, ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer()
+                                                        else str(v)) for v in row]))
         return rows
     finally:
         workbook.close()
@@ -132,12 +147,15 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
     data = read_bytes(path, what)
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         rows = _read_xlsx(path, what)
+    elif data.startswith(OLE_MAGIC):
+        raise DataError(f"Le fichier {name} est un classeur Excel 97-2003 (.xls) ou un autre document Office "
+                        f"ancien ({what}) : enregistrez-le au format XLSX ou CSV, puis importez-le.")
     elif is_binary(data):
         raise DataError(f"Le fichier {name} n'est pas un tableau CSV ou XLSX ({what}) : c'est un fichier binaire "
                         "(image, PDF, archive...).")
     else:
         rows = _read_csv(data, name, what)
-    numbered = [(i + 1, row) for i, row in enumerate(rows) if any(str(c).strip() for c in row)]
+    numbered = [(line, row) for line, row in rows if any(str(c).strip() for c in row)]
     if not numbered:
         raise DataError(f"Le fichier {what} {name} est vide : rien à importer.")
     header_line, header = numbered[0]
@@ -153,8 +171,8 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
     if missing:
         seen = ", ".join(f"« {c} »" for c in header if str(c).strip()) or "aucune"
         hint = ""
-        if len(header) == 1 and any(sep in str(header[0]) for sep in SEPARATORS):
-            hint = " Le séparateur n'est peut-être pas reconnu : utilisez « ; » ou « , »."
+        if len([c for c in header if str(c).strip()]) == 1 and len(columns) + len(optional) > 1:
+            hint = " Une seule colonne lue : le séparateur n'est peut-être pas reconnu, utilisez « ; » ou « , »."
         raise DataError(
             f"{name}, ligne {header_line} : colonne(s) {', '.join('« ' + c + ' »' for c in missing)} absente(s) "
             f"(colonnes trouvées : {seen}).{hint}")

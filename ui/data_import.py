@@ -53,7 +53,7 @@ def import_panel(importer: Importer, present: dict | None) -> None:
         tv_map = st.file_uploader("Table de passage commune → territoire de vie (si le fichier est par code_tv)",
                                   type=["csv", "xlsx"], key="upload-typology-tvmap")
         nomen = st.file_uploader("Nomenclature propre (facultatif : classe, libellé, libellé court, couleur)",
-                                 type=["csv"], key="upload-typology-nomen")
+                                 type=["csv", "xlsx"], key="upload-typology-nomen")
     replace_ok = True
     if present:
         replace_ok = st.checkbox(f"Remplacer la couche actuelle ({present['rows']} lignes, {present['vintage']})",
@@ -92,8 +92,9 @@ def run_import(importer: Importer, upload, options: dict, extra: dict) -> None:
         folder = Path(tmp)
         path = _save_upload(upload, folder)
         for key, value in extra.items():
-            if value is not None:
-                options[key] = _save_upload(value, folder)
+            if value is not None:  # each in its own folder: two uploads may bear the same name
+                (folder / key).mkdir()
+                options[key] = _save_upload(value, folder / key)
         if "year" in options and options["year"]:
             try:
                 options["year"] = int(options["year"])

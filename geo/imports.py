@@ -65,5 +65,6 @@ IMPORTERS: dict[str, Importer] = {
         "cpts", "Périmètres des CPTS existantes", ("csv", "xlsx", "geojson", "json", "gpkg"),
         "geo.cpts", "import_cpts", "describe_cpts_report",
         "Liste cpts_id;cpts_nom;code_insee[;statut] (une ligne par commune) ou polygones GeoJSON / GeoPackage.",
+        {"vintage": "Date des périmètres (facultatif, ex. 2026-10 ; par défaut la date du jour)"},
     ),
 }

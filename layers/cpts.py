@@ -1,0 +1,75 @@
+"""Map layer of the existing CPTS perimeters (imported): dashed outlines with a tooltip.
+
+The perimeters come from ``geo.cpts.cpts_perimeters``. Geometries are
+simplified (about 100 m) before serialisation to keep the page light; every
+text coming from the imported file is escaped with ``html.escape``.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+import layers.assets  # noqa: F401 - points folium at the local files
+
+SIMPLIFY_DEG = 0.001
+OUTLINE = "#6a3d9a"
+STYLE = {"color": OUTLINE, "weight": 2.5, "opacity": 0.9, "dashArray": "8 5",
+         "fillColor": OUTLINE, "fillOpacity": 0.04}
+HIGHLIGHT = {"weight": 4, "fillOpacity": 0.12}
+NOT_GIVEN = "non précisé"
+
+
+def _number(value) -> str:
+    return f"{int(value):,}".replace(",", "\u202f") if pd.notna(value) else "—"
+
+
+def _text(values) -> list[str]:
+    return [escape(str(v).strip()) if isinstance(v, str) and v.strip() else "" for v in values]
+
+
+def perimeter_features(perimeters: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Escaped properties and simplified geometries, ready to serialise."""
+    n = len(perimeters)
+    statut = perimeters["statut"] if "statut" in perimeters.columns else pd.Series([None] * n)
+    count = perimeters["commune_count"] if "commune_count" in perimeters.columns else pd.Series([None] * n)
+    population = perimeters["population"] if "population" in perimeters.columns else pd.Series([None] * n)
+    geoms = shapely.simplify(perimeters.geometry.to_numpy(), SIMPLIFY_DEG, preserve_topology=True)
+    geoms = shapely.set_precision(geoms, 1e-5)
+    return gpd.GeoDataFrame(
+        {
+            "nom": _text(perimeters["cpts_nom"]),
+            "statut": [s or NOT_GIVEN for s in _text(statut)],
+            "communes": [_number(v) for v in count],
+            "population": [_number(v) for v in population],
+        },
+        geometry=geoms, crs=perimeters.crs or "EPSG:4326",
+    )
+
+
+def cpts_layer(perimeters_gdf: gpd.GeoDataFrame, name: str = "Périmètres de CPTS") -> folium.FeatureGroup:
+    """Existing CPTS as dashed outlines (very light fill); the tooltip gives name, statut, communes, population."""
+    group = folium.FeatureGroup(name=escape(name))
+    if perimeters_gdf is None or not len(perimeters_gdf):
+        return group
+    frame = perimeter_features(perimeters_gdf)
+    frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
+    if not len(frame):
+        return group
+    folium.GeoJson(
+        frame.to_json(na="null", show_bbox=False),
+        name=escape(name),
+        style_function=lambda feature: STYLE,
+        highlight_function=lambda feature: HIGHLIGHT,
+        tooltip=folium.GeoJsonTooltip(
+            fields=["nom", "statut", "communes", "population"],
+            aliases=["CPTS", "Statut", "Communes", "Population"],
+            sticky=True,
+        ),
+        zoom_on_click=False,
+    ).add_to(group)
+    return group

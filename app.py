@@ -6,58 +6,50 @@ from streamlit_folium import st_folium
 from geo import preferences
 from geo.scope import parse_scope, scope_outlines, scope_totals
 from ui.common import (
+    page_nav,
     ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, population_label, scope_select, user_errors,
 )
 from ui.home import COLOURINGS, build_home_map, colouring_options, overlay_options, scope_structure_counts
 
 
-def home() -> None:
-    """The home page: a scope's communes with the health-supply layers."""
-    with user_errors():
-        ensure_assets()
-        ensure_base()
-        st.title("CartoCPTS")
-        st.caption("Cartographie pour la planification territoriale des CPTS : communes, population, offre de soins, "
-                   "accessibilité (APL), typologie Irdes, périmètres de CPTS.")
-
-        with st.sidebar:
-            spec = scope_select("scope", preferences.get("scope"))
-            preferences.put("scope", spec)
-            available = colouring_options()
-            metric = st.radio("Colorier les communes selon", available, format_func=COLOURINGS.get, key="home-metric")
-            overlays = overlay_options()
-            tiles = st.toggle("Fond de carte Plan IGN (nécessite internet)", value=False)
-
-        scope = parse_scope(spec)
-        totals = scope_totals(scope, map_communes(spec))
-        map_col, side = st.columns([3, 1])
-        with side:
-            st.subheader(scope.label())
-            st.metric("Communes", fmt_int(totals["communes"]))
-            st.metric(f"Population {totals['population_vintage']}", fmt_int(totals["population"]))
-            st.metric("Superficie", f"{fmt_int(totals['area_km2'])} km²")
-            if totals["without_population"]:
-                st.caption(f"{totals['without_population']} commune(s) sans population connue dans la source.")
-            counts = scope_structure_counts(spec)
-            if counts:
-                st.markdown("**Structures (FINESS)**  \n" + "  \n".join(f"{label} : {fmt_int(n)}" for label, n in counts))
-            st.caption("Sources et millésimes : page « Données ».")
-        with map_col:
-            communes = map_communes(spec)
-            deps, regs = scope_outlines(scope)
-            fmap = build_home_map(spec, map_geojson(spec), communes, deps, regs, metric, overlays, tiles,
-                                  population_label=population_label(spec))
-            result = st_folium(
-                fmap, key=f"home-map-{spec}-{metric}-{'-'.join(overlays)}-{tiles}", height=620,
-                use_container_width=True, returned_objects=[],
-            )
-
-
 st.set_page_config(page_title="CartoCPTS", page_icon="🗺️", layout="wide")
-PAGES = [
-    st.Page(home, title="Accueil", icon="🗺️", default=True),
-    st.Page("pages/1_Données.py", title="Données", icon="📥", url_path="Données"),
-    st.Page("pages/2_Dessiner_un_territoire.py", title="Dessiner un territoire", icon="✏️",
-            url_path="Dessiner_un_territoire"),
-]
-st.navigation(PAGES).run()
+page_nav()
+
+with user_errors():
+    ensure_assets()
+    ensure_base()
+    st.title("CartoCPTS")
+    st.caption("Cartographie pour la planification territoriale des CPTS : communes, population, offre de soins, "
+               "accessibilité (APL), typologie Irdes, périmètres de CPTS.")
+
+    with st.sidebar:
+        spec = scope_select("scope", preferences.get("scope"))
+        preferences.put("scope", spec)
+        available = colouring_options()
+        metric = st.radio("Colorier les communes selon", available, format_func=COLOURINGS.get, key="home-metric")
+        overlays = overlay_options()
+        tiles = st.toggle("Fond de carte Plan IGN (nécessite internet)", value=False)
+
+    scope = parse_scope(spec)
+    totals = scope_totals(scope, map_communes(spec))
+    map_col, side = st.columns([3, 1])
+    with side:
+        st.subheader(scope.label())
+        st.metric("Communes", fmt_int(totals["communes"]))
+        st.metric(f"Population {totals['population_vintage']}", fmt_int(totals["population"]))
+        st.metric("Superficie", f"{fmt_int(totals['area_km2'])} km²")
+        if totals["without_population"]:
+            st.caption(f"{totals['without_population']} commune(s) sans population connue dans la source.")
+        counts = scope_structure_counts(spec)
+        if counts:
+            st.markdown("**Structures (FINESS)**  \n" + "  \n".join(f"{label} : {fmt_int(n)}" for label, n in counts))
+        st.caption("Sources et millésimes : page « Données ».")
+    with map_col:
+        communes = map_communes(spec)
+        deps, regs = scope_outlines(scope)
+        fmap = build_home_map(spec, map_geojson(spec), communes, deps, regs, metric, overlays, tiles,
+                              population_label=population_label(spec))
+        result = st_folium(
+            fmap, key=f"home-map-{spec}-{metric}-{'-'.join(overlays)}-{tiles}", height=620,
+            use_container_width=True, returned_objects=[],
+        )

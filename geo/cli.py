@@ -14,7 +14,7 @@ from geo.errors import DataError
 # ``add_commands(sub, update_sub, import_sub)`` where ``sub`` holds the
 # top-level commands, ``update_sub`` the ``data update ...`` ones and
 # ``import_sub`` the ``import ...`` ones.
-EXTENSIONS: tuple[str, ...] = ("geo.cli_apl_population", "geo.cli_finess", "geo.cli_typology")
+EXTENSIONS: tuple[str, ...] = ("geo.cli_apl_population", "geo.cli_coverage", "geo.cli_cpts", "geo.cli_finess", "geo.cli_typology")
 
 
 def _print_json(obj) -> None:

@@ -15,6 +15,10 @@ class Scope:
     kind: str  # "fr", "reg" or "dep"
     code: str = ""
 
+    def __iter__(self):
+        """``kind, code = parse_scope(text)``."""
+        return iter((self.kind, self.code))
+
     @property
     def spec(self) -> str:
         return "fr" if self.kind == "fr" else f"{self.kind}:{self.code}"
@@ -93,3 +97,11 @@ def scope_outlines(scope: Scope) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         return deps[deps["reg"] == scope.code], regs[regs["code"] == scope.code]
     dep = deps[deps["code"] == scope.code]
     return dep, regs[regs["code"].isin(dep["reg"])]
+
+
+def scope_codes(scope: Scope, ctx) -> list[str]:
+    """INSEE codes of the communes of a scope, sorted, from a ``geo.context.Context``."""
+    if scope.kind == "fr":
+        return sorted(ctx.communes.index)
+    lookup = ctx.dep if scope.kind == "dep" else ctx.reg
+    return sorted(code for code, value in lookup.items() if value == scope.code)

@@ -81,3 +81,14 @@ def drawing_map(communes_geojson: str, bounds, reference: folium.GeoJson | None 
         reference.add_to(fmap)
     draw_tools().add_to(fmap)
     return fmap
+
+
+def proposal_map(territories: list[dict], ctx) -> folium.Map:
+    """Proposed territories (dicts with id, name, colour, communes), fitted to their extent."""
+    from layers.territories import territories_group
+
+    codes = [c for t in territories for c in t["communes"]]
+    communes = ctx.communes.loc[codes]
+    fmap = base_map(tuple(communes.total_bounds))
+    territories_group(territories, communes, active_id=None).add_to(fmap)
+    return fmap

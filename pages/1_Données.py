@@ -5,10 +5,11 @@ import streamlit as st
 
 from geo.catalogue import sources, status
 from geo.imports import IMPORTERS, MAX_UPLOAD_MB
-from ui.common import ensure_base, user_errors
+from ui.common import ensure_base, user_errors, page_nav
 from ui.data_import import import_panel, online_update
 
 st.set_page_config(page_title="Données — CartoCPTS", page_icon="🗺️", layout="wide")
+page_nav()
 
 with user_errors():
     ensure_base()

@@ -8,12 +8,14 @@ from layers.scope_map import drawing_map
 from layers.territories import territories_group
 from ui import drawing
 from ui.common import (
+    page_nav,
     current_context, ensure_assets, ensure_base, map_communes, map_geojson, population_label, scenario_store, scope_select,
     user_errors,
 )
 from ui.diagnostics_panel import show_diagnostics, structures_table
 
 st.set_page_config(page_title="Dessiner un territoire — CartoCPTS", page_icon="🗺️", layout="wide")
+page_nav()
 
 with user_errors():
     ensure_assets()

@@ -29,11 +29,19 @@ def test_import_finess_then_msp_markers_in_ariege(fresh_page, fresh_app_server, 
 
     page.goto(f"{fresh_app_server.url}/Données")
     wait_for_app(page)
-    page.get_by_text("FINESS (MSP, centres de santé, sièges de CPTS) — absente").click()
-    uploader = page.locator('[data-testid="stFileUploader"]').first
+    page.get_by_role("heading", name="Importer ou mettre à jour").wait_for(timeout=60_000)
+    wait_for_app(page)
+    expander = page.locator('[data-testid="stExpander"]').filter(has_text="FINESS (MSP, centres de santé")
+    uploader = expander.locator('[data-testid="stFileUploader"]')
+    for _ in range(3):  # open the expander (a late rerun may redraw it closed)
+        if uploader.is_visible():
+            break
+        expander.get_by_text("FINESS (MSP, centres de santé, sièges de CPTS) — absente").click()
+        page.wait_for_timeout(500)
+    uploader.wait_for(state="visible", timeout=30_000)
     uploader.locator('input[type="file"]').set_input_files(str(source))
     uploader.get_by_text("3.6MB").wait_for(timeout=30_000)  # the file is uploaded (its name is shortened)
-    button = page.get_by_role("button", name="Importer", exact=True).first
+    button = expander.get_by_role("button", name="Importer", exact=True)
     page.wait_for_function("(b) => !b.disabled", arg=button.element_handle(), timeout=30_000)
     button.click()
     page.get_by_text("Import réussi").wait_for(timeout=120_000)

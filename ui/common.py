@@ -162,3 +162,20 @@ def missing_layer_hint(name: str, what: str) -> None:
     src = sources().get(name, {})
     where = f"[{src['publisher']}]({src['url']})" if src.get("url") else src.get("publisher", "—")
     st.caption(f"**{what}** : aucune donnée chargée. Source : {where}. À importer dans la page « Données ».")
+
+
+PAGES = (
+    ("app.py", "Accueil", "🗺️"),
+    ("pages/1_Données.py", "Données", "📥"),
+    ("pages/2_Dessiner_un_territoire.py", "Dessiner un territoire", "✏️"),
+    ("pages/3_Couverture.py", "Couverture", "🧭"),
+    ("pages/4_Propositions.py", "Propositions", "🧩"),
+)
+
+
+def page_nav() -> None:
+    """The sidebar's page menu, in French (Streamlit's own menu would label the home page « app »)."""
+    with st.sidebar:
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()

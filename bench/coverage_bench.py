@@ -1,0 +1,56 @@
+"""Benchmark of issue 5: coverage of France by every EPCI taken as a territory, and a proposal for a département.
+
+``figures()`` is called by ``bench/run.py`` (in its temporary data
+directory); ``python bench/coverage_bench.py`` prints the figures alone
+(using the usual data directory, the commune base built if needed).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PROPOSE_DEP = "31"  # Haute-Garonne, 586 communes
+
+
+def figures() -> dict:
+    from geo.context import context
+    from geo.coverage import coverage, coverage_json
+    from geo.proposals import propose
+
+    ctx = context()
+    communes = ctx.communes
+    known = communes[communes["epci"].notna() & (communes["epci"] != "")]
+    assignment = {code: [epci] for code, epci in zip(known["insee"], known["epci"])}
+    start = time.perf_counter()
+    result = coverage("fr", assignment, ctx)
+    coverage_json(result)
+    coverage_s = time.perf_counter() - start
+
+    codes = sorted(code for code, dep in ctx.dep.items() if dep == PROPOSE_DEP)
+    start = time.perf_counter()
+    proposal = propose(codes, ctx, min_pop=20000, seed=1)
+    propose_s = time.perf_counter() - start
+    return {
+        "coverage_fr_s": coverage_s,
+        "coverage_fr_territories": len(result.territories),
+        "propose_dep_s": propose_s,
+        "propose_dep_communes": len(codes),
+        "propose_dep_territories": len(proposal.territories),
+    }
+
+
+def main() -> None:
+    from geo.communes import build_base
+
+    build_base()
+    rounded = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures().items()}
+    print(json.dumps(rounded, indent=2))
+
+
+if __name__ == "__main__":
+    main()

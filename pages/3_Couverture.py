@@ -1,0 +1,51 @@
+"""Page « Couverture »: communes in no CPTS (« zones blanches »), overlaps, uncovered zones."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import preferences
+from ui import coverage as ui
+from ui.common import current_context, ensure_assets, ensure_base, fmt_int, user_errors, page_nav
+
+st.set_page_config(page_title="Couverture — CartoCPTS", page_icon="🗺️", layout="wide")
+page_nav()
+
+with user_errors():
+    ensure_assets()
+    ensure_base()
+    st.title("Couverture par les CPTS")
+    st.caption("Communes situées dans aucune CPTS (« zones blanches »), d'après les périmètres de CPTS importés "
+               "(page « Données ») et, si vous le souhaitez, les territoires d'un scénario.")
+    ctx = current_context()
+    with st.sidebar:
+        spec = ui.coverage_scope_select("coverage-scope", preferences.get("scope"))
+        scenario = ui.scenario_option("coverage-scenario")
+    if not ctx.cpts_members and not scenario:
+        st.warning("Aucun périmètre de CPTS n'est chargé : toutes les communes apparaissent non couvertes. "
+                   "Importez les périmètres dans la page « Données » ou choisissez un scénario.")
+
+    result, outlines, clusters = ui.computed_coverage(spec, scenario)
+    st.subheader(result.scope.label() + (f" — avec le scénario « {scenario} »" if scenario else ""))
+    ui.figures(result)
+    focus = ui.focus_bounds(result)
+    map_col, side = st.columns([3, 2])
+    with map_col:
+        fmap = ui.coverage_folium(spec, scenario, result, outlines, clusters, focus)
+        st_folium(fmap, key=f"coverage-map-{spec}-{scenario}-{focus}", height=560, use_container_width=True,
+                  returned_objects=[])
+    with side:
+        rank = ui.clusters_table(result)
+        if rank is not None:
+            cluster = next(cl for cl in result.clusters if cl.rank == rank)
+            st.session_state["coverage-focus"] = rank
+            st.markdown(f"**{cluster.label}** : {fmt_int(len(cluster.communes))} communes, "
+                        f"{fmt_int(cluster.population)} habitants, {cluster.msp_count} MSP"
+                        + (" — enclave entourée de communes couvertes." if cluster.enclave else "."))
+            if st.button("Proposer des territoires pour cette zone", type="primary"):
+                ui.send_to_proposals(cluster.communes, cluster.label, spec)
+        else:
+            st.session_state.pop("coverage-focus", None)
+        if result.uncovered and st.button("Proposer des territoires pour toutes les communes non couvertes"):
+            ui.send_to_proposals(result.uncovered, f"Communes non couvertes — {result.scope.label()}", spec)
+    ui.tables_and_chart(result)
+    ui.downloads(result, clusters, spec)

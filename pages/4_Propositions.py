@@ -1,0 +1,36 @@
+"""Page « Propositions »: contiguous territories of whole uncovered communes, above a population floor."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import preferences
+from ui import coverage as ui
+from ui import proposals as prop
+from ui.common import current_context, ensure_assets, ensure_base, fmt_int, user_errors, page_nav
+
+st.set_page_config(page_title="Propositions — CartoCPTS", page_icon="🗺️", layout="wide")
+page_nav()
+
+with user_errors():
+    ensure_assets()
+    ensure_base()
+    st.title("Proposer des territoires")
+    st.caption("Découpe une zone non couverte en territoires contigus de communes entières, chacun au-dessus d'un "
+               "plancher de population (régionalisation « max-p » de la bibliothèque pygeoda). La proposition "
+               "devient un scénario brouillon, modifiable dans la page « Dessiner un territoire ».")
+    ctx = current_context()
+    zone = prop.zone_picker(ctx, preferences.get("scope"))
+    if zone is None:
+        st.stop()
+    st.markdown(f"**Zone** : {zone['label']} — {fmt_int(len(zone['codes']))} communes, "
+                f"{fmt_int(prop.zone_population(zone, ctx))} habitants ({ctx.population_vintage}).")
+    params = prop.parameters()
+    prop.run_button(zone, params, ctx)
+    proposal = prop.current(zone, params)
+    if proposal is None:
+        st.stop()
+    prop.summary(proposal)
+    ui.proposal_table(proposal)
+    st_folium(prop.proposal_map(proposal, ctx), key=f"proposal-map-{prop.key_of(zone, params)}", height=520,
+              use_container_width=True, returned_objects=[])
+    prop.save_as_scenario(proposal, zone, ctx)

@@ -1,0 +1,184 @@
+"""Widgets of the « Couverture » and « Propositions » pages (the computing is in geo.coverage / geo.proposals)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ui.common import cached_scope_choices, fmt_int, scenario_store
+
+ZONE_KEY = "proposal-zone"  # {"codes": [...], "label": str, "scope": spec} handed from Couverture to Propositions
+PROPOSAL_KEY = "proposal-result"
+
+
+def coverage_scope_select(key: str, default: str) -> str:
+    """Région, département or the whole of France."""
+    choices = [("fr", "France entière"), *cached_scope_choices()]
+    specs = [spec for spec, _ in choices]
+    labels = dict(choices)
+    index = specs.index(default) if default in specs else 0
+    return st.selectbox("Périmètre", specs, index=index, format_func=labels.get, key=key,
+                        help="Tapez un nom ou un code pour chercher.")
+
+
+def scenario_option(key: str) -> str | None:
+    names = scenario_store().names()
+    if not names:
+        return None
+    return st.selectbox("Ajouter les territoires d'un scénario", [None, *names], key=key,
+                        format_func=lambda n: "Aucun (CPTS existantes seulement)" if n is None else n)
+
+
+def figures(result) -> None:
+    cols = st.columns(4)
+    cols[0].metric(f"Population {result.population_vintage}", fmt_int(result.population))
+    cols[1].metric("Population couverte", fmt_int(result.covered_population))
+    cols[2].metric("Population non couverte", fmt_int(result.uncovered_population),
+                   help="Habitants des communes qui ne sont dans aucune CPTS.")
+    cols[3].metric("Part non couverte", f"{result.uncovered_share:.1%}".replace(".", ","))
+    st.caption(f"{fmt_int(len(result.communes))} communes, dont {fmt_int(len(result.uncovered))} non couvertes et "
+               f"{fmt_int(len(result.overlaps))} dans plusieurs CPTS ; {fmt_int(len(result.territories))} "
+               "territoire(s) présents.")
+
+
+TABLE_COLUMNS = {
+    "code": "Code", "nom": "Nom", "communes": "Communes", "communes_non_couvertes": "Communes non couvertes",
+    "communes_chevauchement": "Communes dans plusieurs CPTS", "population": "Population",
+    "population_couverte": "Population couverte", "population_non_couverte": "Population non couverte",
+    "part_non_couverte": "Part non couverte (%)",
+}
+
+
+def _french_table(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.assign(part_non_couverte=(table["part_non_couverte"] * 100).round(1))
+    return out.rename(columns=TABLE_COLUMNS)
+
+
+def tables_and_chart(result) -> None:
+    """Coverage per département and per région (tables), and a bar chart of the uncovered population."""
+    tab_dep, tab_reg = st.tabs(["Par département", "Par région"])
+    with tab_dep:
+        st.dataframe(_french_table(result.by_departement), hide_index=True, width="stretch")
+    with tab_reg:
+        st.dataframe(_french_table(result.by_region), hide_index=True, width="stretch")
+    by_region = result.scope.kind == "fr"
+    table = result.by_region if by_region else result.by_departement
+    data = table.assign(label=table["code"].astype(str) + " " + table["nom"].astype(str))
+    data = data[data["population_non_couverte"] > 0]
+    if data.empty:
+        return
+    level = "Région" if by_region else "Département"
+    chart = alt.Chart(data).mark_bar(color="#D55E00").encode(
+        x=alt.X("population_non_couverte:Q", title="Population non couverte"),
+        y=alt.Y("label:N", sort="-x", title=None),
+        tooltip=[alt.Tooltip("label:N", title=level),
+                 alt.Tooltip("population_non_couverte:Q", title="Population non couverte", format=",d"),
+                 alt.Tooltip("part_non_couverte:Q", title="Part non couverte", format=".1%")],
+    ).properties(height=max(120, 20 * len(data)), title=f"Population non couverte par {level.lower()}")
+    st.altair_chart(chart, width="stretch")
+
+
+def clusters_table(result) -> int | None:
+    """The uncovered clusters ranked by population; returns the rank of the selected row."""
+    if not result.clusters:
+        st.success("Aucune commune non couverte dans ce périmètre.")
+        return None
+    rows = [{
+        "Zone": cl.rank, "Autour de": cl.largest_commune, "Communes": len(cl.communes),
+        "Population": cl.population, "MSP": cl.msp_count, "Départements": ", ".join(cl.departements),
+        "Enclave": "oui" if cl.enclave else "",
+    } for cl in result.clusters]
+    st.caption("Zones non couvertes (communes non couvertes contiguës), des plus peuplées aux moins peuplées. "
+               "Une enclave est entourée de communes couvertes. Sélectionnez une ligne pour zoomer sur la zone.")
+    event = st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key="clusters-table")
+    selected = (event.selection.rows if event is not None else []) or []
+    return result.clusters[selected[0]].rank if selected else None
+
+
+def send_to_proposals(codes: list[str], label: str, spec: str) -> None:
+    st.session_state[ZONE_KEY] = {"codes": list(codes), "label": label, "scope": spec}
+    st.session_state.pop(PROPOSAL_KEY, None)
+    st.switch_page("pages/4_Propositions.py")
+
+
+def proposal_table(proposal) -> None:
+    rows = [{
+        "Territoire": t["name"], "Communes": len(t["communes"]), "Population": t["population"],
+        "Taille ACI": t["aci_size"], "MSP": t.get("msp_count", 0),
+        "D'un seul tenant": "oui" if t["contiguous"] else "non",
+        "Départements": ", ".join(t.get("departements", [])),
+        "Remarque": t.get("explanation") or "",
+    } for t in proposal.territories]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _stamp(scenario: str | None) -> str:
+    from geo import store
+
+    parts = [str((store.read_meta(name) or {}).get("built_at")) for name in ("cpts", "population", "finess")]
+    if scenario:
+        parts.append(scenario_store().get(scenario).updated_at)
+    return "|".join(parts)
+
+
+@st.cache_resource(show_spinner="Calcul de la couverture…", max_entries=16)
+def _coverage(spec: str, scenario: str | None, stamp: str):
+    from geo.coverage import assignment_for, clusters_geojson, coverage
+    from layers.coverage import territory_outlines
+    from ui.common import current_context
+
+    ctx = current_context()
+    assignment = assignment_for(ctx, scenario=scenario, store=scenario_store() if scenario else None)
+    result = coverage(spec, assignment, ctx)
+    outlines = territory_outlines(assignment, ctx, codes=result.communes)
+    clusters = clusters_geojson(result, ctx) if result.clusters else None
+    return result, outlines, clusters
+
+
+def computed_coverage(spec: str, scenario: str | None):
+    """(CoverageResult, territory outlines, clusters FeatureCollection), recomputed when a layer or the scenario changes."""
+    return _coverage(spec, scenario, _stamp(scenario))
+
+
+def focus_bounds(result):
+    """Bounds of the selected uncovered zone (rank kept in the session), else of the scope."""
+    rank = st.session_state.get("coverage-focus")
+    for cl in result.clusters:
+        if cl.rank == rank and cl.bounds:
+            return tuple(round(b, 4) for b in cl.bounds)
+    return None
+
+
+@st.cache_resource(show_spinner="Préparation de la carte…", max_entries=8)
+def _folium(spec: str, scenario: str | None, stamp: str, focus, _result, _outlines, _clusters, label: str):
+    from layers.coverage_map import coverage_map
+    from ui.common import current_context
+
+    ctx = current_context()
+    codes = _result.communes
+    bounds = focus or tuple(ctx.communes.loc[codes].total_bounds)
+    return coverage_map(bounds, _result, ctx, _outlines, _clusters, label)
+
+
+def coverage_folium(spec, scenario, result, outlines, clusters, focus):
+    label = f"Population {result.population_vintage}"
+    return _folium(spec, scenario, _stamp(scenario), focus, result, outlines, clusters, label)
+
+
+def downloads(result, clusters, spec: str) -> None:
+    from geo.coverage import uncovered_csv
+    from geo.export import geojson_bytes
+    from ui.common import current_context
+
+    if not result.uncovered:
+        return
+    st.subheader("Exporter")
+    name = spec.replace(":", "-")
+    left, right = st.columns(2)
+    left.download_button("Communes non couvertes (CSV)", uncovered_csv(result, current_context()),
+                         file_name=f"communes-non-couvertes-{name}.csv", mime="text/csv")
+    if clusters:
+        right.download_button("Zones non couvertes (GeoJSON)", geojson_bytes(clusters),
+                              file_name=f"zones-non-couvertes-{name}.geojson", mime="application/geo+json")

@@ -1,0 +1,130 @@
+"""Widgets of the « Propositions » page."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import streamlit as st
+
+from geo.errors import DataError
+from ui.common import fmt_int, scenario_store
+from ui.coverage import PROPOSAL_KEY, ZONE_KEY, computed_coverage, coverage_scope_select
+
+PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
+
+
+def zone_picker(ctx, default_scope: str) -> dict | None:
+    """The zone to cut: a zone sent by the « Couverture » page, or the uncovered communes of a scope."""
+    sent = st.session_state.get(ZONE_KEY)
+    options = (["sent"] if sent else []) + ["scope"]
+    labels = {"sent": f"Zone choisie dans la page Couverture : {sent['label']}" if sent else "",
+              "scope": "Communes non couvertes d'un département ou d'une région"}
+    choice = st.radio("Zone à couvrir", options, format_func=labels.get, key="proposal-source")
+    if choice == "sent":
+        return sent
+    spec = coverage_scope_select("proposal-scope", sent["scope"] if sent else default_scope)
+    if spec == "fr":
+        st.info("Choisissez une région ou un département : la France entière est trop vaste pour une proposition.")
+        return None
+    result, _, _ = computed_coverage(spec, None)
+    if not result.uncovered:
+        st.success("Toutes les communes de ce périmètre sont déjà dans une CPTS : rien à proposer.")
+        return None
+    return {"codes": list(result.uncovered), "label": f"communes non couvertes — {result.scope.label()}",
+            "scope": spec}
+
+
+def zone_population(zone: dict, ctx) -> int:
+    return int(sum(ctx.population.get(c, 0) for c in zone["codes"]))
+
+
+def parameters() -> dict:
+    cols = st.columns(4)
+    min_pop = cols[0].number_input("Population minimale", min_value=1000, max_value=500000, value=20000, step=1000)
+    use_max = cols[1].checkbox("Population maximale", value=False)
+    max_pop = cols[1].number_input("Maximum", min_value=1000, max_value=2000000, value=175000, step=5000,
+                                   disabled=not use_max, label_visibility="collapsed")
+    keep = cols[2].checkbox("Ne jamais franchir une limite de département", value=False)
+    seed = cols[3].number_input("Graine (même graine, même proposition)", min_value=0, max_value=10**6, value=1)
+    return {"min_pop": int(min_pop), "max_pop": int(max_pop) if use_max else None,
+            "keep_departements": bool(keep), "seed": int(seed)}
+
+
+def key_of(zone: dict, params: dict) -> str:
+    text = json.dumps({"codes": sorted(zone["codes"]), **params}, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def run_button(zone: dict, params: dict, ctx) -> None:
+    """Compute on demand with a progress bar; leaving or clicking « Annuler » stops the computation."""
+    from geo.proposals import propose
+
+    left, right = st.columns([1, 3])
+    if not left.button("Calculer la proposition", type="primary"):
+        return
+    right.button("Annuler", help="Interrompt le calcul en cours.")
+    bar = st.progress(0.0, text="Préparation…")
+    try:
+        proposal = propose(zone["codes"], ctx, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                           **params)
+    except DataError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return
+    bar.empty()
+    st.session_state[PROPOSAL_KEY] = (key_of(zone, params), proposal)
+
+
+def current(zone: dict, params: dict):
+    """The proposal computed for this zone and these parameters, if any."""
+    kept = st.session_state.get(PROPOSAL_KEY)
+    if not kept:
+        return None
+    key, proposal = kept
+    if key != key_of(zone, params):
+        st.info("Les paramètres ont changé : relancez le calcul.")
+        return None
+    return proposal
+
+
+def summary(proposal) -> None:
+    below = [t for t in proposal.territories if t.get("below_floor")]
+    seconds = f"{proposal.elapsed_s:.1f}".replace(".", ",")
+    st.success(f"{len(proposal.territories)} territoire(s) proposé(s) pour {fmt_int(proposal.population)} habitants "
+               f"(calcul en {seconds} s).")
+    for text in proposal.explanations:
+        st.warning(text)
+    if not below and not proposal.explanations:
+        st.caption("Chaque territoire est d'un seul tenant et atteint le plancher de population.")
+
+
+def proposal_map(proposal, ctx):
+    from layers.scope_map import proposal_map as build
+
+    territories = [{"id": i, "name": t["name"], "colour": PALETTE[i % len(PALETTE)], "communes": t["communes"]}
+                   for i, t in enumerate(proposal.territories)]
+    return build(territories, ctx)
+
+
+def save_as_scenario(proposal, zone: dict, ctx) -> None:
+    """Create the draft scenario and open it in the territory page."""
+    from geo import preferences
+    from geo.proposals import to_scenario
+
+    st.subheader("Enregistrer la proposition")
+    default = f"Proposition — {zone['label']}"[:80]
+    with st.form("save-proposal"):
+        name = st.text_input("Nom du scénario brouillon", value=default)
+        if st.form_submit_button("Créer le scénario et l'ouvrir dans « Dessiner un territoire »", type="primary"):
+            store = scenario_store()
+            scope = zone["scope"] if zone["scope"] != "fr" else f"dep:{ctx.dep[proposal.communes[0]]}"
+            try:
+                scenario = to_scenario(proposal, store, name.strip(), scope=scope)
+            except DataError as exc:
+                st.error(str(exc))
+                return
+            preferences.put("scope", scope)
+            st.session_state["draw-scope"] = scope
+            st.session_state["scenario-wanted"] = scenario.name
+            st.switch_page("pages/2_Dessiner_un_territoire.py")

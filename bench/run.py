@@ -89,8 +89,9 @@ def page_rerun(block: list[str]) -> dict:
     store.create("Banc d'essai")
     tid = store.add_territory("Banc d'essai", "Autour de Toulouse")
     store.change_communes("Banc d'essai", tid, add=block)
-    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "2_Dessiner_un_territoire.py"),
-                            default_timeout=300)
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=300)
+    app.run()  # the home page, then the territory page (as a user would)
+    app.switch_page("pages/2_Dessiner_un_territoire.py")
     first = timed(app.run)[1]
     if app.exception:
         raise RuntimeError(app.exception[0].message)

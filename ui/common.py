@@ -179,3 +179,21 @@ def page_nav() -> None:
         for path, label, icon in PAGES:
             st.page_link(path, label=label, icon=icon)
         st.divider()
+
+
+@st.cache_resource(show_spinner="Contours des CPTS…", max_entries=2)
+def _all_cpts_perimeters(stamp: str):
+    from geo.cpts import cpts_perimeters
+
+    frame, _ = optional_layer("cpts")
+    return cpts_perimeters(frame, load_layer("communes"))
+
+
+def scope_cpts_perimeters(communes):
+    """Dissolved perimeters of the imported CPTS holding a commune of ``communes``; None without the layer."""
+    frame, meta = optional_layer("cpts")
+    if frame is None:
+        return None
+    perimeters = _all_cpts_perimeters(str(meta.get("built_at")))
+    inside = frame.loc[frame["insee"].isin(set(communes["insee"])), "cpts_id"].astype(str).unique()
+    return perimeters[perimeters["cpts_id"].astype(str).isin(inside)]

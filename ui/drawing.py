@@ -11,7 +11,6 @@ import hashlib
 import json
 import time
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 import streamlit as st
@@ -163,33 +162,15 @@ def history_bar(store, scenario: str) -> None:
 # --- map ---------------------------------------------------------------------------------
 
 def reference_layer(ctx, communes):
-    """Existing CPTS perimeters (imported), as outlines, or None."""
-    if not ctx.cpts_members:
+    """Existing CPTS perimeters (imported) touching the scope, as outlines, or None."""
+    from ui.common import scope_cpts_perimeters
+
+    perimeters = scope_cpts_perimeters(communes)
+    if perimeters is None or not len(perimeters):
         return None
     from layers.territories import reference_perimeters
 
-    perimeters = existing_perimeters(ctx, tuple(sorted(communes["insee"])))
-    return reference_perimeters(perimeters) if len(perimeters) else None
-
-
-def existing_perimeters(ctx, scope_codes: tuple) -> gpd.GeoDataFrame:
-    """Dissolved existing CPTS touching the scope (cached in the session)."""
-    cache = st.session_state.setdefault("_perimeters", {})
-    key = (id(ctx), hash(scope_codes))
-    if key not in cache:
-        from geo.geometry import dissolve
-
-        wanted = set(scope_codes)
-        members: dict[tuple[str, str], list[str]] = {}
-        for code, cpts in ctx.cpts_members.items():
-            for cid, cname in cpts:
-                members.setdefault((cid, cname), []).append(code)
-        rows = [(cid, cname, dissolve([ctx.geometry[c] for c in codes if ctx.geometry.get(c) is not None]))
-                for (cid, cname), codes in members.items() if wanted.intersection(codes)]
-        cache[key] = gpd.GeoDataFrame(
-            {"cpts_id": [r[0] for r in rows], "cpts_nom": [r[1] for r in rows]},
-            geometry=[r[2] for r in rows], crs="EPSG:4326")
-    return cache[key]
+    return reference_perimeters(perimeters)
 
 
 def handle_map_events(store, scenario: str, active, result: dict, ctx, spec: str) -> None:

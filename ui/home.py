@@ -115,20 +115,10 @@ def _scope_frame(spec: str, stamp: str):
 
 
 def _cpts_overlay(spec: str):
-    from geo.cpts import cpts_perimeters
     from layers.cpts import cpts_layer
-    from ui.common import load_layer
+    from ui.common import map_communes, scope_cpts_perimeters
 
-    frame, meta = optional_layer("cpts")
-    perimeters = _perimeters(str(meta.get("built_at")), frame, cpts_perimeters, load_layer)
-    codes = _scope_codes(spec)
-    inside = frame.loc[frame["insee"].isin(codes), "cpts_id"].astype(str).unique()
-    return cpts_layer(perimeters[perimeters["cpts_id"].astype(str).isin(inside)])
-
-
-@st.cache_resource(show_spinner="Contours des CPTS…", max_entries=2)
-def _perimeters(stamp: str, _frame, _build, _load):
-    return _build(_frame, _load("communes"))
+    return cpts_layer(scope_cpts_perimeters(map_communes(spec)))
 
 
 def build_home_map(spec: str, geojson: str, communes, deps, regs, metric: str, overlays: list[str], tiles: bool,

@@ -4,10 +4,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import preferences
-from geo.scope import parse_scope, scope_outlines, scope_totals
+from geo.scope import parse_scope, scope_totals
 from ui.common import (
     page_nav,
-    ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, population_label, scope_select, user_errors,
+    ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, map_outlines, population_label, scope_select, user_errors,
 )
 from ui.home import COLOURINGS, build_home_map, colouring_options, overlay_options, scope_structure_counts
 
@@ -46,7 +46,7 @@ with user_errors():
         st.caption("Sources et millésimes : page « Données ».")
     with map_col:
         communes = map_communes(spec)
-        deps, regs = scope_outlines(scope)
+        deps, regs = map_outlines(spec)
         fmap = build_home_map(spec, map_geojson(spec), communes, deps, regs, metric, overlays, tiles,
                               population_label=population_label(spec))
         result = st_folium(

@@ -18,17 +18,27 @@ def timed(fn, *args, **kwargs):
     return result, time.perf_counter() - start
 
 
+def communes_layer_bytes(spec: str) -> int:
+    """Size of the commune layer alone (the GeoJSON text sent to the browser)."""
+    from geo.mapshapes import simplify_coverage
+    from geo.scope import parse_scope, scope_communes
+    from layers.communes import map_frame
+    from layers.fastgeojson import serialise
+
+    return len(serialise(map_frame(simplify_coverage(scope_communes(parse_scope(spec))))).encode("utf-8"))
+
+
 def map_payload(spec: str) -> tuple[int, float]:
     """Size of the map's script (GeoJSON embedded) and Python time to build it."""
     from geo.communes import POPULATION_VINTAGE
-    from geo.mapshapes import simplify_coverage
+    from geo.mapshapes import simplify_coverage, simplify_outlines
     from geo.scope import parse_scope, scope_communes, scope_outlines
     from layers.scope_map import scope_map
 
     start = time.perf_counter()
     scope = parse_scope(spec)
     communes = simplify_coverage(scope_communes(scope))
-    deps, regs = scope_outlines(scope)
+    deps, regs = (simplify_outlines(areas, len(communes)) for areas in scope_outlines(scope))
     fmap = scope_map(communes, deps, regs, population_label=f"Population {POPULATION_VINTAGE}")
     html = fmap.get_root().render()
     elapsed = time.perf_counter() - start
@@ -113,6 +123,7 @@ def main() -> None:
         _, figures["load_s"] = timed(base.load, "communes")
         figures["map_payload_bytes_occitanie"], figures["map_build_s_occitanie"] = map_payload("reg:76")
         figures["map_payload_bytes_haute_garonne"], figures["map_build_s_haute_garonne"] = map_payload("dep:31")
+        figures["communes_layer_bytes_occitanie"] = communes_layer_bytes("reg:76")
         from geo.adjacency import build_adjacency
 
         _, figures["adjacency_build_s"] = timed(build_adjacency)

@@ -35,3 +35,13 @@ def simplify_coverage(gdf: gpd.GeoDataFrame, tolerance: float | None = None) -> 
     out = kept.copy()
     out.geometry = gpd.GeoSeries(geoms, index=kept.index, crs=kept.crs)
     return out
+
+
+def simplify_outlines(areas: gpd.GeoDataFrame, commune_count: int) -> gpd.GeoDataFrame:
+    """Département or région outlines drawn over ``commune_count`` simplified communes.
+
+    Half the communes' tolerance: the outlines stay within about half a
+    simplification step of the communes' borders while weighing a fraction
+    of the full-resolution shapes.
+    """
+    return simplify_coverage(areas, tolerance_for(commune_count) / 2)

@@ -87,6 +87,17 @@ def map_communes(spec: str):
     return _map_communes(spec, population_stamp())
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def map_outlines(spec: str):
+    """Simplified département and région outlines of a scope (cached per scope)."""
+    from geo.mapshapes import simplify_outlines
+    from geo.scope import scope_outlines
+
+    count = len(map_communes(spec))
+    deps, regs = scope_outlines(parse_scope(spec))
+    return simplify_outlines(deps, count), simplify_outlines(regs, count)
+
+
 def population_label(spec: str) -> str:
     return f"Population {map_communes(spec).attrs.get('population_vintage', '')}".strip()
 

@@ -28,13 +28,27 @@ def browser_available() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def app_server(base_dir):
+def require_browser() -> None:
+    """Skip (fail on CI) when Chromium or the Leaflet files are missing."""
     reason = browser_available()
     if reason:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+def recording_page(browser):
+    """(context, page) where ``page.requests`` lists every URL the page asked for."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.requests = []
+    page.on("request", lambda req: page.requests.append(req.url))
+    return context, page
+
+
+@pytest.fixture(scope="session")
+def app_server(base_dir):
+    require_browser()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     app = StreamlitApp(base_dir, ARTIFACTS / "streamlit.log").start()
     yield app
@@ -47,11 +61,7 @@ def fresh_app_server(base_dir, tmp_path_factory):
     from geo.adjacency import graph
     from tests.conftest import link_base
 
-    reason = browser_available()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_browser()
     graph()
     data = link_base(base_dir, tmp_path_factory.mktemp("fresh") / "data")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -62,10 +72,7 @@ def fresh_app_server(base_dir, tmp_path_factory):
 
 @pytest.fixture
 def fresh_page(browser, fresh_app_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.requests = []
-    page.on("request", lambda req: page.requests.append(req.url))
+    context, page = recording_page(browser)
     yield page
     context.close()
 
@@ -83,10 +90,7 @@ def browser():
 @pytest.fixture
 def page(browser, app_server):
     """A fresh page; ``page.requests`` lists every URL it asked for."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.requests = []
-    page.on("request", lambda req: page.requests.append(req.url))
+    context, page = recording_page(browser)
     yield page
     context.close()
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser_fixtures import ARTIFACTS, assert_no_exception, browser_available, click_latlng, leaflet_frame, select_scope, wait_for_app
+from tests.browser_fixtures import ARTIFACTS, assert_no_exception, click_latlng, recording_page, require_browser, leaflet_frame, select_scope, wait_for_app
 from tests.conftest import link_base
 from tests.streamlit_server import StreamlitApp
 
@@ -20,8 +20,7 @@ def wait_population(page, expected: int) -> None:
 
 
 def open_draw_page(browser, app):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    context, page = recording_page(browser)
     page.goto(f"{app.url}/Dessiner_un_territoire")
     wait_for_app(page)
     select_scope(page, "Ariège")
@@ -31,16 +30,10 @@ def open_draw_page(browser, app):
 
 
 def test_click_survives_refresh_and_server_restart(browser, base_dir, communes, tmp_path, monkeypatch):
-    import os
-
     from geo.adjacency import graph
     from geo.scenarios import ScenarioStore
 
-    reason = browser_available()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_browser()
     graph()
     data = link_base(base_dir, tmp_path / "data")
     monkeypatch.setenv("CARTOCPTS_DATA_DIR", str(data))

@@ -105,12 +105,10 @@ def _build(adjacency: Adjacency) -> Context:
 
 def _populations(communes) -> tuple[pd.Series, int | str]:
     try:
-        from geo.population import current_populations
+        from geo.population import populations_in_use
 
-        series, vintage = current_populations()
-        series = series.reindex(communes.index)
-        fallback = communes["population"]
-        return series.fillna(fallback).fillna(0).astype("int64"), vintage
+        series, vintage = populations_in_use(communes.index, communes["population"])
+        return series.fillna(0).astype("int64"), vintage
     except ImportError:
         return communes["population"].fillna(0).astype("int64"), POPULATION_VINTAGE
 

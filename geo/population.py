@@ -392,3 +392,13 @@ def current_populations() -> tuple[pd.Series, int | str]:
     series = pd.Series(current, dtype="int64", name="population")
     series.index.name = "insee"
     return series.sort_index(), meta.get("vintage") or POPULATION_VINTAGE
+
+
+def populations_in_use(codes, fallback) -> tuple[pd.Series, int | str]:
+    """(population of each code, vintage): the current populations, else ``fallback`` (the base's, aligned with ``codes``).
+
+    The one rule by which every figure of the app picks its populations.
+    """
+    series, vintage = current_populations()
+    current = series.reindex(pd.Index(codes))
+    return current.fillna(pd.Series(list(fallback), index=current.index)), vintage

@@ -67,14 +67,12 @@ def population_stamp() -> str:
 
 @st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
 def _map_communes(spec: str, stamp: str):
-    from geo.population import current_populations
+    from geo.population import populations_in_use
 
     load_layer("communes")
-    communes = simplify_coverage(scope_communes(parse_scope(spec)))
-    populations, vintage = current_populations()
-    communes = communes.copy()
-    current = populations.reindex(communes["insee"].to_numpy())
-    communes["population"] = current.fillna(communes["population"]).to_numpy()
+    communes = simplify_coverage(scope_communes(parse_scope(spec))).copy()
+    populations, vintage = populations_in_use(communes["insee"], communes["population"])
+    communes["population"] = populations.to_numpy()
     communes.attrs["population_vintage"] = vintage
     return communes
 

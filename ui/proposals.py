@@ -8,10 +8,10 @@ import json
 import streamlit as st
 
 from geo.errors import DataError
+from geo.scenarios import PALETTE
 from ui.common import fmt_int, scenario_store
 from ui.coverage import PROPOSAL_KEY, ZONE_KEY, computed_coverage, coverage_scope_select
 
-PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
 
 
 def zone_picker(ctx, default_scope: str) -> dict | None:

@@ -15,6 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PROPOSE_DEP = "31"  # Haute-Garonne, 586 communes
+PROPOSE_REG = "76"  # Occitanie, 4,454 communes: cut in a child process
+SHARED_FINESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "finess" / "etalab-cs1100507-occitanie.csv"
 
 
 def figures() -> dict:
@@ -33,14 +35,51 @@ def figures() -> dict:
 
     codes = sorted(code for code, dep in ctx.dep.items() if dep == PROPOSE_DEP)
     start = time.perf_counter()
-    proposal = propose(codes, ctx, min_pop=20000, seed=1)
+    proposal = propose(codes, ctx, min_pop=20000, seed=1, around_msp=False)
     propose_s = time.perf_counter() - start
-    return {
+    out = {
         "coverage_fr_s": coverage_s,
         "coverage_fr_territories": len(result.territories),
         "propose_dep_s": propose_s,
         "propose_dep_communes": len(codes),
         "propose_dep_territories": len(proposal.territories),
+    }
+    return out | msp_figures()
+
+
+def msp_figures() -> dict:
+    """Proposals around the MSPs (Haute-Garonne, then the whole of Occitanie cut in a child process).
+
+    Needs MSPs: the FINESS layer of the data directory or, when there is
+    none, the sample extraction of ``../shared/data`` (bench only; the app
+    never reads it). Without either, the figures are null.
+    """
+    from geo import store
+    from geo.context import context
+    from geo.finess import import_finess
+    from geo.proposals import propose
+
+    if store.read_meta("finess") is None:
+        if not SHARED_FINESS.exists():
+            return {"propose_dep_msp_s": None, "propose_reg_msp_s": None}
+        import_finess(SHARED_FINESS)
+    ctx = context()
+    codes = sorted(code for code, dep in ctx.dep.items() if dep == PROPOSE_DEP)
+    start = time.perf_counter()
+    dep = propose(codes, ctx, min_pop=20000, seed=1)
+    dep_s = time.perf_counter() - start
+    codes = sorted(code for code, reg in ctx.reg.items() if reg == PROPOSE_REG)
+    start = time.perf_counter()
+    reg = propose(codes, ctx, min_pop=20000, seed=1)
+    reg_s = time.perf_counter() - start
+    return {
+        "propose_dep_msp_s": dep_s,
+        "propose_dep_msp_territories": len(dep.territories),
+        "propose_dep_msp_with_msp": dep.msp_territories,
+        "propose_reg_msp_s": reg_s,
+        "propose_reg_communes": len(codes),
+        "propose_reg_msp_territories": len(reg.territories),
+        "propose_reg_msp_with_msp": reg.msp_territories,
     }
 
 

@@ -66,7 +66,7 @@ def cmd_propose(args) -> int:
                             "rien à proposer (utilisez --all pour découper tout le périmètre).")
     proposal = propose(codes, ctx, min_pop=args.min_pop, max_pop=args.max_pop,
                        keep_departements=args.keep_departements, seed=args.seed,
-                       progress=_progress, assignment=assignment)
+                       progress=_progress, assignment=assignment, around_msp=not args.no_msp)
     out = {"scope": scope.spec, "population_vintage": ctx.population_vintage, **proposal_json(proposal)}
     if args.save:
         from geo.scenarios import ScenarioStore
@@ -83,6 +83,8 @@ def cmd_propose(args) -> int:
                                  ("non contigu", not terr["contiguous"])) if on]
         print(f"  {terr['name']} : {len(terr['communes'])} commune(s), {_n(terr['population'])} hab., "
               f"taille ACI {terr['aci_size']}" + (f" — {', '.join(flags)}" if flags else ""))
+    for text in proposal.notes:
+        print(f"  {text}")
     for text in proposal.explanations:
         print(f"  ! {text}")
     if args.save:
@@ -105,6 +107,9 @@ def add_commands(sub, update_sub, import_sub) -> None:
     prop.add_argument("--max-pop", type=int, help="Population maximale d'un territoire (ex. 175000).")
     prop.add_argument("--keep-departements", action="store_true", help="Ne jamais franchir une limite de département.")
     prop.add_argument("--seed", type=int, default=1, help="Graine : mêmes données et même graine, même proposition.")
+    prop.add_argument("--no-msp", action="store_true",
+                      help="Ne pas regrouper les communes autour des MSP (par défaut : autour des MSP si le FINESS "
+                           "est importé).")
     which = prop.add_mutually_exclusive_group()
     which.add_argument("--uncovered-only", dest="all", action="store_false",
                        help="Découper les communes non couvertes du périmètre (par défaut).")

@@ -1,24 +1,34 @@
 """Proposals of CPTS territories for uncovered communes: max-p regionalisation with a population floor.
 
-The heuristic is pygeoda's ``maxp_greedy`` (libgeoda): as many contiguous
+The heuristic is libgeoda's greedy max-p (``geo.regionalise``): as many contiguous
 regions as possible, each of at least ``min_pop`` inhabitants, as compact
 as possible (homogeneity is measured on the communes' representative
 points in km, so the within-region sum of squares is a compactness
 criterion).
 
-Contiguity is ours: the spatial weights given to pygeoda are written as a
-GAL file from ``ctx.graph`` (the commune adjacency), not recomputed by
-pygeoda, and every region is checked again with ``Adjacency.parts``
-afterwards.
+Contiguity is ours: the spatial weights given to the library come from
+``ctx.graph`` (the commune adjacency), and every region is checked again
+with ``Adjacency.parts`` afterwards.
 
 - Max-p needs a connected graph: each connected part of the zone (and,
   with ``keep_departements``, each part of each département) is cut
   separately, in a fixed order.
-- pygeoda has no seeds (``init_regions`` is a full initial partition, not
-  seeds), so MSPs do not steer the cut; the commune with the most MSPs
-  (then the most populated) names each territory: « CPTS autour de X »
-  (« Territoire autour de X » without MSP, « Zone à rattacher autour
-  de X » below the floor).
+- Around the MSPs (``around_msp``, on by default): max-p accepts several
+  floors, so a part with at least two MSP communes is also cut with a
+  second floor "at least one MSP commune per territory", i.e. every
+  territory grows around an MSP's commune. Part by part, the cut with the
+  most territories holding an MSP is kept (then the one with the most
+  territories): forcing an MSP into every territory sometimes leaves
+  fewer MSP territories than the free cut, whose regions may hold several
+  MSPs. On the uncovered communes of Haute-Garonne (586 communes, 45 with
+  an MSP, floor 20,000) the MSP cut gives 29 territories all with an MSP,
+  the free one 34 of which 27 with an MSP. ``Proposal.notes`` says which
+  cut was kept and what the other gave. (``init_regions`` was tried as a
+  way to seed: it takes a full partition, and came back with fewer
+  territories.)
+- The commune with the most MSPs (then the most populated) names each
+  territory: « CPTS autour de X » (« Territoire autour de X » without MSP,
+  « Zone à rattacher autour de X » below the floor).
 - A maximum is not asked of the library (libgeoda's ``max_bounds`` for
   max-p did not return in minutes on a small département): a region above
   it is cut again with ``azp_greedy`` into the fewest regions that respect
@@ -36,39 +46,29 @@ Same input and same seed give the same proposal (sorted inputs; the
 greedy iterations are seeded one by one, so the thread count does not
 change the result — checked on Haute-Garonne, Nord and Occitanie).
 
-Cost: about 0.5 to 1 s for a département (300 to 700 communes); large
-zones get fewer iterations (``_iterations``): about 5 s for Occitanie's
-4,400 communes on two cores. ``cancel`` is checked between parts: a
-single large connected part cannot be interrupted while the library runs.
+Cost: about 0.5 to 1 s for a département (300 to 700 communes; twice
+that with the MSP cut); large zones get fewer iterations
+(``geo.regionalise.iterations``) and run in a child process: about 3 s
+per cut for Occitanie's 4,400 communes on two cores. ``cancel`` is
+checked between parts and, while a child process cuts a large part,
+every quarter second (the child is then stopped).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
 
 from geo.aci import aci_size
 from geo.context import Context
 from geo.errors import DataError
+from geo.regionalise import Cancelled, job_for, regions_of, run
 
 DEFAULT_MIN_POP = 20000
-ITERATIONS = 99  # GeoDa's default, for up to ITERATION_UNITS communes
-ITERATION_UNITS = 1500  # above, fewer iterations (cost grows with units x iterations)
-MIN_ITERATIONS = 10
 MAX_SPLIT_TRIES = 6
 
-
-class Cancelled(DataError):
-    """The user cancelled the computation."""
-
-    def __init__(self, message: str = "Calcul de la proposition annulé."):
-        super().__init__(message)
+__all__ = ["Cancelled", "Proposal", "propose", "proposal_json", "to_scenario"]
 
 
 @dataclass
@@ -80,28 +80,59 @@ class Proposal:
     max_pop: int | None
     keep_departements: bool
     seed: int
+    around_msp: bool = True
     explanations: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the MSPs steered the cut, part by part
     elapsed_s: float = 0.0
 
     @property
     def params(self) -> dict:
-        return {"min_pop": self.min_pop, "max_pop": self.max_pop,
-                "keep_departements": self.keep_departements, "seed": self.seed}
+        return {"min_pop": self.min_pop, "max_pop": self.max_pop, "keep_departements": self.keep_departements,
+                "seed": self.seed, "around_msp": self.around_msp}
+
+    @property
+    def msp_territories(self) -> int:
+        return sum(1 for t in self.territories if t["msp_count"] > 0)
 
 
 def _fmt(n: int) -> str:
     return f"{int(n):,}".replace(",", "\u202f")
 
 
+class _Steps:
+    """Progress and cancel between parts and, for a part cut in a child process, while it runs."""
+
+    def __init__(self, total: int, progress, cancel):
+        self.total, self.progress, self.cancel, self.done = total, progress, cancel, 0
+        self.message = ""
+
+    def part(self, i: int, count: int, group: list[str]) -> None:
+        if self.cancel is not None and self.cancel():
+            raise Cancelled()
+        self.message = f"Découpage de la partie {i + 1} sur {count} ({len(group)} communes)"
+        self.report(self.message)
+
+    def report(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(self.done / self.total, message)
+
+    def tick(self, seconds: float) -> None:
+        self.report(f"{self.message} — {seconds:.0f} s".replace(".", ","))
+
+
 def propose(codes, ctx: Context, min_pop: int = DEFAULT_MIN_POP, max_pop: int | None = None,
             keep_departements: bool = False, seed: int = 1, progress=None, cancel=None,
-            assignment: dict[str, list] | None = None) -> Proposal:
+            assignment: dict[str, list] | None = None, around_msp: bool = True) -> Proposal:
     """Contiguous territories of whole communes of ``codes``, each of at least ``min_pop`` inhabitants.
 
+    ``around_msp``: where the imported FINESS places MSPs, also cut with
+    "at least one MSP commune per territory" and keep, part by part, the cut
+    with the most territories holding an MSP (then the most territories).
     ``assignment`` (commune -> territories, default: the imported CPTS)
     names the neighbouring territories in the explanations.
-    ``progress(fraction, message)`` is called between parts and
-    ``cancel()`` checked there (``Cancelled`` is raised).
+    ``progress(fraction, message)`` is called between parts (and every
+    quarter second while a large part is cut); ``cancel()`` is checked at
+    the same moments (``Cancelled`` is raised).
     """
     from geo.coverage import cpts_assignment
 
@@ -117,21 +148,23 @@ def propose(codes, ctx: Context, min_pop: int = DEFAULT_MIN_POP, max_pop: int | 
     if assignment is None:
         assignment = cpts_assignment(ctx)
     groups = _groups(zone, ctx, keep_departements)
-    done, regions = 0, []
+    steps = _Steps(len(zone), progress, cancel)
+    regions, choices = [], []
     for i, group in enumerate(groups):
-        if cancel is not None and cancel():
-            raise Cancelled()
-        if progress is not None:
-            progress(done / len(zone), f"Découpage de la partie {i + 1} sur {len(groups)} ({len(group)} communes)")
-        regions.extend(_cut(group, ctx, min_pop, max_pop, seed))
-        done += len(group)
+        steps.part(i, len(groups), group)
+        cut, choice = _cut(group, ctx, min_pop, max_pop, seed, around_msp, steps)
+        regions.extend(cut)
+        if choice is not None:
+            choices.append(choice)
+        steps.done += len(group)
     if progress is not None:
         progress(1.0, f"{len(regions)} territoire(s) proposé(s)")
     territories = _territories(regions, ctx, min_pop, max_pop, assignment)
     return Proposal(
         territories=territories, communes=zone, population=total, min_pop=min_pop, max_pop=max_pop,
-        keep_departements=keep_departements, seed=int(seed),
+        keep_departements=keep_departements, seed=int(seed), around_msp=bool(around_msp),
         explanations=[t["explanation"] for t in territories if t["explanation"]],
+        notes=_msp_notes(zone, ctx, around_msp, choices),
         elapsed_s=time.perf_counter() - start,
     )
 
@@ -180,113 +213,70 @@ def _population(codes, ctx: Context) -> int:
     return int(sum(ctx.population.get(c, 0) for c in codes))
 
 
-# --- the library ----------------------------------------------------------------------------
-
-
-def _weights(codes: list[str], ctx: Context, folder: Path):
-    """pygeoda weights of ``codes`` from our adjacency (a GAL file: ids are positions)."""
-    import pygeoda
-
-    index = {c: i for i, c in enumerate(codes)}
-    lines = [f"0 {len(codes)} communes insee"]
-    for code in codes:
-        nbrs = sorted(index[n] for n in ctx.graph.neighbours(code) if n in index)
-        lines.append(f"{index[code]} {len(nbrs)}")
-        lines.append(" ".join(map(str, nbrs)))
-    path = folder / "communes.gal"
-    path.write_text("\n".join(lines) + "\n", encoding="ascii")
-    return pygeoda.read_gal(str(path), [str(i) for i in range(len(codes))])
-
-
-def _coordinates(codes: list[str], ctx: Context) -> list[list[float]]:
-    """Representative points in km (local equirectangular projection), as two columns."""
-    pos = {c: i for i, c in enumerate(ctx.codes)}
-    xy = np.full((len(codes), 2), np.nan)
-    for k, code in enumerate(codes):
-        if code in pos:
-            p = ctx.points[pos[code]]
-            xy[k] = (p.x, p.y)
-    if np.isnan(xy).all():
-        xy[:] = 0.0
-    xy = np.where(np.isnan(xy), np.nanmean(xy, axis=0), xy)
-    lat0 = math.radians(float(np.mean(xy[:, 1])))
-    return [(xy[:, 0] * 111.32 * math.cos(lat0)).tolist(), (xy[:, 1] * 110.57).tolist()]
-
-
-def _labels_to_regions(codes: list[str], labels) -> list[list[str]]:
-    regions: dict[int, list[str]] = {}
-    for code, lab in zip(codes, labels):
-        regions.setdefault(int(lab), []).append(code)
-    return [regions[k] for k in sorted(regions)]
-
-
-def _iterations(units: int) -> int:
-    if units <= ITERATION_UNITS:
-        return ITERATIONS
-    return max(MIN_ITERATIONS, ITERATIONS * ITERATION_UNITS // units)
-
-
-def _threads() -> int:
-    """libgeoda draws one random stream per iteration: the result does not depend on the thread count."""
-    return max(1, min(8, os.cpu_count() or 1))
-
-
-def _maxp(codes: list[str], ctx: Context, min_pop: int, seed: int) -> list[list[str]]:
-    import pygeoda
-
-    with tempfile.TemporaryDirectory(prefix="cartocpts-maxp-") as tmp:
-        w = _weights(codes, ctx, Path(tmp))
-        pops = [float(ctx.population.get(c, 0)) for c in codes]
-        result = pygeoda.maxp_greedy(w, _coordinates(codes, ctx), pops, float(min_pop),
-                                     iterations=_iterations(len(codes)), scale_method="raw",
-                                     random_seed=int(seed), cpu_threads=_threads())
-    labels = list(result["Clusters"])
-    regions = _labels_to_regions(codes, labels)
-    if 0 in labels:  # communes left out by the library: their connected parts, as regions of their own
-        left = [c for c, lab in zip(codes, labels) if lab == 0]
-        regions = [r for r in regions if r[0] not in set(left)] + ctx.graph.parts(left)
-    return regions
-
-
-def _azp(codes: list[str], ctx: Context, p: int, min_pop: int, seed: int) -> list[list[str]]:
-    import pygeoda
-
-    with tempfile.TemporaryDirectory(prefix="cartocpts-azp-") as tmp:
-        w = _weights(codes, ctx, Path(tmp))
-        pops = [float(ctx.population.get(c, 0)) for c in codes]
-        result = pygeoda.azp_greedy(p, w, _coordinates(codes, ctx), bound_variable=pops, min_bound=float(min_pop),
-                                    scale_method="raw", random_seed=int(seed))
-    return _labels_to_regions(codes, result["Clusters"])
-
-
 # --- cutting and checking -------------------------------------------------------------------
 
 
-def _cut(group: list[str], ctx: Context, min_pop: int, max_pop: int | None, seed: int) -> list[list[str]]:
-    """Regions of one connected group, each contiguous (split again by our adjacency if needed)."""
+def _msp_flags(codes: list[str], ctx: Context) -> list[float]:
+    return [1.0 if ctx.structure_counts.get(c, {}).get("msp", 0) > 0 else 0.0 for c in codes]
+
+
+def _with_msp(regions: list[list[str]], ctx: Context) -> int:
+    return sum(1 for r in regions if any(_msp_flags(r, ctx)))
+
+
+def _maxp(group: list[str], ctx: Context, min_pop: int, seed: int, steps: _Steps, msp: list[float] | None = None):
+    """The library's max-p regions (with "one MSP commune per region" if ``msp``), split again by our adjacency."""
+    bounds = [(float(min_pop), [float(ctx.population.get(c, 0)) for c in group])]
+    if msp is not None:
+        bounds.append((1.0, msp))
+    labels = run(job_for("maxp", group, ctx, bounds, seed), tick=steps.tick, cancel=steps.cancel)
+    regions = [r for r in regions_of(group, labels) if r]
+    if 0 in labels:  # communes left out by the library: their connected parts, as regions of their own
+        left = {c for c, lab in zip(group, labels) if lab == 0}
+        regions = [r for r in regions if r[0] not in left] + ctx.graph.parts(sorted(left))
+    return [sorted(part) for r in regions for part in (ctx.graph.parts(r) or [r])]  # guard: contiguity is ours
+
+
+def _cut(group: list[str], ctx: Context, min_pop: int, max_pop: int | None, seed: int, around_msp: bool,
+         steps: _Steps) -> tuple[list[list[str]], dict | None]:
+    """Regions of one connected group, each contiguous, and how the MSPs steered the cut (None if they did not)."""
     pop = _population(group, ctx)
+    choice = None
     if pop < 2 * min_pop or len(group) == 1:
         regions = [group]  # one region at most can reach the floor
     else:
-        regions = _maxp(group, ctx, min_pop, seed)
+        regions = _maxp(group, ctx, min_pop, seed, steps)
+        msp = _msp_flags(group, ctx)
+        if around_msp and sum(msp) >= 2:  # with one MSP commune, "one per region" means one region
+            seeded = _maxp(group, ctx, min_pop, seed, steps, msp)
+            free_key = (_with_msp(regions, ctx), len(regions))
+            seeded_key = (_with_msp(seeded, ctx), len(seeded))
+            kept = "msp" if seeded_key >= free_key else "free"
+            choice = {"communes": len(group), "msp_communes": int(sum(msp)), "kept": kept,
+                      "free": {"territories": len(regions), "with_msp": free_key[0]},
+                      "msp": {"territories": len(seeded), "with_msp": seeded_key[0]}}
+            if kept == "msp":
+                regions = seeded
     out = []
     for region in regions:
-        for part in ctx.graph.parts(region) or [region]:  # guard: the library's regions must be contiguous
-            if max_pop is not None and _population(part, ctx) > max_pop and len(part) > 1:
-                out.extend(_split_large(sorted(part), ctx, min_pop, max_pop, seed))
-            else:
-                out.append(sorted(part))
-    return out
+        if max_pop is not None and _population(region, ctx) > max_pop and len(region) > 1:
+            out.extend(_split_large(sorted(region), ctx, min_pop, max_pop, seed, steps))
+        else:
+            out.append(sorted(region))
+    return out, choice
 
 
-def _split_large(region: list[str], ctx: Context, min_pop: int, max_pop: int, seed: int) -> list[list[str]]:
+def _split_large(region: list[str], ctx: Context, min_pop: int, max_pop: int, seed: int,
+                 steps: _Steps) -> list[list[str]]:
     """Cut a region above the maximum into the fewest regions within both bounds, if AZP finds them."""
     pop = _population(region, ctx)
     first = math.ceil(pop / max_pop)
     last = min(pop // min_pop, len(region), first + MAX_SPLIT_TRIES - 1)
     best, best_peak = [region], pop
+    bounds = [(float(min_pop), [float(ctx.population.get(c, 0)) for c in region])]
     for p in range(first, last + 1):
-        parts = [sorted(r) for r in _azp(region, ctx, p, min_pop, seed)]
+        labels = run(job_for("azp", region, ctx, bounds, seed, p=p), tick=steps.tick, cancel=steps.cancel)
+        parts = [sorted(r) for r in regions_of(region, labels)]
         if any(len(ctx.graph.parts(r)) > 1 for r in parts):
             continue
         pops = [_population(r, ctx) for r in parts]
@@ -295,6 +285,30 @@ def _split_large(region: list[str], ctx: Context, min_pop: int, max_pop: int, se
         if min(pops) >= min_pop and max(pops) < best_peak:
             best, best_peak = parts, max(pops)
     return best
+
+
+def _msp_notes(zone: list[str], ctx: Context, around_msp: bool, choices: list[dict]) -> list[str]:
+    """What the user should know about the MSPs' part in the cut (French)."""
+    if not around_msp:
+        return ["Découpage sans tenir compte des MSP (option désactivée)."]
+    if not any(counts.get("msp", 0) for counts in ctx.structure_counts.values()):
+        return ["Aucune MSP connue (fichier FINESS non importé) : le découpage ne peut pas se faire autour des "
+                "MSP. Importez le FINESS dans la page « Données » puis relancez."]
+    if not choices:
+        return ["Zone trop petite ou trop peu de communes avec une MSP pour en tenir compte dans le découpage."]
+    notes = []
+    for ch in choices:
+        free, seeded = ch["free"], ch["msp"]
+        head = f"Partie de {ch['communes']} communes ({ch['msp_communes']} avec une MSP) : "
+        if ch["kept"] == "msp":
+            notes.append(head + f"découpage autour des MSP retenu, {seeded['territories']} territoire(s) dont "
+                         f"{seeded['with_msp']} avec une MSP (un découpage libre en donnait {free['territories']}, "
+                         f"dont {free['with_msp']} avec une MSP).")
+        else:
+            notes.append(head + f"découpage libre retenu, {free['territories']} territoire(s) dont "
+                         f"{free['with_msp']} avec une MSP (imposer une MSP par territoire n'en donnait que "
+                         f"{seeded['territories']}).")
+    return notes
 
 
 def _anchor(codes: list[str], ctx: Context) -> tuple[str, bool]:
@@ -403,6 +417,8 @@ def proposal_json(proposal: Proposal) -> dict:
     return {
         **proposal.params,
         "population": proposal.population,
+        "msp_territories": proposal.msp_territories,
+        "notes": proposal.notes,
         "communes": len(proposal.communes),
         "territories": proposal.territories,
         "explanations": proposal.explanations,

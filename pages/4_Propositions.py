@@ -16,7 +16,8 @@ with user_errors():
     ensure_base()
     st.title("Proposer des territoires")
     st.caption("Découpe une zone non couverte en territoires contigus de communes entières, chacun au-dessus d'un "
-               "plancher de population (régionalisation « max-p » de la bibliothèque pygeoda). La proposition "
+               "plancher de population, formés autour des communes dotées d'une MSP quand c'est possible "
+               "(régionalisation « max-p » de la bibliothèque libgeoda / pygeoda). La proposition "
                "devient un scénario brouillon, modifiable dans la page « Dessiner un territoire ».")
     ctx = current_context()
     zone = prop.zone_picker(ctx, preferences.get("scope"))
@@ -24,7 +25,7 @@ with user_errors():
         st.stop()
     st.markdown(f"**Zone** : {zone['label']} — {fmt_int(len(zone['codes']))} communes, "
                 f"{fmt_int(prop.zone_population(zone, ctx))} habitants ({ctx.population_vintage}).")
-    params = prop.parameters()
+    params = prop.parameters(ctx)
     prop.run_button(zone, params, ctx)
     proposal = prop.current(zone, params)
     if proposal is None:

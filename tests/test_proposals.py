@@ -200,3 +200,100 @@ def test_island_without_neighbour_is_explained(ctx, communes):
     assert island["communes"] == ["29155"] and island["below_floor"]
     assert island["name"].startswith("Zone à rattacher") and "île" in island["explanation"]
     assert all(t["population"] >= 20000 for t in proposal.territories if not t["below_floor"])
+
+
+def msp_communes(shared_data) -> set[str]:
+    """Communes holding an MSP, read from the imported FINESS layer (not from the context the proposal uses)."""
+    from geo import store
+    from geo.finess import import_finess
+
+    import_finess(shared_data / "finess" / "etalab-cs1100507-occitanie.csv")
+    finess = store.read_layer("finess")
+    return set(finess.loc[finess["kind"] == "msp", "insee"])
+
+
+def holds_msp(terr, msp) -> bool:
+    return bool(set(terr["communes"]) & msp)
+
+
+def test_territories_around_msps(isolated_data, communes, shared_data):
+    from geo.context import context
+    from geo.proposals import propose
+
+    msp = msp_communes(shared_data)
+    ctx = context()
+    codes = dep_codes(communes, "31")
+    free = propose(codes, ctx, min_pop=20000, seed=1, around_msp=False)
+    around = propose(codes, ctx, min_pop=20000, seed=1)
+    for proposal in (free, around):
+        check_partition(proposal, codes)
+        assert all(t["contiguous"] for t in proposal.territories)
+        assert all(t["population"] >= 20000 or t["explanation"] for t in proposal.territories)
+        assert proposal.msp_territories == sum(holds_msp(t, msp) for t in proposal.territories)
+    assert around.params["around_msp"] and not free.params["around_msp"]
+    assert around.msp_territories >= free.msp_territories
+    assert "sans tenir compte des MSP" in free.notes[0]
+    # Haute-Garonne, 45 MSP communes: forcing an MSP into every territory keeps more MSP territories here,
+    # and the note gives both cuts' figures
+    (note,) = around.notes
+    assert "autour des MSP retenu" in note
+    assert f"{len(around.territories)} territoire(s) dont {around.msp_territories} avec une MSP" in note
+    assert f"un découpage libre en donnait {len(free.territories)}, dont {free.msp_territories}" in note
+    assert all(holds_msp(t, msp) for t in around.territories)
+    assert all(t["name"].startswith("CPTS autour ") for t in around.territories)
+    assert around.msp_territories > free.msp_territories
+
+    again = propose(list(reversed(codes)), ctx, min_pop=20000, seed=1)
+    assert [t["communes"] for t in again.territories] == [t["communes"] for t in around.territories]
+
+
+def test_without_finess_the_note_says_msps_are_unknown(ctx, communes):
+    from geo.proposals import propose
+
+    proposal = propose(dep_codes(communes, "09"), ctx, min_pop=20000, seed=1)
+    assert proposal.msp_territories == 0 and "FINESS non importé" in proposal.notes[0]
+
+
+def test_child_process_gives_the_same_cut(ctx, communes, monkeypatch):
+    from geo import regionalise
+    from geo.proposals import propose
+
+    codes = dep_codes(communes, "09")
+    here = propose(codes, ctx, min_pop=20000, max_pop=30000, seed=3)
+    monkeypatch.setattr(regionalise, "CHILD_UNITS", 0)  # every cut, AZP splits included, in a child process
+    child = propose(codes, ctx, min_pop=20000, max_pop=30000, seed=3)
+    assert [t["communes"] for t in child.territories] == [t["communes"] for t in here.territories]
+
+
+def test_cancel_stops_a_large_part_while_it_is_cut(ctx, communes):
+    from geo import regionalise
+    from geo.proposals import Cancelled, propose
+
+    occitanie = sorted(communes.loc[communes["reg"] == "76", "insee"])
+    assert len(max(ctx.graph.parts(occitanie), key=len)) > regionalise.CHILD_UNITS
+    messages, calls = [], []
+
+    def cancel():
+        calls.append(len(messages))
+        return len(calls) > 1  # the first check is before the part; the second comes while the child cuts it
+
+    with pytest.raises(Cancelled):
+        propose(occitanie, ctx, min_pop=20000, seed=1, progress=lambda f, m: messages.append(m), cancel=cancel)
+    # stopped during part 1 (the mainland, cut in a child process): nothing was reported after its start
+    parts = ctx.graph.parts(occitanie)
+    assert messages == [f"Découpage de la partie 1 sur {len(parts)} ({len(parts[0])} communes)"]
+    assert calls == [0, 1]  # checked before part 1 was announced, then once while it was cut
+
+
+def test_child_process_errors_are_clear(monkeypatch):
+    from geo import regionalise
+
+    monkeypatch.setattr(regionalise, "CHILD_UNITS", 0)
+    unreachable = regionalise.Job(kind="maxp", neighbours=[[1], [0]], coords=[[0.0, 1.0], [0.0, 1.0]],
+                                  bounds=[(10.0, [1.0, 1.0])])
+    with pytest.raises(DataError, match="Borne inatteignable"):
+        regionalise.run(unreachable)
+    broken = regionalise.Job(kind="inconnu", neighbours=[[1], [0]], coords=[[0.0, 1.0], [0.0, 1.0]],
+                             bounds=[(1.0, [1.0, 1.0])])
+    with pytest.raises(DataError, match="a échoué dans la bibliothèque libgeoda.*inconnu"):
+        regionalise.run(broken)

@@ -60,8 +60,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from geo.aci import aci_size
 from geo.context import Context
+from geo.diagnostics import Tally, diagnose, split_codes
 from geo.errors import DataError
 from geo.regionalise import Cancelled, job_for, regions_of, run
 
@@ -170,8 +170,6 @@ def propose(codes, ctx: Context, min_pop: int = DEFAULT_MIN_POP, max_pop: int | 
 
 
 def _check_codes(codes, ctx: Context) -> list[str]:
-    from geo.diagnostics import split_codes
-
     known, unknown = split_codes(codes or (), ctx)
     if unknown:
         shown = ", ".join(unknown[:20]) + (" ..." if len(unknown) > 20 else "")
@@ -353,17 +351,22 @@ def _territories(regions: list[list[str]], ctx: Context, min_pop: int, max_pop: 
         base = f"{kind} autour {_de(str(ctx.communes.at[anchor, 'name']))}"
         used[base] = used.get(base, 0) + 1
         name = base if used[base] == 1 else f"{base} ({used[base]})"
+        diag = diagnose(Tally.of(region, ctx), ctx, with_geometry=False)  # the territory page's own figures
         out.append({
             "name": name[:120],
             "communes": region,
             "population": pop,
-            "aci_size": aci_size(pop),
-            "contiguous": len(ctx.graph.parts(region)) <= 1,
+            "aci_size": diag["aci_size"],
+            "contiguous": diag["contiguous"],
             "below_floor": pop < min_pop,
             "above_max": max_pop is not None and pop > max_pop,
-            "msp_count": int(sum(ctx.structure_counts.get(c, {}).get("msp", 0) for c in region)),
+            "msp_count": diag["msp_count"],
+            "centres_sante_count": diag["centres_sante_count"],
+            "apl": diag["apl"],
+            "irdes_mix": diag["irdes_mix"],
+            "density": diag["density"],
             "anchor": anchor,
-            "departements": sorted({ctx.dep[c] for c in region}),
+            "departements": diag["departements"],
             "status": "proposition",
             "explanation": "",
         })

@@ -31,7 +31,7 @@ with user_errors():
     if proposal is None:
         st.stop()
     prop.summary(proposal)
-    ui.proposal_table(proposal)
+    ui.proposal_table(proposal, ctx)
     st_folium(prop.proposal_map(proposal, ctx), key=f"proposal-map-{prop.key_of(zone, params)}", height=520,
               use_container_width=True, returned_objects=[])
     prop.save_as_scenario(proposal, zone, ctx)

@@ -13,9 +13,11 @@ def metric(page, label: str) -> str:
 
 
 @pytest.fixture
-def ariege_cpts(fresh_app_server, communes, tmp_path, monkeypatch):
-    """Test fixture: the EPCIs of Ariège taken as CPTS, except the two most populated ones (left uncovered)."""
+def ariege_cpts(fresh_app_server, communes, shared_data, tmp_path, monkeypatch):
+    """Test fixture: the EPCIs of Ariège taken as CPTS, except the two most populated ones (left uncovered),
+    and the FINESS extraction of Occitanie (its MSPs steer the proposal)."""
     from geo.cpts import import_cpts
+    from geo.finess import import_finess
 
     ariege = communes[communes["dep"] == "09"]
     pops = ariege.groupby("epci")["population"].sum().sort_values()
@@ -27,6 +29,7 @@ def ariege_cpts(fresh_app_server, communes, tmp_path, monkeypatch):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.setenv("CARTOCPTS_DATA_DIR", str(fresh_app_server.data_dir))
     import_cpts(path)
+    import_finess(shared_data / "finess" / "etalab-cs1100507-occitanie.csv")
     uncovered = ariege[ariege["epci"].isin(left_out)]
     return uncovered
 
@@ -54,8 +57,12 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     page.get_by_role("heading", name="Proposer des territoires").wait_for(timeout=60_000)
     wait_for_app(page)
     page.get_by_text(f"{len(ariege_cpts)} communes").first.wait_for(timeout=30_000)
+    assert page.get_by_role("checkbox", name="Regrouper autour des MSP").is_checked()  # FINESS imported
     page.get_by_role("button", name="Calculer la proposition").click()
     page.get_by_text("territoire(s) proposé(s)").wait_for(timeout=120_000)
+    note = page.get_by_text(f"Partie de {len(ariege_cpts)} communes").first
+    note.wait_for(timeout=30_000)
+    assert "avec une MSP" in note.inner_text()
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "proposal_ariege.png"), full_page=True)
 

@@ -217,6 +217,7 @@ def holds_msp(terr, msp) -> bool:
 
 
 def test_territories_around_msps(isolated_data, communes, shared_data):
+    from geo import store
     from geo.context import context
     from geo.proposals import propose
 
@@ -240,6 +241,12 @@ def test_territories_around_msps(isolated_data, communes, shared_data):
     assert f"{len(around.territories)} territoire(s) dont {around.msp_territories} avec une MSP" in note
     assert f"un découpage libre en donnait {len(free.territories)}, dont {free.msp_territories}" in note
     assert all(holds_msp(t, msp) for t in around.territories)
+    finess = store.read_layer("finess")  # each territory carries the diagnostics of the territory page
+    for terr in around.territories:
+        inside = finess[finess["insee"].isin(terr["communes"])]
+        assert terr["msp_count"] == int((inside["kind"] == "msp").sum())
+        assert terr["centres_sante_count"] == int((inside["kind"] == "centre_sante").sum())
+        assert terr["apl"] is None and terr["irdes_mix"] is None  # no APL nor typology imported here
     assert all(t["name"].startswith("CPTS autour ") for t in around.territories)
     assert around.msp_territories > free.msp_territories
 

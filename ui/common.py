@@ -173,12 +173,12 @@ def missing_layer_hint(name: str, what: str) -> None:
     st.caption(f"**{what}** : aucune donnée chargée. Source : {where}. À importer dans la page « Données ».")
 
 
-PAGES = (
-    ("app.py", "Accueil", "🗺️"),
-    ("pages/1_Données.py", "Données", "📥"),
-    ("pages/2_Dessiner_un_territoire.py", "Dessiner un territoire", "✏️"),
-    ("pages/3_Couverture.py", "Couverture", "🧭"),
-    ("pages/4_Propositions.py", "Propositions", "🧩"),
+PAGES = (  # Material Symbols icons ship with Streamlit's front end: no emoji font needed on the user's machine
+    ("app.py", "Accueil", ":material/map:"),
+    ("pages/1_Données.py", "Données", ":material/upload_file:"),
+    ("pages/2_Dessiner_un_territoire.py", "Dessiner un territoire", ":material/edit:"),
+    ("pages/3_Couverture.py", "Couverture", ":material/explore:"),
+    ("pages/4_Propositions.py", "Propositions", ":material/extension:"),
 )
 
 

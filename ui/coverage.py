@@ -103,15 +103,33 @@ def send_to_proposals(codes: list[str], label: str, spec: str) -> None:
     st.switch_page("pages/4_Propositions.py")
 
 
-def proposal_table(proposal) -> None:
-    rows = [{
-        "Territoire": t["name"], "Communes": len(t["communes"]), "Population": t["population"],
-        "Taille ACI": t["aci_size"], "MSP": t.get("msp_count", 0),
-        "D'un seul tenant": "oui" if t["contiguous"] else "non",
-        "Départements": ", ".join(t.get("departements", [])),
-        "Remarque": t.get("explanation") or "",
-    } for t in proposal.territories]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+def proposal_table(proposal, ctx) -> None:
+    """One row per proposed territory with its diagnostics (the columns of layers absent are left out)."""
+    from geo.typology import class_labels
+
+    labels = class_labels(ctx.nomenclature) if ctx.nomenclature is not None else {}
+
+    def main_class(mix: dict | None) -> str:
+        classes = {k: v for k, v in (mix or {}).items() if k != "non_classe"}
+        if not classes:
+            return "—"
+        key = max(classes, key=lambda k: (classes[k], k))
+        return f"{labels.get(int(key), f'Classe {key}')} ({classes[key]:.0%})"
+
+    rows = []
+    for t in proposal.territories:
+        row = {"Territoire": t["name"], "Communes": len(t["communes"]), "Population": t["population"],
+               "Taille ACI": t["aci_size"], "MSP": t["msp_count"], "Centres de santé": t["centres_sante_count"]}
+        if ctx.apl is not None:
+            row[f"APL {ctx.apl_year or ''}".strip()] = t["apl"]
+        if ctx.typology:
+            row["Classe Irdes majoritaire (part de la population)"] = main_class(t["irdes_mix"])
+        row.update({"Densité (hab./km²)": t["density"], "D'un seul tenant": "oui" if t["contiguous"] else "non",
+                    "Départements": ", ".join(t["departements"]), "Remarque": t["explanation"] or ""})
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={"Population": st.column_config.NumberColumn(format="localized"),
+                                "Densité (hab./km²)": st.column_config.NumberColumn(format="localized")})
 
 
 def _stamp(scenario: str | None) -> str:

@@ -40,19 +40,20 @@ def zone_population(zone: dict, ctx) -> int:
 
 
 def parameters(ctx) -> dict:
-    cols = st.columns(4)
+    cols = st.columns(3)
     min_pop = cols[0].number_input("Population minimale", min_value=1000, max_value=500000, value=20000, step=1000)
     use_max = cols[1].checkbox("Population maximale", value=False)
     max_pop = cols[1].number_input("Maximum", min_value=1000, max_value=2000000, value=175000, step=5000,
                                    disabled=not use_max, label_visibility="collapsed")
-    keep = cols[2].checkbox("Ne jamais franchir une limite de département", value=False)
+    seed = cols[2].number_input("Graine (même graine, même proposition)", min_value=0, max_value=10**6, value=1)
+    cols = st.columns(3)
+    keep = cols[0].checkbox("Ne jamais franchir une limite de département", value=False)
     known = any(counts.get("msp", 0) for counts in ctx.structure_counts.values())
-    around = cols[2].checkbox(
+    around = cols[1].checkbox(
         "Regrouper autour des MSP", value=known, disabled=not known,
         help="Chaque territoire se forme autour de la commune d'une MSP quand cela ne réduit pas le nombre de "
              "territoires dotés d'une MSP." if known else
              "Aucune MSP connue : importez le fichier FINESS dans la page « Données ».")
-    seed = cols[3].number_input("Graine (même graine, même proposition)", min_value=0, max_value=10**6, value=1)
     return {"min_pop": int(min_pop), "max_pop": int(max_pop) if use_max else None,
             "keep_departements": bool(keep), "seed": int(seed), "around_msp": bool(around and known)}
 

@@ -1,5 +1,7 @@
 """In a real browser: coverage of Ariège by imported CPTS, a proposal for the uncovered zone, opened for editing."""
 
+import re
+
 import pytest
 
 from tests.browser_fixtures import ARTIFACTS, assert_no_exception, foreign_requests, map_frame, select_scope, wait_for_app
@@ -79,3 +81,53 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "proposal_opened.png"), full_page=True)
     assert foreign_requests(page.requests) == []
+
+
+def regionalise_children() -> list[int]:
+    """Pids of running child processes that cut a zone (``python -m geo.regionalise``)."""
+    from pathlib import Path
+
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"geo.regionalise" in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_cancel_a_region_proposal(fresh_page, fresh_app_server):
+    """Occitanie (more than 4,000 uncovered communes) is cut in a child process: « Annuler » kills it."""
+    page = fresh_page
+    page.goto(f"{fresh_app_server.url}/Propositions")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Proposer des territoires").wait_for(timeout=60_000)
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Périmètre")
+    box.click()
+    page.keyboard.type("Occitanie")
+    page.keyboard.press("Enter")
+    page.get_by_text("communes non couvertes — Occitanie").first.wait_for(timeout=120_000)
+    wait_for_app(page)
+    page.get_by_role("button", name="Calculer la proposition").click()
+    page.get_by_text(re.compile(r"Découpage de la partie 1 sur \d+ \(\d+ communes\) — [1-9]\d* s")).wait_for(
+        timeout=120_000)
+    assert regionalise_children(), "the région should be cut in a child process"
+    page.screenshot(path=str(ARTIFACTS / "proposal_running.png"), full_page=True)
+    page.get_by_role("button", name="Annuler").click()
+    page.get_by_text("Calcul de la proposition annulé.").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert page.get_by_text("territoire(s) proposé(s)").count() == 0
+    assert wait_for_children_gone() == []
+    assert_no_exception(page)
+    assert foreign_requests(page.requests) == []
+
+
+def wait_for_children_gone(timeout: float = 10.0) -> list[int]:
+    """The cut's child processes still alive after ``timeout`` seconds (killed ones may take a moment to go)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while regionalise_children() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return regionalise_children()

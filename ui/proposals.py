@@ -63,22 +63,36 @@ def key_of(zone: dict, params: dict) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
+RUNNING_KEY = "proposal-running"
+
+
 def run_button(zone: dict, params: dict, ctx) -> None:
-    """Compute on demand with a progress bar; leaving or clicking « Annuler » stops the computation."""
+    """Compute on demand with a progress bar; leaving or clicking « Annuler » stops the computation.
+
+    Streamlit stops the script at its next call (the progress bar is updated
+    every quarter second while a large zone is cut in a child process, which
+    is then killed); a flag left in the session tells the next run that the
+    computation was interrupted.
+    """
     from geo.proposals import propose
 
+    if st.session_state.pop(RUNNING_KEY, None):
+        st.info("Calcul de la proposition annulé.")
     left, right = st.columns([1, 3])
     if not left.button("Calculer la proposition", type="primary"):
         return
     right.button("Annuler", help="Interrompt le calcul en cours.")
     bar = st.progress(0.0, text="Préparation…")
+    st.session_state[RUNNING_KEY] = True
     try:
         proposal = propose(zone["codes"], ctx, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
                            **params)
     except DataError as exc:
+        st.session_state.pop(RUNNING_KEY, None)
         bar.empty()
         st.error(str(exc))
         return
+    st.session_state.pop(RUNNING_KEY, None)
     bar.empty()
     st.session_state[PROPOSAL_KEY] = (key_of(zone, params), proposal)
 

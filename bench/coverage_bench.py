@@ -21,7 +21,7 @@ SHARED_FINESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "fines
 
 def figures() -> dict:
     from geo.context import context
-    from geo.coverage import coverage, coverage_json
+    from geo.coverage import clusters_geojson, coverage, coverage_json, uncovered_csv
     from geo.proposals import propose
 
     ctx = context()
@@ -33,6 +33,14 @@ def figures() -> dict:
     coverage_json(result)
     coverage_s = time.perf_counter() - start
 
+    # the early state of a région: few CPTS (here Ariège's EPCIs), France almost entirely uncovered
+    few = {code: terr for code, terr in assignment.items() if ctx.dep.get(code) == "09"}
+    start = time.perf_counter()
+    sparse = coverage("fr", few, ctx)
+    clusters_geojson(sparse, ctx)
+    uncovered_csv(sparse, ctx)
+    zones_s = time.perf_counter() - start
+
     codes = sorted(code for code, dep in ctx.dep.items() if dep == PROPOSE_DEP)
     start = time.perf_counter()
     proposal = propose(codes, ctx, min_pop=20000, seed=1, around_msp=False)
@@ -40,6 +48,8 @@ def figures() -> dict:
     out = {
         "coverage_fr_s": coverage_s,
         "coverage_fr_territories": len(result.territories),
+        "coverage_fr_sparse_zones_s": zones_s,
+        "coverage_fr_sparse_uncovered": len(sparse.uncovered),
         "propose_dep_s": propose_s,
         "propose_dep_communes": len(codes),
         "propose_dep_territories": len(proposal.territories),

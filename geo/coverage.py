@@ -21,8 +21,6 @@ contour) is not an enclave either.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 
@@ -286,13 +284,41 @@ def uncovered_csv(result: CoverageResult, ctx: Context | None = None) -> bytes:
     """``code_insee;nom;departement;population;cluster`` (UTF-8 with BOM), by cluster then code."""
     ctx = ctx or context()
     rank = cluster_of(result)
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";", lineterminator="\n")
-    writer.writerow(UNCOVERED_CSV_COLUMNS)
-    for code in sorted(result.uncovered, key=lambda c: (rank.get(c, 0), c)):
-        writer.writerow([code, ctx.communes.at[code, "name"], ctx.dep[code], ctx.population.get(code, 0),
-                         rank.get(code, "")])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    codes = sorted(result.uncovered, key=lambda c: (rank.get(c, 0), c))
+    table = pd.DataFrame({
+        "code_insee": codes,
+        "nom": ctx.communes["name"].reindex(codes).to_numpy(),
+        "departement": [ctx.dep[c] for c in codes],
+        "population": [ctx.population.get(c, 0) for c in codes],
+        "cluster": [rank.get(c, "") for c in codes],
+    }, columns=list(UNCOVERED_CSV_COLUMNS))
+    return ("\ufeff" + table.to_csv(sep=";", index=False, lineterminator="\n")).encode("utf-8")
+
+
+def _area_members(ctx: Context) -> dict[str, dict[str, set[str]]]:
+    """For « reg » and « dep »: area code -> the set of its communes' codes."""
+    out: dict[str, dict[str, set[str]]] = {"reg": {}, "dep": {}}
+    for level, lookup in (("reg", ctx.reg), ("dep", ctx.dep)):
+        for code, area in lookup.items():
+            out[level].setdefault(area, set()).add(code)
+    return out
+
+
+def _zone_shape(codes, ctx: Context, members: dict[str, dict[str, set[str]]]):
+    """The dissolved shape of ``codes``: whole régions and départements are taken from the base's own
+    dissolved layers (built from the same communes), so a zone of a large part of France is not merged
+    commune by commune again (about 4 s for 34,000 communes, against well under a second)."""
+    from geo.communes import load
+
+    rest, pieces = set(codes), []
+    for level, layer in (("reg", "regions"), ("dep", "departements")):
+        whole = sorted(area for area, inside in members[level].items() if len(inside) > 1 and inside <= rest)
+        if whole:
+            shapes = load(layer).set_index("code").geometry
+            pieces += [shapes[area] for area in whole if area in shapes.index]
+            rest -= set().union(*(members[level][area] for area in whole if area in shapes.index))
+    pieces += [ctx.geometry.get(c) for c in sorted(rest)]
+    return dissolve(pieces)
 
 
 def clusters_geojson(result: CoverageResult, ctx: Context | None = None) -> dict:
@@ -300,8 +326,9 @@ def clusters_geojson(result: CoverageResult, ctx: Context | None = None) -> dict
     ctx = ctx or context()
     stamp = now_iso()
     features = []
+    members = _area_members(ctx)
     for cl in result.clusters:
-        shape = dissolve([ctx.geometry.get(c) for c in cl.communes])
+        shape = _zone_shape(cl.communes, ctx, members)
         shape = shapely.orient_polygons(shapely.set_precision(shape, 1e-6), exterior_cw=False)
         props = cluster_json(cl)
         props.pop("bounds")

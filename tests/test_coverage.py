@@ -279,3 +279,23 @@ def test_france_with_every_epci(ctx, communes):
     assert len(result.territories) == communes["epci"].nunique() > 1200
     assert result.uncovered_population == int(no_epci["population"].fillna(0).sum())
     assert np.isclose(result.by_region["population_non_couverte"].sum(), result.uncovered_population)
+
+
+def test_zone_shapes_of_whole_departements_match_the_communes(ctx, communes):
+    from geo.coverage import clusters_geojson, coverage
+    from geo.geometry import dissolve
+
+    # Occitanie with only Ariège's EPCIs as CPTS: one cluster holds the 12 other départements whole
+    ariege = set(communes.loc[communes["dep"] == "09", "insee"])
+    assignment = {c: t for c, t in epci_assignment(communes).items() if c in ariege}
+    result = coverage("reg:76", assignment, ctx)
+    biggest = result.clusters[0]
+    deps = communes.loc[communes["insee"].isin(biggest.communes), "dep"]
+    whole = [d for d in deps.unique() if (communes["dep"] == d).sum() == (deps == d).sum()]
+    assert len(whole) >= 10  # the shortcut through the départements' own shapes is taken
+    doc = clusters_geojson(result, ctx)
+    shape = shapely.from_geojson(json.dumps(doc["features"][0]["geometry"]))
+    by_commune = dissolve(communes.loc[communes["insee"].isin(biggest.communes)].geometry.to_numpy())
+    assert shape.is_valid
+    assert shape.area == pytest.approx(by_commune.area, rel=1e-6)
+    assert shape.symmetric_difference(by_commune).area < 1e-6 * by_commune.area

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 
 from layers.assets import use_local_assets
 
@@ -15,10 +17,21 @@ PLAN_IGN_URL = (
 PLAN_IGN_ATTRIBUTION = '<a href="https://www.ign.fr/">IGN</a> – Plan IGN (Géoplateforme)'
 
 
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in kilometres only (folium's ``control_scale`` also shows miles)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
 def base_map(bounds: tuple[float, float, float, float], with_tiles: bool = False) -> folium.Map:
     """A folium map fitted to ``bounds`` (minx, miny, maxx, maxy), tiles off by default."""
     use_local_assets()
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    fmap = folium.Map(tiles=None, zoom_snap=0.25)
+    MetricScale().add_to(fmap)
     if with_tiles:
         folium.TileLayer(PLAN_IGN_URL, attr=PLAN_IGN_ATTRIBUTION, name="Plan IGN", max_zoom=18).add_to(fmap)
     minx, miny, maxx, maxy = bounds

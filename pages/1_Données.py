@@ -37,7 +37,8 @@ with user_errors():
     for name, importer in IMPORTERS.items():
         src = catalogue.get(name, {})
         title = f"{importer.label}" + ("" if name in present else " — absente")
-        with st.expander(title, expanded=f"report-{name}" in st.session_state):
+        busy = f"report-{name}" in st.session_state or st.session_state.get(f"upload-{name}") is not None
+        with st.expander(title, expanded=busy):  # stays open while the user works in it
             st.markdown(f"**Éditeur** : {src.get('publisher', '—')}  \n**Licence** : {src.get('licence', '—')}  \n"
                         f"**Format** : {src.get('format', '—')}  \n**Mise à jour** : {src.get('how_to_update', '—')}")
             if src.get("url"):

@@ -34,4 +34,5 @@ with user_errors():
     ui.proposal_table(proposal, ctx)
     st_folium(prop.proposal_map(proposal, ctx), key=f"proposal-map-{prop.key_of(zone, params)}", height=520,
               use_container_width=True, returned_objects=[])
+    prop.downloads(proposal, zone, ctx)
     prop.save_as_scenario(proposal, zone, ctx)

@@ -1,6 +1,8 @@
 """In a real browser: coverage of Ariège by imported CPTS, a proposal for the uncovered zone, opened for editing."""
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +67,15 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     note = page.get_by_text(f"Partie de {len(ariege_cpts)} communes").first
     note.wait_for(timeout=30_000)
     assert "avec une MSP" in note.inner_text()
+    with page.expect_download(timeout=60_000) as info:  # built on click (deferred download data)
+        page.get_by_role("button", name="Territoires proposés (GeoJSON)").click()
+    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    shown = page.get_by_text(re.compile(r"^\d+ territoire\(s\) proposé\(s\)")).first.inner_text()
+    assert len(doc["features"]) == int(shown.split()[0])
+    exported = sorted(c for f in doc["features"] for c in f["properties"]["communes"])
+    assert exported == sorted(ariege_cpts["insee"])
+    assert all(f["properties"]["msp_count"] >= 1 for f in doc["features"])
+    wait_for_app(page)
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "proposal_ariege.png"), full_page=True)
 

@@ -73,8 +73,10 @@ def import_panel(importer: Importer, present: dict | None) -> None:
 
 
 def _save_upload(upload, folder: Path) -> Path:
-    """Write an uploaded file under its own (sanitised) name in a private temporary folder."""
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in Path(upload.name).name) or "fichier"
+    """Write an uploaded file under its own name (no folder part, no control character) in a private temporary
+    folder, so that messages and the layer's provenance name the file as the user knows it."""
+    base = Path(upload.name.replace("\\", "/")).name
+    safe = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".") or "fichier"
     path = folder / safe
     path.write_bytes(upload.getvalue())
     return path
@@ -106,7 +108,8 @@ def run_import(importer: Importer, upload, options: dict, extra: dict) -> None:
             report = importer.run(path, progress=progress, **options)
         except DataError as exc:
             bar.empty()
-            st.error(f"Import refusé ({upload.name}) : {exc} La couche précédente est conservée.")
+            named = "" if path.name in str(exc) else f" ({path.name})"  # importers' messages name the file
+            st.error(f"Import refusé{named} : {exc} La couche précédente est conservée.")
             return
     bar.empty()
     _keep_report(importer.layer, f"Import réussi : {upload.name}.", importer.lines(report))

@@ -130,6 +130,20 @@ def proposal_map(proposal, ctx):
     return build(territories, ctx)
 
 
+def downloads(proposal, zone: dict, ctx) -> None:
+    """The proposal as GeoJSON (dissolved territories with their figures) and as a commune list, to share it."""
+    from geo.export import geojson_bytes, to_csv, to_geojson
+
+    slug = "proposition-" + key_of(zone, proposal.params)
+    st.subheader("Exporter la proposition")
+    left, right = st.columns(2)
+    left.download_button("Territoires proposés (GeoJSON)", file_name=f"{slug}.geojson", mime="application/geo+json",
+                         data=lambda: geojson_bytes(to_geojson(proposal.territories, ctx)),  # built on click
+                         help="Un polygone par territoire, avec sa population, sa taille ACI, ses MSP…")
+    right.download_button("Liste des communes (CSV)", data=to_csv(proposal.territories), file_name=f"{slug}.csv",
+                          mime="text/csv", help="cpts_id;cpts_nom;code_insee, une ligne par commune.")
+
+
 def save_as_scenario(proposal, zone: dict, ctx) -> None:
     """Create the draft scenario and open it in the territory page."""
     from geo import preferences

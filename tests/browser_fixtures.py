@@ -39,7 +39,8 @@ def require_browser() -> None:
 
 def recording_page(browser):
     """(context, page) where ``page.requests`` lists every URL the page asked for."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="fr-FR",
+                                  timezone_id="Europe/Paris")  # as the users: French number formats
     page = context.new_page()
     page.requests = []
     page.on("request", lambda req: page.requests.append(req.url))

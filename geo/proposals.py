@@ -20,9 +20,10 @@ with ``Adjacency.parts`` afterwards.
   most territories holding an MSP is kept (then the one with the most
   territories): forcing an MSP into every territory sometimes leaves
   fewer MSP territories than the free cut, whose regions may hold several
-  MSPs. On the uncovered communes of Haute-Garonne (586 communes, 45 with
-  an MSP, floor 20,000) the MSP cut gives 29 territories all with an MSP,
-  the free one 34 of which 27 with an MSP. ``Proposal.notes`` says which
+  MSPs. On Haute-Garonne (586 communes, 45 with an MSP, 2026
+  populations, floor 20,000) the MSP cut gave 29 territories all with an
+  MSP, the free one 34 of which 27 with an MSP; on the whole of Occitanie
+  the free cut was kept (146 MSP territories against 145). ``Proposal.notes`` says which
   cut was kept and what the other gave. (``init_regions`` was tried as a
   way to seed: it takes a full partition, and came back with fewer
   territories.)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import sys
 
+from geo.cli_output import print_json
 from geo.errors import DataError
 
 # Modules adding their own commands: each defines
@@ -17,15 +17,9 @@ from geo.errors import DataError
 EXTENSIONS: tuple[str, ...] = ("geo.cli_apl_population", "geo.cli_coverage", "geo.cli_cpts", "geo.cli_finess", "geo.cli_typology")
 
 
-def _print_json(obj) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-
-
 def cmd_data_build(args) -> int:
+    from geo.cli_output import progress
     from geo.communes import build_base
-
-    def progress(fraction, message):
-        print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
     report = build_base(force=args.force, progress=progress)
     for line in report.lines():
@@ -38,7 +32,7 @@ def cmd_data_status(args) -> int:
 
     layers = status()
     if args.json:
-        _print_json(layers)
+        print_json(layers)
     elif not layers:
         print("Aucune couche dans le cache : lancez « python -m geo data build ».")
     else:
@@ -51,7 +45,7 @@ def cmd_data_sources(args) -> int:
     from geo.catalogue import sources
 
     if args.json:
-        _print_json(sources())
+        print_json(sources())
     else:
         for name, src in sources().items():
             print(f"{name}: {src['title']}\n  éditeur : {src['publisher']}\n  millésime : {src['vintage']}\n"
@@ -94,7 +88,7 @@ def cmd_assess(args) -> int:
         raise DataError(f"Aucun code INSEE connu parmi : {', '.join(result['unknown_codes'][:20])}.")
     result.pop("part_codes", None)
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         for key, value in result.items():
             print(f"{key}: {value}")
@@ -142,7 +136,7 @@ def cmd_scenario_list(args) -> int:
 
     names = ScenarioStore().names()
     if args.json:
-        _print_json(names)
+        print_json(names)
     else:
         print("\n".join(names) or "Aucun scénario.")
     return 0

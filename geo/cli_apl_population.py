@@ -9,21 +9,8 @@ Registered through ``geo.cli.EXTENSIONS``:
 
 from __future__ import annotations
 
-import json
-import sys
-
+from geo.cli_output import print_report, progress
 from geo.errors import DataError
-
-
-def _progress(fraction: float, message: str) -> None:
-    print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
-
-
-def _print(report: dict, lines: list[str], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
-    else:
-        print("\n".join(lines))
 
 
 def _year(text) -> int | None:
@@ -38,24 +25,24 @@ def _year(text) -> int | None:
 def cmd_import_apl(args) -> int:
     from geo.apl import describe_apl_report, import_apl
 
-    report = import_apl(args.path, year=_year(args.year), progress=None if args.json else _progress)
-    _print(report, describe_apl_report(report), args.json)
+    report = import_apl(args.path, year=_year(args.year), progress=None if args.json else progress)
+    print_report(report, describe_apl_report(report), args.json)
     return 0
 
 
 def cmd_import_population(args) -> int:
     from geo.population import describe_population_report, update_population
 
-    report = update_population(args.path, progress=None if args.json else _progress, vintage=args.vintage)
-    _print(report, describe_population_report(report), args.json)
+    report = update_population(args.path, progress=None if args.json else progress, vintage=args.vintage)
+    print_report(report, describe_population_report(report), args.json)
     return 0
 
 
 def cmd_update_population(args) -> int:
     from geo.population import describe_population_report, update_population
 
-    report = update_population(args.url, progress=None if args.json else _progress, vintage=args.vintage)
-    _print(report, describe_population_report(report), args.json)
+    report = update_population(args.url, progress=None if args.json else progress, vintage=args.vintage)
+    print_report(report, describe_population_report(report), args.json)
     return 0
 
 

@@ -9,16 +9,7 @@ Registered through ``geo.cli.EXTENSIONS``:
 
 from __future__ import annotations
 
-import json
-import sys
-
-
-def _progress(fraction: float, message: str) -> None:
-    print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
-
-
-def _print_json(obj) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+from geo.cli_output import print_json, progress
 
 
 def _n(value) -> str:
@@ -32,7 +23,7 @@ def cmd_coverage(args) -> int:
     ctx = context()
     result = coverage(args.scope, assignment_for(ctx, scenario=args.scenario, with_cpts=not args.no_cpts), ctx)
     if args.json:
-        _print_json(coverage_json(result))
+        print_json(coverage_json(result))
         return 0
     print(f"Périmètre {result.scope.label()} — population {result.population_vintage} : {_n(result.population)}")
     print(f"Couverte : {_n(result.covered_population)} ; non couverte : {_n(result.uncovered_population)} "
@@ -66,7 +57,7 @@ def cmd_propose(args) -> int:
                             "rien à proposer (utilisez --all pour découper tout le périmètre).")
     proposal = propose(codes, ctx, min_pop=args.min_pop, max_pop=args.max_pop,
                        keep_departements=args.keep_departements, seed=args.seed,
-                       progress=_progress, assignment=assignment, around_msp=not args.no_msp)
+                       progress=progress, assignment=assignment, around_msp=not args.no_msp)
     out = {"scope": scope.spec, "population_vintage": ctx.population_vintage, **proposal_json(proposal)}
     if args.save:
         from geo.scenarios import ScenarioStore
@@ -74,7 +65,7 @@ def cmd_propose(args) -> int:
         scen = to_scenario(proposal, ScenarioStore(), args.save, scope=scope.spec)
         out["scenario"] = scen.name
     if args.json:
-        _print_json(out)
+        print_json(out)
         return 0
     print(f"{len(proposal.territories)} territoire(s) proposé(s) pour {len(proposal.communes)} commune(s), "
           f"{_n(proposal.population)} habitants :")

@@ -7,22 +7,14 @@ Registered through ``geo.cli.EXTENSIONS``:
 
 from __future__ import annotations
 
-import json
-import sys
-
-
-def _progress(fraction: float, message: str) -> None:
-    print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+from geo.cli_output import print_report, progress
 
 
 def cmd_import_cpts(args) -> int:
     from geo.cpts import describe_cpts_report, import_cpts
 
-    report = import_cpts(args.path, progress=None if args.json else _progress, vintage=args.vintage)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
-    else:
-        print("\n".join(describe_cpts_report(report)))
+    report = import_cpts(args.path, progress=None if args.json else progress, vintage=args.vintage)
+    print_report(report, describe_cpts_report(report), args.json)
     return 0
 
 

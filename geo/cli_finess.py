@@ -8,29 +8,21 @@ Registered through ``geo.cli.EXTENSIONS``:
 
 from __future__ import annotations
 
-import json
-import sys
+from geo.cli_output import print_report, progress
 
 DEFAULT_API = "https://www.data.gouv.fr/api/1"  # same as geo.finess.DEFAULT_API (not imported: slow)
-
-
-def _progress(fraction: float, message: str) -> None:
-    print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
 
 def _print(report: dict, as_json: bool) -> None:
     from geo.finess import describe_report
 
-    if as_json:
-        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
-    else:
-        print("\n".join(describe_report(report)))
+    print_report(report, describe_report(report), as_json)
 
 
 def cmd_import_finess(args) -> int:
     from geo.finess import import_finess
 
-    report = import_finess(args.path, progress=None if args.json else _progress)
+    report = import_finess(args.path, progress=None if args.json else progress)
     _print(report, args.json)
     return 0
 
@@ -39,7 +31,7 @@ def cmd_update_finess(args) -> int:
     from geo.finess import update_finess
 
     # Progress always goes to stderr, so stdout stays valid JSON with --json.
-    report = update_finess(args.api or DEFAULT_API, progress=_progress)
+    report = update_finess(args.api or DEFAULT_API, progress=progress)
     _print(report, args.json)
     return 0
 

@@ -7,23 +7,15 @@ Registered through ``geo.cli.EXTENSIONS``:
 
 from __future__ import annotations
 
-import json
-import sys
-
-
-def _progress(fraction: float, message: str) -> None:
-    print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+from geo.cli_output import print_report, progress
 
 
 def cmd_import_typology(args) -> int:
     from geo.typology import describe_typology_report, import_typology
 
     report = import_typology(args.path, tv_map=args.tv_map, nomenclature=args.nomenclature,
-                             progress=None if args.json else _progress)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
-    else:
-        print("\n".join(describe_typology_report(report)))
+                             progress=None if args.json else progress)
+    print_report(report, describe_typology_report(report), args.json)
     return 0
 
 

@@ -4,10 +4,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import preferences
-from geo.scope import parse_scope, scope_totals
+from geo.scope import parse_scope
 from ui.common import (
     page_nav,
-    ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, map_outlines, population_label, scope_select, user_errors,
+    ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, map_outlines, population_label, scope_select,
+    scope_totals_in_use, user_errors,
 )
 from ui.home import COLOURINGS, build_home_map, colouring_options, overlay_options, scope_structure_counts
 
@@ -31,7 +32,7 @@ with user_errors():
         tiles = st.toggle("Fond de carte Plan IGN (nécessite internet)", value=False)
 
     scope = parse_scope(spec)
-    totals = scope_totals(scope, map_communes(spec))
+    totals = scope_totals_in_use(spec)
     map_col, side = st.columns([3, 1])
     with side:
         st.subheader(scope.label())

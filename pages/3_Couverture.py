@@ -27,13 +27,8 @@ with user_errors():
     result, outlines, clusters = ui.computed_coverage(spec, scenario)
     st.subheader(result.scope.label() + (f" — avec le scénario « {scenario} »" if scenario else ""))
     ui.figures(result)
-    focus = ui.focus_bounds(result)
     map_col, side = st.columns([3, 2])
-    with map_col:
-        fmap = ui.coverage_folium(spec, scenario, result, outlines, clusters, focus)
-        st_folium(fmap, key=f"coverage-map-{spec}-{scenario}-{focus}", height=560, use_container_width=True,
-                  returned_objects=[])
-    with side:
+    with side:  # filled first: the zone selected in the table sets the map's zoom in this same run
         rank = ui.clusters_table(result)
         if rank is not None:
             cluster = next(cl for cl in result.clusters if cl.rank == rank)
@@ -47,5 +42,10 @@ with user_errors():
             st.session_state.pop("coverage-focus", None)
         if result.uncovered and st.button("Proposer des territoires pour toutes les communes non couvertes"):
             ui.send_to_proposals(result.uncovered, f"Communes non couvertes — {result.scope.label()}", spec)
+    focus = ui.focus_bounds(result)
+    with map_col:
+        fmap = ui.coverage_folium(spec, scenario, result, outlines, clusters, focus)
+        st_folium(fmap, key=f"coverage-map-{spec}-{scenario}-{focus}", height=560, use_container_width=True,
+                  returned_objects=[])
     ui.tables_and_chart(result)
     ui.downloads(result, clusters, spec)

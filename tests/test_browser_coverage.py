@@ -57,6 +57,19 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "coverage_ariege.png"), full_page=True)
 
+    # a download reruns the page: the map must be drawn again (a cached map object used to come back blank)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Communes non couvertes (CSV)").click()
+    rows = Path(info.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "code_insee;nom;departement;population;cluster" and len(rows) == len(ariege_cpts) + 1
+    wait_for_app(page)
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.get_by_role("button", name="Communes non couvertes (CSV)").click()  # once more, errors recorded
+    wait_for_app(page)
+    map_frame(page).locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
+    assert errors == []
+
     page.get_by_role("button", name="Proposer des territoires pour toutes les communes non couvertes").click()
     page.get_by_role("heading", name="Proposer des territoires").wait_for(timeout=60_000)
     wait_for_app(page)

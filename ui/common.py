@@ -77,6 +77,25 @@ def _map_communes(spec: str, stamp: str):
     return communes
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _totals(spec: str, stamp: str) -> dict:
+    from geo.population import populations_in_use
+    from geo.scope import scope_totals
+
+    load_layer("communes")
+    scope = parse_scope(spec)
+    communes = scope_communes(scope).copy()  # every commune, those without a contour included
+    populations, vintage = populations_in_use(communes["insee"], communes["population"])
+    communes["population"] = populations.to_numpy()
+    communes.attrs["population_vintage"] = vintage
+    return scope_totals(scope, communes)
+
+
+def scope_totals_in_use(spec: str) -> dict:
+    """Communes, population (in use, with its vintage) and area of a scope, from the full commune list."""
+    return _totals(spec, population_stamp())
+
+
 def map_communes(spec: str):
     """The simplified communes of a scope, with the populations in use (cached per scope).
 

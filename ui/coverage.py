@@ -169,20 +169,16 @@ def focus_bounds(result):
     return None
 
 
-@st.cache_resource(show_spinner="Préparation de la carte…", max_entries=8)
-def _folium(spec: str, scenario: str | None, stamp: str, focus, _result, _outlines, _clusters, label: str):
+def coverage_folium(spec, scenario, result, outlines, clusters, focus):
+    """A new folium map on every run: streamlit-folium renames a map's elements when it draws it, so a map
+    object kept in a cache and drawn a second time gives broken JavaScript (a blank map). The data it is
+    built from (result, outlines, clusters) is what is cached."""
     from layers.coverage_map import coverage_map
     from ui.common import current_context
 
     ctx = current_context()
-    codes = _result.communes
-    bounds = focus or tuple(ctx.communes.loc[codes].total_bounds)
-    return coverage_map(bounds, _result, ctx, _outlines, _clusters, label)
-
-
-def coverage_folium(spec, scenario, result, outlines, clusters, focus):
-    label = f"Population {result.population_vintage}"
-    return _folium(spec, scenario, _stamp(scenario), focus, result, outlines, clusters, label)
+    bounds = focus or tuple(ctx.communes.loc[result.communes].total_bounds)
+    return coverage_map(bounds, result, ctx, outlines, clusters, f"Population {result.population_vintage}")
 
 
 def downloads(result, clusters, spec: str) -> None:

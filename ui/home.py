@@ -95,7 +95,8 @@ def _colouring(metric: str, frame, population_label: str):
         from layers.indicators import apl_colouring
 
         apl, meta = optional_layer("apl")
-        return apl_colouring(frame, apl, f"APL {meta.get('vintage', '')}".strip())
+        vintage = str(meta.get("vintage") or "")
+        return apl_colouring(frame, apl, vintage if vintage.startswith("APL") else f"APL {vintage}".strip())
     if metric == "typology":
         from geo.typology import load_nomenclature
         from layers.typology import typology_colouring

@@ -105,7 +105,7 @@ class _Steps:
 
     def __init__(self, total: int, progress, cancel):
         self.total, self.progress, self.cancel, self.done = total, progress, cancel, 0
-        self.message = ""
+        self.message = self.phase = ""
 
     def part(self, i: int, count: int, group: list[str]) -> None:
         if self.cancel is not None and self.cancel():
@@ -118,7 +118,8 @@ class _Steps:
             self.progress(self.done / self.total, message)
 
     def tick(self, seconds: float) -> None:
-        self.report(f"{self.message} — {seconds:.0f} s".replace(".", ","))
+        phase = f" ({self.phase})" if self.phase else ""
+        self.report(f"{self.message} — {seconds:.0f} s{phase}")
 
 
 def propose(codes, ctx: Context, min_pop: int = DEFAULT_MIN_POP, max_pop: int | None = None,
@@ -228,6 +229,7 @@ def _maxp(group: list[str], ctx: Context, min_pop: int, seed: int, steps: _Steps
     bounds = [(float(min_pop), [float(ctx.population.get(c, 0)) for c in group])]
     if msp is not None:
         bounds.append((1.0, msp))
+    steps.phase = "découpage autour des MSP" if msp is not None else "découpage libre"
     labels = run(job_for("maxp", group, ctx, bounds, seed), tick=steps.tick, cancel=steps.cancel)
     regions = [r for r in regions_of(group, labels) if r]
     if 0 in labels:  # communes left out by the library: their connected parts, as regions of their own
@@ -274,6 +276,7 @@ def _split_large(region: list[str], ctx: Context, min_pop: int, max_pop: int, se
     best, best_peak = [region], pop
     bounds = [(float(min_pop), [float(ctx.population.get(c, 0)) for c in region])]
     for p in range(first, last + 1):
+        steps.phase = f"redécoupage d'un territoire au-dessus du maximum en {p}"
         labels = run(job_for("azp", region, ctx, bounds, seed, p=p), tick=steps.tick, cancel=steps.cancel)
         parts = [sorted(r) for r in regions_of(region, labels)]
         if any(len(ctx.graph.parts(r)) > 1 for r in parts):
@@ -298,7 +301,7 @@ def _msp_notes(zone: list[str], ctx: Context, around_msp: bool, choices: list[di
     notes = []
     for ch in choices:
         free, seeded = ch["free"], ch["msp"]
-        head = f"Partie de {ch['communes']} communes ({ch['msp_communes']} avec une MSP) : "
+        head = f"Partie de {_fmt(ch['communes'])} communes ({_fmt(ch['msp_communes'])} avec une MSP) : "
         if ch["kept"] == "msp":
             notes.append(head + f"découpage autour des MSP retenu, {seeded['territories']} territoire(s) dont "
                          f"{seeded['with_msp']} avec une MSP (un découpage libre en donnait {free['territories']}, "

@@ -25,7 +25,7 @@ with user_errors():
         rows.append({
             "Couche": src["title"],
             "Source": (row or {}).get("source") or src["publisher"],
-            "Millésime": (row or {}).get("vintage") or "—",
+            "Millésime": str((row or {}).get("vintage") or "—"),  # one type per column (Arrow)
             "Licence": (row or {}).get("licence") or src["licence"],
             "Lignes": (row or {}).get("rows"),
             "Importée le": (row or {}).get("built_at") or "absente",

@@ -145,6 +145,13 @@ def current_context():
     return context()
 
 
+def fmt_dec(value, digits: int = 2) -> str:
+    """3,92 (French decimal comma)."""
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
 def fmt_int(value) -> str:
     """12 345 (French thousands separator)."""
     if value is None:

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ui.common import cached_scope_choices, fmt_int, scenario_store
+from ui.common import cached_scope_choices, fmt_dec, fmt_int, scenario_store
 
 ZONE_KEY = "proposal-zone"  # {"codes": [...], "label": str, "scope": spec} handed from Couverture to Propositions
 PROPOSAL_KEY = "proposal-result"
@@ -121,15 +121,14 @@ def proposal_table(proposal, ctx) -> None:
         row = {"Territoire": t["name"], "Communes": len(t["communes"]), "Population": t["population"],
                "Taille ACI": t["aci_size"], "MSP": t["msp_count"], "Centres de santé": t["centres_sante_count"]}
         if ctx.apl is not None:
-            row[f"APL {ctx.apl_year or ''}".strip()] = t["apl"]
+            row[f"APL {ctx.apl_year or ''}".strip()] = fmt_dec(t["apl"])
         if ctx.typology:
             row["Classe Irdes majoritaire (part de la population)"] = main_class(t["irdes_mix"])
-        row.update({"Densité (hab./km²)": t["density"], "D'un seul tenant": "oui" if t["contiguous"] else "non",
+        row.update({"Densité (hab./km²)": fmt_dec(t["density"], 1), "D'un seul tenant": "oui" if t["contiguous"] else "non",
                     "Départements": ", ".join(t["departements"]), "Remarque": t["explanation"] or ""})
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={"Population": st.column_config.NumberColumn(format="localized"),
-                                "Densité (hab./km²)": st.column_config.NumberColumn(format="localized")})
+                 column_config={"Population": st.column_config.NumberColumn(format="localized")})
 
 
 def _stamp(scenario: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui.common import fmt_int
+from ui.common import fmt_dec, fmt_int
 
 KIND_LABELS = {"msp": "MSP", "centre_sante": "Centre de santé", "cpts_seat": "Siège de CPTS"}
 
@@ -35,9 +35,9 @@ def show_diagnostics(d: dict, ctx, key: str) -> None:
 
     if d["apl"] is not None:
         refs = d.get("apl_reference") or {}
-        ref_text = ", ".join(f"{k.replace('dep:', 'dép. ').replace('reg:', 'région ')} : {v:.2f}"
+        ref_text = ", ".join(f"{k.replace('dep:', 'dép. ').replace('reg:', 'région ')} : {fmt_dec(v)}"
                              for k, v in refs.items() if v is not None)
-        st.markdown(f"**APL aux médecins généralistes ({d.get('apl_year') or ''})** : {d['apl']:.2f} "
+        st.markdown(f"**APL aux médecins généralistes ({d.get('apl_year') or ''})** : {fmt_dec(d['apl'])} "
                     f"(pondérée par la population standardisée) — comparaison : {ref_text or '—'}")
     elif ctx.apl is None:
         st.caption("APL non chargée : importez le classeur de la DREES depuis la page « Données ».")
@@ -62,7 +62,7 @@ def show_diagnostics(d: dict, ctx, key: str) -> None:
     if d["multi_region"]:
         st.error("Le territoire s'étend sur deux régions : il relève de deux ARS.")
     if d.get("polsby_popper") is not None:
-        st.markdown(f"**Compacité (indice de Polsby-Popper)** : {d['polsby_popper']:.2f} (1 = disque)")
+        st.markdown(f"**Compacité (indice de Polsby-Popper)** : {fmt_dec(d['polsby_popper'])} (1 = disque)")
     for over in d["overlaps"]:
         st.warning(f"Chevauche la CPTS existante « {over['cpts_nom']} » : {len(over['communes'])} commune(s), "
                    f"{fmt_int(over['population'])} hab. ({', '.join(over['communes'][:10])})")

@@ -81,20 +81,22 @@ def run_button(zone: dict, params: dict, ctx) -> None:
     left, right = st.columns([1, 3])
     if not left.button("Calculer la proposition", type="primary"):
         return
-    right.button("Annuler", help="Interrompt le calcul en cours.")
+    cancel_slot = right.empty()
+    cancel_slot.button("Annuler", help="Interrompt le calcul en cours.")  # its click reruns the page
     bar = st.progress(0.0, text="Préparation…")
     st.session_state[RUNNING_KEY] = True
     try:
         proposal = propose(zone["codes"], ctx, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
                            **params)
     except DataError as exc:
-        st.session_state.pop(RUNNING_KEY, None)
-        bar.empty()
+        proposal = None
         st.error(str(exc))
-        return
+    # not reached when Streamlit stops the run (« Annuler », page left): the flag then stays for the next run
     st.session_state.pop(RUNNING_KEY, None)
+    cancel_slot.empty()
     bar.empty()
-    st.session_state[PROPOSAL_KEY] = (key_of(zone, params), proposal)
+    if proposal is not None:
+        st.session_state[PROPOSAL_KEY] = (key_of(zone, params), proposal)
 
 
 def current(zone: dict, params: dict):
@@ -135,12 +137,13 @@ def downloads(proposal, zone: dict, ctx) -> None:
     from geo.export import geojson_bytes, to_csv, to_geojson
 
     slug = "proposition-" + key_of(zone, proposal.params)
+    numbered = [{**t, "id": f"P{i}"} for i, t in enumerate(proposal.territories, start=1)]  # P1, P2... as ids
     st.subheader("Exporter la proposition")
     left, right = st.columns(2)
     left.download_button("Territoires proposés (GeoJSON)", file_name=f"{slug}.geojson", mime="application/geo+json",
-                         data=lambda: geojson_bytes(to_geojson(proposal.territories, ctx)),  # built on click
+                         data=lambda: geojson_bytes(to_geojson(numbered, ctx)),  # built on click
                          help="Un polygone par territoire, avec sa population, sa taille ACI, ses MSP…")
-    right.download_button("Liste des communes (CSV)", data=to_csv(proposal.territories), file_name=f"{slug}.csv",
+    right.download_button("Liste des communes (CSV)", data=to_csv(numbered), file_name=f"{slug}.csv",
                           mime="text/csv", help="cpts_id;cpts_nom;code_insee, une ligne par commune.")
 
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from geo.catalogue import sources, status
 from geo.imports import IMPORTERS, MAX_UPLOAD_MB
-from ui.common import ensure_base, user_errors, page_nav
+from ui.common import ensure_base, fmt_datetime, page_nav, user_errors
 from ui.data_import import import_panel, online_update
 
 st.set_page_config(page_title="Données — CartoCPTS", page_icon="🗺️", layout="wide")
@@ -28,7 +28,7 @@ with user_errors():
             "Millésime": str((row or {}).get("vintage") or "—"),  # one type per column (Arrow)
             "Licence": (row or {}).get("licence") or src["licence"],
             "Lignes": (row or {}).get("rows"),
-            "Importée le": (row or {}).get("built_at") or "absente",
+            "Importée le": fmt_datetime((row or {}).get("built_at")) if row else "absente",
         })
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 

@@ -10,7 +10,7 @@ from ui import drawing
 from ui.common import (
     page_nav,
     current_context, ensure_assets, ensure_base, map_communes, map_geojson, population_label, scenario_store, scope_select,
-    user_errors,
+    md_text, user_errors,
 )
 from ui.diagnostics_panel import show_diagnostics, structures_table
 
@@ -63,7 +63,7 @@ with user_errors():
             st.info("Ajoutez un territoire avec le bouton « Nouveau territoire ».")
         else:
             d = plan.diagnostics(active.id)
-            st.subheader(active.name)
+            st.subheader(md_text(active.name))
             show_diagnostics(d, ctx, key=f"diag-{active.id}")
             drawing.part_zoom_buttons(d, ctx, scenario_name)
             if active.communes:

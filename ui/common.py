@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 
 import streamlit as st
 
@@ -143,6 +144,40 @@ def current_context():
     from geo.context import context
 
     return context()
+
+
+def md_text(text) -> str:
+    """A name (from a file or typed by a user) shown through Markdown: its Markdown signs are escaped, so
+    « **x** » or « :material/x: » stays text. (HTML is not rendered by Streamlit's Markdown anyway.)"""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def commune_list(codes, ctx, limit: int = 10) -> str:
+    """« Foix (09122), Pamiers (09225) … » for messages (names escaped for Markdown)."""
+    names = [f"{md_text(ctx.communes.at[c, 'name'])} ({c})" if c in ctx.communes.index else c for c in codes[:limit]]
+    return ", ".join(names) + (" …" if len(codes) > limit else "")
+
+
+def area_names(codes, ctx, column: str) -> str:
+    """« 09 Ariège, 31 Haute-Garonne » for département (``dep``) or région (``reg``) codes."""
+    names = ctx.communes.drop_duplicates(column).set_index(column)[f"{column}_name"]
+    return ", ".join(f"{c} {names.get(c, '')}".strip() for c in codes) or "—"
+
+
+def fmt_datetime(iso: str | None) -> str:
+    """« 23/11/2026 08:11 » (Paris time) from an ISO 8601 stamp; the text itself if it is not one."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not iso:
+        return "—"
+    try:
+        stamp = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(ZoneInfo("Europe/Paris"))
+    return stamp.strftime("%d/%m/%Y %H:%M")
 
 
 def fmt_dec(value, digits: int = 2) -> str:

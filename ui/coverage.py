@@ -70,13 +70,18 @@ def tables_and_chart(result) -> None:
         return
     level = "Région" if by_region else "Département"
     chart = alt.Chart(data).mark_bar(color="#D55E00").encode(
-        x=alt.X("population_non_couverte:Q", title="Population non couverte"),
-        y=alt.Y("label:N", sort="-x", title=None),
+        x=alt.X("population_non_couverte:Q", title="Population non couverte",
+                axis=alt.Axis(labelExpr=FRENCH_THOUSANDS)),
+        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
         tooltip=[alt.Tooltip("label:N", title=level),
                  alt.Tooltip("population_non_couverte:Q", title="Population non couverte", format=",d"),
                  alt.Tooltip("part_non_couverte:Q", title="Part non couverte", format=".1%")],
     ).properties(height=max(120, 20 * len(data)), title=f"Population non couverte par {level.lower()}")
     st.altair_chart(chart, width="stretch")
+
+
+# Vega formats numbers the English way (10,000): thousands separated by a narrow space instead
+FRENCH_THOUSANDS = "replace(format(datum.value, ',d'), regexp(',', 'g'), '\u202f')"
 
 
 def clusters_table(result) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui.common import fmt_dec, fmt_int
+from ui.common import area_names, commune_list, fmt_dec, fmt_int, md_text
 
 KIND_LABELS = {"msp": "MSP", "centre_sante": "Centre de santé", "cpts_seat": "Siège de CPTS"}
 
@@ -56,18 +56,19 @@ def show_diagnostics(d: dict, ctx, key: str) -> None:
     else:
         st.warning(f"Territoire en {d['parts']} parties séparées.")
     if d.get("enclosed"):
-        st.warning(f"{len(d['enclosed'])} commune(s) enclavée(s) non incluse(s) : {', '.join(d['enclosed'][:15])}")
-    regs = d["regions"]
-    st.markdown(f"**Départements** : {', '.join(d['departements']) or '—'} · **Régions** : {', '.join(regs) or '—'}")
+        st.warning(f"{len(d['enclosed'])} commune(s) enclavée(s) non incluse(s) : "
+                   f"{commune_list(d['enclosed'], ctx, 15)}")
+    st.markdown(f"**Départements** : {area_names(d['departements'], ctx, 'dep')} · "
+                f"**Régions** : {area_names(d['regions'], ctx, 'reg')}")
     if d["multi_region"]:
         st.error("Le territoire s'étend sur deux régions : il relève de deux ARS.")
     if d.get("polsby_popper") is not None:
         st.markdown(f"**Compacité (indice de Polsby-Popper)** : {fmt_dec(d['polsby_popper'])} (1 = disque)")
     for over in d["overlaps"]:
-        st.warning(f"Chevauche la CPTS existante « {over['cpts_nom']} » : {len(over['communes'])} commune(s), "
-                   f"{fmt_int(over['population'])} hab. ({', '.join(over['communes'][:10])})")
+        st.warning(f"Chevauche la CPTS existante « {md_text(over['cpts_nom'])} » : {len(over['communes'])} "
+                   f"commune(s), {fmt_int(over['population'])} hab. ({commune_list(over['communes'], ctx)})")
     for over in d["territory_overlaps"]:
-        st.warning(f"Chevauche le territoire « {over['territory']} » : {len(over['communes'])} commune(s), "
+        st.warning(f"Chevauche le territoire « {md_text(over['territory'])} » : {len(over['communes'])} commune(s), "
                    f"{fmt_int(over['population'])} hab.")
 
 

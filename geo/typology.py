@@ -176,9 +176,10 @@ def _as_nomenclature(nomenclature) -> pd.DataFrame:
 
 
 def class_labels(nomenclature: pd.DataFrame, short: bool = True) -> dict[int, str]:
-    """Class number -> « n — label » (short label by default)."""
-    column = "short_label" if short else "label"
-    return {int(c): f"{int(c)} — {lab}" for c, lab in zip(nomenclature["classe"], nomenclature[column])}
+    """Class number -> « n — label » (short label by default, the label when a class has no short one)."""
+    column = "short_label" if short and "short_label" in nomenclature.columns else "label"
+    return {int(c): f"{int(c)} — {lab or full}"
+            for c, lab, full in zip(nomenclature["classe"], nomenclature[column], nomenclature["label"])}
 
 
 # --------------------------------------------------------------------------- parsing

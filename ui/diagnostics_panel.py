@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo.typology import class_labels
 from ui.common import area_names, commune_list, fmt_dec, fmt_int, md_text
 
 KIND_LABELS = {"msp": "MSP", "centre_sante": "Centre de santé", "cpts_seat": "Siège de CPTS"}
@@ -43,7 +44,7 @@ def show_diagnostics(d: dict, ctx, key: str) -> None:
         st.caption("APL non chargée : importez le classeur de la DREES depuis la page « Données ».")
 
     if d["irdes_mix"]:
-        labels = _class_labels(ctx)
+        labels = {} if ctx.nomenclature is None else {str(k): v for k, v in class_labels(ctx.nomenclature).items()}
         mix = pd.DataFrame(
             [{"Classe Irdes": labels.get(k, "Non classé" if k == "non_classe" else f"Classe {k}"),
               "Part de la population": f"{v:.0%}"} for k, v in d["irdes_mix"].items()])
@@ -70,14 +71,6 @@ def show_diagnostics(d: dict, ctx, key: str) -> None:
     for over in d["territory_overlaps"]:
         st.warning(f"Chevauche le territoire « {md_text(over['territory'])} » : {len(over['communes'])} commune(s), "
                    f"{fmt_int(over['population'])} hab.")
-
-
-def _class_labels(ctx) -> dict[str, str]:
-    nomen = ctx.nomenclature
-    if nomen is None:
-        return {}
-    label_col = "short_label" if "short_label" in nomen.columns else nomen.columns[1]
-    return {str(r["classe"]): f"{r['classe']} — {r[label_col]}" for _, r in nomen.iterrows()}
 
 
 def structures_table(codes, ctx) -> pd.DataFrame:

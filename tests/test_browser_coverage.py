@@ -80,7 +80,8 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     note = page.get_by_text(f"Partie de {len(ariege_cpts)} communes").first
     note.wait_for(timeout=30_000)
     assert "avec une MSP" in note.inner_text()
-    with page.expect_download(timeout=60_000) as info:  # built on click (deferred download data)
+    wait_for_app(page)
+    with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Territoires proposés (GeoJSON)").click()
     doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     shown = page.get_by_text(re.compile(r"^\d+ territoire\(s\) proposé\(s\)")).first.inner_text()

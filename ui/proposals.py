@@ -64,6 +64,7 @@ def key_of(zone: dict, params: dict) -> str:
 
 
 RUNNING_KEY = "proposal-running"
+GEOJSON_KEY = "proposal-geojson"
 
 
 def run_button(zone: dict, params: dict, ctx) -> None:
@@ -140,8 +141,13 @@ def downloads(proposal, zone: dict, ctx) -> None:
     numbered = [{**t, "id": f"P{i}"} for i, t in enumerate(proposal.territories, start=1)]  # P1, P2... as ids
     st.subheader("Exporter la proposition")
     left, right = st.columns(2)
+    kept = st.session_state.get(GEOJSON_KEY)
+    if not kept or kept[0] != slug:  # built once per proposal (a deferred download can miss across reruns)
+        with st.spinner("Préparation de l'export GeoJSON…"):
+            kept = (slug, geojson_bytes(to_geojson(numbered, ctx)))
+        st.session_state[GEOJSON_KEY] = kept
     left.download_button("Territoires proposés (GeoJSON)", file_name=f"{slug}.geojson", mime="application/geo+json",
-                         data=lambda: geojson_bytes(to_geojson(numbered, ctx)),  # built on click
+                         data=kept[1],
                          help="Un polygone par territoire, avec sa population, sa taille ACI, ses MSP…")
     right.download_button("Liste des communes (CSV)", data=to_csv(numbered), file_name=f"{slug}.csv",
                           mime="text/csv", help="cpts_id;cpts_nom;code_insee, une ligne par commune.")

@@ -55,13 +55,18 @@ def _french_table(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=TABLE_COLUMNS)
 
 
+def localized_numbers(frame: pd.DataFrame) -> dict:
+    """column_config showing every numeric column in the reader's locale (12 345 and 12,3 in French)."""
+    return {col: st.column_config.NumberColumn(format="localized") for col in frame.columns
+            if pd.api.types.is_numeric_dtype(frame[col])}
+
+
 def tables_and_chart(result) -> None:
     """Coverage per département and per région (tables), and a bar chart of the uncovered population."""
     tab_dep, tab_reg = st.tabs(["Par département", "Par région"])
-    with tab_dep:
-        st.dataframe(_french_table(result.by_departement), hide_index=True, width="stretch")
-    with tab_reg:
-        st.dataframe(_french_table(result.by_region), hide_index=True, width="stretch")
+    for tab, table in ((tab_dep, result.by_departement), (tab_reg, result.by_region)):
+        shown = _french_table(table)
+        tab.dataframe(shown, hide_index=True, width="stretch", column_config=localized_numbers(shown))
     by_region = result.scope.kind == "fr"
     table = result.by_region if by_region else result.by_departement
     data = table.assign(label=table["code"].astype(str) + " " + table["nom"].astype(str))
@@ -96,7 +101,9 @@ def clusters_table(result) -> int | None:
     } for cl in result.clusters]
     st.caption("Zones non couvertes (communes non couvertes contiguës), des plus peuplées aux moins peuplées. "
                "Une enclave est entourée de communes couvertes. Sélectionnez une ligne pour zoomer sur la zone.")
-    event = st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", on_select="rerun",
+    frame = pd.DataFrame(rows)
+    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+                         column_config=localized_numbers(frame.drop(columns=["Zone"])),
                          selection_mode="single-row", key="clusters-table")
     selected = (event.selection.rows if event is not None else []) or []
     return result.clusters[selected[0]].rank if selected else None
@@ -132,8 +139,8 @@ def proposal_table(proposal, ctx) -> None:
         row.update({"Densité (hab./km²)": fmt_dec(t["density"], 1), "D'un seul tenant": "oui" if t["contiguous"] else "non",
                     "Départements": ", ".join(t["departements"]), "Remarque": t["explanation"] or ""})
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={"Population": st.column_config.NumberColumn(format="localized")})
+    frame = pd.DataFrame(rows)
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=localized_numbers(frame))
 
 
 def _stamp(scenario: str | None) -> str:

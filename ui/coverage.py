@@ -203,7 +203,7 @@ def downloads(result, clusters, spec: str) -> None:
     name = spec.replace(":", "-")
     left, right = st.columns(2)
     left.download_button("Communes non couvertes (CSV)", uncovered_csv(result, current_context()),
-                         file_name=f"communes-non-couvertes-{name}.csv", mime="text/csv")
+                         file_name=f"communes-non-couvertes-{name}.csv", mime="text/csv", on_click="ignore")
     if clusters:
         right.download_button("Zones non couvertes (GeoJSON)", geojson_bytes(clusters),
-                              file_name=f"zones-non-couvertes-{name}.geojson", mime="application/geo+json")
+                              file_name=f"zones-non-couvertes-{name}.geojson", mime="application/geo+json", on_click="ignore")

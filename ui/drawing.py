@@ -347,9 +347,9 @@ def export_import(store, scenario, ctx, spec: str) -> None:
         slug = "".join(ch if ch.isalnum() else "_" for ch in scenario.name)[:60]
         cols[0].download_button(
             "Télécharger le GeoJSON", key="dl-geojson", data=_geojson_export(territories, ctx, scenario),
-            file_name=f"{slug}.geojson", mime="application/geo+json")
+            file_name=f"{slug}.geojson", mime="application/geo+json", on_click="ignore")
         cols[1].download_button("Télécharger la liste des communes (CSV)", key="dl-csv",
-                                data=to_csv(territories), file_name=f"{slug}.csv", mime="text/csv")
+                                data=to_csv(territories), file_name=f"{slug}.csv", mime="text/csv", on_click="ignore")
     else:
         st.caption("Ajoutez des communes à un territoire pour pouvoir l'exporter.")
     with st.expander("Importer un export (GeoJSON ou CSV) dans un nouveau scénario"):

@@ -147,10 +147,11 @@ def downloads(proposal, zone: dict, ctx) -> None:
             kept = (slug, geojson_bytes(to_geojson(numbered, ctx)))
         st.session_state[GEOJSON_KEY] = kept
     left.download_button("Territoires proposés (GeoJSON)", file_name=f"{slug}.geojson", mime="application/geo+json",
+                         on_click="ignore",
                          data=kept[1],
                          help="Un polygone par territoire, avec sa population, sa taille ACI, ses MSP…")
     right.download_button("Liste des communes (CSV)", data=to_csv(numbered), file_name=f"{slug}.csv",
-                          mime="text/csv", help="cpts_id;cpts_nom;code_insee, une ligne par commune.")
+                          mime="text/csv", on_click="ignore", help="cpts_id;cpts_nom;code_insee, une ligne par commune.")
 
 
 def save_as_scenario(proposal, zone: dict, ctx) -> None:

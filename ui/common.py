@@ -125,8 +125,7 @@ def scope_select(key: str, default: str) -> str:
     choices = cached_scope_choices()
     specs = [spec for spec, _ in choices]
     labels = dict(choices)
-    # a value already set through the session (e.g. by the proposal page) must not meet a default too
-    index = None if key in st.session_state else specs.index(default) if default in specs else 0
+    index = specs.index(default) if default in specs else 0
     return st.selectbox(
         "Région ou département", specs, index=index, format_func=labels.get, key=key,
         help="Tapez un nom ou un code pour chercher.",

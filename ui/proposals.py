@@ -172,6 +172,6 @@ def save_as_scenario(proposal, zone: dict, ctx) -> None:
                 st.error(str(exc))
                 return
             preferences.put("scope", scope)
-            st.session_state["draw-scope"] = scope
+            st.session_state.pop("draw-scope", None)  # the territory page then opens on the preference
             st.session_state["scenario-wanted"] = scenario.name
             st.switch_page("pages/2_Dessiner_un_territoire.py")

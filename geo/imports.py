@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-MAX_UPLOAD_MB = 200  # also Streamlit's server.maxUploadSize
+from geo.limits import MAX_UPLOAD_MB  # noqa: F401 - re-exported for the Données page
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,14 @@ file. The same numbers are shown in the README « Sécurité » section.
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import stat
 from pathlib import Path
+
+import numpy as np
 
 from geo.errors import DataError
 
@@ -51,3 +56,51 @@ def read_limited(path, what: str, display_name: str | None = None, limit: int = 
     if len(data) > limit:
         raise DataError(f"Le fichier {what} {name} dépasse {_mb(limit)} : fichier refusé.")
     return data
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _depth_ok(text: str, limit: int) -> bool:
+    """True when the brackets of a JSON text never nest deeper than ``limit`` (strings skipped; vectorised)."""
+    skeleton = _JSON_STRING.sub("", text).encode("ascii", "ignore")
+    codes = np.frombuffer(skeleton, dtype=np.uint8)
+    steps = np.zeros(codes.shape, dtype=np.int32)
+    steps[(codes == ord("[")) | (codes == ord("{"))] = 1
+    steps[(codes == ord("]")) | (codes == ord("}"))] = -1
+    return not steps.size or int(np.cumsum(steps).max()) <= limit
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"valeur non finie {name} interdite")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"nombre hors limites {text} interdit")
+    return value
+
+
+def load_json(data: bytes | str, name: str, what: str = "JSON", max_depth: int = MAX_JSON_DEPTH):
+    """Strict JSON from outside: UTF-8 (BOM allowed), no NaN/Infinity, nesting at most ``max_depth``.
+
+    Any failure is a French DataError naming the file (and the line and column when known).
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{name} : le fichier {what} n'est pas un texte UTF-8 (octet invalide en position "
+                            f"{exc.start}).") from exc
+    else:
+        text = data
+    if not _depth_ok(text, max_depth):
+        raise DataError(f"{name} : le fichier {what} est imbriqué sur plus de {max_depth} niveaux : fichier refusé.")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{name}, ligne {exc.lineno}, colonne {exc.colno} : {what} mal formé (fichier tronqué, "
+                        "virgule, guillemet ou accolade manquant ?), fichier refusé.") from exc
+    except (ValueError, RecursionError) as exc:
+        raise DataError(f"{name} : {what} refusé ({exc}).") from exc

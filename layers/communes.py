@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
+from layers.safe import html_text
 
 import folium
 import geopandas as gpd
@@ -56,7 +56,7 @@ def map_frame(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     density = (pop.astype("Float64") / communes["area_km2"].where(communes["area_km2"] > 0)).round(1)
     return gpd.GeoDataFrame(
         {
-            "nom": [escape(str(n)) for n in communes["name"]],
+            "nom": [html_text(str(n)) for n in communes["name"]],
             "insee": communes["insee"].to_numpy(),
             "pop": [None if pd.isna(p) else int(p) for p in pop],
             "dens": [None if pd.isna(d) else float(d) for d in density],

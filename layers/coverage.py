@@ -8,7 +8,7 @@ safe palette. Every text shown comes from files: it is escaped here.
 
 from __future__ import annotations
 
-from html import escape
+from layers.safe import html_text
 
 import folium
 import geopandas as gpd
@@ -32,7 +32,7 @@ def _frame(codes, ctx, extra: dict | None = None, simplify: bool = True) -> gpd.
     sub = ctx.communes.loc[codes]
     frame = gpd.GeoDataFrame(
         {"insee": sub["insee"].to_numpy(),
-         "nom": [escape(str(n)) for n in sub["name"]],
+         "nom": [html_text(str(n)) for n in sub["name"]],
          "pop": [int(ctx.population.get(c, 0)) for c in codes],
          **(extra or {})},
         geometry=sub.geometry.to_numpy(), index=pd.Index(codes, name="id"), crs=ctx.communes.crs,
@@ -52,7 +52,7 @@ def uncovered_frame(result, ctx, simplify: bool = True) -> gpd.GeoDataFrame:
 def overlap_frame(result, ctx, simplify: bool = True) -> gpd.GeoDataFrame:
     """Communes held by two or more territories: insee, nom, pop, territoires (escaped, « ; »-separated)."""
     codes = [c for c in result.overlaps if ctx.geometry.get(c) is not None]
-    names = [escape(" ; ".join(result.overlaps[c])) for c in codes]
+    names = [html_text(" ; ".join(result.overlaps[c])) for c in codes]
     return _frame(codes, ctx, {"territoires": names}, simplify)
 
 
@@ -63,7 +63,7 @@ def uncovered_layer(frame: gpd.GeoDataFrame, population_label: str = "Population
         style_function=lambda f: {"fillColor": UNCOVERED_FILL, "fillOpacity": 0.5, "color": UNCOVERED_LINE,
                                   "weight": 1, "dashArray": "3 3"},
         tooltip=folium.GeoJsonTooltip(fields=["nom", "insee", "pop", "zone"],
-                                      aliases=["Commune non couverte", "Code INSEE", escape(population_label), "Zone n°"]),
+                                      aliases=["Commune non couverte", "Code INSEE", html_text(population_label), "Zone n°"]),
         zoom_on_click=False,
     )
 
@@ -85,7 +85,7 @@ def clusters_layer(collection: dict) -> folium.GeoJson:
     for feat in collection["features"]:
         props = feat["properties"]
         features.append({"type": "Feature", "geometry": feat["geometry"], "properties": {
-            "zone": escape(str(props["name"])),
+            "zone": html_text(str(props["name"])),
             "pop": props["population"],
             "communes": props["commune_count"],
             "msp": props["msp_count"],

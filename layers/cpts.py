@@ -2,12 +2,12 @@
 
 The perimeters come from ``geo.cpts.cpts_perimeters``. Geometries are
 simplified (about 100 m) before serialisation to keep the page light; every
-text coming from the imported file is escaped with ``html.escape``.
+text coming from the imported file is escaped with ``layers.safe.html_text``.
 """
 
 from __future__ import annotations
 
-from html import escape
+from layers.safe import html_text
 
 import folium
 import geopandas as gpd
@@ -29,7 +29,7 @@ def _number(value) -> str:
 
 
 def _text(values) -> list[str]:
-    return [escape(str(v).strip()) if isinstance(v, str) and v.strip() else "" for v in values]
+    return [html_text(str(v).strip()) if isinstance(v, str) and v.strip() else "" for v in values]
 
 
 def perimeter_features(perimeters: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -53,7 +53,7 @@ def perimeter_features(perimeters: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def cpts_layer(perimeters_gdf: gpd.GeoDataFrame, name: str = "Périmètres de CPTS") -> folium.FeatureGroup:
     """Existing CPTS as dashed outlines (very light fill); the tooltip gives name, statut, communes, population."""
-    group = folium.FeatureGroup(name=escape(name))
+    group = folium.FeatureGroup(name=html_text(name))
     if perimeters_gdf is None or not len(perimeters_gdf):
         return group
     frame = perimeter_features(perimeters_gdf)
@@ -62,7 +62,7 @@ def cpts_layer(perimeters_gdf: gpd.GeoDataFrame, name: str = "Périmètres de CP
         return group
     folium.GeoJson(
         frame.to_json(na="null", show_bbox=False),
-        name=escape(name),
+        name=html_text(name),
         style_function=lambda feature: STYLE,
         highlight_function=lambda feature: HIGHLIGHT,
         tooltip=folium.GeoJsonTooltip(

@@ -10,11 +10,11 @@ JavaScript from properties that were escaped in Python.
 
 from __future__ import annotations
 
-import json
-
 import geopandas as gpd
-from branca.element import Element, MacroElement
+from branca.element import MacroElement
 from jinja2 import Template
+
+from layers.safe import Raw, html_text, script_json
 
 
 def serialise(frame: gpd.GeoDataFrame) -> str:
@@ -22,22 +22,11 @@ def serialise(frame: gpd.GeoDataFrame) -> str:
     return frame.to_json(drop_id=False, na="null", show_bbox=False)
 
 
-class _Raw(Element):
-    """Already rendered text: branca would otherwise compile it as a Jinja template (slow, and unsafe)."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.text = text
-
-    def render(self, **kwargs) -> str:
-        return self.text
-
-
 class FastGeoJson(MacroElement):
     """``L.geoJson`` over a pre-serialised FeatureCollection.
 
-    ``tooltip`` is a list of (property, label) pairs; numbers are formatted
-    in French. ``fills`` maps feature ids to fill colours (default
+    ``tooltip`` is a list of (property, label) pairs, labels plain text
+    (escaped here); numbers are formatted in French. ``fills`` maps feature ids to fill colours (default
     ``style["fillColor"]``). ``extra`` adds tooltip rows from per-feature
     tables (label, id -> already escaped text), so that an indicator layer
     can change without re-serialising the geometry.
@@ -89,15 +78,15 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
         super().__init__()
         self._name = name
         self.data = data
-        self.style_json = json.dumps(style)
-        self.fills_json = json.dumps(fills or {})
-        self.highlight_json = json.dumps(highlight or {"weight": 2, "color": "#000000"})
-        self.tooltip = [(f, label) for f, label in (tooltip or [])]
+        self.style_json = script_json(style)
+        self.fills_json = script_json(fills or {})
+        self.highlight_json = script_json(highlight or {"weight": 2, "color": "#000000"})
+        self.tooltip = [(f, html_text(label)) for f, label in (tooltip or [])]
         # extra tooltip rows not stored in the GeoJSON: (label, id -> escaped text)
-        self.extra_labels = [label for label, _ in (extra or [])]
-        self.extra_json = json.dumps([values for _, values in (extra or [])])
+        self.extra_labels = [html_text(label) for label, _ in (extra or [])]
+        self.extra_json = script_json([values for _, values in (extra or [])])
 
     def render(self, **kwargs):
         figure = self.get_root()
         script = self._template.module.__dict__["script"]
-        figure.script.add_child(_Raw(script(self, kwargs)), name=self.get_name())
+        figure.script.add_child(Raw(script(self, kwargs)), name=self.get_name())

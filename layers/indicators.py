@@ -10,7 +10,7 @@ national APL is about 3.3 to 3.5).
 
 from __future__ import annotations
 
-from html import escape
+from layers.safe import html_text
 
 import folium
 import geopandas as gpd
@@ -73,8 +73,8 @@ def apl_colouring(frame: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label
     """Home-map colours of ``frame`` (from ``map_frame``) by APL class, with the value in the tooltip."""
     apl = apl_values(frame["insee"], apl_frame)
     fills = {code: apl_colour(v) for code, v in zip(frame["insee"], apl)}
-    texts = {code: escape(_fmt_apl(v)) for code, v in zip(frame["insee"], apl)}
-    return Colouring(fills=fills, legend=apl_legend(label, bool(np.isnan(apl).any())), tooltip=(escape(label), texts))
+    texts = {code: html_text(_fmt_apl(v)) for code, v in zip(frame["insee"], apl)}
+    return Colouring(fills=fills, legend=apl_legend(label, bool(np.isnan(apl).any())), tooltip=(html_text(label), texts))
 
 
 def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label: str) -> Choropleth:
@@ -86,7 +86,7 @@ def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | Non
     frame = map_frame(communes_gdf)
     apl = apl_values(frame["insee"], apl_frame)
     frame["apl"] = [None if np.isnan(v) else round(float(v), 3) for v in apl]
-    frame["apl_txt"] = [escape(_fmt_apl(v)) for v in frame["apl"]]
+    frame["apl_txt"] = [html_text(_fmt_apl(v)) for v in frame["apl"]]
     colours = {code: apl_colour(v) for code, v in zip(frame["insee"], frame["apl"])}
 
     def style(feature):
@@ -99,12 +99,12 @@ def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | Non
 
     layer = folium.GeoJson(
         frame[["nom", "insee", "apl_txt", "geometry"]].__geo_interface__,
-        name=escape(label),
+        name=html_text(label),
         style_function=style,
         highlight_function=lambda f: {"weight": 2, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(
             fields=["nom", "insee", "apl_txt"],
-            aliases=["Commune", "Code INSEE", escape(label)],
+            aliases=["Commune", "Code INSEE", html_text(label)],
             localize=False,
         ),
         zoom_on_click=False,

@@ -6,7 +6,7 @@ for them.
 
 from __future__ import annotations
 
-from html import escape
+from layers.safe import html_text
 
 from branca.element import MacroElement
 from jinja2 import Template
@@ -37,11 +37,11 @@ class Legend(MacroElement):
         self.position = position
         rows = "".join(
             f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
-            f'vertical-align:middle;border:1px solid #555;background:{escape(color)}"></span>{escape(label)}</div>'
+            f'vertical-align:middle;border:1px solid #555;background:{html_text(color)}"></span>{html_text(label)}</div>'
             for color, label in entries
         )
         self.html = (
             '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
             'font:12px/1.5 sans-serif;box-shadow:0 0 4px rgba(0,0,0,.3)">'
-            f"<b>{escape(title)}</b>{rows}</div>"
+            f"<b>{html_text(title)}</b>{rows}</div>"
         )

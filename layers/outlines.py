@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
+from layers.safe import html_text
 
 import folium
 import geopandas as gpd
@@ -11,7 +11,7 @@ import geopandas as gpd
 def outline_layer(areas: gpd.GeoDataFrame, name: str, weight: float, colour: str = "#222222") -> folium.GeoJson:
     """Unfilled outlines of départements or régions, with their names as tooltip."""
     frame = gpd.GeoDataFrame(
-        {"nom": [escape(str(n)) for n in areas["name"]], "code": areas["code"].to_numpy()},
+        {"nom": [html_text(str(n)) for n in areas["name"]], "code": areas["code"].to_numpy()},
         geometry=areas.geometry.to_numpy(),
         crs=areas.crs,
     )

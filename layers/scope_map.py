@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 import folium
 import geopandas as gpd
 
@@ -34,7 +32,7 @@ def home_map(
     FastGeoJson(
         communes_geojson,
         style={"fillColor": NO_DATA, "color": "#666666", "weight": 0.4, "fillOpacity": 0.7},
-        tooltip=[("nom", "Commune"), ("insee", "Code INSEE"), ("pop", escape(population_label)),
+        tooltip=[("nom", "Commune"), ("insee", "Code INSEE"), ("pop", population_label),
                  ("dens", "Densité (hab./km²)")],
         fills=colouring.fills,
         extra=[colouring.tooltip] if colouring.tooltip else None,

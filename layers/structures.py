@@ -5,12 +5,10 @@ with small coloured ``L.divIcon`` markers (no image, no CDN) created in bulk by
 one script per group from a JSON array, clustered with the local
 Leaflet.markercluster (``folium.plugins.MarkerCluster``) beyond
 ``CLUSTER_THRESHOLD`` points. Every text coming from the FINESS file is
-escaped with ``html.escape`` before it reaches the page.
+escaped with ``layers.safe.html_text`` before it reaches the page.
 """
 
 from __future__ import annotations
-
-from html import escape
 
 import folium
 import numpy as np
@@ -21,6 +19,7 @@ from jinja2 import Template
 
 import layers.assets  # noqa: F401 - points folium and MarkerCluster at the local files
 from layers.legend import Legend
+from layers.safe import html_text
 
 CLUSTER_THRESHOLD = 50
 ICON_SIZE = 18
@@ -113,7 +112,7 @@ class MaxZoomGuard(MacroElement):
 
 def _text(series: pd.Series) -> pd.Series:
     """Escaped text of a column ('' for missing values)."""
-    return series.astype(object).where(series.notna(), "").astype(str).str.strip().map(escape)
+    return series.astype(object).where(series.notna(), "").astype(str).str.strip().map(html_text)
 
 
 def _french_date(series: pd.Series) -> pd.Series:

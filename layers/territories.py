@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
+from layers.safe import html_text
 
 import folium
 import geopandas as gpd
@@ -31,7 +31,7 @@ def territories_group(territories: list[dict], communes: gpd.GeoDataFrame, activ
             continue
         sub = by_code.loc[codes]
         frame = gpd.GeoDataFrame(
-            {"territoire": escape(terr["name"]), "nom": [escape(str(n)) for n in sub["name"]],
+            {"territoire": html_text(terr["name"]), "nom": [html_text(str(n)) for n in sub["name"]],
              "insee": sub["insee"].to_numpy()},
             geometry=sub.geometry.to_numpy(), crs=communes.crs,
         )
@@ -53,7 +53,7 @@ def territories_group(territories: list[dict], communes: gpd.GeoDataFrame, activ
 def reference_perimeters(perimeters: gpd.GeoDataFrame, name: str = "CPTS existantes") -> folium.GeoJson:
     """Existing CPTS perimeters as dashed outlines with their names."""
     frame = gpd.GeoDataFrame(
-        {"nom": [escape(str(n)) for n in perimeters["cpts_nom"]]},
+        {"nom": [html_text(str(n)) for n in perimeters["cpts_nom"]]},
         geometry=perimeters.geometry.to_numpy(), crs=perimeters.crs,
     )
     return folium.GeoJson(

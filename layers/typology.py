@@ -8,7 +8,7 @@ user's nomenclature) and are escaped before they reach the page.
 
 from __future__ import annotations
 
-from html import escape
+from layers.safe import html_text
 
 import folium
 import geopandas as gpd
@@ -56,7 +56,7 @@ def _fills_and_texts(codes, typology_frame, nomenclature) -> tuple[dict[str, str
     for code, cls in classes.items():
         known = not pd.isna(cls)
         fills[code] = colours.get(int(cls), NO_DATA) if known else NO_DATA
-        texts[code] = escape(labels.get(int(cls), f"Classe {int(cls)}") if known else UNCLASSIFIED)
+        texts[code] = html_text(labels.get(int(cls), f"Classe {int(cls)}") if known else UNCLASSIFIED)
     return fills, texts, bool(classes.isna().any())
 
 

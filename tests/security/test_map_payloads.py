@@ -1,0 +1,199 @@
+"""User text never becomes template source, HTML or script on any map (issue 9, point 1).
+
+Every page with a map is run for real (Streamlit's ``AppTest``, which runs the
+page script and so ``st_folium``'s server-side rendering of the whole folium
+figure) over data whose names carry Jinja payloads: CPTS perimeters and
+FINESS structures imported through the real importers, a scenario and its
+territories, an IRDES nomenclature. The rendered map must show the names as
+text, never evaluate them (no ``49``, no marker file).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pytest
+from branca.element import MacroElement
+from jinja2 import Template
+
+from tests.conftest import link_base
+
+REPO = Path(__file__).resolve().parents[2]
+ARIEGE = ["09122", "09225", "09160", "09032", "09207", "09268"]
+
+
+def payloads(marker: Path) -> dict[str, str]:
+    """Hostile names: arithmetic, an unclosed raw block, and code that would create ``marker``."""
+    run = f"{{{{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }}}}"
+    return {
+        "calc": "ZZ{{ 7*7 }}ZZ",
+        "raw": "RR{% raw %}RR",
+        "comment": "CC{# x #}CC",
+        "run": f"XX{run}XX",
+        "html": "HH<img src=x onerror=alert(1)>HH",
+    }
+
+
+def assert_inert(sent: str, names: dict[str, str], marker: Path) -> None:
+    """``sent`` (what goes to the browser) holds the names as text only: not evaluated, not live HTML."""
+    assert not marker.exists(), "a name was run as code on the server"
+    script = sent.encode().decode("unicode_escape", errors="ignore")  # \u escapes of JSON in the script
+    assert "ZZ49ZZ" not in script
+    assert "<img src=x" not in script, "a name reached the page as live HTML"
+    shown = html.unescape(script)
+    assert names["calc"] in shown, "the name is not shown as text"
+
+
+# --------------------------------------------------------------------------- the two guards, alone
+
+
+def test_html_text_leaves_no_template_delimiter():
+    from layers.safe import html_text
+
+    for payload in ("{{7*7}}", "{% raw %}", "{#", "}}", "<b>&'\"", None):
+        text = html_text(payload)
+        assert "{" not in text and "}" not in text and "<" not in text
+        assert html.unescape(text) == ("" if payload is None else payload)
+
+
+def test_rendered_output_is_never_compiled_again(tmp_path):
+    """Even a text that skipped html_text is not evaluated: the render guard adds outputs as literal text."""
+    import folium
+
+    import layers  # noqa: F401 - installs the guard
+
+    marker = tmp_path / "pwned"
+
+    class Unsafe(MacroElement):
+        _template = Template("{% macro html(this, kwargs) %}<p>{{ this.text }}</p>{% endmacro %}"
+                             "{% macro script(this, kwargs) %}var t = {{ this.text|tojson }};{% endmacro %}")
+
+        def __init__(self, text):
+            super().__init__()
+            self.text = text
+
+    fmap = folium.Map(tiles=None)
+    names = payloads(marker)
+    for name in names.values():
+        Unsafe(name).add_to(fmap)
+    out = fmap.get_root().render()
+    assert not marker.exists()
+    assert "ZZ49ZZ" not in out
+    assert "ZZ{{ 7*7 }}ZZ" in out and "RR{% raw %}RR" in out
+
+
+# --------------------------------------------------------------------------- every page's map
+
+
+@pytest.fixture(scope="module")
+def hostile_data(base_dir, tmp_path_factory):
+    """A data directory with CPTS, FINESS, typology and a scenario whose names are payloads."""
+    import os
+
+    from geo.adjacency import graph
+
+    graph()
+    root = tmp_path_factory.mktemp("hostile")
+    data = link_base(base_dir, root / "data")
+    marker = root / "pwned"
+    names = payloads(marker)
+    old = os.environ.get("CARTOCPTS_DATA_DIR")
+    os.environ["CARTOCPTS_DATA_DIR"] = str(data)
+    try:
+        _import_layers(root, names)
+        yield data, names, marker
+    finally:
+        os.environ["CARTOCPTS_DATA_DIR"] = old or ""
+
+
+def _import_layers(root: Path, names: dict[str, str]) -> None:
+    from geo import preferences
+    from geo.cpts import import_cpts
+    from geo.finess import import_finess
+    from geo.scenarios import ScenarioStore
+    from geo.typology import import_typology
+
+    cpts = root / "cpts.csv"
+    rows = ["cpts_id;cpts_nom;code_insee"]
+    for i, (key, name) in enumerate(names.items()):
+        rows.append(f"C{i};{name.replace(';', ',')};{ARIEGE[i]}")
+    cpts.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    import_cpts(cpts, vintage="2026-11")
+
+    shared = REPO.parent / "shared" / "data" / "finess" / "etalab-cs1100507-occitanie.csv"
+    if shared.is_file():
+        lines = shared.read_bytes().decode("cp1252").splitlines()
+        keep = [lines[0]] + [ln for ln in lines[1:] if ";09" in ln[:40] or ln.startswith("geolocalisation;09")]
+        text = "\n".join(keep).replace("MSP DU PAYS DE FOIX", names["calc"]).replace(
+            "MSP DU PLANTAUREL", names["run"].replace(";", ","))
+        finess = root / "finess.csv"
+        finess.write_bytes(text.encode("cp1252", errors="replace"))
+        import_finess(finess)
+
+    nomenclature = root / "nomenclature.csv"
+    nomenclature.write_text("classe;libelle;libelle_court;couleur\n"
+                            f"1;{names['calc']};{names['calc']};#E69F00\n"
+                            f"2;{names['raw']};{names['raw']};#56B4E9\n", encoding="utf-8")
+    typology = root / "typology.csv"
+    typology.write_text("code_insee;classe\n" + "".join(f"{c};{1 + i % 2}\n" for i, c in enumerate(ARIEGE)),
+                        encoding="utf-8")
+    import_typology(typology, nomenclature=nomenclature)
+
+    store = ScenarioStore()
+    scen = store.create(names["calc"], scope="dep:09")
+    for i, key in enumerate(("calc", "raw", "run")):
+        tid = store.add_territory(scen.name, names[key])
+        store.change_communes(scen.name, tid, add=[ARIEGE[2 * i], ARIEGE[2 * i + 1]])
+    preferences.put("scope", "dep:09")
+
+
+def _run(page: str, data: Path, **session):
+    """Run ``page`` as the app does (entry point app.py, then the page) with ``session`` state."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["CARTOCPTS_DATA_DIR"] = str(data)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    for key, value in session.items():
+        at.session_state[key] = value
+    if page != "app.py":
+        at.switch_page(page)
+    at.run()
+    return at
+
+
+def _all_component_args(at) -> str:
+    found = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None and type(proto).__name__ == "ComponentInstance":
+            args = json.loads(proto.json_args)  # the script sent to the browser, as the browser gets it
+            found.extend(str(value) for value in args.values())
+        for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) \
+                else getattr(node, "children", []) or []:
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(found)
+
+
+PAGES = [
+    ("app.py", {"home-metric": "typology", "home-overlay-msp": True, "home-overlay-cpts": True}),
+    ("pages/2_Dessiner_un_territoire.py", {}),
+    ("pages/3_Couverture.py", {}),
+]
+
+
+@pytest.mark.parametrize("page,session", PAGES, ids=[p for p, _ in PAGES])
+def test_every_map_shows_names_as_text(hostile_data, page, session):
+    data, names, marker = hostile_data
+    at = _run(page, data, **session)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e.value for e in at.error], [e.value for e in at.error]
+    sent = _all_component_args(at)
+    assert sent, "no map was sent to the browser"
+    assert_inert(sent, names, marker)

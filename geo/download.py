@@ -164,31 +164,54 @@ class _TrackingAdapter(HTTPAdapter):
 # --------------------------------------------------------------------------- session, redirects
 
 
+def _redirect_target(resp: requests.Response) -> str:
+    """The absolute URL a redirect points to, refused unless http(s) and not a downgrade from https."""
+    location = resp.headers.get("Location", "")
+    new = urljoin(resp.url, location.encode("latin1").decode("utf-8", "replace"))
+    scheme = urlsplit(new).scheme.lower()
+    if not location or scheme not in SCHEMES:
+        raise DownloadError(
+            f"Redirection refusée : {resp.url} renvoie vers « {new} » ({scheme or 'sans protocole'}:) ; "
+            "seules les adresses http et https sont suivies."
+        )
+    if scheme == "http" and urlsplit(resp.url).scheme.lower() == "https":
+        raise DownloadError(
+            f"Redirection refusée : {resp.url} renvoie vers une adresse non chiffrée (http) « {new} »."
+        )
+    return new
+
+
+def _open(session, url, watchdog, timeout, params=None) -> requests.Response:
+    """GET ``url`` (streamed), following at most MAX_REDIRECTS checked redirects without reading their bodies."""
+    current = url
+    for hop in range(MAX_REDIRECTS + 1):
+        watchdog.check()
+        read_timeout = max(min(timeout, watchdog.remaining()), 0.1)
+        resp = session.get(current, params=params if hop == 0 else None, stream=True, allow_redirects=False,
+                           timeout=(read_timeout, read_timeout))
+        if not resp.is_redirect:
+            return resp
+        try:
+            current = _redirect_target(resp)
+        finally:
+            resp.close()  # a redirect's body is never read (it could be endless)
+    raise DownloadError(
+        f"Trop de redirections en téléchargeant {url} (plus de {MAX_REDIRECTS}) : boucle de "
+        "redirection probable, téléchargement abandonné."
+    )
+
+
 class _Session(requests.Session):
-    """At most MAX_REDIRECTS redirects, only to http(s), never from https down to http."""
+    """Redirects are followed by :func:`_open` only: requests itself would read a redirect's whole body."""
 
     def get_redirect_target(self, resp):
-        target = super().get_redirect_target(resp)
-        if target:
-            new = urljoin(resp.url, target)
-            scheme = urlsplit(new).scheme.lower()
-            if scheme not in SCHEMES:
-                raise DownloadError(
-                    f"Redirection refusée : {resp.url} renvoie vers « {new} » ({scheme or 'sans protocole'}:) ; "
-                    "seules les adresses http et https sont suivies."
-                )
-            if scheme == "http" and urlsplit(resp.url).scheme.lower() == "https":
-                raise DownloadError(
-                    f"Redirection refusée : {resp.url} renvoie vers une adresse non chiffrée (http) « {new} »."
-                )
-        return target
+        return None
 
 
 def _session(watchdog: _Watchdog) -> requests.Session:
     session = _Session()
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept-Encoding"] = "gzip, deflate"  # the encodings _Decoder understands
-    session.max_redirects = MAX_REDIRECTS
     adapter = _TrackingAdapter(watchdog)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -216,6 +239,8 @@ def _network_error(url: str, exc: Exception | None) -> DownloadError:
 
 
 def _check_status(resp: requests.Response, url: str) -> None:
+    if 300 <= resp.status_code < 400:
+        raise DownloadError(f"Réponse inattendue de {url} (HTTP {resp.status_code}) : redirection sans adresse.")
     if resp.status_code == 404:
         raise DownloadError(f"Fichier introuvable (HTTP 404) : {url}.")
     if resp.status_code >= 400:
@@ -276,9 +301,7 @@ class _Decoder:
 def _stream(session, url, watchdog, *, timeout, max_bytes, write, progress=None, params=None,
             expected_size=None) -> int:
     """GET ``url`` and pass its decoded body to ``write`` chunk by chunk; return the decoded size."""
-    watchdog.check()
-    read_timeout = max(min(timeout, watchdog.remaining()), 0.1)
-    with session.get(url, params=params, stream=True, timeout=(read_timeout, read_timeout)) as resp:
+    with _open(session, url, watchdog, timeout, params) as resp:
         if resp.status_code >= 500:
             raise _Retry(resp.status_code)  # a server error may be transient: retried
         _check_status(resp, url)
@@ -345,11 +368,6 @@ def _with_retries(url: str, retries: int, deadline: float, attempt_once):
                 return attempt_once(watchdog)
             except _Deadline:
                 raise _deadline_error(url, deadline) from None
-            except requests.TooManyRedirects as exc:
-                raise DownloadError(
-                    f"Trop de redirections en téléchargeant {url} (plus de {MAX_REDIRECTS}) : boucle de "
-                    "redirection probable, téléchargement abandonné."
-                ) from exc
             except (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL,
                     requests.exceptions.MissingSchema) as exc:
                 raise DownloadError(f"Adresse de téléchargement invalide : {url} ({exc}).") from exc

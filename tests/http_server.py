@@ -83,12 +83,20 @@ class LocalHTTPServer:
         """Serve ``data`` gzip-compressed with ``Content-Encoding: gzip`` (Content-Length is the compressed size)."""
         self.add(path, gzip.compress(data), content_type, headers={"Content-Encoding": "gzip"})
 
-    def add_redirect(self, path: str, location: str, status: int = 302):
+    def add_redirect(self, path: str, location: str, status: int = 302, endless_body: bool = False):
+        """Redirect to ``location``; ``endless_body``: the redirect itself streams zeros until the client hangs up."""
+
         def route(handler):
             handler.send_response(status)
             handler.send_header("Location", location)
-            handler.send_header("Content-Length", "0")
+            if not endless_body:
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+                return
             handler.end_headers()
+            handler.close_connection = True
+            while not self.stopped.is_set():
+                handler.wfile.write(b"\0" * 65536)
 
         self.routes[path] = route
 

@@ -416,7 +416,7 @@ def get_json(url: str, timeout: float = 30, retries: int = 2, params: dict | Non
     try:
         return load_json(data, f"Réponse de {url}", "JSON")
     except DataError as exc:
-        raise DownloadError(f"Réponse illisible : {exc}") from exc
+        raise DownloadError(str(exc)) from exc
 
 
 def download(

@@ -498,7 +498,17 @@ def latest_resource(dataset: dict) -> tuple[str, str]:
 
 
 def update_finess(api_base: str = DEFAULT_API, progress=None) -> dict:
-    """Download the newest FINESS extraction from data.gouv.fr and import it; the report includes its URL."""
+    """Download the newest FINESS extraction from data.gouv.fr and import it; the report includes its URL.
+
+    The file is downloaded into a private staging folder and imported from
+    there; only after a successful import does it replace the cached copy in
+    ``downloads/``: a refused answer (an HTML page, a truncated or corrupt
+    file) never overwrites the previous official file.
+    """
+    import os
+    import shutil
+    import tempfile
+
     from geo.download import download, get_json
     from geo.paths import data_dir
 
@@ -506,19 +516,28 @@ def update_finess(api_base: str = DEFAULT_API, progress=None) -> dict:
     api = f"{api_base.rstrip('/')}/datasets/{DATASET_SLUG}/"
     say(0.0, f"Interrogation de {api}…")
     url, filename = latest_resource(get_json(api))
-    dest = data_dir() / "downloads" / filename
+    if not RESOURCE_RE.fullmatch(filename) or Path(filename).name != filename:  # never a path from the API
+        raise DataError(f"Nom de fichier FINESS refusé dans la réponse de {api} : « {filename} ».")
+    downloads = data_dir() / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    dest = downloads / filename
 
     def on_bytes(received: int, total: int | None) -> None:
         if total:
-            say(0.02 + 0.6 * received / total, f"Téléchargement de {filename} : {received // 1024} / {total // 1024} Kio")
+            say(0.02 + 0.6 * min(received / total, 1.0),
+                f"Téléchargement de {filename} : {received // 1024} / {total // 1024} Kio")
         else:
             say(0.02, f"Téléchargement de {filename} : {received // 1024} Kio")
-
-    say(0.02, f"Téléchargement de {url}…")
-    download(url, dest, progress=on_bytes)
 
     def later(fraction: float, message: str) -> None:
         say(0.65 + 0.35 * fraction, message)
 
-    report = import_finess(dest, progress=later, url=url)
+    say(0.02, f"Téléchargement de {url}…")
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=downloads))
+    try:
+        fresh = download(url, staging / filename, progress=on_bytes)
+        report = import_finess(fresh, progress=later, url=url)
+        os.replace(fresh, dest)  # the checked file becomes the cached official copy
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return {**report, "url": url}

@@ -238,7 +238,7 @@ def update_population(source=None, progress=None, vintage=None) -> dict:
         url, params = _api_url(source)
         origin = url
         say(0.05, f"Interrogation de {url}…")
-        document = get_json(url, params=params, timeout=60)
+        document = get_json(url, params=params, timeout=60, deadline=5 * 60)  # size-capped, strict JSON
         epci_of = {}
     else:
         path = Path(source)

@@ -247,7 +247,8 @@ def _csv_territories(data: bytes, filename: str) -> list[dict]:
                 if len(by_id) >= MAX_TERRITORIES:
                     raise DataError(f"{filename}, ligne {line} : plus de {MAX_TERRITORIES} territoires : "
                                     "fichier refusé.")
-                terr = by_id[key] = {"id": key, "name": name, "status": "proposition", "codes": []}
+                terr = by_id[key] = {"id": ident if ident.strip() else name, "name": name, "status": "proposition",
+                                     "codes": []}
             terr["codes"].append((f"ligne {line}", code.strip()))
     except csv.Error as exc:
         raise DataError(f"{filename}, ligne {reader.line_num} : CSV mal formé (guillemet mal placé ou champ trop "

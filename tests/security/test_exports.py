@@ -193,14 +193,6 @@ def test_failing_cli_export_keeps_the_previous_file(ariege, tmp_path, fmt, limit
     assert out.read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no temporary file left
 
-    # Without the limit the same command replaces the file, in one piece.
-    done = subprocess.run([sys.executable, "-m", "geo", "export", "--communes", codes, "--name", "CPTS trop grosse",
-                           "--format", fmt, "--out", str(out)], capture_output=True, text=True, cwd=REPO, env=env,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert len(out.read_bytes()) > limit
-    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
-
 
 def test_cli_export_into_missing_folder_is_a_french_error(ariege, tmp_path, capsys):
     _, terrs = ariege

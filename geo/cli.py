@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import sys
@@ -95,9 +96,37 @@ def cmd_assess(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
+# French words for the errors a user can meet when writing a file (strerror is in the system's language).
+WRITE_ERRORS = {
+    errno.ENOSPC: "disque plein",
+    getattr(errno, "EDQUOT", -1): "quota disque dépassé",
+    errno.EFBIG: "fichier trop gros pour le système de fichiers ou la limite du processus",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOENT: "dossier introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+}
+
+
+def write_output(path, data: bytes) -> None:
+    """Write a file the command produces atomically (temporary file in the same folder, then renamed): a
+    failure (full disk, size limit, kill) leaves the previous file as it was and no temporary file."""
     from pathlib import Path
 
+    from geo.store import write_bytes_atomic
+
+    path = Path(path)
+    try:
+        write_bytes_atomic(path, data)
+    except OSError as exc:
+        reason = WRITE_ERRORS.get(exc.errno, exc.strerror or type(exc).__name__)
+        raise DataError(f"Impossible d'écrire {path} : {reason}. Le fichier existant, s'il y en a un, "
+                        "n'a pas été modifié.") from exc
+
+
+def cmd_export(args) -> int:
     from geo.context import context
     from geo.export import geojson_bytes, to_csv, to_geojson
 
@@ -106,27 +135,20 @@ def cmd_export(args) -> int:
         data = to_csv(territories)
     else:
         data = geojson_bytes(to_geojson(territories, context(), scenario=scenario))
-    out = Path(args.out)
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise DataError(f"Impossible d'écrire {out} : {exc.strerror}.") from exc
-    print(f"{len(territories)} territoire(s) exporté(s) dans {out} ({len(data)} octets).")
+    write_output(args.out, data)
+    print(f"{len(territories)} territoire(s) exporté(s) dans {args.out} ({len(data)} octets).")
     return 0
 
 
 def cmd_scenario_import(args) -> int:
-    from pathlib import Path
-
-    from geo.export import read_export
+    from geo.context import context
+    from geo.export import read_export_file
     from geo.scenarios import ScenarioStore
 
-    path = Path(args.path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"Impossible de lire {path} : {exc.strerror}.") from exc
-    scen = ScenarioStore().create_from(args.name, read_export(data, path.name))
+    territories = read_export_file(args.path, known=context().population)
+    for text in territories.warnings:
+        print(f"Attention : {text}", file=sys.stderr)
+    scen = ScenarioStore().create_from(args.name, territories)
     print(f"Scénario « {scen.name} » créé avec {len(scen.territories)} territoire(s).")
     return 0
 

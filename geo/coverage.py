@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 
 from geo.context import Context, context
+from geo.csv_safe import csv_bytes
 from geo.errors import DataError
 from geo.geometry import dissolve
 from geo.scope import Scope, scope_codes
@@ -281,18 +282,15 @@ def cluster_of(result: CoverageResult) -> dict[str, int]:
 
 
 def uncovered_csv(result: CoverageResult, ctx: Context | None = None) -> bytes:
-    """``code_insee;nom;departement;population;cluster`` (UTF-8 with BOM), by cluster then code."""
+    """``code_insee;nom;departement;population;cluster`` (UTF-8 with BOM, formula cells neutralised by
+    :func:`geo.csv_safe.csv_bytes`), by cluster then code."""
     ctx = ctx or context()
     rank = cluster_of(result)
     codes = sorted(result.uncovered, key=lambda c: (rank.get(c, 0), c))
-    table = pd.DataFrame({
-        "code_insee": codes,
-        "nom": ctx.communes["name"].reindex(codes).to_numpy(),
-        "departement": [ctx.dep[c] for c in codes],
-        "population": [ctx.population.get(c, 0) for c in codes],
-        "cluster": [rank.get(c, "") for c in codes],
-    }, columns=list(UNCOVERED_CSV_COLUMNS))
-    return ("\ufeff" + table.to_csv(sep=";", index=False, lineterminator="\n")).encode("utf-8")
+    names = ctx.communes["name"].reindex(codes).to_numpy()
+    rows = ([code, name if isinstance(name, str) else "", ctx.dep[code], int(ctx.population.get(code, 0)),
+             rank.get(code, "")] for code, name in zip(codes, names))
+    return csv_bytes(UNCOVERED_CSV_COLUMNS, rows)
 
 
 def _area_members(ctx: Context) -> dict[str, dict[str, set[str]]]:

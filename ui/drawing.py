@@ -20,7 +20,7 @@ from geo.export import geojson_bytes, read_export, to_csv, to_geojson
 from geo.plan import Plan
 from geo.scenarios import PALETTE, STATUSES, ChangeResult
 from geo.search import commune_at, epci_members, search_communes
-from ui.common import fmt_int
+from ui.common import fmt_int, md_text
 
 SNAP_RULES = {"point": "Point représentatif de la commune dans le dessin",
               "half_area": "Au moins la moitié de la surface de la commune dans le dessin"}
@@ -352,12 +352,16 @@ def export_import(store, scenario, ctx, spec: str) -> None:
                                 data=to_csv(territories), file_name=f"{slug}.csv", mime="text/csv", on_click="ignore")
     else:
         st.caption("Ajoutez des communes à un territoire pour pouvoir l'exporter.")
+    for text in st.session_state.pop("imp-warnings", []):  # from the import of the previous run
+        st.warning(md_text(text))
     with st.expander("Importer un export (GeoJSON ou CSV) dans un nouveau scénario"):
         upload = st.file_uploader("Fichier exporté par CartoCPTS", type=["geojson", "json", "csv"], key="imp-file")
         name = st.text_input("Nom du nouveau scénario", key="imp-name")
         if st.button("Importer", disabled=upload is None or not name.strip()):
             data = upload.getvalue()
-            new = _run(lambda: store.create_from(name, read_export(data, upload.name), scope=spec))
+            imported = _run(lambda: read_export(data, upload.name, known=ctx.population))
+            new = _run(lambda: store.create_from(name, imported, scope=spec))
+            st.session_state["imp-warnings"] = imported.warnings
             st.session_state["scenario-wanted"] = new.name
             st.success(f"Scénario « {new.name} » créé avec {len(new.territories)} territoire(s).")
             st.rerun()

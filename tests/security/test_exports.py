@@ -68,9 +68,6 @@ def test_territory_csv_neutralises_formulas_and_read_export_restores_them(ariege
     assert back[-1]["id"] == "-5"
 
 
-@pytest.mark.xfail(strict=True, reason="geo.csv_safe.csv_bytes writes with lineterminator='\\n', so csv.writer "
-                   "does not quote a cell holding a carriage return: the CR splits the row (fix belongs to "
-                   "geo/csv_safe.py, owned by the lead)")
 def test_carriage_return_in_a_name_stays_in_its_cell(ariege):
     ctx, terrs = ariege
     named = [{"name": "\r=2", "communes": terrs[0]["communes"]}]

@@ -122,7 +122,7 @@ def restore_names(value, names: dict[str, str]):
         return value
     if isinstance(value, dict):
         return {key: restore_names(item, names) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if type(value) in (list, tuple):
         return type(value)(restore_names(item, names) for item in value)
     return value
 

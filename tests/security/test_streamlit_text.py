@@ -170,7 +170,8 @@ def test_drawing_page_shows_a_scenario_name_as_text(isolated_data):
     store = ScenarioStore()
     store.create(name, scope="dep:09")
     tid = store.add_territory(name, "[clic](javascript:alert(1)) :red[x] $x$")
-    app = AppTest.from_file(str(REPO / "pages" / "2_Dessiner_un_territoire.py"), default_timeout=60)
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)  # the entry point: page links resolve
+    app.switch_page("pages/2_Dessiner_un_territoire.py")
     app.session_state["scenario-wanted"] = name
     app.run()
     assert not app.exception, app.exception

@@ -17,11 +17,13 @@ constants and numbers formatted by ``fmt_int``/``fmt_dec``):
 * every ASCII punctuation character gets a backslash (CommonMark allows that for
   all of them, and renders the character alone): no link, image, emphasis,
   code, HTML tag or entity, table, heading, list, quote, directive, maths;
-* a WORD JOINER (U+2060, invisible) goes after each ``:`` and ``@`` and before
-  each ``.``: the shortcode, ``:material/…:`` and autolink finders of
-  Streamlit's front end run on the text *after* Markdown escapes are removed,
-  and none of them matches across that character (``http:⁠//``, ``www⁠.``,
-  ``a@⁠b⁠.fr``, ``:⁠red[``);
+* a WORD JOINER (U+2060, invisible) goes after a ``:`` followed by a letter, digit,
+  ``_``, ``+``, ``-`` or ``/``, after each ``@`` and between ``www`` and a ``.``:
+  the shortcode (``:smile:``, ``:streamlit:``), ``:material/…:`` and autolink
+  finders of Streamlit's front end run on the text *after* Markdown escapes are
+  removed, and none of them matches across that character (``http:⁠//``,
+  ``www⁠.``, ``a@⁠b.fr``, ``:⁠red[``). Elsewhere (« Source : x », ``finess.csv``)
+  the text is left as it is, so that it can be searched and copied;
 * control characters and bidirectional overrides are dropped, and any run of
   white space (line breaks included) becomes one space, so the text stays on
   its line (no setext heading, no indented code block, no block at all).
@@ -46,11 +48,14 @@ _SPACES = re.compile(r"\s+")
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
-def _escape(char: str) -> str:
-    if char == ".":
+def _escape(text: str, i: int) -> str:
+    char = text[i]
+    if char == "." and text[max(0, i - 3):i].lower() == "www":
         return WORD_JOINER + "\\."
-    if char in ":@":
-        return "\\" + char + WORD_JOINER
+    if char == ":" and i + 1 < len(text) and (text[i + 1].isalnum() or text[i + 1] in "_+-/"):
+        return "\\:" + WORD_JOINER
+    if char == "@":
+        return "\\@" + WORD_JOINER
     if char in _ASCII_PUNCTUATION:
         return "\\" + char
     return char
@@ -60,7 +65,7 @@ def plain(value) -> str:
     """``value`` (any object, shown with ``str``) as Markdown that Streamlit renders as exactly that text."""
     text = "" if value is None else str(value)
     text = _SPACES.sub(" ", _DROPPED.sub("", text)).strip()
-    return "".join(_escape(char) for char in text)
+    return "".join(_escape(text, i) for i in range(len(text)))
 
 
 def link(label, url) -> str:

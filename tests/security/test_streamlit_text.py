@@ -54,6 +54,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis.strategies import sampled_from as st_sampled
+from hypothesis.strategies import text as st_text
 
 from ui.text import WORD_JOINER, link, plain
 
@@ -93,6 +96,8 @@ PAYLOADS = [
     "| a | b |\n|---|---|\n| 1 | 2 |",
     "a\u202eRTL\x00\x07b",
     "CPTS du Pays d'Olmes (09) — 2026",
+    "ftp://x.example mailto:a@b.example xmpp:a@b.example WWW.EVIL.EXAMPLE",
+    "javascript:alert(1)",
 ]
 
 ASCII_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
@@ -135,10 +140,24 @@ def test_plain_leaves_no_markdown_sign_active(payload):
     assert shown.replace(WORD_JOINER, "") == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(st_text(alphabet=st_sampled(list("wWhtps:/.@[]()!<>$`*_~#-+=|\\{}&;'\"%, a1é\n\t\u2060\u202e\x00")), max_size=40))
+def test_plain_invariants_on_any_text(text):
+    out = plain(text)
+    assert unescaped_punctuation(out) == []
+    shown = unescape(out)
+    assert not re.search(r":[\w+-]+:", shown)
+    assert not re.search(r"(https?://|www(?=\.))", shown, re.I)
+    assert not re.search(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+", shown)
+    assert "\n" not in out and not out.startswith(" ")
+    expected = re.sub(r"\s+", " ", re.sub(r"[\x00-\x08\x0e-\x1f\u202e]", "", text)).strip()
+    assert shown.replace(WORD_JOINER, "") == expected.replace(WORD_JOINER, "")
+
+
 def test_plain_of_non_text_values():
     assert plain(None) == ""
     assert plain(2026) == "2026"
-    assert plain(3.5) == "3" + WORD_JOINER + "\\.5"
+    assert plain(3.5) == "3\\.5"
     assert plain("Foix") == "Foix"  # letters, digits and spaces are untouched
 
 
@@ -153,9 +172,10 @@ def test_link_only_for_web_addresses():
 
 
 def test_markdown_sign_in_a_name_survives_real_names():
-    # a real name with punctuation reads the same once rendered
-    name = "Saint-Jean-de-Luz (64) : CPTS « Côte basque » n°1, 25 % d'APL"
-    assert unescape(plain(name)).replace(WORD_JOINER, "") == name
+    # a real name with punctuation reads the same once rendered, without any invisible character
+    for name in ("Saint-Jean-de-Luz (64) : CPTS « Côte basque » n°1, 25 % d'APL", "etalab-cs1100507 (1).csv",
+                 "data.gouv.fr", "Import réussi : finess.csv."):
+        assert unescape(plain(name)) == name
 
 
 # --------------------------------------------------------------------------- the page, run by Streamlit

@@ -10,6 +10,7 @@ from ui.common import (
     ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, map_outlines, population_label, scope_select,
     scope_totals_in_use, user_errors,
 )
+from ui.text import plain
 from ui.home import COLOURINGS, build_home_map, colouring_options, overlay_options, scope_structure_counts
 
 
@@ -35,15 +36,15 @@ with user_errors():
     totals = scope_totals_in_use(spec)
     map_col, side = st.columns([3, 1])
     with side:
-        st.subheader(scope.label())
+        st.subheader(plain(scope.label()))
         st.metric("Communes", fmt_int(totals["communes"]))
-        st.metric(f"Population {totals['population_vintage']}", fmt_int(totals["population"]))
+        st.metric(f"Population {plain(totals['population_vintage'])}", fmt_int(totals["population"]))
         st.metric("Superficie", f"{fmt_int(totals['area_km2'])} km²")
         if totals["without_population"]:
-            st.caption(f"{totals['without_population']} commune(s) sans population connue dans la source.")
+            st.caption(f"{fmt_int(totals['without_population'])} commune(s) sans population connue dans la source.")
         counts = scope_structure_counts(spec)
         if counts:
-            st.markdown("**Structures (FINESS)**  \n" + "  \n".join(f"{label} : {fmt_int(n)}" for label, n in counts))
+            st.markdown("**Structures (FINESS)**  \n" + "  \n".join(f"{plain(label)} : {fmt_int(n)}" for label, n in counts))
         st.caption("Sources et millésimes : page « Données ».")
     with map_col:
         communes = map_communes(spec)

@@ -5,8 +5,9 @@ import streamlit as st
 
 from geo.catalogue import sources, status
 from geo.imports import IMPORTERS, MAX_UPLOAD_MB
-from ui.common import ensure_base, fmt_datetime, page_nav, user_errors
+from ui.common import ensure_base, fmt_datetime, fmt_int, page_nav, user_errors
 from ui.data_import import import_panel, online_update
+from ui.text import link, plain
 
 st.set_page_config(page_title="Données — CartoCPTS", page_icon="🗺️", layout="wide")
 page_nav()
@@ -33,21 +34,23 @@ with user_errors():
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     st.subheader("Importer ou mettre à jour")
-    st.caption(f"Taille maximale d'un fichier : {MAX_UPLOAD_MB} Mo.")
+    st.caption(f"Taille maximale d'un fichier : {fmt_int(MAX_UPLOAD_MB)} Mo.")
     for name, importer in IMPORTERS.items():
         src = catalogue.get(name, {})
-        title = f"{importer.label}" + ("" if name in present else " — absente")
+        title = plain(importer.label) + ("" if name in present else " — absente")
         busy = f"report-{name}" in st.session_state or st.session_state.get(f"upload-{name}") is not None
         with st.expander(title, expanded=busy):  # stays open while the user works in it
-            st.markdown(f"**Éditeur** : {src.get('publisher', '—')}  \n**Licence** : {src.get('licence', '—')}  \n"
-                        f"**Format** : {src.get('format', '—')}  \n**Mise à jour** : {src.get('how_to_update', '—')}")
+            st.markdown(f"**Éditeur** : {plain(src.get('publisher', '—'))}  \n"
+                        f"**Licence** : {plain(src.get('licence', '—'))}  \n"
+                        f"**Format** : {plain(src.get('format', '—'))}  \n"
+                        f"**Mise à jour** : {plain(src.get('how_to_update', '—'))}")
             if src.get("url"):
-                st.markdown(f"**Où l'obtenir** : {src['url']}")
+                st.markdown(f"**Où l'obtenir** : {link(src['url'], src['url'])}")
             online_update(name)
             import_panel(importer, present.get(name))
 
     st.subheader("Sources de référence")
     for name, src in catalogue.items():
         if name not in IMPORTERS:
-            st.markdown(f"- **{src['title']}** — {src['publisher']} ; {src['vintage']} ; {src['licence']}. "
-                        f"{src.get('how_to_update', '')}")
+            st.markdown(f"- **{plain(src['title'])}** — {plain(src['publisher'])} ; {plain(src['vintage'])} ; "
+                        f"{plain(src['licence'])}. {plain(src.get('how_to_update', ''))}")

@@ -10,8 +10,9 @@ from ui import drawing
 from ui.common import (
     page_nav,
     current_context, ensure_assets, ensure_base, map_communes, map_geojson, population_label, scenario_store, scope_select,
-    md_text, user_errors,
+    user_errors,
 )
+from ui.text import plain
 from ui.diagnostics_panel import show_diagnostics, structures_table
 
 st.set_page_config(page_title="Dessiner un territoire — CartoCPTS", page_icon="🗺️", layout="wide")
@@ -63,7 +64,7 @@ with user_errors():
             st.info("Ajoutez un territoire avec le bouton « Nouveau territoire ».")
         else:
             d = plan.diagnostics(active.id)
-            st.subheader(md_text(active.name))
+            st.subheader(plain(active.name))
             show_diagnostics(d, ctx, key=f"diag-{active.id}")
             drawing.part_zoom_buttons(d, ctx, scenario_name)
             if active.communes:

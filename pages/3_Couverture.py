@@ -6,6 +6,7 @@ from streamlit_folium import st_folium
 from geo import preferences
 from ui import coverage as ui
 from ui.common import current_context, ensure_assets, ensure_base, fmt_int, user_errors, page_nav
+from ui.text import plain
 
 st.set_page_config(page_title="Couverture — CartoCPTS", page_icon="🗺️", layout="wide")
 page_nav()
@@ -25,7 +26,7 @@ with user_errors():
                    "Importez les périmètres dans la page « Données » ou choisissez un scénario.")
 
     result, outlines, clusters = ui.computed_coverage(spec, scenario)
-    st.subheader(result.scope.label() + (f" — avec le scénario « {scenario} »" if scenario else ""))
+    st.subheader(plain(result.scope.label()) + (f" — avec le scénario « {plain(scenario)} »" if scenario else ""))
     ui.figures(result)
     map_col, side = st.columns([3, 2])
     with side:  # filled first: the zone selected in the table sets the map's zoom in this same run
@@ -33,8 +34,8 @@ with user_errors():
         if rank is not None:
             cluster = next(cl for cl in result.clusters if cl.rank == rank)
             st.session_state["coverage-focus"] = rank
-            st.markdown(f"**{cluster.label}** : {fmt_int(len(cluster.communes))} communes, "
-                        f"{fmt_int(cluster.population)} habitants, {cluster.msp_count} MSP"
+            st.markdown(f"**{plain(cluster.label)}** : {fmt_int(len(cluster.communes))} communes, "
+                        f"{fmt_int(cluster.population)} habitants, {fmt_int(cluster.msp_count)} MSP"
                         + (" — enclave entourée de communes couvertes." if cluster.enclave else "."))
             if st.button("Proposer des territoires pour cette zone", type="primary"):
                 ui.send_to_proposals(cluster.communes, cluster.label, spec)

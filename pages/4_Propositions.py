@@ -7,6 +7,7 @@ from geo import preferences
 from ui import coverage as ui
 from ui import proposals as prop
 from ui.common import current_context, ensure_assets, ensure_base, fmt_int, user_errors, page_nav
+from ui.text import plain
 
 st.set_page_config(page_title="Propositions — CartoCPTS", page_icon="🗺️", layout="wide")
 page_nav()
@@ -23,8 +24,8 @@ with user_errors():
     zone = prop.zone_picker(ctx, preferences.get("scope"))
     if zone is None:
         st.stop()
-    st.markdown(f"**Zone** : {zone['label']} — {fmt_int(len(zone['codes']))} communes, "
-                f"{fmt_int(prop.zone_population(zone, ctx))} habitants ({ctx.population_vintage}).")
+    st.markdown(f"**Zone** : {plain(zone['label'])} — {fmt_int(len(zone['codes']))} communes, "
+                f"{fmt_int(prop.zone_population(zone, ctx))} habitants ({plain(ctx.population_vintage)}).")
     params = prop.parameters(ctx)
     prop.run_button(zone, params, ctx)
     proposal = prop.current(zone, params)

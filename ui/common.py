@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 
 import streamlit as st
 
@@ -13,17 +12,18 @@ from geo.errors import DataError
 from geo.scope import parse_scope, scope_choices, scope_communes
 from geo.mapshapes import simplify_coverage
 from layers.assets import assets_present, missing_assets_message
+from ui.text import link, plain
 
 log = logging.getLogger("cartocpts")
 
 
 @contextlib.contextmanager
 def user_errors():
-    """Show DataError messages (French) and hide tracebacks of anything else."""
+    """Show DataError messages (French, escaped: they name files and places) and hide tracebacks of anything else."""
     try:
         yield
     except DataError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
     except Exception:  # noqa: BLE001 - never show a traceback to a user
         log.exception("Unexpected error")
@@ -36,14 +36,14 @@ def ensure_base() -> None:
     if base.base_is_current():
         return
     bar = st.progress(0.0, text="Construction de la base communale (première utilisation)…")
-    base.build_base(progress=lambda fraction, message: bar.progress(fraction, text=message))
+    base.build_base(progress=lambda fraction, message: bar.progress(fraction, text=plain(message)))
     bar.empty()
     load_layer.clear()
 
 
 def ensure_assets() -> None:
     if not assets_present():
-        st.error(missing_assets_message())
+        st.error(plain(missing_assets_message()))
         st.stop()
 
 
@@ -146,22 +146,17 @@ def current_context():
     return context()
 
 
-def md_text(text) -> str:
-    """A name (from a file or typed by a user) shown through Markdown: its Markdown signs are escaped, so
-    « **x** » or « :material/x: » stays text. (HTML is not rendered by Streamlit's Markdown anyway.)"""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
-
-
 def commune_list(codes, ctx, limit: int = 10) -> str:
     """« Foix (09122), Pamiers (09225) … » for messages (names escaped for Markdown)."""
-    names = [f"{md_text(ctx.communes.at[c, 'name'])} ({c})" if c in ctx.communes.index else c for c in codes[:limit]]
+    names = [f"{plain(ctx.communes.at[c, 'name'])} ({plain(c)})" if c in ctx.communes.index else plain(c)
+             for c in codes[:limit]]
     return ", ".join(names) + (" …" if len(codes) > limit else "")
 
 
 def area_names(codes, ctx, column: str) -> str:
-    """« 09 Ariège, 31 Haute-Garonne » for département (``dep``) or région (``reg``) codes."""
+    """« 09 Ariège, 31 Haute-Garonne » for département (``dep``) or région (``reg``) codes (escaped for Markdown)."""
     names = ctx.communes.drop_duplicates(column).set_index(column)[f"{column}_name"]
-    return ", ".join(f"{c} {names.get(c, '')}".strip() for c in codes) or "—"
+    return ", ".join(plain(f"{c} {names.get(c, '')}") for c in codes) or "—"
 
 
 def fmt_datetime(iso: str | None) -> str:
@@ -230,8 +225,8 @@ def missing_layer_hint(name: str, what: str) -> None:
     from geo.catalogue import sources
 
     src = sources().get(name, {})
-    where = f"[{src['publisher']}]({src['url']})" if src.get("url") else src.get("publisher", "—")
-    st.caption(f"**{what}** : aucune donnée chargée. Source : {where}. À importer dans la page « Données ».")
+    where = link(src.get("publisher", "—"), src["url"]) if src.get("url") else plain(src.get("publisher", "—"))
+    st.caption(f"**{plain(what)}** : aucune donnée chargée. Source : {where}. À importer dans la page « Données ».")
 
 
 PAGES = (  # Material Symbols icons ship with Streamlit's front end: no emoji font needed on the user's machine
@@ -247,7 +242,7 @@ def page_nav() -> None:
     """The sidebar's page menu, in French (Streamlit's own menu would label the home page « app »)."""
     with st.sidebar:
         for path, label, icon in PAGES:
-            st.page_link(path, label=label, icon=icon)
+            st.page_link(path, label=plain(label), icon=icon)
         st.divider()
 
 

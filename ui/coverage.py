@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.common import cached_scope_choices, fmt_dec, fmt_int, scenario_store
+from ui.text import plain
 
 ZONE_KEY = "proposal-zone"  # {"codes": [...], "label": str, "scope": spec} handed from Couverture to Propositions
 PROPOSAL_KEY = "proposal-result"
@@ -32,7 +33,7 @@ def scenario_option(key: str) -> str | None:
 
 def figures(result) -> None:
     cols = st.columns(4)
-    cols[0].metric(f"Population {result.population_vintage}", fmt_int(result.population))
+    cols[0].metric(f"Population {plain(result.population_vintage)}", fmt_int(result.population))
     cols[1].metric("Population couverte", fmt_int(result.covered_population))
     cols[2].metric("Population non couverte", fmt_int(result.uncovered_population),
                    help="Habitants des communes qui ne sont dans aucune CPTS.")

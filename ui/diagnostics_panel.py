@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from geo.typology import class_labels
-from ui.common import area_names, commune_list, fmt_dec, fmt_int, md_text
+from ui.common import area_names, commune_list, fmt_dec, fmt_int
+from ui.text import plain
 
 KIND_LABELS = {"msp": "MSP", "centre_sante": "Centre de santé", "cpts_seat": "Siège de CPTS"}
 
@@ -15,30 +16,30 @@ def show_diagnostics(d: dict, ctx, key: str) -> None:
     """Side panel figures for one territory."""
     edge = d["aci_edge"]
     cols = st.columns(2)
-    cols[0].metric(f"Population ({d['population_vintage']})", fmt_int(d["population"]))
-    cols[1].metric("Taille ACI", f"Taille {d['aci_size']}")
+    cols[0].metric(f"Population ({plain(d['population_vintage'])})", fmt_int(d["population"]))
+    cols[1].metric("Taille ACI", f"Taille {fmt_int(d['aci_size'])}")
     hints = []
     if edge["to_upper"] is not None:
-        hints.append(f"{fmt_int(edge['to_upper'])} hab. de plus → taille {d['aci_size'] + 1}")
+        hints.append(f"{fmt_int(edge['to_upper'])} hab. de plus → taille {fmt_int(d['aci_size'] + 1)}")
     if edge["to_lower"] is not None:
-        hints.append(f"{fmt_int(edge['to_lower'])} hab. de moins → taille {d['aci_size'] - 1}")
+        hints.append(f"{fmt_int(edge['to_lower'])} hab. de moins → taille {fmt_int(d['aci_size'] - 1)}")
     st.caption(" · ".join(hints))
     cols = st.columns(3)
-    cols[0].metric("Communes", d["commune_count"])
+    cols[0].metric("Communes", fmt_int(d["commune_count"]))
     cols[1].metric("Superficie (km²)", fmt_int(d["area_km2"]))
     cols[2].metric("Densité (hab./km²)", fmt_int(d["density"]) if d["density"] else "—")
     cols = st.columns(3)
-    cols[0].metric("MSP", d["msp_count"])
-    cols[1].metric("Centres de santé", d["centres_sante_count"])
-    cols[2].metric("Sièges de CPTS", d["cpts_seats_count"])
+    cols[0].metric("MSP", fmt_int(d["msp_count"]))
+    cols[1].metric("Centres de santé", fmt_int(d["centres_sante_count"]))
+    cols[2].metric("Sièges de CPTS", fmt_int(d["cpts_seats_count"]))
     if not ctx.structures:
         st.caption("Structures FINESS non chargées : importez le fichier FINESS depuis la page « Données ».")
 
     if d["apl"] is not None:
         refs = d.get("apl_reference") or {}
-        ref_text = ", ".join(f"{k.replace('dep:', 'dép. ').replace('reg:', 'région ')} : {fmt_dec(v)}"
+        ref_text = ", ".join(f"{plain(k.replace('dep:', 'dép. ').replace('reg:', 'région '))} : {fmt_dec(v)}"
                              for k, v in refs.items() if v is not None)
-        st.markdown(f"**APL aux médecins généralistes ({d.get('apl_year') or ''})** : {fmt_dec(d['apl'])} "
+        st.markdown(f"**APL aux médecins généralistes ({plain(d.get('apl_year') or '')})** : {fmt_dec(d['apl'])} "
                     f"(pondérée par la population standardisée) — comparaison : {ref_text or '—'}")
     elif ctx.apl is None:
         st.caption("APL non chargée : importez le classeur de la DREES depuis la page « Données ».")
@@ -55,7 +56,7 @@ def show_diagnostics(d: dict, ctx, key: str) -> None:
     if d["contiguous"]:
         st.success("Territoire d'un seul tenant." if d["commune_count"] else "Territoire vide.")
     else:
-        st.warning(f"Territoire en {d['parts']} parties séparées.")
+        st.warning(f"Territoire en {fmt_int(d['parts'])} parties séparées.")
     if d.get("enclosed"):
         st.warning(f"{len(d['enclosed'])} commune(s) enclavée(s) non incluse(s) : "
                    f"{commune_list(d['enclosed'], ctx, 15)}")
@@ -66,10 +67,10 @@ def show_diagnostics(d: dict, ctx, key: str) -> None:
     if d.get("polsby_popper") is not None:
         st.markdown(f"**Compacité (indice de Polsby-Popper)** : {fmt_dec(d['polsby_popper'])} (1 = disque)")
     for over in d["overlaps"]:
-        st.warning(f"Chevauche la CPTS existante « {md_text(over['cpts_nom'])} » : {len(over['communes'])} "
+        st.warning(f"Chevauche la CPTS existante « {plain(over['cpts_nom'])} » : {len(over['communes'])} "
                    f"commune(s), {fmt_int(over['population'])} hab. ({commune_list(over['communes'], ctx)})")
     for over in d["territory_overlaps"]:
-        st.warning(f"Chevauche le territoire « {md_text(over['territory'])} » : {len(over['communes'])} commune(s), "
+        st.warning(f"Chevauche le territoire « {plain(over['territory'])} » : {len(over['communes'])} commune(s), "
                    f"{fmt_int(over['population'])} hab.")
 
 

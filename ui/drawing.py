@@ -20,7 +20,8 @@ from geo.export import geojson_bytes, read_export, to_csv, to_geojson
 from geo.plan import Plan
 from geo.scenarios import PALETTE, STATUSES, ChangeResult
 from geo.search import commune_at, epci_members, search_communes
-from ui.common import fmt_int, md_text
+from ui.common import fmt_int
+from ui.text import plain
 
 SNAP_RULES = {"point": "Point représentatif de la commune dans le dessin",
               "half_area": "Au moins la moitié de la surface de la commune dans le dessin"}
@@ -63,7 +64,7 @@ def scenario_picker(store, spec: str) -> str | None:
             if allow != scen.allow_overlap:
                 store.set_allow_overlap(name, allow)
                 st.rerun()
-            confirm = st.checkbox(f"Je confirme la suppression de « {name} »", key=f"del-scen-{name}")
+            confirm = st.checkbox(f"Je confirme la suppression de « {plain(name)} »", key=f"del-scen-{name}")
             if st.button("Supprimer le scénario", disabled=not confirm, type="primary"):
                 store.delete(name)
                 st.session_state.pop("scenario", None)
@@ -76,7 +77,7 @@ def _run(action):
     try:
         return action()
     except DataError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
 
 
@@ -132,27 +133,27 @@ def territory_bar(store, scenario):
         if locked != active.locked:
             store.update_territory(scenario.name, active.id, locked=locked)
             st.rerun()
-        confirm = st.checkbox(f"Je confirme la suppression de « {active.name} »", key=f"del-terr-{active.id}")
+        confirm = st.checkbox(f"Je confirme la suppression de « {plain(active.name)} »", key=f"del-terr-{active.id}")
         if st.button("Supprimer le territoire", disabled=not confirm, key=f"del-btn-{active.id}"):
             store.delete_territory(scenario.name, active.id)
             st.rerun()
     if active.locked:
-        st.caption(f"🔒 « {active.name} » est verrouillé : déverrouillez-le dans ses propriétés pour le modifier.")
+        st.caption(f"🔒 « {plain(active.name)} » est verrouillé : déverrouillez-le dans ses propriétés pour le modifier.")
     return active
 
 
 def history_bar(store, scenario: str) -> None:
     state = store.history_state(scenario)
     cols = st.columns([1, 1, 4])
-    if cols[0].button("↶ Annuler", disabled=not state["undo"], help=state["undo_label"] or None,
+    if cols[0].button("↶ Annuler", disabled=not state["undo"], help=plain(state["undo_label"]) or None,
                       width="stretch"):
         label = store.undo(scenario)
-        st.toast(f"Annulé : {label}")
+        st.toast(f"Annulé : {plain(label)}")
         st.rerun()
-    if cols[1].button("↷ Rétablir", disabled=not state["redo"], help=state["redo_label"] or None,
+    if cols[1].button("↷ Rétablir", disabled=not state["redo"], help=plain(state["redo_label"]) or None,
                       width="stretch"):
         label = store.redo(scenario)
-        st.toast(f"Rétabli : {label}")
+        st.toast(f"Rétabli : {plain(label)}")
         st.rerun()
     cols[2].caption("Cliquez sur une commune pour l'ajouter au territoire actif ou l'en retirer ; "
                     "ou dessinez un polygone / rectangle (outils à gauche de la carte). "
@@ -232,14 +233,14 @@ def part_zoom_buttons(d: dict, ctx, scenario: str) -> None:
     """When a territory is in several parts, one button per part zooms the map to it."""
     message = st.session_state.pop("refused-message", None)
     if message:
-        st.warning(message)
+        st.warning(plain(message))
     if d["parts"] <= 1:
         return
     st.caption("Parties du territoire :")
     cols = st.columns(min(d["parts"], 4))
     for i, part in enumerate(d["part_codes"]):
         pop = sum(ctx.population.get(c, 0) for c in part)
-        if cols[i % len(cols)].button(f"Partie {i + 1} : {len(part)} comm., {fmt_int(pop)} hab.",
+        if cols[i % len(cols)].button(f"Partie {fmt_int(i + 1)} : {len(part)} comm., {fmt_int(pop)} hab.",
                                       key=f"part-{scenario}-{i}"):
             minx, miny, maxx, maxy = shapely.union_all([ctx.geometry[c] for c in part]).bounds
             st.session_state[f"focus-{scenario}"] = {"center": ((miny + maxy) / 2, (minx + maxx) / 2),
@@ -322,9 +323,9 @@ def comparison(plan: Plan, store, scenario: str, ctx) -> None:
             other_plan = Plan(ctx)
             other_plan.sync(store.get(other))
             left, right = st.columns(2)
-            left.markdown(f"**{scenario}**")
+            left.markdown(f"**{plain(scenario)}**")
             left.dataframe(table, hide_index=True, width="stretch")
-            right.markdown(f"**{other}**")
+            right.markdown(f"**{plain(other)}**")
             right.dataframe(other_plan.table(), hide_index=True, width="stretch")
 
 
@@ -353,7 +354,7 @@ def export_import(store, scenario, ctx, spec: str) -> None:
     else:
         st.caption("Ajoutez des communes à un territoire pour pouvoir l'exporter.")
     for text in st.session_state.pop("imp-warnings", []):  # from the import of the previous run
-        st.warning(md_text(text))
+        st.warning(plain(text))
     with st.expander("Importer un export (GeoJSON ou CSV) dans un nouveau scénario"):
         upload = st.file_uploader("Fichier exporté par CartoCPTS", type=["geojson", "json", "csv"], key="imp-file")
         name = st.text_input("Nom du nouveau scénario", key="imp-name")
@@ -363,5 +364,5 @@ def export_import(store, scenario, ctx, spec: str) -> None:
             new = _run(lambda: store.create_from(name, imported, scope=spec))
             st.session_state["imp-warnings"] = imported.warnings
             st.session_state["scenario-wanted"] = new.name
-            st.success(f"Scénario « {new.name} » créé avec {len(new.territories)} territoire(s).")
+            st.success(f"Scénario « {plain(new.name)} » créé avec {len(new.territories)} territoire(s).")
             st.rerun()

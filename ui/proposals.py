@@ -11,6 +11,7 @@ from geo.errors import DataError
 from geo.scenarios import PALETTE
 from ui.common import fmt_int, scenario_store
 from ui.coverage import PROPOSAL_KEY, ZONE_KEY, computed_coverage, coverage_scope_select
+from ui.text import plain
 
 
 
@@ -18,7 +19,7 @@ def zone_picker(ctx, default_scope: str) -> dict | None:
     """The zone to cut: a zone sent by the « Couverture » page, or the uncovered communes of a scope."""
     sent = st.session_state.get(ZONE_KEY)
     options = (["sent"] if sent else []) + ["scope"]
-    labels = {"sent": f"Zone choisie dans la page Couverture : {sent['label']}" if sent else "",
+    labels = {"sent": f"Zone choisie dans la page Couverture : {plain(sent['label'])}" if sent else "",
               "scope": "Communes non couvertes d'un département ou d'une région"}
     choice = st.radio("Zone à couvrir", options, format_func=labels.get, key="proposal-source")
     if choice == "sent":
@@ -87,11 +88,11 @@ def run_button(zone: dict, params: dict, ctx) -> None:
     bar = st.progress(0.0, text="Préparation…")
     st.session_state[RUNNING_KEY] = True
     try:
-        proposal = propose(zone["codes"], ctx, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+        proposal = propose(zone["codes"], ctx, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=plain(m)),
                            **params)
     except DataError as exc:
         proposal = None
-        st.error(str(exc))
+        st.error(plain(exc))
     # not reached when Streamlit stops the run (« Annuler », page left): the flag then stays for the next run
     st.session_state.pop(RUNNING_KEY, None)
     cancel_slot.empty()
@@ -118,9 +119,9 @@ def summary(proposal) -> None:
     st.success(f"{len(proposal.territories)} territoire(s) proposé(s) pour {fmt_int(proposal.population)} habitants "
                f"(calcul en {seconds} s).")
     for text in proposal.notes:
-        st.info(text)
+        st.info(plain(text))
     for text in proposal.explanations:
-        st.warning(text)
+        st.warning(plain(text))
     if not below and not proposal.explanations:
         st.caption("Chaque territoire est d'un seul tenant et atteint le plancher de population.")
 
@@ -169,7 +170,7 @@ def save_as_scenario(proposal, zone: dict, ctx) -> None:
             try:
                 scenario = to_scenario(proposal, store, name.strip(), scope=scope)
             except DataError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
                 return
             preferences.put("scope", scope)
             st.session_state.pop("draw-scope", None)  # the territory page then opens on the preference

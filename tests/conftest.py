@@ -67,11 +67,13 @@ def isolated_data(base_dir, tmp_path, monkeypatch) -> Path:
 
 
 def link_base(base_dir: Path, target: Path) -> Path:
-    """A new data directory holding links to the session's commune base layers only."""
+    """A new data directory holding links to the session's commune base layers only.
+
+    A layer is one ``NAME.parquet`` file holding its provenance (geo.store).
+    """
     target.mkdir(parents=True)
     for name in BASE_LAYERS:
-        for suffix in (".parquet", ".meta.json"):
-            src = base_dir / f"{name}{suffix}"
-            if src.exists():
-                (target / src.name).symlink_to(src)
+        src = base_dir / f"{name}.parquet"
+        if src.exists():
+            (target / src.name).symlink_to(src)
     return target

@@ -293,11 +293,20 @@ class ScenarioStore:
 
     @staticmethod
     def _insert_territory(con, scenario_id, name, status, colour, notes) -> int:
+        """Insert a territory under a number never used before by a territory or a history step.
+
+        A number still named in some session's history is never given to a
+        new territory, so an undo or redo can never act on another one.
+        """
         stamp = now_iso()
+        used = con.execute(
+            "SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM territories UNION ALL "
+            "SELECT MAX(CAST(json_extract(op.value, '$[1]') AS INTEGER)) FROM history, json_each(history.ops) AS op)"
+        ).fetchone()[0]
         cur = con.execute(
-            "INSERT INTO territories(scenario_id, name, status, colour, notes, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (scenario_id, name, status, colour, notes, stamp, stamp),
+            "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            ((used or 0) + 1, scenario_id, name, status, colour, notes, stamp, stamp),
         )
         return cur.lastrowid
 
@@ -450,13 +459,13 @@ class ScenarioStore:
                 return None
             hid, ops, label, scen_id, allow_overlap = row
             ops = json.loads(ops)
-            what = "annuler" if undo else "rétablir"
+            what = "d'annuler" if undo else "de rétablir"
             try:
                 for op in (reversed(ops) if undo else ops):
                     self._replay(con, scen_id, op, inverse=undo, allow_overlap=bool(allow_overlap),
-                                 refuse=lambda why: DataError(f"Impossible de {what} « {label} » : {why}"))
+                                 refuse=lambda why: DataError(f"Impossible {what} « {label} » : {why}"))
             except sqlite3.IntegrityError as exc:
-                raise DataError(f"Impossible de {what} « {label} » : le scénario « {scenario} » a changé depuis "
+                raise DataError(f"Impossible {what} « {label} » : le scénario « {scenario} » a changé depuis "
                                 f"(un territoire de même nom ou de même numéro existe déjà).") from exc
             con.execute("UPDATE history SET undone=? WHERE id=?", (1 if undo else 0, hid))
             con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scen_id))

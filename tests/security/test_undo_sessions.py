@@ -162,7 +162,7 @@ def test_old_database_is_migrated(tmp_path):
     assert store.integrity_check() == "ok"
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_interleaved_sessions_undo_all_of_one(tmp_path_factory, ariege, data):
     """Any interleaving: undoing all of A's steps removes A's communes and keeps all of B's."""

@@ -10,7 +10,8 @@ import pytest
 pytest_plugins = ["tests.browser_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# ../shared/data beside the checkout; CARTOCPTS_SHARED_DATA overrides it (a git worktree elsewhere).
+SHARED_DATA = Path(os.environ.get("CARTOCPTS_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 # Every test runs against a temporary data directory, never the user's cache.
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="cartocpts-test-"))

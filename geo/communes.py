@@ -173,9 +173,9 @@ def base_is_current() -> bool:
     """
     version = source_version()
     stamp = [version]
-    for layer in BASE_LAYERS:
-        for path in (store.layer_path(layer), store.meta_path(layer)):
-            stamp.append((str(path), path.stat().st_mtime_ns if path.exists() else None))
+    for layer in BASE_LAYERS:  # the provenance lives inside the layer file
+        path = store.layer_path(layer)
+        stamp.append((str(path), path.stat().st_mtime_ns if path.exists() else None))
     stamp = tuple(stamp)
     if stamp not in _CURRENT:
         _CURRENT[stamp] = all(_layer_current(layer, version) for layer in BASE_LAYERS)

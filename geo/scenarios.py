@@ -7,6 +7,15 @@ undo/redo walk (at least ``HISTORY_LIMIT`` steps). Changes are expressed
 as additions and removals of given communes, never as a rewrite of a whole
 territory, so two sessions editing the same scenario cannot lose each
 other's assignments: the last write wins, change by change.
+
+Undo and redo belong to the editing session that made the change: every
+history step records its ``session`` (a browser session id in the app, ""
+on the command line), and undo/redo only walk that session's steps. A step
+is refused (French DataError, nothing changed) when it touches a locked
+territory, or when another session changed what it would revert since.
+
+A full disk gives a French DataError; the transaction is rolled back and
+the database keeps every change saved before.
 """
 
 from __future__ import annotations
@@ -59,9 +68,12 @@ CREATE TABLE IF NOT EXISTS history (
     ops TEXT NOT NULL,
     label TEXT NOT NULL,
     undone INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    session TEXT NOT NULL DEFAULT ''
 );
 """
+# All sessions together keep at most this many steps per scenario.
+HISTORY_SCENARIO_LIMIT = HISTORY_LIMIT * 5
 
 
 @dataclass
@@ -117,15 +129,24 @@ class ScenarioStore:
         self.path = Path(path) if path else data_dir() / "scenarios.sqlite"
         with self._connect() as con:
             con.executescript(SCHEMA)
+            columns = {row[1] for row in con.execute("PRAGMA table_info(history)")}
+            if "session" not in columns:  # a database made before undo became per session
+                con.execute("ALTER TABLE history ADD COLUMN session TEXT NOT NULL DEFAULT ''")
+            con.execute("CREATE INDEX IF NOT EXISTS history_session ON history(scenario_id, session)")
 
     @contextmanager
     def _connect(self):
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._french(exc) from exc
         try:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA foreign_keys=ON")
             con.execute("PRAGMA synchronous=NORMAL")
             yield con
+        except sqlite3.OperationalError as exc:
+            raise self._french(exc) from exc
         finally:
             con.close()
 
@@ -137,8 +158,30 @@ class ScenarioStore:
                 yield con
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                # SQLite already rolled back after an I/O error or a full disk.
+                if con.in_transaction:
+                    try:
+                        con.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
                 raise
+
+    def _french(self, exc: sqlite3.Error) -> Exception:
+        """A French DataError for a full disk, a write refused by the system or a busy database."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        text = str(exc)
+        if name.startswith(("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE", "SQLITE_IOERR_SHMSIZE")) \
+                or "database or disk is full" in text:
+            return DataError(
+                f"Disque plein : impossible d'enregistrer la modification dans {self.path} "
+                f"(écriture refusée par le système : {name or text}). "
+                "Libérez de la place puis recommencez ; les modifications déjà enregistrées sont intactes.")
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+            return DataError(f"La base des scénarios {self.path} est occupée par une autre écriture : "
+                             "réessayez dans un instant.")
+        if isinstance(exc, sqlite3.OperationalError):
+            return DataError(f"Erreur de la base des scénarios {self.path} : {text} ({name or 'SQLite'}).")
+        return exc
 
     # --- reading -----------------------------------------------------------------
 
@@ -250,16 +293,25 @@ class ScenarioStore:
 
     @staticmethod
     def _insert_territory(con, scenario_id, name, status, colour, notes) -> int:
+        """Insert a territory under a number never used before by a territory or a history step.
+
+        A number still named in some session's history is never given to a
+        new territory, so an undo or redo can never act on another one.
+        """
         stamp = now_iso()
+        used = con.execute(
+            "SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM territories UNION ALL "
+            "SELECT MAX(CAST(json_extract(op.value, '$[1]') AS INTEGER)) FROM history, json_each(history.ops) AS op)"
+        ).fetchone()[0]
         cur = con.execute(
-            "INSERT INTO territories(scenario_id, name, status, colour, notes, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (scenario_id, name, status, colour, notes, stamp, stamp),
+            "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            ((used or 0) + 1, scenario_id, name, status, colour, notes, stamp, stamp),
         )
         return cur.lastrowid
 
     def add_territory(self, scenario: str, name: str, colour: str | None = None,
-                      status: str = "proposition", notes: str = "") -> int:
+                      status: str = "proposition", notes: str = "", session: str = "") -> int:
         name = _clean_name(name, "territoire")
         _check_status(status)
         scen = self.get(scenario)
@@ -267,13 +319,18 @@ class ScenarioStore:
         try:
             with self._transaction() as con:
                 tid = self._insert_territory(con, scen.id, name, status, colour, notes)
-                self._record(con, scen.id, [["create", tid, name, status, colour, notes]], f"Création de « {name} »")
+                self._record(con, scen.id, [["create", tid, name, status, colour, notes]], f"Création de « {name} »",
+                             session)
         except sqlite3.IntegrityError as exc:
             raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {name} ».") from exc
         return tid
 
-    def update_territory(self, scenario: str, territory_id: int, **fields) -> None:
-        """Change name, status, colour, notes or locked of a territory."""
+    def update_territory(self, scenario: str, territory_id: int, session: str = "", **fields) -> None:
+        """Change name, status, colour, notes or locked of a territory.
+
+        Locking and unlocking are not recorded in the history (undo never
+        unlocks a territory).
+        """
         allowed = {"name", "status", "colour", "notes", "locked"}
         unknown = set(fields) - allowed
         if unknown:
@@ -284,14 +341,15 @@ class ScenarioStore:
             _check_status(fields["status"])
         scen = self.get(scenario)
         terr = scen.territory(territory_id)
-        before = {k: getattr(terr, k) for k in fields}
+        before = {k: getattr(terr, k) for k in fields if k != "locked"}
         after = {k: (int(v) if k == "locked" else v) for k, v in fields.items()}
         try:
             with self._transaction() as con:
                 self._apply_update(con, territory_id, after)
-                if set(fields) - {"locked"}:
-                    self._record(con, scen.id, [["update", territory_id, _jsonable(before), after]],
-                                 f"Modification de « {terr.name} »")
+                if before:
+                    recorded = {k: v for k, v in after.items() if k != "locked"}
+                    self._record(con, scen.id, [["update", territory_id, _jsonable(before), recorded]],
+                                 f"Modification de « {terr.name} »", session)
         except sqlite3.IntegrityError as exc:
             raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {fields.get('name')} ».") from exc
 
@@ -301,17 +359,18 @@ class ScenarioStore:
         con.execute(f"UPDATE territories SET {sets}, updated_at=? WHERE id=?",
                     (*[int(v) if isinstance(v, bool) else v for v in values.values()], now_iso(), territory_id))
 
-    def delete_territory(self, scenario: str, territory_id: int) -> None:
+    def delete_territory(self, scenario: str, territory_id: int, session: str = "") -> None:
         scen = self.get(scenario)
         terr = scen.territory(territory_id)
         with self._transaction() as con:
             con.execute("DELETE FROM territories WHERE id=?", (territory_id,))
             self._record(con, scen.id, [["delete", territory_id, terr.name, terr.status, terr.colour, terr.notes,
-                                         sorted(terr.communes)]], f"Suppression de « {terr.name} »")
+                                         sorted(terr.communes)]], f"Suppression de « {terr.name} »", session)
 
     # --- assignments -------------------------------------------------------------
 
-    def change_communes(self, scenario: str, territory_id: int, add=(), remove=(), label: str = "") -> ChangeResult:
+    def change_communes(self, scenario: str, territory_id: int, add=(), remove=(), label: str = "",
+                        session: str = "") -> ChangeResult:
         """Add and remove communes of a territory in one recorded transaction.
 
         Communes held by another territory are refused unless the scenario
@@ -348,71 +407,133 @@ class ScenarioStore:
             if result.added or result.removed:
                 con.execute("UPDATE territories SET updated_at=? WHERE id=?", (now_iso(), territory_id))
                 self._record(con, scen_id, [["assign", territory_id, result.added, result.removed]],
-                             label or f"Communes de « {tname} »")
+                             label or f"Communes de « {tname} »", session)
         return result
 
     # --- history -----------------------------------------------------------------
 
-    def _record(self, con, scenario_id: int, ops: list, label: str) -> None:
-        con.execute("DELETE FROM history WHERE scenario_id=? AND undone=1", (scenario_id,))
-        con.execute("INSERT INTO history(scenario_id, ops, label, created_at) VALUES (?,?,?,?)",
-                    (scenario_id, json.dumps(ops, ensure_ascii=False), label, now_iso()))
+    def _record(self, con, scenario_id: int, ops: list, label: str, session: str = "") -> None:
+        """Record a step of ``session``: its redo stack is cleared, other sessions' are kept."""
+        session = str(session or "")
+        con.execute("DELETE FROM history WHERE scenario_id=? AND session=? AND undone=1", (scenario_id, session))
+        con.execute("INSERT INTO history(scenario_id, ops, label, created_at, session) VALUES (?,?,?,?,?)",
+                    (scenario_id, json.dumps(ops, ensure_ascii=False), label, now_iso(), session))
+        con.execute(
+            "DELETE FROM history WHERE scenario_id=? AND session=? AND id NOT IN "
+            "(SELECT id FROM history WHERE scenario_id=? AND session=? ORDER BY id DESC LIMIT ?)",
+            (scenario_id, session, scenario_id, session, HISTORY_LIMIT))
         con.execute(
             "DELETE FROM history WHERE scenario_id=? AND id NOT IN "
             "(SELECT id FROM history WHERE scenario_id=? ORDER BY id DESC LIMIT ?)",
-            (scenario_id, scenario_id, HISTORY_LIMIT))
+            (scenario_id, scenario_id, HISTORY_SCENARIO_LIMIT))
         con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scenario_id))
 
-    def history_state(self, scenario: str) -> dict:
-        """How many steps can be undone and redone, and their labels."""
+    def history_state(self, scenario: str, session: str = "") -> dict:
+        """How many steps ``session`` can undo and redo, and their labels."""
         with self._connect() as con:
             rows = con.execute(
                 "SELECT h.label, h.undone FROM history h JOIN scenarios s ON s.id=h.scenario_id "
-                "WHERE s.name=? ORDER BY h.id", (scenario,)).fetchall()
+                "WHERE s.name=? AND h.session=? ORDER BY h.id", (scenario, str(session or ""))).fetchall()
         done = [label for label, undone in rows if not undone]
         undone = [label for label, undone in rows if undone]
         return {"undo": len(done), "redo": len(undone),
                 "undo_label": done[-1] if done else None, "redo_label": undone[0] if undone else None}
 
-    def undo(self, scenario: str) -> str | None:
-        return self._step(scenario, undo=True)
+    def undo(self, scenario: str, session: str = "") -> str | None:
+        """Revert the last step of ``session``; its label, or None when there is none."""
+        return self._step(scenario, session, undo=True)
 
-    def redo(self, scenario: str) -> str | None:
-        return self._step(scenario, undo=False)
+    def redo(self, scenario: str, session: str = "") -> str | None:
+        """Replay the last step ``session`` undid; its label, or None when there is none."""
+        return self._step(scenario, session, undo=False)
 
-    def _step(self, scenario: str, undo: bool) -> str | None:
+    def _step(self, scenario: str, session: str, undo: bool) -> str | None:
         with self._transaction() as con:
             order = "DESC" if undo else "ASC"
             row = con.execute(
-                f"SELECT h.id, h.ops, h.label, h.scenario_id FROM history h JOIN scenarios s ON s.id=h.scenario_id "
-                f"WHERE s.name=? AND h.undone=? ORDER BY h.id {order} LIMIT 1", (scenario, 0 if undo else 1)).fetchone()
+                f"SELECT h.id, h.ops, h.label, h.scenario_id, s.allow_overlap FROM history h "
+                f"JOIN scenarios s ON s.id=h.scenario_id "
+                f"WHERE s.name=? AND h.session=? AND h.undone=? ORDER BY h.id {order} LIMIT 1",
+                (scenario, str(session or ""), 0 if undo else 1)).fetchone()
             if row is None:
                 return None
-            hid, ops, label, scen_id = row
+            hid, ops, label, scen_id, allow_overlap = row
             ops = json.loads(ops)
-            for op in (reversed(ops) if undo else ops):
-                self._replay(con, scen_id, op, inverse=undo)
+            what = "d'annuler" if undo else "de rétablir"
+            try:
+                for op in (reversed(ops) if undo else ops):
+                    self._replay(con, scen_id, op, inverse=undo, allow_overlap=bool(allow_overlap),
+                                 refuse=lambda why: DataError(f"Impossible {what} « {label} » : {why}"))
+            except sqlite3.IntegrityError as exc:
+                raise DataError(f"Impossible {what} « {label} » : le scénario « {scenario} » a changé depuis "
+                                f"(un territoire de même nom ou de même numéro existe déjà).") from exc
             con.execute("UPDATE history SET undone=? WHERE id=?", (1 if undo else 0, hid))
+            con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scen_id))
             return label
 
-    def _replay(self, con, scen_id: int, op: list, inverse: bool) -> None:
-        kind = op[0]
+    @staticmethod
+    def _territory_row(con, scen_id: int, tid: int):
+        return con.execute("SELECT name, locked, status, colour, notes FROM territories WHERE id=? AND scenario_id=?",
+                           (tid, scen_id)).fetchone()
+
+    def _replay(self, con, scen_id: int, op: list, inverse: bool, allow_overlap: bool, refuse) -> None:
+        """Apply one recorded operation (or its inverse), refusing what would revert another session's work."""
+        kind, tid = op[0], op[1]
+        row = self._territory_row(con, scen_id, tid)
+        if row is not None and row[1]:
+            raise DataError(f"Le territoire « {row[0]} » est verrouillé : déverrouillez-le pour "
+                            f"{'annuler' if inverse else 'rétablir'} cette modification.")
         if kind == "assign":
             _, tid, added, removed = op
             if inverse:
                 added, removed = removed, added
+            if row is None and (added or removed):
+                raise refuse(f"le territoire n° {tid} n'existe plus.")
+            if added and not allow_overlap:
+                marks = ",".join("?" * len(added))
+                taken = con.execute(
+                    f"SELECT a.insee, t.name FROM assignments a JOIN territories t ON t.id=a.territory_id "
+                    f"WHERE t.scenario_id=? AND t.id<>? AND a.insee IN ({marks}) ORDER BY a.insee",
+                    (scen_id, tid, *added)).fetchall()
+                if taken:
+                    listed = ", ".join(f"{code} (dans « {name} »)" for code, name in taken[:10])
+                    raise refuse(f"commune(s) désormais dans un autre territoire : {listed}.")
             con.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?)", [(tid, c) for c in added])
             con.executemany("DELETE FROM assignments WHERE territory_id=? AND insee=?", [(tid, c) for c in removed])
         elif kind == "update":
             _, tid, before, after = op
-            self._apply_update(con, tid, before if inverse else after)
+            target, expected = (before, after) if inverse else (after, before)
+            if row is None:
+                raise refuse(f"le territoire n° {tid} n'existe plus.")
+            current = dict(zip(("name", "locked", "status", "colour", "notes"), row))
+            changed = [k for k, v in expected.items() if k in current and current[k] != v]
+            if changed:
+                raise refuse(f"« {row[0]} » a été modifié depuis ({', '.join(changed)}).")
+            self._apply_update(con, tid, target)
         elif kind in ("create", "delete"):
             tid, name, status, colour, notes = op[1:6]
             communes = op[6] if kind == "delete" else []
             remove = (kind == "delete") != inverse
             if remove:
+                if row is None:
+                    return
+                held = {r[0] for r in con.execute("SELECT insee FROM assignments WHERE territory_id=?", (tid,))}
+                extra = sorted(held - set(communes))
+                if extra:
+                    raise refuse(f"« {row[0]} » contient des communes ajoutées depuis ({', '.join(extra[:10])}).")
                 con.execute("DELETE FROM territories WHERE id=?", (tid,))
             else:
+                if row is not None:
+                    raise refuse(f"le territoire n° {tid} existe déjà.")
+                if communes and not allow_overlap:
+                    marks = ",".join("?" * len(communes))
+                    taken = con.execute(
+                        f"SELECT a.insee, t.name FROM assignments a JOIN territories t ON t.id=a.territory_id "
+                        f"WHERE t.scenario_id=? AND a.insee IN ({marks}) ORDER BY a.insee",
+                        (scen_id, *communes)).fetchall()
+                    if taken:
+                        listed = ", ".join(f"{code} (dans « {tname} »)" for code, tname in taken[:10])
+                        raise refuse(f"commune(s) désormais dans un autre territoire : {listed}.")
                 stamp = now_iso()
                 con.execute(
                     "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "

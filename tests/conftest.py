@@ -10,7 +10,8 @@ import pytest
 pytest_plugins = ["tests.browser_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# ../shared/data beside the checkout; CARTOCPTS_SHARED_DATA overrides it (a git worktree elsewhere).
+SHARED_DATA = Path(os.environ.get("CARTOCPTS_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 # Every test runs against a temporary data directory, never the user's cache.
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="cartocpts-test-"))
@@ -67,11 +68,13 @@ def isolated_data(base_dir, tmp_path, monkeypatch) -> Path:
 
 
 def link_base(base_dir: Path, target: Path) -> Path:
-    """A new data directory holding links to the session's commune base layers only."""
+    """A new data directory holding links to the session's commune base layers only.
+
+    A layer is one ``NAME.parquet`` file holding its provenance (geo.store).
+    """
     target.mkdir(parents=True)
     for name in BASE_LAYERS:
-        for suffix in (".parquet", ".meta.json"):
-            src = base_dir / f"{name}{suffix}"
-            if src.exists():
-                (target / src.name).symlink_to(src)
+        src = base_dir / f"{name}.parquet"
+        if src.exists():
+            (target / src.name).symlink_to(src)
     return target

@@ -254,8 +254,7 @@ def test_failed_import_keeps_previous_layer(isolated_data, tmp_path):
         import_apl(tmp_path / "empty.xlsx")
     pd.testing.assert_frame_equal(store.read_layer("apl"), before)
     assert store.read_meta("apl") == meta_before
-    assert sorted(p.name for p in isolated_data.iterdir() if p.name.startswith(("apl", ".apl"))) == [
-        "apl.meta.json", "apl.parquet"]
+    assert sorted(p.name for p in isolated_data.iterdir() if p.name.startswith(("apl", ".apl"))) == ["apl.parquet"]
 
 
 # ----------------------------------------------------------------------------- command line

@@ -84,7 +84,7 @@ def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch, base_dir):
     import shutil
 
     for layer in BASE_LAYERS:
-        for path in (store.layer_path(layer), store.meta_path(layer)):
+        for path in (store.layer_path(layer),):
             shutil.copy(path, tmp_path / path.name)
     monkeypatch.setenv("CARTOCPTS_DATA_DIR", str(tmp_path))
     (tmp_path / "regions.parquet").write_bytes(b"PAR1 truncated")

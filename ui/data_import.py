@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 import uuid
 from pathlib import Path
@@ -134,7 +133,7 @@ def _restore_provenance(layer: str, names: dict[str, str]) -> None:
         return
     fixed = restore_names(meta, names)
     if fixed != meta:
-        store.write_bytes_atomic(store.meta_path(layer), json.dumps(fixed, ensure_ascii=False, indent=2).encode("utf-8"))
+        store.update_meta(layer, fixed)
 
 
 def import_upload(importer: Importer, name: str, data: bytes, options: dict | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
 
 import pandas as pd
 import shapely
@@ -72,6 +73,11 @@ def scenario_picker(store, spec: str) -> str | None:
     return name
 
 
+def _session() -> str:
+    """This browser session's id: undo/redo only walk the changes it made."""
+    return st.session_state.setdefault("edit-session", uuid.uuid4().hex)
+
+
 def _run(action):
     """Run a store action, showing its French error instead of failing the page."""
     try:
@@ -109,7 +115,8 @@ def territory_bar(store, scenario):
         with st.form(f"new-terr-{scenario.name}", clear_on_submit=True):
             tname = st.text_input("Nom du territoire", value="")
             if st.form_submit_button("Créer le territoire"):
-                tid = _run(lambda: store.add_territory(scenario.name, tname or f"Territoire {len(terrs) + 1}"))
+                tid = _run(lambda: store.add_territory(scenario.name, tname or f"Territoire {len(terrs) + 1}",
+                                                       session=_session()))
                 st.session_state[f"{key}-wanted"] = tid
                 st.rerun()
     active = next((t for t in terrs if t.id == active_id), None)
@@ -126,7 +133,7 @@ def territory_bar(store, scenario):
                 changes = {k: v for k, v in {"name": new_name, "status": status, "colour": colour,
                                              "notes": notes}.items() if v != getattr(active, k)}
                 if changes:
-                    _run(lambda: store.update_territory(scenario.name, active.id, **changes))
+                    _run(lambda: store.update_territory(scenario.name, active.id, session=_session(), **changes))
                 st.rerun()
         locked = st.toggle("Verrouiller (les clics ne le modifient plus)", value=active.locked,
                            key=f"lock-{active.id}")
@@ -135,7 +142,7 @@ def territory_bar(store, scenario):
             st.rerun()
         confirm = st.checkbox(f"Je confirme la suppression de « {plain(active.name)} »", key=f"del-terr-{active.id}")
         if st.button("Supprimer le territoire", disabled=not confirm, key=f"del-btn-{active.id}"):
-            store.delete_territory(scenario.name, active.id)
+            _run(lambda: store.delete_territory(scenario.name, active.id, session=_session()))
             st.rerun()
     if active.locked:
         st.caption(f"🔒 « {plain(active.name)} » est verrouillé : déverrouillez-le dans ses propriétés pour le modifier.")
@@ -143,16 +150,16 @@ def territory_bar(store, scenario):
 
 
 def history_bar(store, scenario: str) -> None:
-    state = store.history_state(scenario)
+    state = store.history_state(scenario, _session())
     cols = st.columns([1, 1, 4])
     if cols[0].button("↶ Annuler", disabled=not state["undo"], help=plain(state["undo_label"]) or None,
                       width="stretch"):
-        label = store.undo(scenario)
+        label = _run(lambda: store.undo(scenario, _session()))
         st.toast(f"Annulé : {plain(label)}")
         st.rerun()
     if cols[1].button("↷ Rétablir", disabled=not state["redo"], help=plain(state["redo_label"]) or None,
                       width="stretch"):
-        label = store.redo(scenario)
+        label = _run(lambda: store.redo(scenario, _session()))
         st.toast(f"Rétabli : {plain(label)}")
         st.rerun()
     cols[2].caption("Cliquez sur une commune pour l'ajouter au territoire actif ou l'en retirer ; "
@@ -218,7 +225,8 @@ def handle_map_events(store, scenario: str, active, result: dict, ctx, spec: str
 
 def apply_change(store, scenario: str, active, ctx, add=(), remove=(), label: str = "") -> ChangeResult:
     started = time.perf_counter()
-    result = _run(lambda: store.change_communes(scenario, active.id, add=add, remove=remove, label=label))
+    result = _run(lambda: store.change_communes(scenario, active.id, add=add, remove=remove, label=label,
+                                                session=_session()))
     st.session_state["last-change-ms"] = (time.perf_counter() - started) * 1000
     if result.refused:
         sample = ", ".join(f"{ctx.communes.at[c, 'name']} ({why})" for c, why in list(result.refused.items())[:5])

@@ -269,12 +269,14 @@ def _base(communes) -> gpd.GeoDataFrame:
     return base
 
 
-def _fold_arrondissements(codes: pd.Series, known: set[str]) -> pd.Series:
+def _fold_code(code: str | None, known: set[str]) -> str | None:
+    """An arrondissement code of Paris, Lyon or Marseille unknown to the base -> its city's code."""
+    if code is None or code in known:
+        return code
     for pattern, city in ARRONDISSEMENTS:
-        hit = codes.str.match(pattern, na=False) & ~codes.isin(known)
-        if hit.any() and city in known:
-            codes = codes.where(~hit, city)
-    return codes
+        if pattern.match(code) and city in known:
+            return city
+    return code
 
 
 def _generated_ids(names: pd.Series) -> pd.Series:
@@ -324,9 +326,8 @@ def _read_list(path: Path, name: str, base: gpd.GeoDataFrame, warnings: list[str
 
     raw = table["code_insee"].astype(object).str.strip()
     uniques = pd.unique(raw.to_numpy(dtype=object))
-    codes = raw.map(dict(zip(uniques, (normalise_code(v) for v in uniques)))).astype(object)
     known = set(base["insee"])
-    codes = _fold_arrondissements(codes, known)
+    codes = raw.map({v: _fold_code(normalise_code(v), known) for v in uniques}).astype(object)
     unknown = ~codes.isin(known)
     unknown_codes = list(dict.fromkeys(v or "(vide)" for v in raw[unknown]))
     if unknown.all():
@@ -732,10 +733,11 @@ def _part_sizes(frame: pd.DataFrame, adjacency) -> tuple[np.ndarray, list[list[i
     parts = np.zeros(len(ids), dtype=np.int64)
     counts = sizes.groupby(level="cpts").size()
     parts[counts.index.to_numpy()] = counts.to_numpy()
-    split = {}
-    for c in counts.index[counts.to_numpy() > 1]:
-        split[int(c)] = sorted(sizes.loc[c].tolist(), reverse=True)
-    return parts, [split.get(i, []) for i in range(len(ids))]
+    several = sizes.reset_index(name="size")
+    several = several[several["cpts"].isin(counts.index[counts.to_numpy() > 1])]
+    several = several.sort_values(["cpts", "size"], ascending=[True, False], kind="stable")
+    split = several.groupby("cpts", sort=False)["size"].agg(list).to_dict()
+    return parts, [[int(s) for s in split.get(i, [])] for i in range(len(ids))]
 
 
 def _report(frame: pd.DataFrame, name: str, kind: str, base: gpd.GeoDataFrame, extra: dict,

@@ -112,6 +112,30 @@ def page_rerun(block: list[str]) -> dict:
     return {"page_first_run_s": first, "page_rerun_after_click_ms": statistics.median(runs) * 1000}
 
 
+def cpts_list_file(path: Path, rows: int = 1_000_000, cpts: int = 5_000) -> Path:
+    """A CPTS commune list of ``rows`` lines: ``cpts`` CPTS of consecutive real commune codes (overlapping)."""
+    from geo.communes import load
+
+    codes = sorted(load("communes")["insee"])
+    per = rows // cpts
+    step = max(1, (len(codes) - per) // cpts)
+    lines = ["cpts_id;cpts_nom;code_insee;statut"]
+    for k in range(cpts):
+        start = (k * step) % (len(codes) - per)
+        lines += [f"C{k:04d};CPTS n° {k};{code};projet" for code in codes[start:start + per]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def cpts_import_figure(tmp: str) -> dict:
+    """Issue 9: import of a 1,000,000-row CPTS list (5,000 CPTS over real commune codes), layer written."""
+    from geo.cpts import import_cpts
+
+    path = cpts_list_file(Path(tmp) / "cpts_1m.csv")
+    _, seconds = timed(import_cpts, path)
+    return {"cpts_import_1m_s": seconds}
+
+
 def main() -> None:
     figures: dict[str, float | int] = {}
     with tempfile.TemporaryDirectory(prefix="cartocpts-bench-") as tmp:
@@ -128,6 +152,7 @@ def main() -> None:
 
         _, figures["adjacency_build_s"] = timed(build_adjacency)
         figures.update(territory_figures())
+        figures.update(cpts_import_figure(tmp))
         try:
             from bench.coverage_bench import figures as coverage_figures
         except ImportError:

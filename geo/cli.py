@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import importlib
 import logging
 import sys
@@ -97,19 +96,6 @@ def cmd_assess(args) -> int:
 
 
 # French words for the errors a user can meet when writing a file (strerror is in the system's language).
-WRITE_ERRORS = {
-    errno.ENOSPC: "disque plein",
-    getattr(errno, "EDQUOT", -1): "quota disque dépassé",
-    errno.EFBIG: "fichier trop gros pour le système de fichiers ou la limite du processus",
-    errno.EACCES: "permission refusée",
-    errno.EPERM: "opération non permise",
-    errno.EROFS: "système de fichiers en lecture seule",
-    errno.ENOENT: "dossier introuvable",
-    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.EISDIR: "c'est un dossier",
-}
-
-
 def write_output(path, data: bytes) -> None:
     """Write a file the command produces atomically (temporary file in the same folder, then renamed): a
     failure (full disk, size limit, kill) leaves the previous file as it was and no temporary file."""
@@ -117,13 +103,7 @@ def write_output(path, data: bytes) -> None:
 
     from geo.store import write_bytes_atomic
 
-    path = Path(path)
-    try:
-        write_bytes_atomic(path, data)
-    except OSError as exc:
-        reason = WRITE_ERRORS.get(exc.errno, exc.strerror or type(exc).__name__)
-        raise DataError(f"Impossible d'écrire {path} : {reason}. Le fichier existant, s'il y en a un, "
-                        "n'a pas été modifié.") from exc
+    write_bytes_atomic(Path(path), data)  # DataError in French on any OS failure
 
 
 def cmd_export(args) -> int:

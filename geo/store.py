@@ -51,13 +51,28 @@ def legacy_meta_path(name: str) -> Path:
     return data_dir() / f"{name}.meta.json"
 
 
-def disk_full_error(exc: OSError, path: Path) -> DataError | None:
-    """A French DataError when ``exc`` means the disk (or a size/quota limit) is full, else None."""
-    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
-        return DataError(
-            f"Disque plein : impossible d'écrire {path} ({os.strerror(exc.errno)}). "
-            "Libérez de la place puis recommencez ; les données déjà enregistrées sont intactes.")
-    return None
+# French reasons of the usual write failures.
+WRITE_ERRORS = {
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota disque dépassé",
+    errno.EFBIG: "fichier trop gros pour le système de fichiers ou la limite du processus",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOENT: "dossier introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+}
+
+
+def write_error(exc: OSError, path: Path) -> DataError:
+    """The French DataError for a failed write of ``path`` (« Disque plein : … » when out of room)."""
+    reason = WRITE_ERRORS.get(exc.errno, exc.strerror or type(exc).__name__)
+    if exc.errno in DISK_FULL_ERRNOS:
+        return DataError(f"Disque plein : impossible d'écrire {path} ({reason}). Libérez de la place puis "
+                         "recommencez ; les données déjà enregistrées sont intactes.")
+    return DataError(f"Impossible d'écrire {path} : {reason}. Le fichier existant, s'il y en a un, "
+                     "n'a pas été modifié.")
 
 
 def _atomic_target(path: Path):
@@ -65,7 +80,7 @@ def _atomic_target(path: Path):
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise disk_full_error(exc, path) or exc
+        raise write_error(exc, path) from exc
     try:
         os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode) if path.exists() else 0o644)
     finally:
@@ -80,7 +95,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError as exc:
-        raise disk_full_error(exc, path) or exc
+        raise write_error(exc, path) from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -108,7 +123,7 @@ def _write_table(path: Path, table: pa.Table) -> None:
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, path)
     except OSError as exc:
-        raise disk_full_error(exc, path) or exc
+        raise write_error(exc, path) from exc
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -18,9 +18,9 @@ import pytest
 from branca.element import MacroElement
 from jinja2 import Template
 
+from tests.apptest import REPO, run_page
 from tests.conftest import link_base
 
-REPO = Path(__file__).resolve().parents[2]
 ARIEGE = ["09122", "09225", "09160", "09032", "09207", "09268"]
 
 
@@ -149,22 +149,6 @@ def _import_layers(root: Path, names: dict[str, str]) -> None:
     preferences.put("scope", "dep:09")
 
 
-def _run(page: str, data: Path, **session):
-    """Run ``page`` as the app does (entry point app.py, then the page) with ``session`` state."""
-    import os
-
-    from streamlit.testing.v1 import AppTest
-
-    os.environ["CARTOCPTS_DATA_DIR"] = str(data)
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    for key, value in session.items():
-        at.session_state[key] = value
-    if page != "app.py":
-        at.switch_page(page)
-    at.run()
-    return at
-
-
 def _all_component_args(at) -> str:
     found = []
 
@@ -191,7 +175,7 @@ PAGES = [
 @pytest.mark.parametrize("page,session", PAGES, ids=[p for p, _ in PAGES])
 def test_every_map_shows_names_as_text(hostile_data, page, session):
     data, names, marker = hostile_data
-    at = _run(page, data, **session)
+    at = run_page(page, data, **session)
     assert not at.exception, [e.value for e in at.exception]
     assert not [e.value for e in at.error], [e.value for e in at.error]
     sent = _all_component_args(at)

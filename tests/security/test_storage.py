@@ -239,11 +239,12 @@ def test_full_disk_keeps_scenario_database(tmp_path, communes):
     assert after.change_communes("Occitanie", tid, add=codes[:50], session="a").added  # writable again
 
 
-def test_disk_full_error_only_for_full_disk(tmp_path):
+def test_write_error_says_disk_full_only_for_full_disk(tmp_path):
     import errno
 
     for code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        error = store.disk_full_error(OSError(code, os.strerror(code)), tmp_path / "x.parquet")
+        error = store.write_error(OSError(code, os.strerror(code)), tmp_path / "x.parquet")
         assert isinstance(error, DataError) and str(error).startswith("Disque plein : ")
-        assert "x.parquet" in str(error)
-    assert store.disk_full_error(OSError(errno.EACCES, "denied"), tmp_path / "x.parquet") is None
+        assert "x.parquet" in str(error) and os.strerror(code) not in str(error)  # French reason
+    denied = str(store.write_error(OSError(errno.EACCES, "denied"), tmp_path / "x.parquet"))
+    assert denied.startswith("Impossible d'écrire") and "permission refusée" in denied

@@ -58,6 +58,7 @@ from hypothesis import given, settings
 from hypothesis.strategies import sampled_from as st_sampled
 from hypothesis.strategies import text as st_text
 
+from tests.apptest import run_page
 from ui.text import WORD_JOINER, link, plain
 
 REPO = Path(__file__).resolve().parents[2]
@@ -182,18 +183,13 @@ def test_markdown_sign_in_a_name_survives_real_names():
 
 def test_drawing_page_shows_a_scenario_name_as_text(isolated_data):
     """The drawing page with a scenario named like a Markdown image: the page's Markdown holds it escaped."""
-    from streamlit.testing.v1 import AppTest
-
     from geo.scenarios import ScenarioStore
 
     name = "![i](http://127.0.0.1:9/x.png)"
     store = ScenarioStore()
     store.create(name, scope="dep:09")
     tid = store.add_territory(name, "[clic](javascript:alert(1)) :red[x] $x$")
-    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)  # the entry point: page links resolve
-    app.switch_page("pages/2_Dessiner_un_territoire.py")
-    app.session_state["scenario-wanted"] = name
-    app.run()
+    app = run_page("pages/2_Dessiner_un_territoire.py", timeout=60, **{"scenario-wanted": name})
     assert not app.exception, app.exception
     texts = [el.value for kind in ("markdown", "caption", "subheader", "title", "info", "warning", "success",
                                    "error", "toast") for el in getattr(app, kind)]

@@ -52,14 +52,23 @@ def read_limited(path, what: str, display_name: str | None = None, limit: int = 
     if info.st_size > limit:
         raise DataError(f"Le fichier {what} {name} est trop gros ({_mb(info.st_size)}) : "
                         f"{_mb(limit)} au plus.")
+    # Read in pieces (the whole regular file in one): ``read(limit + 1)`` would allocate the full
+    # cap up front for every file, even a small one.
+    step = max(info.st_size + 1, 1024 * 1024)
+    chunks, total = [], 0
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            while total <= limit:
+                chunk = handle.read(min(step, limit + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
     except OSError as exc:
         raise DataError(f"Impossible de lire le fichier {what} {name} : {exc.strerror}.") from exc
-    if len(data) > limit:
+    if total > limit:
         raise DataError(f"Le fichier {what} {name} dépasse {_mb(limit)} : fichier refusé.")
-    return data
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -196,8 +205,11 @@ def _scan_member(archive, info, label: str) -> None:
 
 
 def limit_rows(rows, name: str, what: str, sheet: str | None = None,
-               max_rows: int = MAX_SHEET_ROWS, max_cells: int = MAX_SHEET_CELLS):
-    """Yield the rows of a sheet, refusing (DataError) past ``max_rows`` rows or ``max_cells`` cells."""
+               max_rows: int | None = None, max_cells: int | None = None):
+    """Yield the rows of a sheet, refusing (DataError) past ``max_rows`` rows or ``max_cells`` cells
+    (default MAX_SHEET_ROWS, MAX_SHEET_CELLS; empty rows count as rows)."""
+    max_rows = MAX_SHEET_ROWS if max_rows is None else max_rows
+    max_cells = MAX_SHEET_CELLS if max_cells is None else max_cells
     where = f"{name}, feuille « {sheet} »" if sheet else name
     cells = 0
     for count, row in enumerate(rows, 1):

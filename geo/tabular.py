@@ -83,18 +83,21 @@ def decode_text(data: bytes, name: str | None = None, what: str = "texte") -> st
                 return data[: exc.start].decode("utf-16") + "\ufffd"
             raise DataError(f"{label} (UTF-16) est corrompu : octets invalides vers la position {exc.start} "
                             f"(ligne {_line_of(data, exc.start)} environ).") from exc
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8-sig")
+        return data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
         first_error = exc
-    head = data[: first_error.start]
-    if first_error.reason == "unexpected end of data" and first_error.end == len(data) and not head.isascii():
-        return head.decode("utf-8-sig") + "\ufffd"
+    offset = bom + first_error.start  # position of the first invalid byte in ``data``
+    head = data[bom:offset]
+    if first_error.reason == "unexpected end of data" and offset + (first_error.end - first_error.start) == len(data) \
+            and not head.isascii():
+        return head.decode("utf-8") + "\ufffd"
     non_ascii = len(data.translate(None, _ASCII))
     rest, sequences = _UTF8_MULTIBYTE.subn(b"", data)
     stray = non_ascii - (len(data) - len(rest))
-    if data.startswith(b"\xef\xbb\xbf") or (sequences and sequences >= stray):
-        line = _line_of(data, first_error.start)
+    if bom or (sequences and sequences >= stray):
+        line = _line_of(data, offset)
         raise DataError(
             f"{label}, ligne {line} : encodage incohérent, le fichier est en UTF-8 mais contient "
             f"{stray} octet(s) invalide(s) (premier à la ligne {line}). Enregistrez-le à nouveau en UTF-8 "
@@ -207,9 +210,10 @@ def _read_xlsx(data: bytes, name: str, what: str) -> list[tuple[int, list[str]]]
         rows = []
         for number, row in enumerate(limit_rows(sheet.iter_rows(values_only=True), name, what, sheet.title), 1):
             cells = [_cell_text(v) for v in row]
-            while cells and cells[-1] == "":
+            while cells and not cells[-1].strip():
                 cells.pop()
-            rows.append((number, cells))
+            if cells:  # empty rows are skipped anyway: not kept (a forged sheet can have a million)
+                rows.append((number, cells))
         return rows
     except DataError:
         raise

@@ -290,9 +290,9 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None) -> tuple
     path = Path(path)
     name = path.name
     nomen = _as_nomenclature(nomenclature)
+    table = _read_input(path, name)  # before loading the commune base: a bad file is refused at once
     base = _communes(communes)
     base_codes = set(base["insee"])
-    table = _read_input(path, name)
     rows = len(table)
     warnings: list[str] = []
     report_extra: dict = {}

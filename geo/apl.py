@@ -21,7 +21,6 @@ import math
 import re
 import time
 import unicodedata
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,8 @@ import pandas as pd
 
 from geo import store
 from geo.errors import DataError
-from geo.tabular import normalise_code
+from geo.limits import limit_rows, read_limited
+from geo.tabular import normalise_code, open_workbook, xlsx_error
 
 LAYER = "apl"
 HEADER_SCAN_ROWS = 30
@@ -63,23 +63,17 @@ def _norm(value) -> str:
 
 
 def _open(path) -> "openpyxl.Workbook":  # noqa: F821 - imported lazily
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
+    """The workbook, read through the size cap and the zip checks (geo.limits) before openpyxl."""
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"Fichier introuvable : {path}.")
-    if path.is_dir():
-        raise DataError(f"{path} est un dossier, pas un classeur XLSX.")
-    if path.stat().st_size == 0:
+    data = read_limited(path, "APL", path.name)
+    if not data:
         raise DataError(f"Le fichier {path.name} est vide (0 octet) : ce n'est pas un classeur APL de la DREES.")
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    if not data.startswith(b"PK"):
         raise DataError(
             f"Le fichier {path.name} n'est pas un classeur Excel XLSX lisible "
             "(attendu : le classeur APL de la DREES, par exemple apl_generalistes_drees_2022_2023.xlsx)."
-        ) from exc
+        )
+    return open_workbook(data, path.name, "APL de la DREES")
 
 
 def _year_sheets(workbook) -> dict[int, str]:
@@ -192,7 +186,9 @@ def parse_apl(path, year: int | None = None, base_codes=None) -> tuple[pd.DataFr
         years = _year_sheets(workbook)
         year = _pick_year(years, year, file, list(workbook.sheetnames))
         sheet = years[year]
-        rows = workbook[sheet].iter_rows(values_only=True)
+        worksheet = workbook[sheet]
+        worksheet.reset_dimensions()  # never pad rows to the (outside, maybe forged) declared dimensions
+        rows = limit_rows(worksheet.iter_rows(values_only=True), file, "APL", sheet)
         head = []
         for row in rows:
             head.append(row)
@@ -202,6 +198,10 @@ def parse_apl(path, year: int | None = None, base_codes=None) -> tuple[pd.DataFr
         header_row = head[header_idx]
         std_label = str(header_row[columns["std_pop"]])
         data = _read_rows(head[header_idx + 1:], rows, header_idx + 2, columns, sheet, file)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - rows are parsed lazily: openpyxl fails here on a corrupt sheet
+        raise xlsx_error(exc, file, "APL de la DREES") from exc
     finally:
         workbook.close()
 

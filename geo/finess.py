@@ -94,14 +94,15 @@ SEPARATORS = {",": "virgule « , »", "\t": "tabulation", "|": "barre verticale 
 
 
 def _read_text(path: Path) -> str:
-    """The file's text: strict UTF-8 (with or without BOM), else Windows-1252."""
+    """The file's text, read through the size cap; encoding decided by :func:`geo.tabular.decode_text`
+    (UTF-8 or Windows-1252, a UTF-8 file damaged by stray bytes is refused)."""
     data = read_bytes(path, "FINESS")
     if is_binary(data):
         raise DataError(
             f"Le fichier {path.name} n'est pas un fichier FINESS : c'est un fichier binaire (image, PDF, archive...), "
             "pas un CSV etalab-cs1100507 séparé par des points-virgules."
         )
-    return decode_text(data)
+    return decode_text(data, path.name, "FINESS")
 
 
 def _split(line: str) -> list[str]:

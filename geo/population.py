@@ -16,7 +16,6 @@ else the base's 2017 populations.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from datetime import date
@@ -27,6 +26,7 @@ import pandas as pd
 
 from geo import store
 from geo.errors import DataError
+from geo.limits import load_json, read_limited
 
 LAYER = "population"
 FIELDS = "code,nom,population,codeDepartement,codeRegion,codeEpci"
@@ -35,6 +35,7 @@ CODE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 KEEP_TYPES = {"commune-actuelle"}
 MAX_LISTED = 20
 COLUMNS = ["insee", "name", "population", "dep", "reg", "epci", "former"]
+MAX_POPULATION = 100_000_000  # far above any commune: beyond it a figure is an error (and overflows int64 later)
 
 
 def _is_url(source) -> bool:
@@ -70,9 +71,13 @@ def _entries(document, origin: str) -> tuple[list, object]:
     return document, vintage
 
 
-def _text(value) -> str | None:
+def _text(value, origin: str = "", idx: int = 0, field: str = "") -> str | None:
+    """A text field of an entry: a string or a number, else DataError naming the entry and field."""
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise DataError(f"{origin}, entrée n° {idx} : champ « {field} » invalide ({type(value).__name__}, "
+                        "texte attendu).")
     text = str(value).strip()
     return text or None
 
@@ -89,12 +94,17 @@ def parse_communes(document, origin: str, epci_of: dict[str, str] | None = None)
         if not isinstance(entry, dict):
             raise DataError(f"{origin}, entrée n° {idx} : un objet JSON était attendu, trouvé {type(entry).__name__}.")
         kind = entry.get("type")
+        if kind is not None and not isinstance(kind, str):
+            raise DataError(f"{origin}, entrée n° {idx} : champ « type » invalide ({type(kind).__name__}, texte attendu).")
         if kind is not None and kind not in KEEP_TYPES:
             skipped_types[str(kind)] = skipped_types.get(str(kind), 0) + 1
             continue
         raw_code = entry.get("code")
         if raw_code in (None, ""):
             raise DataError(f"{origin}, entrée n° {idx} : champ « code » absent (code INSEE de la commune).")
+        if isinstance(raw_code, bool) or not isinstance(raw_code, (str, int)):
+            raise DataError(f"{origin}, entrée n° {idx} : champ « code » invalide ({type(raw_code).__name__}, "
+                            "code INSEE attendu).")
         code = str(raw_code).strip().upper()
         if not CODE_PATTERN.match(code):
             raise DataError(f"{origin}, entrée n° {idx} : code commune « {raw_code} » mal formé (5 caractères attendus).")
@@ -105,20 +115,22 @@ def parse_communes(document, origin: str, epci_of: dict[str, str] | None = None)
         if pop is None:
             without_population.append(code)
             continue
-        if isinstance(pop, bool) or not isinstance(pop, (int, float)) or pop != pop or pop < 0 or int(pop) != pop:
+        if isinstance(pop, bool) or not isinstance(pop, (int, float)) or pop != pop or not 0 <= pop <= MAX_POPULATION \
+                or int(pop) != pop:
             raise DataError(
                 f"{origin}, entrée n° {idx} (commune {code}) : population « {pop} » invalide (entier positif attendu)."
             )
-        dep = _text(entry.get("codeDepartement", entry.get("departement")))
-        reg = _text(entry.get("codeRegion", entry.get("region")))
-        epci = _text(entry.get("codeEpci")) or (epci_of or {}).get(code)
+        dep = _text(entry.get("codeDepartement", entry.get("departement")), origin, idx, "codeDepartement")
+        reg = _text(entry.get("codeRegion", entry.get("region")), origin, idx, "codeRegion")
+        epci = _text(entry.get("codeEpci"), origin, idx, "codeEpci") or (epci_of or {}).get(code)
         former = entry.get("anciensCodes") or []
         if not isinstance(former, list):
             former = []
+        former = [_text(c, origin, idx, "anciensCodes") for c in former]
         rows.append({
-            "insee": code, "name": _text(entry.get("nom")) or "", "population": int(pop),
+            "insee": code, "name": _text(entry.get("nom"), origin, idx, "nom") or "", "population": int(pop),
             "dep": dep, "reg": reg, "epci": epci,
-            "former": ",".join(str(c).strip().upper() for c in former if str(c).strip()),
+            "former": ",".join(c.upper() for c in former if c),
         })
     if not rows:
         raise DataError(
@@ -134,34 +146,38 @@ def parse_communes(document, origin: str, epci_of: dict[str, str] | None = None)
 
 
 def _read_file(path: Path):
-    if not path.exists():
-        raise DataError(f"Fichier introuvable : {path}.")
-    if path.is_dir():
-        raise DataError(f"{path} est un dossier, pas un fichier communes.json.")
-    data = path.read_bytes()
+    """The JSON document of a communes.json file: size-capped read, strict JSON (geo.limits)."""
+    data = read_limited(path, "communes.json", path.name)
     if not data.strip():
         raise DataError(f"Le fichier {path.name} est vide : attendu un fichier communes.json (format decoupage-administratif).")
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise DataError(f"Le fichier {path.name} n'est pas un texte UTF-8 : ce n'est pas un fichier JSON.") from exc
-    except ValueError as exc:
-        raise DataError(
-            f"Le fichier {path.name} n'est pas du JSON valide (ligne {getattr(exc, 'lineno', '?')}, "
-            f"colonne {getattr(exc, 'colno', '?')}) : attendu un fichier communes.json."
-        ) from exc
+    return load_json(data, path.name, "JSON")
 
 
 def _sibling_epci(path: Path) -> dict[str, str]:
-    """commune -> EPCI code from an ``epci.json`` beside ``communes.json`` (same package), if any."""
+    """commune -> EPCI code from an ``epci.json`` beside ``communes.json`` (same package), if any.
+
+    The file is optional: when it is absent, too large, not JSON or not shaped as
+    ``[{"code": ..., "membres": [{"code": ...}, ...]}, ...]``, communes simply have no EPCI.
+    """
     sibling = path.with_name("epci.json")
     if not sibling.is_file():
         return {}
     try:
-        groups = json.loads(sibling.read_text(encoding="utf-8"))
-        return {str(m["code"]): str(g["code"]) for g in groups for m in g.get("membres", []) if "code" in m}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return {}  # optional: communes simply have no EPCI then
+        groups = load_json(read_limited(sibling, "epci.json"), sibling.name, "epci.json")
+    except DataError:
+        return {}
+    out: dict[str, str] = {}
+    if not isinstance(groups, list):
+        return {}
+    for group in groups:
+        if not isinstance(group, dict) or not isinstance(group.get("code"), (str, int)) or isinstance(group.get("code"), bool):
+            continue
+        members = group.get("membres")
+        for member in members if isinstance(members, list) else []:
+            if isinstance(member, dict) and isinstance(member.get("code"), (str, int)) \
+                    and not isinstance(member.get("code"), bool):
+                out[str(member["code"])] = str(group["code"])
+    return out
 
 
 def _catalogue_vintage():
@@ -175,6 +191,9 @@ def _catalogue_vintage():
 def _vintage(value, origin: str):
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DataError(f"{origin} : millésime « {str(value)[:40]} » invalide (une année est attendue, "
+                        "par exemple 2026).")
     text = str(value).strip()
     if re.fullmatch(r"\d{4}", text):
         year = int(text)

@@ -11,12 +11,12 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 from geo.errors import DataError
+from geo.limits import check_xlsx, limit_rows, read_limited
 
 BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls) and other OLE2 files
@@ -26,20 +26,15 @@ SEPARATOR_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|"
 CODE_PATTERN = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
 
 
-def read_bytes(path, what: str) -> bytes:
-    """The file's bytes; refuses a missing, empty or binary (image, PDF...) file."""
+def read_bytes(path, what: str, display_name: str | None = None) -> bytes:
+    """The file's bytes, read through :func:`geo.limits.read_limited` (size cap); refuses a missing
+    or empty file."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise DataError(f"Fichier {what} introuvable : {path}.") from exc
-    except IsADirectoryError as exc:
-        raise DataError(f"{path} est un dossier, pas un fichier {what}.") from exc
-    except OSError as exc:
-        raise DataError(f"Impossible de lire le fichier {what} {path} : {exc.strerror}.") from exc
+    name = display_name or path.name
+    data = read_limited(path, what, name)
     if not data.strip():
         size = "0 octet" if not data else "aucune donnée"
-        raise DataError(f"Le fichier {what} {path.name} est vide ({size}) : rien à importer.")
+        raise DataError(f"Le fichier {what} {name} est vide ({size}) : rien à importer.")
     return data
 
 
@@ -51,15 +46,63 @@ def is_binary(data: bytes) -> bool:
     return b"\x00" in head or head.startswith(BINARY_MAGIC)
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-16 when it starts with its BOM (Excel « texte Unicode »), strict UTF-8 (with or without BOM),
-    else Windows-1252."""
+# One well-formed UTF-8 sequence of two to four bytes (no overlong form, no surrogate, <= U+10FFFF).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+_ASCII = bytes(range(128))
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode_text(data: bytes, name: str | None = None, what: str = "texte") -> str:
+    """The text of a whole file, its encoding decided on all of its bytes by one rule.
+
+    1. A UTF-16 BOM: UTF-16 (Excel « texte Unicode »); an odd length or a lone surrogate is refused.
+    2. The whole file decodes as strict UTF-8 (BOM allowed): UTF-8.
+    3. Otherwise count the well-formed UTF-8 multi-byte sequences (V) and the other non-ASCII
+       bytes (I, bytes that are no part of such a sequence). With a UTF-8 BOM, or when V > 0 and
+       V >= I, the file is UTF-8 damaged by stray bytes (or a mix of two encodings): refused with a
+       DataError naming the first offending line, rather than read as Windows-1252 (« Ã‰COLE »).
+    4. Else (no UTF-8 sequence, or only a few accidental ones among many single accented bytes,
+       e.g. « Â » followed by a non-breaking space): Windows-1252, the encoding of FINESS extractions
+       and of Excel « CSV (séparateur : point-virgule) » on Windows; its 5 unassigned bytes become U+FFFD.
+
+    A multi-byte sequence cut by the very end of ``data`` (a prefix read to sniff a file, or a
+    truncated file) becomes U+FFFD instead of deciding the encoding.
+    """
+    label = f"Le fichier {what} {name}" if name else f"Le fichier {what}"
     if data.startswith(UTF16_BOMS):
-        return data.decode("utf-16", errors="replace")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            if exc.end == len(data) and exc.start > 2:  # cut at the end (sniffed prefix)
+                return data[: exc.start].decode("utf-16") + "\ufffd"
+            raise DataError(f"{label} (UTF-16) est corrompu : octets invalides vers la position {exc.start} "
+                            f"(ligne {_line_of(data, exc.start)} environ).") from exc
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        first_error = exc
+    offset = bom + first_error.start  # position of the first invalid byte in ``data``
+    head = data[bom:offset]
+    if first_error.reason == "unexpected end of data" and offset + (first_error.end - first_error.start) == len(data) \
+            and not head.isascii():
+        return head.decode("utf-8") + "\ufffd"
+    non_ascii = len(data.translate(None, _ASCII))
+    rest, sequences = _UTF8_MULTIBYTE.subn(b"", data)
+    stray = non_ascii - (len(data) - len(rest))
+    if bom or (sequences and sequences >= stray):
+        line = _line_of(data, offset)
+        raise DataError(
+            f"{label}, ligne {line} : encodage incohérent, le fichier est en UTF-8 mais contient "
+            f"{stray} octet(s) invalide(s) (premier à la ligne {line}). Enregistrez-le à nouveau en UTF-8 "
+            "(ou entièrement en Windows-1252) puis importez-le.")
+    return data.decode("cp1252", errors="replace")
 
 
 def normalise_code(value) -> str | None:
@@ -95,7 +138,7 @@ def _sniff_separator(header: str) -> str:
 
 def _read_csv(data: bytes, name: str, what: str) -> list[tuple[int, list[str]]]:
     """(line number in the file, fields) of every record; a quoted field may span lines."""
-    text = decode_text(data)
+    text = decode_text(data, name, what)
     first = next((line for line in text.splitlines() if line.strip()), "")
     sep = _sniff_separator(first)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
@@ -112,21 +155,70 @@ def _read_csv(data: bytes, name: str, what: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _read_xlsx(path: Path, what: str) -> list[tuple[int, list[str]]]:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+def _xml_error(exc: Exception) -> str:
+    position = getattr(exc, "position", None)
+    where = f" (ligne {position[0]}, colonne {position[1]} de la partie XML)" if position else ""
+    return f"XML mal formé{where}"
 
+
+def open_workbook(data: bytes, name: str, what: str):
+    """An openpyxl workbook (read-only, values) of XLSX bytes, after :func:`geo.limits.check_xlsx`.
+
+    Every failure of openpyxl on the archive (malformed XML, missing part, bad value...) becomes a
+    French DataError naming the file; the caller closes the workbook.
+    """
+    import openpyxl
+
+    check_xlsx(data, name, what)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise DataError(f"Le fichier {path.name} n'est pas un classeur Excel XLSX lisible ({what}).") from exc
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises anything on a corrupt workbook
+        raise xlsx_error(exc, name, what) from exc
+
+
+def xlsx_error(exc: Exception, name: str, what: str) -> DataError:
+    """The French DataError for a failure of openpyxl (or of its XML parser) on the workbook ``name``."""
+    from xml.etree.ElementTree import ParseError
+
+    if isinstance(exc, DataError):
+        return exc
+    if isinstance(exc, ParseError):
+        detail = _xml_error(exc)
+    elif isinstance(exc, MemoryError):
+        detail = "mémoire insuffisante pour le lire"
+    else:
+        detail = f"contenu invalide ({type(exc).__name__})"
+    return DataError(f"Le fichier {name} n'est pas un classeur Excel XLSX lisible ({what}) : {detail}.")
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(data: bytes, name: str, what: str) -> list[tuple[int, list[str]]]:
+    """(row number, cells as text) of the first sheet; at most MAX_SHEET_ROWS rows / MAX_SHEET_CELLS cells."""
+    workbook = open_workbook(data, name, what)
     try:
+        if not workbook.worksheets:
+            raise DataError(f"Le classeur {name} ne contient aucune feuille ({what}).")
         sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # never pad rows to the (outside, maybe forged) declared dimensions
         rows = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
-            rows.append((number, ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer()
-                                                        else str(v)) for v in row]))
+        for number, row in enumerate(limit_rows(sheet.iter_rows(values_only=True), name, what, sheet.title), 1):
+            cells = [_cell_text(v) for v in row]
+            while cells and not cells[-1].strip():
+                cells.pop()
+            if cells:  # empty rows are skipped anyway: not kept (a forged sheet can have a million)
+                rows.append((number, cells))
         return rows
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - rows are parsed lazily: openpyxl fails here too
+        raise xlsx_error(exc, name, what) from exc
     finally:
         workbook.close()
 
@@ -144,9 +236,10 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
     path = Path(path)
     name = display_name or path.name
     optional = optional or {}
-    data = read_bytes(path, what)
+    data = read_bytes(path, what, name)
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
-        rows = _read_xlsx(path, what)
+        rows = _read_xlsx(data, name, what)
+        sheet = True
     elif data.startswith(OLE_MAGIC):
         raise DataError(f"Le fichier {name} est un classeur Excel 97-2003 (.xls) ou un autre document Office "
                         f"ancien ({what}) : enregistrez-le au format XLSX ou CSV, puis importez-le.")
@@ -155,6 +248,7 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
                         "(image, PDF, archive...).")
     else:
         rows = _read_csv(data, name, what)
+        sheet = False
     numbered = [(line, row) for line, row in rows if any(str(c).strip() for c in row)]
     if not numbered:
         raise DataError(f"Le fichier {what} {name} est vide : rien à importer.")
@@ -179,9 +273,10 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
     width = len(header)
     records = []
     for line, row in numbered[1:]:
-        if len(row) < width and max(index.values()) >= len(row):
+        # A sheet has no field count (a missing cell is an empty one): only CSV rows are checked.
+        if not sheet and len(row) < width and max(index.values()) >= len(row):
             raise DataError(f"{name}, ligne {line} : ligne tronquée ({len(row)} champ(s) au lieu de {width}).")
-        if len(row) > width and any(str(c).strip() for c in row[width:]):
+        if not sheet and len(row) > width and any(str(c).strip() for c in row[width:]):
             raise DataError(f"{name}, ligne {line} : {len(row)} champs au lieu de {width} "
                             "(séparateur en trop ou guillemets manquants ?).")
         record = {c: str(row[i]).strip() if i < len(row) else "" for c, i in index.items()}

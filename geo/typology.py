@@ -34,6 +34,7 @@ import pandas as pd
 
 from geo import store
 from geo.errors import DataError
+from geo.limits import read_limited
 from geo.paths import REPO_ROOT, data_dir
 from geo.tabular import first_items, normalise_code, read_table
 
@@ -289,9 +290,9 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None) -> tuple
     path = Path(path)
     name = path.name
     nomen = _as_nomenclature(nomenclature)
+    table = _read_input(path, name)  # before loading the commune base: a bad file is refused at once
     base = _communes(communes)
     base_codes = set(base["insee"])
-    table = _read_input(path, name)
     rows = len(table)
     warnings: list[str] = []
     report_extra: dict = {}
@@ -396,7 +397,7 @@ def _apply_tv_map(table: pd.DataFrame, name: str, tv_map: Path, base_codes: set[
 
 def _keep_nomenclature(source: Path) -> Path:
     """Copy a user nomenclature into the data directory under a content-named file (atomic)."""
-    data = source.read_bytes()
+    data = read_limited(source, "nomenclature")
     suffix = source.suffix.lower() if source.suffix.lower() in (".csv", ".xlsx", ".xlsm", ".txt") else ".csv"
     target = data_dir() / f"{NOMENCLATURE_PREFIX}{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
     if not target.exists():

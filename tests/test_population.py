@@ -124,8 +124,8 @@ def test_declared_vintage_and_merged_communes_share_population(isolated_data, tm
 @pytest.mark.parametrize("content,match", [
     (b"", r"communes.json est vide"),
     (b"   \n", r"communes.json est vide"),
-    (b"<html>pas du json</html>", r"communes.json n'est pas du JSON valide \(ligne 1"),
-    (b"\xff\xfe\x00garbage", r"communes.json n'est pas un texte UTF-8"),
+    (b"<html>pas du json</html>", r"communes.json, ligne 1, colonne 1 : JSON mal formé"),
+    (b"\xff\xfe\x00garbage", r"communes.json : le fichier JSON n'est pas un texte UTF-8"),
     (b'{"type": "FeatureCollectionX", "items": []}', r"communes.json : forme inattendue"),
     (b'"texte"', r"communes.json : forme inattendue \(str\)"),
     (b"[]", r"communes.json : aucune commune"),

@@ -45,6 +45,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from geo.errors import DataError, DownloadError
 from geo.limits import MAX_FILE_BYTES, MAX_ZIP_RATIO, load_json
+from geo.store import write_error
 
 Progress = Callable[[int, int | None], None]  # (bytes received, total or None)
 
@@ -444,7 +445,10 @@ def download(
 
 
 def _download_once(url, dest, progress, expected_size, sha256, timeout, watchdog, max_bytes) -> Path:
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    except OSError as exc:
+        raise DownloadError(str(write_error(exc, dest))) from exc
     tmp = Path(tmp_name)
     digest = hashlib.sha256()
     try:
@@ -454,7 +458,7 @@ def _download_once(url, dest, progress, expected_size, sha256, timeout, watchdog
                 try:
                     out.write(chunk)
                 except OSError as exc:
-                    raise DownloadError(f"Écriture impossible de {dest.name} ({exc.strerror}) : disque plein ?") from exc
+                    raise DownloadError(str(write_error(exc, dest))) from exc
                 digest.update(chunk)
 
             received = _stream(session, url, watchdog, timeout=timeout, max_bytes=max_bytes, write=write,
@@ -467,7 +471,10 @@ def _download_once(url, dest, progress, expected_size, sha256, timeout, watchdog
             raise DownloadError(f"Empreinte SHA-256 inattendue pour {url} : le fichier est corrompu.")
         if received == 0:
             raise DownloadError(f"Fichier vide reçu de {url}.")
-        os.replace(tmp, dest)
+        try:
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise DownloadError(str(write_error(exc, dest))) from exc
         return dest
     finally:
         tmp.unlink(missing_ok=True)

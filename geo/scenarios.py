@@ -21,6 +21,7 @@ the database keeps every change saved before.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -282,7 +283,8 @@ class ScenarioStore:
                     status = terr.get("status") or "proposition"
                     _check_status(status)
                     tid = self._insert_territory(con, cur.lastrowid, _clean_name(terr["name"], "territoire"), status,
-                                                 terr.get("colour") or PALETTE[i % len(PALETTE)], terr.get("notes", ""))
+                                                 _check_colour(terr.get("colour") or PALETTE[i % len(PALETTE)]),
+                                                 terr.get("notes", ""))
                     con.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?)",
                                     [(tid, c) for c in sorted(set(terr["communes"]))])
         except sqlite3.IntegrityError as exc:
@@ -315,7 +317,7 @@ class ScenarioStore:
         name = _clean_name(name, "territoire")
         _check_status(status)
         scen = self.get(scenario)
-        colour = colour or PALETTE[len(scen.territories) % len(PALETTE)]
+        colour = _check_colour(colour or PALETTE[len(scen.territories) % len(PALETTE)])
         try:
             with self._transaction() as con:
                 tid = self._insert_territory(con, scen.id, name, status, colour, notes)
@@ -339,6 +341,8 @@ class ScenarioStore:
             fields["name"] = _clean_name(fields["name"], "territoire")
         if "status" in fields:
             _check_status(fields["status"])
+        if "colour" in fields:
+            fields["colour"] = _check_colour(fields["colour"])
         scen = self.get(scenario)
         terr = scen.territory(territory_id)
         before = {k: getattr(terr, k) for k in fields if k != "locked"}
@@ -547,6 +551,14 @@ def _clean_name(name: str, what: str) -> str:
         raise DataError(f"Le nom du {what} est vide.")
     if len(text) > 120:
         raise DataError(f"Le nom du {what} dépasse 120 caractères.")
+    return text
+
+
+def _check_colour(colour) -> str:
+    """A territory colour is ``#RRGGBB`` (what the colour picker gives): nothing else reaches a map style."""
+    text = str(colour or "").strip()
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", text):
+        raise DataError(f"Couleur « {text[:40]} » invalide : attendu un code #RRGGBB.")
     return text
 
 

@@ -249,7 +249,7 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
     else:
         rows = _read_csv(data, name, what)
         sheet = False
-    numbered = [(line, row) for line, row in rows if any(str(c).strip() for c in row)]
+    numbered = [(line, row) for line, row in rows if "".join(row).strip()]
     if not numbered:
         raise DataError(f"Le fichier {what} {name} est vide : rien à importer.")
     header_line, header = numbered[0]
@@ -271,20 +271,24 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
             f"{name}, ligne {header_line} : colonne(s) {', '.join('« ' + c + ' »' for c in missing)} absente(s) "
             f"(colonnes trouvées : {seen}).{hint}")
     width = len(header)
-    records = []
+    last = max(index.values())
+    values: dict[str, list[str]] = {c: [] for c in index}
+    lines: list[int] = []
     for line, row in numbered[1:]:
+        size = len(row)
         # A sheet has no field count (a missing cell is an empty one): only CSV rows are checked.
-        if not sheet and len(row) < width and max(index.values()) >= len(row):
-            raise DataError(f"{name}, ligne {line} : ligne tronquée ({len(row)} champ(s) au lieu de {width}).")
-        if not sheet and len(row) > width and any(str(c).strip() for c in row[width:]):
-            raise DataError(f"{name}, ligne {line} : {len(row)} champs au lieu de {width} "
-                            "(séparateur en trop ou guillemets manquants ?).")
-        record = {c: str(row[i]).strip() if i < len(row) else "" for c, i in index.items()}
-        record["_line"] = line
-        records.append(record)
-    if not records:
+        if size != width and not sheet:
+            if size < width and last >= size:
+                raise DataError(f"{name}, ligne {line} : ligne tronquée ({size} champ(s) au lieu de {width}).")
+            if size > width and "".join(row[width:]).strip():
+                raise DataError(f"{name}, ligne {line} : {size} champs au lieu de {width} "
+                                "(séparateur en trop ou guillemets manquants ?).")
+        for column, position in index.items():
+            values[column].append(row[position].strip() if position < size else "")
+        lines.append(line)
+    if not lines:
         raise DataError(f"Le fichier {what} {name} ne contient qu'une ligne d'en-tête : aucune donnée.")
-    return pd.DataFrame.from_records(records, columns=[*index.keys(), "_line"])
+    return pd.DataFrame({**values, "_line": lines}, columns=[*index.keys(), "_line"])
 
 
 def first_items(items, limit: int = 10) -> str:

@@ -6,7 +6,7 @@ for them.
 
 from __future__ import annotations
 
-from layers.safe import html_text
+from layers.safe import css_colour, html_text
 
 from branca.element import MacroElement
 from jinja2 import Template
@@ -37,7 +37,7 @@ class Legend(MacroElement):
         self.position = position
         rows = "".join(
             f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
-            f'vertical-align:middle;border:1px solid #555;background:{html_text(color)}"></span>{html_text(label)}</div>'
+            f'vertical-align:middle;border:1px solid #555;background:{css_colour(color)}"></span>{html_text(label)}</div>'
             for color, label in entries
         )
         self.html = (

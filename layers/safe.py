@@ -25,6 +25,7 @@ hostile names and checks both.
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 
 import folium.map
@@ -38,6 +39,17 @@ def html_text(value) -> str:
     if value is None:
         return ""
     return escape(str(value), quote=True).translate(_BRACES)
+
+
+_CSS_COLOUR = re.compile(r"#[0-9A-Fa-f]{3,8}")
+FALLBACK_COLOUR = "#999999"
+
+
+def css_colour(value) -> str:
+    """``value`` if it is a hex colour (``#RGB`` … ``#RRGGBBAA``), else a neutral grey: no CSS can be injected
+    through a colour that a file or a user chose (``red;background:url(…)``)."""
+    text = str(value or "")
+    return text if _CSS_COLOUR.fullmatch(text) else FALLBACK_COLOUR
 
 
 _SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})

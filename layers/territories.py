@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layers.safe import html_text
+from layers.safe import css_colour, html_text
 
 import folium
 import geopandas as gpd
@@ -36,7 +36,7 @@ def territories_group(territories: list[dict], communes: gpd.GeoDataFrame, activ
             geometry=sub.geometry.to_numpy(), crs=communes.crs,
         )
         active = terr["id"] == active_id
-        colour = terr["colour"]
+        colour = css_colour(terr["colour"])
         folium.GeoJson(
             frame.__geo_interface__,
             style_function=lambda f, colour=colour, active=active: {

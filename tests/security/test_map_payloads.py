@@ -181,3 +181,23 @@ def test_every_map_shows_names_as_text(hostile_data, page, session):
     sent = _all_component_args(at)
     assert sent, "no map was sent to the browser"
     assert_inert(sent, names, marker)
+
+
+def test_a_colour_cannot_carry_css(tmp_path, isolated_data):
+    """Colours reach style attributes: only hex colours pass, in the store and in the layers."""
+    from geo.errors import DataError
+    from geo.scenarios import ScenarioStore
+    from layers.legend import Legend
+    from layers.safe import css_colour
+
+    evil = "red;background-image:url(http://127.0.0.1:9/x.png)"
+    assert css_colour(evil) == "#999999" and css_colour("#0072B2") == "#0072B2"
+    assert "url(" not in Legend("Titre", [(evil, "classe")]).html
+    store = ScenarioStore()
+    store.create("Couleurs")
+    with pytest.raises(DataError, match="Couleur"):
+        store.add_territory("Couleurs", "T1", colour=evil)
+    tid = store.add_territory("Couleurs", "T2", colour="#00ff00")
+    with pytest.raises(DataError, match="Couleur"):
+        store.update_territory("Couleurs", tid, colour=evil)
+    assert store.get("Couleurs").territory(tid).colour == "#00ff00"

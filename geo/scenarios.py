@@ -494,14 +494,7 @@ class ScenarioStore:
             if row is None and (added or removed):
                 raise refuse(f"le territoire n° {tid} n'existe plus.")
             if added and not allow_overlap:
-                marks = ",".join("?" * len(added))
-                taken = con.execute(
-                    f"SELECT a.insee, t.name FROM assignments a JOIN territories t ON t.id=a.territory_id "
-                    f"WHERE t.scenario_id=? AND t.id<>? AND a.insee IN ({marks}) ORDER BY a.insee",
-                    (scen_id, tid, *added)).fetchall()
-                if taken:
-                    listed = ", ".join(f"{code} (dans « {name} »)" for code, name in taken[:10])
-                    raise refuse(f"commune(s) désormais dans un autre territoire : {listed}.")
+                _refuse_taken(con, scen_id, added, tid, refuse)
             con.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?)", [(tid, c) for c in added])
             con.executemany("DELETE FROM assignments WHERE territory_id=? AND insee=?", [(tid, c) for c in removed])
         elif kind == "update":
@@ -530,14 +523,7 @@ class ScenarioStore:
                 if row is not None:
                     raise refuse(f"le territoire n° {tid} existe déjà.")
                 if communes and not allow_overlap:
-                    marks = ",".join("?" * len(communes))
-                    taken = con.execute(
-                        f"SELECT a.insee, t.name FROM assignments a JOIN territories t ON t.id=a.territory_id "
-                        f"WHERE t.scenario_id=? AND a.insee IN ({marks}) ORDER BY a.insee",
-                        (scen_id, *communes)).fetchall()
-                    if taken:
-                        listed = ", ".join(f"{code} (dans « {tname} »)" for code, tname in taken[:10])
-                        raise refuse(f"commune(s) désormais dans un autre territoire : {listed}.")
+                    _refuse_taken(con, scen_id, communes, tid, refuse)
                 stamp = now_iso()
                 con.execute(
                     "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
@@ -552,6 +538,18 @@ def _clean_name(name: str, what: str) -> str:
     if len(text) > 120:
         raise DataError(f"Le nom du {what} dépasse 120 caractères.")
     return text
+
+
+def _refuse_taken(con, scen_id: int, codes, territory_id: int, refuse) -> None:
+    """``refuse`` (an undo/redo) when one of ``codes`` is now held by another territory of the scenario."""
+    marks = ",".join("?" * len(codes))
+    taken = con.execute(
+        f"SELECT a.insee, t.name FROM assignments a JOIN territories t ON t.id=a.territory_id "
+        f"WHERE t.scenario_id=? AND t.id<>? AND a.insee IN ({marks}) ORDER BY a.insee",
+        (scen_id, territory_id, *codes)).fetchall()
+    if taken:
+        listed = ", ".join(f"{code} (dans « {name} »)" for code, name in taken[:10])
+        raise refuse(f"commune(s) désormais dans un autre territoire : {listed}.")
 
 
 def _check_colour(colour) -> str:

@@ -190,6 +190,11 @@ class ScenarioStore:
         with self._connect() as con:
             return [row[0] for row in con.execute("SELECT name FROM scenarios ORDER BY name")]
 
+    def ids(self) -> dict[int, str]:
+        """Scenario id -> name."""
+        with self._connect() as con:
+            return dict(con.execute("SELECT id, name FROM scenarios"))
+
     def get(self, name: str) -> Scenario:
         with self._connect() as con:
             row = con.execute(

@@ -1,12 +1,10 @@
 """Page « Dessiner un territoire »: build CPTS territories from whole communes, with live diagnostics."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo import preferences
-from layers.scope_map import drawing_map
-from layers.territories import territories_group
-from ui import drawing
+from layers.safe import css_colour, html_text
+from ui import drawing, drawmap
 from ui.common import (
     page_nav,
     current_context, ensure_assets, ensure_base, map_communes, map_geojson, population_label, scenario_store, scope_select,
@@ -34,6 +32,7 @@ with user_errors():
                 "un scénario regroupe un ou plusieurs territoires de CPTS.")
         st.stop()
 
+    touched, notes = drawing.apply_edits(store, drawmap.new_edits("draw-map"), ctx)  # before anything is drawn
     scenario = store.get(scenario_name)
     plan = drawing.plan_for(ctx, scenario)
     active = drawing.territory_bar(store, scenario)
@@ -44,19 +43,17 @@ with user_errors():
     map_col, panel = st.columns([3, 2])
     with map_col:
         drawing.history_bar(store, scenario_name)
-        fmap = drawing_map(map_geojson(spec), tuple(communes.total_bounds), drawing.reference_layer(ctx, communes),
-                           population_label=population_label(spec))
-        territories = [{"id": t.id, "name": t.name, "colour": t.colour, "communes": t.communes}
-                       for t in scenario.territories]
-        focus = st.session_state.get(f"focus-{scenario_name}") or {}
-        result = st_folium(
-            fmap, key=f"draw-map-{spec}", height=600, use_container_width=True,
-            feature_group_to_add=territories_group(territories, ctx.communes, active.id if active else None),
-            returned_objects=["last_object_clicked", "last_object_clicked_count", "all_drawings"],
-            center=focus.get("center"), zoom=focus.get("zoom"),
+        fills, names = drawing.map_fills(scenario)
+        drawmap.show(
+            "draw-map", spec=spec, geojson=lambda: map_geojson(spec), bounds=communes.total_bounds,
+            fills=fills, names=names, touched=touched, population_label=html_text(population_label(spec)),
+            active={"scenario": scenario.id, "territory": active.id if active else None,
+                    "colour": css_colour(active.colour) if active else None,
+                    "locked": bool(active.locked) if active else False,
+                    "name": html_text(active.name) if active else ""},
+            focus=st.session_state.get(f"focus-{scenario_name}"),
+            note=drawmap.message("<br>".join(notes)) if notes else None,
         )
-        if active is not None:
-            drawing.handle_map_events(store, scenario_name, active, result or {}, ctx, spec)
         drawing.commune_tools(store, scenario_name, active, ctx, communes)
 
     with panel:

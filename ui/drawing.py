@@ -7,7 +7,6 @@ routes user actions.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -20,7 +19,7 @@ from geo.errors import DataError
 from geo.export import geojson_bytes, read_export, to_csv, to_geojson
 from geo.plan import Plan
 from geo.scenarios import PALETTE, STATUSES, ChangeResult
-from geo.search import commune_at, epci_members, search_communes
+from geo.search import epci_members, search_communes
 from ui.common import fmt_int
 from ui.text import plain
 
@@ -181,46 +180,69 @@ def reference_layer(ctx, communes):
     return reference_perimeters(perimeters)
 
 
-def handle_map_events(store, scenario: str, active, result: dict, ctx, spec: str) -> None:
-    """Apply a new click (toggle a commune) or a new drawing (snap to communes)."""
-    seen_key = f"seen-{scenario}-{spec}"
-    seen = st.session_state.setdefault(seen_key, {"clicks": 0, "drawings": set()})
-    count = result.get("last_object_clicked_count") or 0
-    point = result.get("last_object_clicked")
-    if count and count != seen["clicks"] and point:
-        seen["clicks"] = count
-        code = commune_at(point["lng"], point["lat"], ctx)
-        if code is not None and not active.locked:
-            if code in active.communes:
-                apply_change(store, scenario, active, remove=[code], ctx=ctx,
-                             label=f"Retrait de {ctx.communes.at[code, 'name']}")
-            else:
-                apply_change(store, scenario, active, add=[code], ctx=ctx,
-                             label=f"Ajout de {ctx.communes.at[code, 'name']}")
-        elif active.locked:
-            st.toast("Territoire verrouillé : clic ignoré.")
-    drawings = result.get("all_drawings") or []
-    rule = st.session_state.get("snap-rule", "point")
-    for feature in drawings:
-        geom = (feature or {}).get("geometry")
-        if not geom or geom.get("type") not in ("Polygon", "MultiPolygon"):
-            continue
-        digest = hashlib.sha1(json.dumps(geom, sort_keys=True).encode()).hexdigest()
-        if digest in seen["drawings"]:
-            continue
-        seen["drawings"].add(digest)
-        if active.locked:
-            st.toast("Territoire verrouillé : dessin ignoré.")
-            continue
-        from geo.cpts import snap_polygon_to_communes
+def apply_edits(store, edits, ctx) -> tuple[list[str], list[str]]:
+    """Apply the map's edits, each to the scenario and territory it was made in (never the active one).
 
-        polygon = shapely.geometry.shape(geom)
-        members, split = snap_polygon_to_communes(polygon, ctx.communes.reset_index(drop=True), rule=rule)
-        if members:
-            apply_change(store, scenario, active, add=members, ctx=ctx,
-                         label=f"Dessin : {len(members)} commune(s)")
-        else:
-            st.toast("Aucune commune retenue par le dessin.")
+    Returns (the communes touched, whose colour the browser must get back whatever happened; French
+    messages to show over the map, names escaped for HTML).
+    """
+    from geo.cpts import snap_polygon_to_communes
+    from layers.safe import html_text
+
+    touched, notes = [], []
+    if not edits:
+        return touched, notes
+    names = store.ids()
+    rule = st.session_state.get("snap-rule", "point")
+    for edit in edits:
+        scenario = names.get(edit.scenario)
+        if scenario is None:
+            notes.append("Modification ignorée : son scénario a été supprimé.")
+            touched += edit.codes
+            continue
+        codes = [c for c in edit.codes if c in ctx.geometry]
+        if edit.op == "draw":
+            try:
+                polygon = shapely.geometry.shape(edit.geometry or {})
+            except Exception:  # noqa: BLE001 - a drawing the browser sent is checked, not trusted
+                continue
+            if polygon.geom_type not in ("Polygon", "MultiPolygon") or not polygon.is_valid:
+                notes.append("Dessin ignoré : le polygone n'est pas valide.")
+                continue
+            codes, _ = snap_polygon_to_communes(polygon, ctx.communes.reset_index(drop=True), rule=rule)
+            if not codes:
+                notes.append("Aucune commune retenue par le dessin.")
+                continue
+        add = codes if edit.op in ("add", "draw") else []
+        remove = codes if edit.op == "remove" else []
+        first = ctx.communes.at[codes[0], "name"] if codes else ""
+        label = {"add": f"Ajout de {first}", "remove": f"Retrait de {first}",
+                 "draw": f"Dessin : {len(codes)} commune(s)"}[edit.op]
+        touched += codes
+        try:
+            result = store.change_communes(scenario, edit.territory, add=add, remove=remove, label=label,
+                                           session=_session())
+        except DataError as exc:
+            notes.append(html_text(str(exc)))
+            continue
+        if result.refused:
+            sample = ", ".join(f"{ctx.communes.at[c, 'name']} ({why})" for c, why in list(result.refused.items())[:5])
+            notes.append(html_text(f"{len(result.refused)} commune(s) non ajoutée(s) : {sample}. Autorisez les "
+                                   "chevauchements dans « Gérer ce scénario » si c'est voulu."))
+    return touched, notes
+
+
+def map_fills(scenario) -> tuple[dict, dict]:
+    """The drawing map's colours (code -> [colour, territory id]) and territory names (escaped)."""
+    from layers.safe import css_colour, html_text
+
+    fills, names = {}, {}
+    for terr in scenario.territories:
+        names[str(terr.id)] = html_text(terr.name)
+        colour = css_colour(terr.colour)
+        for code in terr.communes:
+            fills[code] = [colour, terr.id]
+    return fills, names
 
 
 def apply_change(store, scenario: str, active, ctx, add=(), remove=(), label: str = "") -> ChangeResult:
@@ -250,18 +272,9 @@ def part_zoom_buttons(d: dict, ctx, scenario: str) -> None:
         pop = sum(ctx.population.get(c, 0) for c in part)
         if cols[i % len(cols)].button(f"Partie {fmt_int(i + 1)} : {len(part)} comm., {fmt_int(pop)} hab.",
                                       key=f"part-{scenario}-{i}"):
-            minx, miny, maxx, maxy = shapely.union_all([ctx.geometry[c] for c in part]).bounds
-            st.session_state[f"focus-{scenario}"] = {"center": ((miny + maxy) / 2, (minx + maxx) / 2),
-                                                     "zoom": _zoom_for(maxx - minx, maxy - miny)}
+            bounds = shapely.union_all([ctx.geometry[c] for c in part]).bounds
+            st.session_state[f"focus-{scenario}"] = {"bounds": list(bounds), "nonce": time.time_ns()}
             st.rerun()
-
-
-def _zoom_for(width_deg: float, height_deg: float) -> int:
-    span = max(width_deg, height_deg * 1.5, 0.01)
-    for zoom in range(13, 4, -1):
-        if span <= 360 / 2 ** zoom * 3:
-            return zoom
-    return 5
 
 
 # --- other ways to add communes ------------------------------------------------------------

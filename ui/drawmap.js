@@ -1,0 +1,211 @@
+// CartoCPTS drawing map: a Streamlit components-v2 component around the locally served Leaflet.
+//
+// The commune layer of a scope is sent once (data.geojson) and kept here; a click recolours the
+// commune at once and queues an edit {seq, scenario, territory, op, codes} that carries its own
+// identity; the server applies each edit once (to the scenario and territory it was made in) and
+// answers with small deltas of the territories' colours ({code: [colour, territory] | null}).
+// Every text shown comes escaped from Python (properties of the GeoJSON, territory names).
+
+const VENDOR = "/app/static/vendor";
+
+function load(tag, attrs) {
+  return new Promise((resolve, reject) => {
+    const el = document.createElement(tag);
+    Object.assign(el, attrs);
+    el.onload = resolve;
+    el.onerror = reject;
+    document.head.appendChild(el);
+  });
+}
+
+function leaflet() {
+  if (!window.__cartocptsLeaflet) {
+    window.__cartocptsLeaflet = (window.L ? Promise.resolve() : Promise.all([
+      load("link", { rel: "stylesheet", href: VENDOR + "/leaflet/leaflet.css" }),
+      load("script", { src: VENDOR + "/leaflet/leaflet.js" }),
+    ])).then(() => (window.L.Draw ? null : Promise.all([
+      load("link", { rel: "stylesheet", href: VENDOR + "/leaflet-draw/leaflet.draw.css" }),
+      load("script", { src: VENDOR + "/leaflet-draw/leaflet.draw.js" }),
+    ]))).then(() => window.L);
+  }
+  return window.__cartocptsLeaflet;
+}
+
+const BASE_STYLE = { color: "#888888", weight: 0.5, fillColor: "#f2f2f2", fillOpacity: 0.35 };
+
+function fmt(value) {
+  return typeof value === "number" ? value.toLocaleString("fr-FR") : value;
+}
+
+function styleOf(s, code) {
+  const own = s.fills[code];
+  const under = s.under[code];
+  if (own) {
+    const active = own[1] === s.active.territory;
+    return { color: active ? "#000000" : own[0], weight: active ? 1.5 : 0.8, fillColor: own[0],
+             fillOpacity: active ? 0.6 : 0.45 };
+  }
+  if (under) return { color: "#888888", weight: 0.5, fillColor: under, fillOpacity: 0.55 };
+  return BASE_STYLE;
+}
+
+function paint(s, code) {
+  const layer = s.layers[code];
+  if (layer) layer.setStyle(styleOf(s, code));
+}
+
+function tooltip(s, feature) {
+  const p = feature.properties || {};
+  const rows = [["Commune", p.nom], ["Code INSEE", p.insee], [s.populationLabel, p.pop]];
+  const own = s.fills[feature.id];
+  if (own && s.names[own[1]] !== undefined) rows.push(["Territoire", s.names[own[1]]]);
+  if (s.underLabel && s.underText[feature.id] !== undefined) rows.push([s.underLabel, s.underText[feature.id]]);
+  return "<table>" + rows.filter((r) => r[1] !== null && r[1] !== undefined)
+    .map((r) => "<tr><th style='text-align:left;padding-right:6px'>" + r[0] + "</th><td>" + fmt(r[1]) + "</td></tr>")
+    .join("") + "</table>";
+}
+
+function say(s, text) {
+  s.message.innerHTML = text;  // texts built from escaped names only
+  s.message.style.display = text ? "block" : "none";
+  clearTimeout(s.messageTimer);
+  if (text) s.messageTimer = setTimeout(() => { s.message.style.display = "none"; }, 4000);
+}
+
+function queue(s, edit) {
+  s.seq += 1;
+  s.pending.push(Object.assign({ seq: s.seq }, edit));
+  s.setStateValue("edits", { mount: s.mount, items: s.pending.slice() });
+}
+
+function clicked(s, code) {
+  const a = s.active;
+  if (!a.territory) { say(s, "Créez ou choisissez d'abord un territoire."); return; }
+  if (a.locked) { say(s, "Le territoire « " + a.name + " » est verrouillé : clic ignoré."); return; }
+  const own = s.fills[code];
+  const remove = own && own[1] === a.territory;
+  s.fills[code] = remove ? undefined : [a.colour, a.territory];
+  if (remove) delete s.fills[code];
+  paint(s, code);
+  queue(s, { scenario: a.scenario, territory: a.territory, op: remove ? "remove" : "add", codes: [code] });
+}
+
+function setCommunes(s, L, data) {
+  if (s.communes) s.map.removeLayer(s.communes);
+  s.layers = {};
+  const collection = JSON.parse(data.geojson);
+  s.communes = L.geoJSON(collection, {
+    style: (f) => Object.assign({ className: "c-" + f.id }, styleOf(s, f.id)),
+    onEachFeature: (f, layer) => {
+      s.layers[f.id] = layer;
+      layer.bindTooltip(() => tooltip(s, f), { sticky: true });
+      layer.on("click", () => clicked(s, f.id));
+    },
+  }).addTo(s.map);
+  s.scope = data.scope;
+  fit(s, data.bounds);
+  s.setStateValue("loaded", { mount: s.mount, scope: data.scope });
+}
+
+function fit(s, b) {
+  s.map.invalidateSize();
+  s.map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+  s.fitted = b;
+  s.moved = false;
+}
+
+function applyFills(s, data) {
+  const f = data.fills;
+  if (!f) return;
+  if (f.full) {
+    const before = s.fills;
+    s.fills = Object.assign({}, f.full);
+    for (const code of new Set([...Object.keys(before), ...Object.keys(s.fills)])) paint(s, code);
+  } else if (f.base === s.version) {
+    for (const [code, value] of Object.entries(f.delta || {})) {
+      if (value) s.fills[code] = value; else delete s.fills[code];
+      paint(s, code);
+    }
+  } else if (f.version !== s.version) {
+    s.setStateValue("need", { mount: s.mount, version: f.version });  // missed a delta: ask for all
+    return;
+  }
+  s.version = f.version;
+}
+
+function update(s, L, data) {
+  s.active = data.active || {};
+  s.populationLabel = data.population_label || "Population";
+  if (data.names) s.names = data.names;
+  if (data.under) {
+    s.under = data.under.fills || {};
+    s.underText = data.under.text || {};
+    s.underLabel = data.under.label || "";
+  }
+  if (data.geojson && data.scope !== s.scope) setCommunes(s, L, data);
+  else if (data.scope !== s.scope) { s.setStateValue("loaded", { mount: s.mount, scope: null }); return; }
+  if (typeof data.ack === "number") s.pending = s.pending.filter((e) => e.seq > data.ack);
+  applyFills(s, data);
+  if (data.under) for (const code in s.layers) paint(s, code);
+  else for (const code in s.layers) if (!s.fills[code] && s.under[code]) paint(s, code);
+  if (data.focus && data.focus.nonce !== s.focusNonce) {
+    s.focusNonce = data.focus.nonce;
+    fit(s, data.focus.bounds);
+  }
+  if (data.message && data.message.nonce !== s.messageNonce) {
+    s.messageNonce = data.message.nonce;
+    say(s, data.message.text);
+  }
+  s.root.dataset.version = String(s.version);
+  s.root.dataset.scope = s.scope || "";
+}
+
+function init(s, parent, L) {
+  s.root = document.createElement("div");
+  s.root.className = "cartocpts-drawmap";
+  s.root.style.height = s.height + "px";
+  s.root.style.position = "relative";
+  parent.appendChild(s.root);
+  const mapDiv = document.createElement("div");
+  mapDiv.style.height = "100%";
+  s.root.appendChild(mapDiv);
+  s.message = document.createElement("div");
+  s.message.className = "cartocpts-drawmap-message";
+  s.root.appendChild(s.message);
+  s.map = L.map(mapDiv, { zoomSnap: 0.25, preferCanvas: false });
+  s.map.on("dragstart zoomstart", (e) => { if (e.hard === undefined && s.fitted) s.moved = true; });
+  // the container gets its final size after the first paint: fit again until the user moves the map
+  new ResizeObserver(() => {
+    s.map.invalidateSize();
+    if (s.fitted && !s.moved) s.map.fitBounds([[s.fitted[1], s.fitted[0]], [s.fitted[3], s.fitted[2]]]);
+  }).observe(mapDiv);
+  L.control.scale({ imperial: false }).addTo(s.map);
+  const drawn = new L.FeatureGroup().addTo(s.map);
+  s.map.addControl(new L.Control.Draw({
+    position: "topleft",
+    draw: { polyline: false, circle: false, marker: false, circlemarker: false,
+            polygon: { allowIntersection: false }, rectangle: true },
+    edit: { featureGroup: drawn, edit: false, remove: false },
+  }));
+  s.map.on(L.Draw.Event.CREATED, (e) => {
+    const a = s.active;
+    if (!a.territory) { say(s, "Créez ou choisissez d'abord un territoire."); return; }
+    if (a.locked) { say(s, "Le territoire « " + a.name + " » est verrouillé : dessin ignoré."); return; }
+    queue(s, { scenario: a.scenario, territory: a.territory, op: "draw", geometry: e.layer.toGeoJSON().geometry });
+  });
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  let s = parentElement.__cartocpts;
+  if (!s) {
+    s = parentElement.__cartocpts = {
+      mount: Math.random().toString(36).slice(2) + Date.now().toString(36),
+      seq: 0, pending: [], fills: {}, under: {}, underText: {}, names: {}, layers: {}, version: null,
+      scope: null, active: {}, height: data.height || 600,
+    };
+    s.ready = leaflet().then((L) => { init(s, parentElement, L); return L; });
+  }
+  s.setStateValue = setStateValue;
+  s.ready.then((L) => update(s, L, data));
+}

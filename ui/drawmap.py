@@ -1,0 +1,129 @@
+"""The territory page's map: a components-v2 Leaflet map that paints at once and exchanges small deltas.
+
+Protocol (see ``ui/drawmap.js``):
+
+- Python → browser (``data``): the scope's commune GeoJSON only when the browser does not hold it yet
+  (its ``loaded`` state names another scope), the territories' colours as a delta against the version the
+  browser was last sent (``{"base", "version", "delta": {code: [colour, territory] | None}}``, or ``full``
+  when the browser asks for it), the active scenario and territory, and ``ack``: the last edit applied.
+- Browser → Python (component state ``edits``): every click or drawing queued as an edit with its own
+  identity (browser mount, sequence number, scenario id, territory id). :func:`new_edits` returns each edit
+  once; replayed or already applied ones are dropped, and an edit is applied to the scenario and territory
+  it was made in, whatever is active when it arrives.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+_JS = Path(__file__).with_name("drawmap.js").read_text(encoding="utf-8")
+_CSS = """
+.cartocpts-drawmap-message { display: none; position: absolute; z-index: 1000; top: 10px; left: 60px;
+  right: 60px; padding: 6px 10px; background: #fff3cd; border: 1px solid #c9a227; border-radius: 4px;
+  font: 13px/1.4 sans-serif; color: #3d3000; }
+"""
+COMPONENT = st.components.v2.component("cartocpts_drawmap", js=_JS, css=_CSS, isolate_styles=False)
+_NONCE = itertools.count(1)
+
+
+@dataclass
+class Edit:
+    """One map edit as made in the browser."""
+
+    mount: str
+    seq: int
+    scenario: int
+    territory: int
+    op: str  # "add", "remove" or "draw"
+    codes: list[str] = field(default_factory=list)
+    geometry: dict | None = None
+
+
+def _state(key: str) -> dict:
+    value = st.session_state.get(key)
+    try:
+        return dict(value) if value is not None else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _memo(key: str) -> dict:
+    return st.session_state.setdefault(f"{key}::sent", {"applied": {}, "version": 0, "fills": None,
+                                                         "names": None, "need": None, "under": None})
+
+
+def new_edits(key: str) -> list[Edit]:
+    """The browser's edits not applied yet, in order; each is returned once (then acknowledged)."""
+    raw = _state(key).get("edits") or {}
+    mount = str(raw.get("mount") or "")
+    memo = _memo(key)
+    done = memo["applied"].get(mount, 0)
+    out = []
+    for item in raw.get("items") or []:
+        try:
+            edit = Edit(mount=mount, seq=int(item["seq"]), scenario=int(item["scenario"]),
+                        territory=int(item["territory"]), op=str(item["op"]),
+                        codes=[str(c) for c in item.get("codes") or []], geometry=item.get("geometry"))
+        except (KeyError, TypeError, ValueError):
+            continue  # not an edit this page made
+        if edit.seq > done and edit.op in ("add", "remove", "draw"):
+            out.append(edit)
+    out.sort(key=lambda e: e.seq)
+    if out:
+        memo["applied"][mount] = out[-1].seq
+    return out
+
+
+def message(text: str) -> dict:
+    """A message shown over the map once (``text`` must be escaped HTML)."""
+    return {"nonce": next(_NONCE), "text": text}
+
+
+def show(key: str, *, spec: str, geojson, bounds, fills: dict, names: dict, active: dict,
+         touched=(), population_label: str = "Population", focus: dict | None = None, note: dict | None = None,
+         under: dict | None = None, height: int = 600):
+    """Mount the map. ``geojson`` is a callable giving the scope's GeoJSON text (called only when sent);
+    ``fills`` maps codes to ``[colour, territory id]``; ``names`` territory ids to escaped names; ``touched``
+    codes whose colour is re-sent even if unchanged (edits the server refused or corrected)."""
+    state = _state(key)
+    memo = _memo(key)
+    mount = str((state.get("loaded") or {}).get("mount") or "")
+    loaded_scope = (state.get("loaded") or {}).get("scope")
+    data = {"scope": spec, "bounds": [float(b) for b in bounds], "active": active, "height": height,
+            "population_label": population_label,
+            "ack": memo["applied"].get(str((state.get("edits") or {}).get("mount") or ""), 0)}
+    if loaded_scope != spec:
+        data["geojson"] = geojson()
+    need = state.get("need")
+    need_key = (need or {}).get("mount"), (need or {}).get("version")
+    full = (memo["fills"] is None or mount != memo.get("mount") or loaded_scope != spec
+            or (need and need_key != memo["need"]))
+    if need:
+        memo["need"] = need_key
+    previous = memo["fills"] or {}
+    changed = {c: v for c, v in fills.items() if previous.get(c) != v}
+    changed.update({c: None for c in previous if c not in fills})
+    changed.update({c: fills.get(c) for c in touched})
+    if full or changed:
+        memo["version"] += 1
+    if full:
+        data["fills"] = {"full": fills, "version": memo["version"]}
+    else:
+        data["fills"] = {"base": memo["version"] - (1 if changed else 0), "version": memo["version"],
+                         "delta": changed}
+    if full or names != memo["names"]:
+        data["names"] = names
+    if under is not None and (full or under.get("id") != memo["under"]):
+        data["under"] = under
+        memo["under"] = under.get("id")
+    if focus:
+        data["focus"] = focus
+    if note:
+        data["message"] = note
+    memo.update(fills=dict(fills), names=dict(names), mount=mount)
+    noop = lambda: None  # noqa: E731 - the component only needs its state names declared
+    return COMPONENT(key=key, data=data, on_edits_change=noop, on_loaded_change=noop, on_need_change=noop)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from geo.context import Context
-from geo.diagnostics import Tally, diagnose, reference_apl
+from geo.diagnostics import Tally, diagnose, reference_apl, territory_overlaps
 from geo.scenarios import Scenario
 
 
@@ -42,19 +42,18 @@ class Plan:
             self.tallies.pop(gone)
             self.names.pop(gone, None)
             self._diagnostics.pop(gone, None)
-        # overlaps with other territories depend on them too
-        self._others = {tid: set(t.codes) for tid, t in self.tallies.items()}
+        self._others = {tid: t.codes for tid, t in self.tallies.items()}
 
     def diagnostics(self, territory_id: int) -> dict:
+        """Diagnostics of a territory: computed again only when its communes changed; the overlaps with the
+        scenario's other territories (set intersections) follow the others at every call."""
         cached = self._diagnostics.get(territory_id)
-        others = {self.names[t]: codes for t, codes in self._others.items() if t != territory_id}
-        key = tuple(sorted((name, hash(frozenset(codes))) for name, codes in others.items()))
-        if cached is None or cached.get("_others") != key:
-            cached = diagnose(self.tallies[territory_id], self.ctx, others=others)
+        if cached is None:
+            cached = diagnose(self.tallies[territory_id], self.ctx)
             cached["apl_reference"] = reference_apl(self.ctx, cached["departements"], cached["regions"])
-            cached["_others"] = key
             self._diagnostics[territory_id] = cached
-        return cached
+        others = {self.names[t]: codes for t, codes in self._others.items() if t != territory_id}
+        return {**cached, "territory_overlaps": territory_overlaps(self.tallies[territory_id].codes, others, self.ctx)}
 
     def table(self) -> pd.DataFrame:
         """One row per territory: the figures to compare (French column names)."""

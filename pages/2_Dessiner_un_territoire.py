@@ -13,32 +13,19 @@ from ui.common import (
 from ui.text import plain
 from ui.diagnostics_panel import show_diagnostics, structures_table
 
-st.set_page_config(page_title="Dessiner un territoire — CartoCPTS", page_icon="🗺️", layout="wide")
-page_nav()
 
-with user_errors():
-    ensure_assets()
-    ensure_base()
-    st.title("Dessiner un territoire")
-    store = scenario_store()
-    ctx = current_context()
+@st.fragment
+def drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | None) -> None:
+    """Map, tools, panel, comparison and exports: a click reruns only this part of the page."""
+    with user_errors():
+        _drawing_area(store, ctx, spec, scenario_name, active_id)
 
-    with st.sidebar:
-        spec = scope_select("draw-scope", preferences.get("scope"))
-        preferences.put("scope", spec)
-        scenario_name = drawing.scenario_picker(store, spec)
-    if scenario_name is None:
-        st.info("Créez un scénario dans le panneau de gauche pour commencer : "
-                "un scénario regroupe un ou plusieurs territoires de CPTS.")
-        st.stop()
 
+def _drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | None) -> None:
     touched, notes = drawing.apply_edits(store, drawmap.new_edits("draw-map"), ctx)  # before anything is drawn
     scenario = store.get(scenario_name)
     plan = drawing.plan_for(ctx, scenario)
-    active = drawing.territory_bar(store, scenario)
-    scenario = store.get(scenario_name)  # after any change made by the bar
-    plan.sync(scenario)
-
+    active = next((t for t in scenario.territories if t.id == active_id), None)
     communes = map_communes(spec)
     map_col, panel = st.columns([3, 2])
     with map_col:
@@ -72,4 +59,28 @@ with user_errors():
 
     st.divider()
     drawing.comparison(plan, store, scenario_name, ctx)
-    drawing.export_import(store, scenario, ctx, spec)
+    drawing.export_import(store, scenario_name, ctx, spec)
+
+
+st.set_page_config(page_title="Dessiner un territoire — CartoCPTS", page_icon="🗺️", layout="wide")
+page_nav()
+
+with user_errors():
+    ensure_assets()
+    ensure_base()
+    st.title("Dessiner un territoire")
+    store = scenario_store()
+    ctx = current_context()
+
+    with st.sidebar:
+        spec = scope_select("draw-scope", preferences.get("scope"))
+        preferences.put("scope", spec)
+        scenario_name = drawing.scenario_picker(store, spec)
+    if scenario_name is None:
+        st.info("Créez un scénario dans le panneau de gauche pour commencer : "
+                "un scénario regroupe un ou plusieurs territoires de CPTS.")
+        st.stop()
+
+    scenario = store.get(scenario_name)
+    active = drawing.territory_bar(store, scenario)
+    drawing_area(store, ctx, spec, scenario_name, active.id if active else None)

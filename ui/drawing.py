@@ -7,7 +7,6 @@ routes user actions.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
@@ -16,7 +15,8 @@ import shapely
 import streamlit as st
 
 from geo.errors import DataError
-from geo.export import geojson_bytes, read_export, to_csv, to_geojson
+from geo.export import geojson_bytes, read_export, territory_feature, to_csv
+from geo.store import now_iso
 from geo.plan import Plan
 from geo.scenarios import PALETTE, STATUSES, ChangeResult
 from geo.search import epci_members, search_communes
@@ -255,7 +255,7 @@ def apply_change(store, scenario: str, active, ctx, add=(), remove=(), label: st
         st.session_state["refused-message"] = (
             f"{len(result.refused)} commune(s) non ajoutée(s) : {sample}. Autorisez les chevauchements "
             "dans « Gérer ce scénario » si c'est voulu.")
-    st.rerun()
+    st.rerun(scope="fragment")
     return result
 
 
@@ -274,7 +274,7 @@ def part_zoom_buttons(d: dict, ctx, scenario: str) -> None:
                                       key=f"part-{scenario}-{i}"):
             bounds = shapely.union_all([ctx.geometry[c] for c in part]).bounds
             st.session_state[f"focus-{scenario}"] = {"bounds": list(bounds), "nonce": time.time_ns()}
-            st.rerun()
+            st.rerun(scope="fragment")
 
 
 # --- other ways to add communes ------------------------------------------------------------
@@ -350,28 +350,42 @@ def comparison(plan: Plan, store, scenario: str, ctx) -> None:
             right.dataframe(other_plan.table(), hide_index=True, width="stretch")
 
 
-def _geojson_export(territories: list[dict], ctx, scenario) -> bytes:
-    """The scenario's GeoJSON, rebuilt only when the scenario or the data changed."""
-    key = (scenario.name, scenario.updated_at, id(ctx), json.dumps(territories, sort_keys=True))
-    cached = st.session_state.get("_geojson-export")
-    if cached is None or cached[0] != key:
-        cached = (key, geojson_bytes(to_geojson(territories, ctx, scenario=scenario.name)))
-        st.session_state["_geojson-export"] = cached
-    return cached[1]
+def _export_rows(scenario) -> list[dict]:
+    return [{"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
+            for t in scenario.territories if t.communes]
 
 
-def export_import(store, scenario, ctx, spec: str) -> None:
+def _geojson_export(territories: list[dict], ctx, scenario_name: str, cache: dict) -> bytes:
+    """The scenario's GeoJSON; each territory's feature is rebuilt only when that territory changed."""
+    keys = [(id(ctx), scenario_name, t["id"], t["name"], t["status"], tuple(t["communes"])) for t in territories]
+    stamp = now_iso()
+    features = []
+    for key, terr in zip(keys, territories):
+        if key not in cache:
+            cache[key] = territory_feature(terr["name"], terr["communes"], ctx, status=terr["status"],
+                                           scenario=scenario_name, ident=str(terr["id"]))
+        feature = cache[key]
+        features.append({**feature, "properties": {**feature["properties"], "exported_at": stamp}})
+    for stale in set(cache) - set(keys):
+        cache.pop(stale, None)
+    return geojson_bytes({"type": "FeatureCollection", "features": features})
+
+
+def export_import(store, scenario_name: str, ctx, spec: str) -> None:
+    """Downloads built at the click from the scenario as saved then (never a stale copy), and the import."""
     st.subheader("Exporter et importer")
-    territories = [{"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
-                   for t in scenario.territories if t.communes]
+    scenario = store.get(scenario_name)
     cols = st.columns(2)
-    if territories:
-        slug = "".join(ch if ch.isalnum() else "_" for ch in scenario.name)[:60]
+    if _export_rows(scenario):
+        slug = "".join(ch if ch.isalnum() else "_" for ch in scenario_name)[:60]
+        cache = st.session_state.setdefault("_geojson-features", {})
         cols[0].download_button(
-            "Télécharger le GeoJSON", key="dl-geojson", data=_geojson_export(territories, ctx, scenario),
-            file_name=f"{slug}.geojson", mime="application/geo+json", on_click="ignore")
+            "Télécharger le GeoJSON", key="dl-geojson", file_name=f"{slug}.geojson", mime="application/geo+json",
+            data=lambda: _geojson_export(_export_rows(store.get(scenario_name)), ctx, scenario_name, cache),
+            on_click="ignore")
         cols[1].download_button("Télécharger la liste des communes (CSV)", key="dl-csv",
-                                data=to_csv(territories), file_name=f"{slug}.csv", mime="text/csv", on_click="ignore")
+                                data=lambda: to_csv(_export_rows(store.get(scenario_name))), file_name=f"{slug}.csv",
+                                mime="text/csv", on_click="ignore")
     else:
         st.caption("Ajoutez des communes à un territoire pour pouvoir l'exporter.")
     for text in st.session_state.pop("imp-warnings", []):  # from the import of the previous run

@@ -173,7 +173,7 @@ function init(s, parent, L) {
   s.message.className = "cartocpts-drawmap-message";
   s.root.appendChild(s.message);
   s.map = L.map(mapDiv, { zoomSnap: 0.25, preferCanvas: false });
-  s.map.on("dragstart zoomstart", (e) => { if (e.hard === undefined && s.fitted) s.moved = true; });
+  for (const type of ["pointerdown", "wheel", "keydown"]) mapDiv.addEventListener(type, () => { s.moved = true; });
   // the container gets its final size after the first paint: fit again until the user moves the map
   new ResizeObserver(() => {
     s.map.invalidateSize();

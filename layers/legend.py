@@ -35,6 +35,8 @@ class Legend(MacroElement):
         super().__init__()
         self._name = "Legend"
         self.position = position
+        self.title = title
+        self.entries = list(entries)
         rows = "".join(
             f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
             f'vertical-align:middle;border:1px solid #555;background:{css_colour(color)}"></span>{html_text(label)}</div>'
@@ -45,3 +47,7 @@ class Legend(MacroElement):
             'font:12px/1.5 sans-serif;box-shadow:0 0 4px rgba(0,0,0,.3)">'
             f"<b>{html_text(title)}</b>{rows}</div>"
         )
+
+    def safe_entries(self) -> tuple[str, list[list[str]]]:
+        """Title and (colour, label) rows, escaped, for a legend drawn by a browser-side map."""
+        return html_text(self.title), [[css_colour(c), html_text(label)] for c, label in self.entries]

@@ -4,7 +4,7 @@ import streamlit as st
 
 from geo import preferences
 from layers.safe import css_colour, html_text
-from ui import drawing, drawmap
+from ui import drawing, drawmap, orientation
 from ui.common import (
     page_nav,
     current_context, ensure_assets, ensure_base, map_communes, map_geojson, population_label, scenario_store, scope_select,
@@ -30,16 +30,21 @@ def _drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | No
     map_col, panel = st.columns([3, 2])
     with map_col:
         drawing.history_bar(store, scenario_name)
+        choice = orientation.controls(spec)
+        label = population_label(spec)
         fills, names = drawing.map_fills(scenario)
         drawmap.show(
             "draw-map", spec=spec, geojson=lambda: map_geojson(spec), bounds=communes.total_bounds,
-            fills=fills, names=names, touched=touched, population_label=html_text(population_label(spec)),
+            fills=fills, names=names, touched=touched, population_label=html_text(label),
             active={"scenario": scenario.id, "territory": active.id if active else None,
                     "colour": css_colour(active.colour) if active else None,
                     "locked": bool(active.locked) if active else False,
                     "name": html_text(active.name) if active else ""},
             focus=st.session_state.get(f"focus-{scenario_name}"),
             note=drawmap.message("<br>".join(notes)) if notes else None,
+            layers={"under": orientation.under(spec, choice["metric"], label),
+                    "markers": orientation.markers(spec, choice["kinds"]),
+                    "outlines": orientation.outlines(spec, choice["outlines"])},
         )
         drawing.commune_tools(store, scenario_name, active, ctx, communes)
 

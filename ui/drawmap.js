@@ -141,13 +141,15 @@ function update(s, L, data) {
     s.under = data.under.fills || {};
     s.underText = data.under.text || {};
     s.underLabel = data.under.label || "";
+    legend(s, L, data.under.legend);
   }
   if (data.geojson && data.scope !== s.scope) setCommunes(s, L, data);
   else if (data.scope !== s.scope) { s.setStateValue("loaded", { mount: s.mount, scope: null }); return; }
   if (typeof data.ack === "number") s.pending = s.pending.filter((e) => e.seq > data.ack);
   applyFills(s, data);
   if (data.under) for (const code in s.layers) paint(s, code);
-  else for (const code in s.layers) if (!s.fills[code] && s.under[code]) paint(s, code);
+  if (data.markers) markers(s, L, data.markers.items || []);
+  if (data.outlines) outlines(s, L, data.outlines.geojson);
   if (data.focus && data.focus.nonce !== s.focusNonce) {
     s.focusNonce = data.focus.nonce;
     fit(s, data.focus.bounds);
@@ -158,6 +160,56 @@ function update(s, L, data) {
   }
   s.root.dataset.version = String(s.version);
   s.root.dataset.scope = s.scope || "";
+}
+
+function legend(s, L, spec) {
+  if (s.legend) { s.legend.remove(); s.legend = null; }
+  if (!spec) return;
+  s.legend = L.control({ position: "bottomright" });
+  s.legend.onAdd = () => {
+    const div = L.DomUtil.create("div", "cartocpts-drawmap-legend");
+    div.innerHTML = "<b>" + spec.title + "</b>" + spec.entries.map((e) =>  // escaped in Python
+      "<div><span style='background:" + e[0] + "'></span>" + e[1] + "</div>").join("");
+    return div;
+  };
+  s.legend.addTo(s.map);
+}
+
+function markers(s, L, items) {
+  if (s.markers) s.map.removeLayer(s.markers);
+  s.markers = L.layerGroup(items.map((m) => L.circleMarker([m[0], m[1]], {
+    radius: 5, color: "#ffffff", weight: 1.5, fillColor: m[2], fillOpacity: 1, interactive: true, bubblingMouseEvents: false,
+  }).bindTooltip(m[3]))).addTo(s.map);
+}
+
+function outlines(s, L, text) {
+  if (s.outlines) s.map.removeLayer(s.outlines);
+  s.outlines = null;
+  if (!text) return;
+  s.outlines = L.geoJSON(JSON.parse(text), {
+    style: { color: "#6a3d9a", weight: 2, dashArray: "6 4", fill: false, interactive: false },
+  }).addTo(s.map);
+}
+
+const NAMES_FROM_ZOOM = 11;
+const MAX_NAMES = 400;
+
+function names(s, L) {
+  if (!s.labels) s.labels = L.layerGroup().addTo(s.map);
+  s.labels.clearLayers();
+  if (s.map.getZoom() < NAMES_FROM_ZOOM || !s.communes) return;
+  const view = s.map.getBounds();
+  let shown = 0;
+  for (const code in s.layers) {
+    const layer = s.layers[code];
+    const centre = layer.getBounds().getCenter();
+    if (!view.contains(centre)) continue;
+    const name = (layer.feature.properties || {}).nom;  // escaped in Python
+    if (!name) continue;
+    L.marker(centre, { interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "cartocpts-drawmap-name", html: name, iconSize: null }) }).addTo(s.labels);
+    if (++shown >= MAX_NAMES) break;
+  }
 }
 
 function init(s, parent, L) {
@@ -174,12 +226,22 @@ function init(s, parent, L) {
   s.root.appendChild(s.message);
   s.map = L.map(mapDiv, { zoomSnap: 0.25, preferCanvas: false });
   for (const type of ["pointerdown", "wheel", "keydown"]) mapDiv.addEventListener(type, () => { s.moved = true; });
+  // Leaflet focuses the map on mousedown and restores the window's scroll only: Streamlit scrolls its own
+  // container, so the page moved under the pointer and the click landed on another commune, or none
+  if (s.map.keyboard) {
+    s.map.keyboard.disable();
+    s.map.keyboard._onMouseDown = function () {
+      if (!this._focused) this._map.getContainer().focus({ preventScroll: true });
+    };
+    s.map.keyboard.enable();
+  }
   // the container gets its final size after the first paint: fit again until the user moves the map
   new ResizeObserver(() => {
     s.map.invalidateSize();
     if (s.fitted && !s.moved) s.map.fitBounds([[s.fitted[1], s.fitted[0]], [s.fitted[3], s.fitted[2]]]);
   }).observe(mapDiv);
   L.control.scale({ imperial: false }).addTo(s.map);
+  s.map.on("zoomend moveend", () => names(s, L));
   const drawn = new L.FeatureGroup().addTo(s.map);
   s.map.addControl(new L.Control.Draw({
     position: "topleft",

@@ -25,6 +25,12 @@ _CSS = """
 .cartocpts-drawmap-message { display: none; position: absolute; z-index: 1000; top: 10px; left: 60px;
   right: 60px; padding: 6px 10px; background: #fff3cd; border: 1px solid #c9a227; border-radius: 4px;
   font: 13px/1.4 sans-serif; color: #3d3000; }
+.cartocpts-drawmap-legend { background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 4px;
+  font: 12px/1.5 sans-serif; box-shadow: 0 0 4px rgba(0,0,0,.3); max-height: 40vh; overflow: auto; }
+.cartocpts-drawmap-legend span { display: inline-block; width: 14px; height: 14px; margin-right: 6px;
+  vertical-align: middle; border: 1px solid #555; }
+.cartocpts-drawmap-name { font: 11px/1.2 sans-serif; color: #222; white-space: nowrap; pointer-events: none;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff; transform: translate(-50%, -50%); }
 """
 COMPONENT = st.components.v2.component("cartocpts_drawmap", js=_JS, css=_CSS, isolate_styles=False)
 _NONCE = itertools.count(1)
@@ -53,7 +59,7 @@ def _state(key: str) -> dict:
 
 def _memo(key: str) -> dict:
     return st.session_state.setdefault(f"{key}::sent", {"applied": {}, "version": 0, "fills": None,
-                                                         "names": None, "need": None, "under": None})
+                                                         "names": None, "need": None, "layers": {}})
 
 
 def new_edits(key: str) -> list[Edit]:
@@ -85,10 +91,12 @@ def message(text: str) -> dict:
 
 def show(key: str, *, spec: str, geojson, bounds, fills: dict, names: dict, active: dict,
          touched=(), population_label: str = "Population", focus: dict | None = None, note: dict | None = None,
-         under: dict | None = None, height: int = 600):
+         layers: dict | None = None, height: int = 600):
     """Mount the map. ``geojson`` is a callable giving the scope's GeoJSON text (called only when sent);
     ``fills`` maps codes to ``[colour, territory id]``; ``names`` territory ids to escaped names; ``touched``
-    codes whose colour is re-sent even if unchanged (edits the server refused or corrected)."""
+    codes whose colour is re-sent even if unchanged (edits the server refused or corrected); ``layers`` the
+    orientation payloads (``under``, ``markers``, ``outlines``, each a dict with an ``id``: sent when it
+    changes, see ``ui.orientation``)."""
     state = _state(key)
     memo = _memo(key)
     mount = str((state.get("loaded") or {}).get("mount") or "")
@@ -117,9 +125,11 @@ def show(key: str, *, spec: str, geojson, bounds, fills: dict, names: dict, acti
                          "delta": changed}
     if full or names != memo["names"]:
         data["names"] = names
-    if under is not None and (full or under.get("id") != memo["under"]):
-        data["under"] = under
-        memo["under"] = under.get("id")
+    sent_layers = memo.setdefault("layers", {})
+    for name, payload in (layers or {}).items():
+        if full or loaded_scope != spec or payload.get("id") != sent_layers.get(name):
+            data[name] = payload
+            sent_layers[name] = payload.get("id")
     if focus:
         data["focus"] = focus
     if note:

@@ -88,7 +88,8 @@ def scope_structure_counts(spec: str) -> list[tuple[str, int]]:
     return [(KIND_STYLE[k][0], int(counts.get(k, 0))) for k in KIND_STYLE]
 
 
-def _colouring(metric: str, frame, population_label: str):
+def colouring_for(metric: str, frame, population_label: str):
+    """The communes' colouring by ``metric`` (one of COLOURINGS) over ``frame`` (``map_frame``)."""
     from layers.communes import metric_colouring
 
     if metric == "apl":
@@ -105,6 +106,11 @@ def _colouring(metric: str, frame, population_label: str):
         nomenclature = load_nomenclature(meta.get("nomenclature_file") or None)
         return typology_colouring(frame, typology, nomenclature)
     return metric_colouring(frame, metric, population_label)
+
+
+def scope_frame(spec: str):
+    """The scope's ``map_frame`` (escaped names, populations in use), cached per scope and populations."""
+    return _scope_frame(spec, population_stamp())
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -126,7 +132,7 @@ def build_home_map(spec: str, geojson: str, communes, deps, regs, metric: str, o
                    population_label: str):
     from layers.scope_map import home_map
 
-    colouring = _colouring(metric, _scope_frame(spec, population_stamp()), population_label)
+    colouring = colouring_for(metric, scope_frame(spec), population_label)
     layers, legends = [], []
     kinds = [k for k in overlays if k in KIND_STYLE]
     if kinds:

@@ -159,6 +159,13 @@ def main() -> None:
             coverage_figures = None
         if coverage_figures is not None:
             figures.update(coverage_figures())
+        from bench import draw_bench  # issue 10: the drawing page in real Chromium
+
+        reason = draw_bench.unavailable()
+        if reason:
+            print(f"figures de dessin non mesurées : {reason}", file=sys.stderr)
+        else:
+            figures.update(draw_bench.figures(base_dir=Path(tmp)))
     rounded = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures.items()}
     print(json.dumps(rounded, indent=2))
 

@@ -4,24 +4,15 @@ import json
 
 import pytest
 
-from tests.browser_fixtures import ARTIFACTS, assert_no_exception, click_latlng, foreign_requests, leaflet_frame, select_scope, wait_for_app
+from tests.browser_fixtures import (
+    ARTIFACTS, UNASSIGNED_FILL, assert_no_exception, click_commune, commune_fill, create_scenario, create_territory, drawmap_eval,
+    foreign_requests, map_view, metric_value as metric, select_scope, wait_for_acknowledged, wait_for_app,
+    wait_for_drawmap, wait_for_fill, wait_metric,
+)
 
 pytestmark = pytest.mark.browser
 
 FOIX = "09122"
-
-
-def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return box.locator('[data-testid="stMetricValue"]').inner_text().replace("\u202f", "").replace(" ", "")
-
-
-def wait_metric(page, label: str, expected: str, timeout: float = 30_000) -> None:
-    page.wait_for_function(
-        """([label, expected]) => [...document.querySelectorAll('[data-testid="stMetric"]')].some(m =>
-             m.innerText.includes(label) &&
-             m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/[\\s\\u202f]/g, '') === expected)""",
-        arg=[label, expected], timeout=timeout)
 
 
 def test_click_build_undo_export(page, app_server, communes, tmp_path):
@@ -36,35 +27,34 @@ def test_click_build_undo_export(page, app_server, communes, tmp_path):
     wait_for_app(page)
     select_scope(page, "Ariège")
     wait_for_app(page)
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_label("Nom du scénario").fill("Essai navigateur")
-    sidebar.get_by_role("button", name="Créer").click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Nouveau territoire").click()
-    page.get_by_label("Nom du territoire").fill("CPTS du pays de Foix")
-    page.get_by_role("button", name="Créer le territoire").click()
-    wait_for_app(page)
+    create_scenario(page, "Essai navigateur")
+    create_territory(page, "CPTS du pays de Foix")
     page.get_by_text("CPTS du pays de Foix").first.wait_for()
+    wait_for_drawmap(page, scope="dep:09")
 
-    frame = leaflet_frame(page)
-    frame.evaluate("() => { window.__sentinel = 42; }")
-    view = frame.evaluate("() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]")
+    drawmap_eval(page, "s.sentinel = 42")
+    view = map_view(page)
+    colour = drawmap_eval(page, "s.active.colour").lower()
     total = 0
     for code, pop, pt in zip(CODES, pops, points):
-        click_latlng(page, frame, pt.y, pt.x)
+        click_commune(page, code, (pt.y, pt.x))
         total += pop
         wait_metric(page, "Population", str(total))
-        wait_for_app(page)
+        wait_for_acknowledged(page)
+        assert commune_fill(page, code) == colour
     assert metric(page, "Communes") == "3"
     assert metric(page, "Taille ACI") == "Taille1"
-    # the map was not reloaded nor moved by the reruns
-    assert frame.evaluate("() => window.__sentinel") == 42
-    assert frame.evaluate("() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]") == view
+    # the map was not remounted nor moved by the reruns
+    assert drawmap_eval(page, "s.sentinel") == 42
+    assert map_view(page) == view
 
     page.get_by_role("button", name="↶ Annuler").click()
     wait_metric(page, "Population", str(total - pops[-1]))
     wait_for_app(page)
     assert metric(page, "Communes") == "2"
+    wait_for_fill(page, CODES[-1], UNASSIGNED_FILL)
+    assert commune_fill(page, CODES[0]) == colour
+    assert map_view(page) == view  # undo keeps the view
     page.get_by_text("Territoire d'un seul tenant.").wait_for()
 
     with page.expect_download() as info:

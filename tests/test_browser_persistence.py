@@ -2,7 +2,10 @@
 
 import pytest
 
-from tests.browser_fixtures import ARTIFACTS, assert_no_exception, click_latlng, recording_page, require_browser, leaflet_frame, select_scope, wait_for_app
+from tests.browser_fixtures import (
+    ARTIFACTS, assert_no_exception, click_commune, commune_fill, drawmap_eval, open_drawing_page, recording_page,
+    require_browser, wait_for_drawmap, wait_metric,
+)
 from tests.conftest import link_base
 from tests.streamlit_server import StreamlitApp
 
@@ -11,20 +14,9 @@ pytestmark = pytest.mark.browser
 FOIX = "09122"
 
 
-def wait_population(page, expected: int) -> None:
-    page.wait_for_function(
-        """(expected) => [...document.querySelectorAll('[data-testid="stMetric"]')].some(m =>
-             m.innerText.includes('Population') &&
-             m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/[\\s\\u202f]/g, '') === expected)""",
-        arg=str(expected), timeout=60_000)
-
-
 def open_draw_page(browser, app):
     context, page = recording_page(browser)
-    page.goto(f"{app.url}/Dessiner_un_territoire")
-    wait_for_app(page)
-    select_scope(page, "Ariège")
-    wait_for_app(page)
+    open_drawing_page(page, app.url)
     page.get_by_text("Territoire de test").first.wait_for(timeout=60_000)
     return context, page
 
@@ -43,18 +35,20 @@ def test_click_survives_refresh_and_server_restart(browser, base_dir, communes, 
     foix = communes.set_index("insee").loc[FOIX]
     point = foix.geometry.representative_point()
     population = int(foix["population"])
+    colour = store.get("Persistance").territories[0].colour.lower()
 
     app = StreamlitApp(data, ARTIFACTS / "streamlit-persistence.log").start()
     try:
         context, page = open_draw_page(browser, app)
-        click_latlng(page, leaflet_frame(page), point.y, point.x)
-        wait_population(page, population)
+        click_commune(page, FOIX, (point.y, point.x))
+        wait_metric(page, "Population", str(population), timeout=60_000)
         # saved at once, by the click itself
         assert ScenarioStore().get("Persistance").territories[0].communes == {FOIX}
         page.reload()
-        wait_for_app(page)
-        select_scope(page, "Ariège")
-        wait_population(page, population)
+        wait_for_drawmap(page, scope="dep:09")  # the scope chosen is kept
+        wait_metric(page, "Population", str(population), timeout=60_000)
+        assert commune_fill(page, FOIX) == colour  # the map of a new browser page shows the saved territory
+        assert drawmap_eval(page, "s.pending.length") == 0
         assert_no_exception(page)
         context.close()
     finally:
@@ -63,7 +57,8 @@ def test_click_survives_refresh_and_server_restart(browser, base_dir, communes, 
     app = StreamlitApp(data, ARTIFACTS / "streamlit-persistence-2.log").start()
     try:
         context, page = open_draw_page(browser, app)
-        wait_population(page, population)
+        wait_metric(page, "Population", str(population), timeout=60_000)
+        assert commune_fill(page, FOIX) == colour
         assert_no_exception(page)
         page.screenshot(path=str(ARTIFACTS / "persistence_after_restart.png"), full_page=True)
         context.close()

@@ -1,6 +1,6 @@
 """The territory page's map: a components-v2 Leaflet map that paints at once and exchanges small deltas.
 
-Protocol (see ``ui/drawmap.js``):
+Protocol (see ``static/cartocpts/drawmap.js``):
 
 - Python → browser (``data``): the scope's commune GeoJSON only when the browser does not hold it yet
   (its ``loaded`` state names another scope), the territories' colours as a delta against the version the
@@ -14,13 +14,24 @@ Protocol (see ``ui/drawmap.js``):
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
 
-_JS = Path(__file__).with_name("drawmap.js").read_text(encoding="utf-8")
+
+
+# The component's script is served by Streamlit's static server (static/cartocpts/drawmap.js) and imported by
+# a two-line loader: the loader, not the whole script, is what travels with every rerun of the page. The
+# version in its address changes with the file, so a browser never keeps an old copy.
+SCRIPT = Path(__file__).resolve().parent.parent / "static" / "cartocpts" / "drawmap.js"
+_VERSION = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:12]
+_JS = ("export default async function (component) {\n"
+       f"  const url = new URL('/app/static/cartocpts/drawmap.js?v={_VERSION}', document.baseURI);\n"
+       "  const module = await import(url.href);\n"
+       "  return module.default(component);\n}\n")
 _CSS = """
 .cartocpts-drawmap-message { display: none; position: absolute; z-index: 1000; top: 10px; left: 60px;
   right: 60px; padding: 6px 10px; background: #fff3cd; border: 1px solid #c9a227; border-radius: 4px;

@@ -10,6 +10,7 @@ from layers.safe import css_colour, html_text
 from layers.structures import KIND_STYLE
 from ui.common import map_communes, optional_layer, population_stamp, scope_cpts_perimeters
 from ui.home import COLOURINGS, colouring_for, colouring_options, scope_frame, scope_structures
+from ui.text import plain
 
 NONE = "none"
 MARKER_KINDS = ("msp", "centre_sante")
@@ -24,12 +25,12 @@ def controls(spec: str) -> dict:
     """The orientation choices (above the map); only the layers that are loaded are offered."""
     options = [NONE, *colouring_options()]
     labels = {NONE: "Aucun", **COLOURINGS}
-    cols = st.columns([2, 1, 1, 1])
+    cols = st.columns([2, 1, 1.5, 1.5])
     metric = cols[0].selectbox("Fond sous les territoires", options, format_func=labels.get, key="draw-under")
     finess, _ = optional_layer("finess")
     kinds = set(finess["kind"].unique()) if finess is not None else set()
     chosen = [k for i, k in enumerate(MARKER_KINDS) if k in kinds
-              and cols[1 + i].checkbox(KIND_STYLE[k][0], value=False, key=f"draw-markers-{k}")]
+              and cols[1 + i].checkbox(plain(KIND_STYLE[k][0]), value=False, key=f"draw-markers-{k}")]
     outlines = optional_layer("cpts")[0] is not None and cols[3].checkbox("CPTS existantes", value=True,
                                                                        key="draw-cpts")
     return {"metric": metric, "kinds": chosen, "outlines": outlines}

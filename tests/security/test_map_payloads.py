@@ -150,13 +150,16 @@ def _import_layers(root: Path, names: dict[str, str]) -> None:
 
 
 def _all_component_args(at) -> str:
+    """Everything the page's custom components send to the browser."""
     found = []
 
     def walk(node):
         proto = getattr(node, "proto", None)
-        if proto is not None and type(proto).__name__ == "ComponentInstance":
-            args = json.loads(proto.json_args)  # the script sent to the browser, as the browser gets it
-            found.extend(str(value) for value in args.values())
+        kind = type(proto).__name__ if proto is not None else ""
+        if kind == "ComponentInstance":  # streamlit-folium: the map's script, as the browser gets it
+            found.extend(str(value) for value in json.loads(proto.json_args).values())
+        elif kind == "BidiComponent" and proto.json:  # the drawing map: its data (GeoJSON, names, legend...)
+            found.extend(str(value) for value in json.loads(proto.json).values())
         for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) \
                 else getattr(node, "children", []) or []:
             walk(child)

@@ -15,13 +15,13 @@ from ui.diagnostics_panel import show_diagnostics, structures_table
 
 
 @st.fragment
-def drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | None) -> None:
-    """Map, tools, panel, comparison and exports: a click reruns only this part of the page."""
+def drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | None, choice: dict) -> None:
+    """Map, tools, panel and comparison: a click reruns only this part of the page."""
     with user_errors():
-        _drawing_area(store, ctx, spec, scenario_name, active_id)
+        _drawing_area(store, ctx, spec, scenario_name, active_id, choice)
 
 
-def _drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | None) -> None:
+def _drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | None, choice: dict) -> None:
     touched, notes = drawing.apply_edits(store, drawmap.new_edits("draw-map"), ctx)  # before anything is drawn
     scenario = store.get(scenario_name)
     plan = drawing.plan_for(ctx, scenario)
@@ -30,7 +30,6 @@ def _drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | No
     map_col, panel = st.columns([3, 2])
     with map_col:
         drawing.history_bar(store, scenario_name)
-        choice = orientation.controls(spec)
         label = population_label(spec)
         fills, names = drawing.map_fills(scenario)
         drawmap.show(
@@ -64,7 +63,6 @@ def _drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | No
 
     st.divider()
     drawing.comparison(plan, store, scenario_name, ctx)
-    drawing.export_import(store, scenario_name, ctx, spec)
 
 
 st.set_page_config(page_title="Dessiner un territoire — CartoCPTS", page_icon="🗺️", layout="wide")
@@ -88,4 +86,6 @@ with user_errors():
 
     scenario = store.get(scenario_name)
     active = drawing.territory_bar(store, scenario)
-    drawing_area(store, ctx, spec, scenario_name, active.id if active else None)
+    choice = orientation.controls(spec)
+    drawing_area(store, ctx, spec, scenario_name, active.id if active else None, choice)
+    drawing.export_import(store, scenario_name, ctx, spec)

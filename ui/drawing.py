@@ -330,24 +330,25 @@ def commune_tools(store, scenario: str, active, ctx, communes) -> None:
 
 # --- comparison, export, import ------------------------------------------------------------
 
+LARGE_SCENARIO = 30  # territories: above, the comparison table is shown on demand (it is resent at each click)
+
+
 def comparison(plan: Plan, store, scenario: str, ctx) -> None:
+    """The scenario's territories side by side (from the running tallies), and optionally another scenario."""
     st.subheader("Comparaison des territoires du scénario")
-    table = plan.table()
-    if table.empty:
+    count = len(plan.tallies)
+    if not count:
         st.caption("Aucun territoire.")
+        return
+    if count > LARGE_SCENARIO and not st.toggle(f"Afficher le tableau des {fmt_int(count)} territoires",
+                                                value=False, key=f"show-table-{scenario}"):
+        st.caption("Tableau masqué pour que la carte reste fluide : il est renvoyé à chaque clic.")
     else:
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(plan.table(), hide_index=True, width="stretch")
     others = [n for n in store.names() if n != scenario]
-    if others:
-        with st.expander("Comparer avec un autre scénario"):
-            other = st.selectbox("Autre scénario", others, key="compare-with")
-            other_plan = Plan(ctx)
-            other_plan.sync(store.get(other))
-            left, right = st.columns(2)
-            left.markdown(f"**{plain(scenario)}**")
-            left.dataframe(table, hide_index=True, width="stretch")
-            right.markdown(f"**{plain(other)}**")
-            right.dataframe(other_plan.table(), hide_index=True, width="stretch")
+    if others and st.toggle("Comparer avec un autre scénario", value=False, key="compare-on"):
+        other = st.selectbox("Autre scénario", others, key="compare-with")
+        st.dataframe(plan_for(ctx, store.get(other)).table(), hide_index=True, width="stretch")
 
 
 def _export_rows(scenario) -> list[dict]:
@@ -376,7 +377,7 @@ def export_import(store, scenario_name: str, ctx, spec: str) -> None:
     st.subheader("Exporter et importer")
     scenario = store.get(scenario_name)
     cols = st.columns(2)
-    if _export_rows(scenario):
+    if scenario.territories:  # the files are built at the click, from the territories as saved then
         slug = "".join(ch if ch.isalnum() else "_" for ch in scenario_name)[:60]
         cache = st.session_state.setdefault("_geojson-features", {})
         cols[0].download_button(
@@ -387,7 +388,7 @@ def export_import(store, scenario_name: str, ctx, spec: str) -> None:
                                 data=lambda: to_csv(_export_rows(store.get(scenario_name))), file_name=f"{slug}.csv",
                                 mime="text/csv", on_click="ignore")
     else:
-        st.caption("Ajoutez des communes à un territoire pour pouvoir l'exporter.")
+        st.caption("Créez un territoire pour pouvoir exporter le scénario.")
     for text in st.session_state.pop("imp-warnings", []):  # from the import of the previous run
         st.warning(plain(text))
     with st.expander("Importer un export (GeoJSON ou CSV) dans un nouveau scénario"):

@@ -2,8 +2,8 @@
 
 Protocol (see ``static/cartocpts/drawmap.js``):
 
-- Python → browser (``data``): the scope's commune GeoJSON only when the browser does not hold it yet
-  (its ``loaded`` state names another scope), the territories' colours as a delta against the version the
+- Python → browser (``data``): the scope's commune GeoJSON only when the scope changes or the browser says
+  it lacks it (its ``need`` state: a new mount of the map), the territories' colours as a delta against the version the
   browser was last sent (``{"base", "version", "delta": {code: [colour, territory] | None}}``, or ``full``
   when the browser asks for it), the active scenario and territory, and ``ack``: the last edit applied.
 - Browser → Python (component state ``edits``): every click or drawing queued as an edit with its own
@@ -110,19 +110,18 @@ def show(key: str, *, spec: str, geojson, bounds, fills: dict, names: dict, acti
     changes, see ``ui.orientation``)."""
     state = _state(key)
     memo = _memo(key)
-    mount = str((state.get("loaded") or {}).get("mount") or "")
-    loaded_scope = (state.get("loaded") or {}).get("scope")
+    need = state.get("need") or {}
+    fresh_need = bool(need) and need.get("nonce") != memo["need"]
+    memo["need"] = need.get("nonce")
     data = {"scope": spec, "bounds": [float(b) for b in bounds], "active": active, "height": height,
             "population_label": population_label,
             "ack": memo["applied"].get(str((state.get("edits") or {}).get("mount") or ""), 0)}
-    if loaded_scope != spec:
+    # The scope's communes go once; the browser says when it lacks them (a new mount of the map).
+    send_scope = memo.get("scope") != spec or (fresh_need and need.get("scope") != spec)
+    if send_scope:
         data["geojson"] = geojson()
-    need = state.get("need")
-    need_key = (need or {}).get("mount"), (need or {}).get("version")
-    full = (memo["fills"] is None or mount != memo.get("mount") or loaded_scope != spec
-            or (need and need_key != memo["need"]))
-    if need:
-        memo["need"] = need_key
+        memo["scope"] = spec
+    full = memo["fills"] is None or send_scope or fresh_need
     previous = memo["fills"] or {}
     changed = {c: v for c, v in fills.items() if previous.get(c) != v}
     changed.update({c: None for c in previous if c not in fills})
@@ -138,13 +137,13 @@ def show(key: str, *, spec: str, geojson, bounds, fills: dict, names: dict, acti
         data["names"] = names
     sent_layers = memo.setdefault("layers", {})
     for name, payload in (layers or {}).items():
-        if full or loaded_scope != spec or payload.get("id") != sent_layers.get(name):
+        if full or payload.get("id") != sent_layers.get(name):
             data[name] = payload
             sent_layers[name] = payload.get("id")
     if focus:
         data["focus"] = focus
     if note:
         data["message"] = note
-    memo.update(fills=dict(fills), names=dict(names), mount=mount)
+    memo.update(fills=dict(fills), names=dict(names))
     noop = lambda: None  # noqa: E731 - the component only needs its state names declared
-    return COMPONENT(key=key, data=data, on_edits_change=noop, on_loaded_change=noop, on_need_change=noop)
+    return COMPONENT(key=key, data=data, on_edits_change=noop, on_need_change=noop)

@@ -72,6 +72,10 @@ function say(s, text) {
   if (text) s.messageTimer = setTimeout(() => { s.message.style.display = "none"; }, 4000);
 }
 
+function ask(s, what) {
+  s.setStateValue("need", Object.assign({ mount: s.mount, nonce: Math.random().toString(36).slice(2) }, what));
+}
+
 function queue(s, edit) {
   s.seq += 1;
   s.pending.push(Object.assign({ seq: s.seq }, edit));
@@ -93,7 +97,8 @@ function clicked(s, code) {
 function setCommunes(s, L, data) {
   if (s.communes) s.map.removeLayer(s.communes);
   s.layers = {};
-  const collection = JSON.parse(data.geojson);
+  const raw = data.geojson;
+  const collection = JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw));
   s.communes = L.geoJSON(collection, {
     style: (f) => Object.assign({ className: "c-" + f.id }, styleOf(s, f.id)),
     onEachFeature: (f, layer) => {
@@ -104,7 +109,6 @@ function setCommunes(s, L, data) {
   }).addTo(s.map);
   s.scope = data.scope;
   fit(s, data.bounds);
-  s.setStateValue("loaded", { mount: s.mount, scope: data.scope });
 }
 
 function fit(s, b) {
@@ -127,7 +131,7 @@ function applyFills(s, data) {
       paint(s, code);
     }
   } else if (f.version !== s.version) {
-    s.setStateValue("need", { mount: s.mount, version: f.version });  // missed a delta: ask for all
+    ask(s, { scope: s.scope, version: s.version });  // missed a delta: ask for all the colours
     return;
   }
   s.version = f.version;
@@ -143,8 +147,8 @@ function update(s, L, data) {
     s.underLabel = data.under.label || "";
     legend(s, L, data.under.legend);
   }
-  if (data.geojson && data.scope !== s.scope) setCommunes(s, L, data);
-  else if (data.scope !== s.scope) { s.setStateValue("loaded", { mount: s.mount, scope: null }); return; }
+  if (data.geojson) setCommunes(s, L, data);
+  else if (data.scope !== s.scope) { ask(s, { scope: s.scope }); return; }
   if (typeof data.ack === "number") s.pending = s.pending.filter((e) => e.seq > data.ack);
   applyFills(s, data);
   if (data.under) for (const code in s.layers) paint(s, code);

@@ -45,8 +45,6 @@ class Context:
     nomenclature: pd.DataFrame | None = None
     cpts_members: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # insee -> [(id, name)]
     vintages: dict[str, str] = field(default_factory=dict)
-    polygon_tree: shapely.STRtree | None = None  # built on first point lookup
-    polygon_codes: list[str] = field(default_factory=list)
 
     def known(self, code: str) -> bool:
         return code in self.population_index

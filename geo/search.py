@@ -30,21 +30,6 @@ def search_communes(query: str, communes: pd.DataFrame, limit: int = 20) -> pd.D
     return hits.assign(_starts=~starts).sort_values(["_starts", "name"]).drop(columns="_starts").head(limit)
 
 
-def commune_at(lon: float, lat: float, ctx: Context) -> str | None:
-    """INSEE code of the commune containing a point, if any."""
-    point = shapely.Point(lon, lat)
-    tree = _polygon_tree(ctx)
-    hits = tree.query(point, predicate="intersects")
-    return str(ctx.polygon_codes[hits[0]]) if len(hits) else None
-
-
-def _polygon_tree(ctx: Context) -> shapely.STRtree:
-    if ctx.polygon_tree is None:
-        ctx.polygon_codes = [c for c, g in ctx.geometry.items() if g is not None]
-        ctx.polygon_tree = shapely.STRtree([ctx.geometry[c] for c in ctx.polygon_codes])
-    return ctx.polygon_tree
-
-
 def epci_members(epci: str, ctx: Context) -> list[str]:
     communes = ctx.communes
     return communes.index[communes["epci"] == epci].tolist()

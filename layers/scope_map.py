@@ -64,23 +64,6 @@ def scope_map(
                     metric_colouring(frame, metric, population_label), population_label, with_tiles=with_tiles)
 
 
-def drawing_map(communes_geojson: str, bounds, reference: folium.GeoJson | None = None,
-                population_label: str = "Population") -> folium.Map:
-    """The static part of the territory page's map: selectable communes, existing CPTS, drawing tools.
-
-    The territories themselves change at every click; they are passed to
-    ``st_folium`` as ``feature_group_to_add`` so that this map stays put.
-    """
-    from layers.territories import draw_tools, selectable_communes
-
-    fmap = base_map(bounds)
-    selectable_communes(communes_geojson, population_label).add_to(fmap)
-    if reference is not None:
-        reference.add_to(fmap)
-    draw_tools().add_to(fmap)
-    return fmap
-
-
 def proposal_map(territories: list[dict], ctx) -> folium.Map:
     """Proposed territories (dicts with id, name, colour, communes), fitted to their extent."""
     from layers.territories import territories_group

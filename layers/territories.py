@@ -1,24 +1,14 @@
-"""Layers of the territory page: selectable communes, territories, drawing tools."""
+"""Territories and existing CPTS perimeters as folium layers (proposal and coverage maps).
+
+The territory page draws its own map in the browser (``ui.drawmap``).
+"""
 
 from __future__ import annotations
 
-from layers.safe import css_colour, html_text
-
 import folium
 import geopandas as gpd
-from folium.plugins import Draw
 
-from layers.fastgeojson import FastGeoJson
-
-
-def selectable_communes(geojson: str, population_label: str) -> FastGeoJson:
-    """All communes of the scope (``geojson`` from ``serialise(map_frame(...))``), light; a click toggles one."""
-    return FastGeoJson(
-        geojson,
-        style={"fillColor": "#f2f2f2", "color": "#888888", "weight": 0.5, "fillOpacity": 0.35},
-        tooltip=[("nom", "Commune"), ("insee", "Code INSEE"), ("pop", population_label)],
-        name="Communes",
-    )
+from layers.safe import css_colour, html_text
 
 
 def territories_group(territories: list[dict], communes: gpd.GeoDataFrame, active_id: int | None) -> folium.FeatureGroup:
@@ -60,15 +50,4 @@ def reference_perimeters(perimeters: gpd.GeoDataFrame, name: str = "CPTS existan
         frame.__geo_interface__, name=name,
         style_function=lambda f: {"color": "#6a3d9a", "weight": 2, "dashArray": "6 4", "fill": False},
         tooltip=folium.GeoJsonTooltip(fields=["nom"], aliases=["CPTS"]),
-    )
-
-
-def draw_tools() -> Draw:
-    """Polygon and rectangle drawing (Leaflet.draw, served locally)."""
-    return Draw(
-        export=False,
-        position="topleft",
-        draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
-                      "polygon": {"allowIntersection": False}, "rectangle": True},
-        edit_options={"edit": False, "remove": True},
     )

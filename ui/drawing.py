@@ -168,18 +168,6 @@ def history_bar(store, scenario: str) -> None:
 
 # --- map ---------------------------------------------------------------------------------
 
-def reference_layer(ctx, communes):
-    """Existing CPTS perimeters (imported) touching the scope, as outlines, or None."""
-    from ui.common import scope_cpts_perimeters
-
-    perimeters = scope_cpts_perimeters(communes)
-    if perimeters is None or not len(perimeters):
-        return None
-    from layers.territories import reference_perimeters
-
-    return reference_perimeters(perimeters)
-
-
 def apply_edits(store, edits, ctx) -> tuple[list[str], list[str]]:
     """Apply the map's edits, each to the scenario and territory it was made in (never the active one).
 

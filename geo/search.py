@@ -5,7 +5,6 @@ from __future__ import annotations
 import unicodedata
 
 import pandas as pd
-import shapely
 
 from geo.context import Context
 

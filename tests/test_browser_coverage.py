@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_fixtures import ARTIFACTS, assert_no_exception, foreign_requests, map_frame, select_scope, wait_for_app
+from tests.browser_fixtures import (
+    UNASSIGNED_FILL, ARTIFACTS, assert_no_exception, commune_fill, foreign_requests, map_frame, select_scope,
+    wait_for_app, wait_for_drawmap,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -106,6 +109,9 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     chosen = box.inner_text() + " " + " ".join(i.input_value() for i in box.locator("input").all())
     chosen += " " + " ".join(box.locator("[title]").evaluate_all("els => els.map(e => e.title)"))
     assert "Proposition — Communes non couvertes" in chosen, chosen
+    wait_for_drawmap(page, scope="dep:09")  # the drawing map shows the proposal's territories
+    fills = {code: commune_fill(page, code) for code in ariege_cpts["insee"]}
+    assert UNASSIGNED_FILL not in fills.values(), [c for c, f in fills.items() if f == UNASSIGNED_FILL][:10]
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "proposal_opened.png"), full_page=True)
     assert foreign_requests(page.requests) == []

@@ -143,27 +143,33 @@ def territory_bar(store, scenario):
         if st.button("Supprimer le territoire", disabled=not confirm, key=f"del-btn-{active.id}"):
             _run(lambda: store.delete_territory(scenario.name, active.id, session=_session()))
             st.rerun()
+    slot = st.empty()  # always one element here: the map below keeps its place (and its view) when locking
     if active.locked:
-        st.caption(f"🔒 « {plain(active.name)} » est verrouillé : déverrouillez-le dans ses propriétés pour le modifier.")
+        slot.caption(f"🔒 « {plain(active.name)} » est verrouillé : déverrouillez-le dans ses propriétés pour le modifier.")
     return active
 
 
 def history_bar(store, scenario: str) -> None:
+    """Undo / redo of this session's changes; a refusal is shown beside them (the map and panel stay)."""
     state = store.history_state(scenario, _session())
     cols = st.columns([1, 1, 4])
-    if cols[0].button("↶ Annuler", disabled=not state["undo"], help=plain(state["undo_label"]) or None,
+    refused = None
+    for col, label, step, done in ((cols[0], "↶ Annuler", store.undo, "Annulé"),
+                                   (cols[1], "↷ Rétablir", store.redo, "Rétabli")):
+        which = "undo" if step == store.undo else "redo"
+        if col.button(label, disabled=not state[which], help=plain(state[f"{which}_label"]) or None,
                       width="stretch"):
-        label = _run(lambda: store.undo(scenario, _session()))
-        st.toast(f"Annulé : {plain(label)}")
-        st.rerun()
-    if cols[1].button("↷ Rétablir", disabled=not state["redo"], help=plain(state["redo_label"]) or None,
-                      width="stretch"):
-        label = _run(lambda: store.redo(scenario, _session()))
-        st.toast(f"Rétabli : {plain(label)}")
-        st.rerun()
-    cols[2].caption("Cliquez sur une commune pour l'ajouter au territoire actif ou l'en retirer ; "
-                    "ou dessinez un polygone / rectangle (outils à gauche de la carte). "
-                    "Chaque modification est enregistrée aussitôt.")
+            try:
+                st.toast(f"{done} : {plain(step(scenario, _session()))}")
+                st.rerun()
+            except DataError as exc:
+                refused = str(exc)
+    if refused:
+        cols[2].error(plain(refused))
+    else:
+        cols[2].caption("Cliquez sur une commune pour l'ajouter au territoire actif ou l'en retirer ; "
+                        "ou dessinez un polygone / rectangle (outils à gauche de la carte). "
+                        "Chaque modification est enregistrée aussitôt.")
 
 
 # --- map ---------------------------------------------------------------------------------
@@ -235,8 +241,11 @@ def map_fills(scenario) -> tuple[dict, dict]:
 
 def apply_change(store, scenario: str, active, ctx, add=(), remove=(), label: str = "") -> ChangeResult:
     started = time.perf_counter()
-    result = _run(lambda: store.change_communes(scenario, active.id, add=add, remove=remove, label=label,
-                                                session=_session()))
+    try:
+        result = store.change_communes(scenario, active.id, add=add, remove=remove, label=label, session=_session())
+    except DataError as exc:  # shown in the panel; the map and the panel stay
+        st.session_state["refused-message"] = str(exc)
+        st.rerun(scope="fragment")
     st.session_state["last-change-ms"] = (time.perf_counter() - started) * 1000
     if result.refused:
         sample = ", ".join(f"{ctx.communes.at[c, 'name']} ({why})" for c, why in list(result.refused.items())[:5])

@@ -68,6 +68,10 @@ def _state(key: str) -> dict:
         return {}
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _memo(key: str) -> dict:
     return st.session_state.setdefault(f"{key}::sent", {"applied": {}, "version": 0, "fills": None,
                                                          "names": None, "need": None, "layers": {}})
@@ -75,17 +79,19 @@ def _memo(key: str) -> dict:
 
 def new_edits(key: str) -> list[Edit]:
     """The browser's edits not applied yet, in order; each is returned once (then acknowledged)."""
-    raw = _state(key).get("edits") or {}
+    raw = _dict(_state(key).get("edits"))  # the browser's state is checked, not trusted
+    items = raw.get("items")
+    items = items if isinstance(items, list) else []
     mount = str(raw.get("mount") or "")
     memo = _memo(key)
     done = memo["applied"].get(mount, 0)
     out = []
-    for item in raw.get("items") or []:
+    for item in items:
         try:
             edit = Edit(mount=mount, seq=int(item["seq"]), scenario=int(item["scenario"]),
                         territory=int(item["territory"]), op=str(item["op"]),
                         codes=[str(c) for c in item.get("codes") or []], geometry=item.get("geometry"))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             continue  # not an edit this page made
         if edit.seq > done and edit.op in ("add", "remove", "draw"):
             out.append(edit)
@@ -110,12 +116,12 @@ def show(key: str, *, spec: str, geojson, bounds, fills: dict, names: dict, acti
     changes, see ``ui.orientation``)."""
     state = _state(key)
     memo = _memo(key)
-    need = state.get("need") or {}
+    need = _dict(state.get("need"))
     fresh_need = bool(need) and need.get("nonce") != memo["need"]
     memo["need"] = need.get("nonce")
     data = {"scope": spec, "bounds": [float(b) for b in bounds], "active": active, "height": height,
             "population_label": population_label,
-            "ack": memo["applied"].get(str((state.get("edits") or {}).get("mount") or ""), 0)}
+            "ack": memo["applied"].get(str(_dict(state.get("edits")).get("mount") or ""), 0)}
     # The scope's communes go once; the browser says when it lacks them (a new mount of the map).
     send_scope = memo.get("scope") != spec or (fresh_need and need.get("scope") != spec)
     if send_scope:

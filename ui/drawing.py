@@ -149,21 +149,27 @@ def territory_bar(store, scenario):
     return active
 
 
+def _history_step(step, undo: bool) -> str | None:
+    """Undo or redo; the refusal's French message (then nothing changed), else rerun the page."""
+    try:
+        label = step()
+    except DataError as exc:
+        return str(exc)
+    st.toast(f"Annulé : {plain(label)}" if undo else f"Rétabli : {plain(label)}")
+    st.rerun()
+
+
 def history_bar(store, scenario: str) -> None:
     """Undo / redo of this session's changes; a refusal is shown beside them (the map and panel stay)."""
     state = store.history_state(scenario, _session())
     cols = st.columns([1, 1, 4])
     refused = None
-    for col, label, step, done in ((cols[0], "↶ Annuler", store.undo, "Annulé"),
-                                   (cols[1], "↷ Rétablir", store.redo, "Rétabli")):
-        which = "undo" if step == store.undo else "redo"
-        if col.button(label, disabled=not state[which], help=plain(state[f"{which}_label"]) or None,
+    if cols[0].button("↶ Annuler", disabled=not state["undo"], help=plain(state["undo_label"]) or None,
                       width="stretch"):
-            try:
-                st.toast(f"{done} : {plain(step(scenario, _session()))}")
-                st.rerun()
-            except DataError as exc:
-                refused = str(exc)
+        refused = _history_step(lambda: store.undo(scenario, _session()), undo=True)
+    if cols[1].button("↷ Rétablir", disabled=not state["redo"], help=plain(state["redo_label"]) or None,
+                      width="stretch"):
+        refused = _history_step(lambda: store.redo(scenario, _session()), undo=False)
     if refused:
         cols[2].error(plain(refused))
     else:

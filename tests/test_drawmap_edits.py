@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.apptest import run_page
+from tests.apptest import run_page, sent_to_map
 
 PAGE = "pages/2_Dessiner_un_territoire.py"
 FOIX, MONTGAILHARD, PAMIERS, SAINT_GIRONS = "09122", "09207", "09225", "09261"
@@ -39,24 +39,6 @@ def held(store, name: str) -> set[str]:
 
 def steps(store, name: str) -> int:
     return store.history_state(name, "s")["undo"]
-
-
-def sent_to_map(app) -> dict | None:
-    """The data the page sent to its drawing map in the last run, or None when no map was drawn."""
-    import json
-
-    found = []
-
-    def walk(node):
-        proto = getattr(node, "proto", None)
-        if proto is not None and getattr(proto, "component_name", "").endswith("cartocpts_drawmap"):
-            found.append(json.loads(proto.json))
-        children = getattr(node, "children", None)
-        for child in (children.values() if isinstance(children, dict) else children or []):
-            walk(child)
-
-    walk(app._tree)
-    return found[-1] if found else None
 
 
 def check(app) -> dict:

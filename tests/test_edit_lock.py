@@ -14,6 +14,8 @@ import pytest
 import shapely
 
 from geo.errors import DataError
+from tests.apptest import run_page
+from tests.apptest import sent_to_map as sent_to_map_or_none
 
 FOIX, MONTGAILHARD, PAMIERS = "09122", "09207", "09225"
 NAME = "CPTS du pays de Foix"
@@ -126,28 +128,14 @@ def test_other_territory_still_editable(locked):
 
 def sent_to_map(app) -> dict:
     """The data the page sent to its drawing map component in the last run."""
-    import json
-
-    found = []
-
-    def walk(node):
-        proto = getattr(node, "proto", None)
-        if proto is not None and getattr(proto, "component_name", "").endswith("cartocpts_drawmap"):
-            found.append(json.loads(proto.json))
-        children = getattr(node, "children", None)
-        for child in (children.values() if isinstance(children, dict) else children or []):
-            walk(child)
-
-    walk(app._tree)
-    assert found, "the drawing map was not sent"
-    return found[-1]
+    data = sent_to_map_or_none(app)
+    assert data is not None, "the drawing map was not sent"
+    return data
 
 
 def test_page_refuses_edits_of_a_locked_territory(locked, communes):
     """The page: tools disabled on the locked territory; a click and a drawing sent by the map are refused with a
     message naming the territory, and nothing is saved."""
-    from tests.apptest import run_page
-
     store, tid, _ = locked
     scen = store.get("Verrou")
     foix = communes.set_index("insee").loc[FOIX].geometry

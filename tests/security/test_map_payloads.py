@@ -18,7 +18,7 @@ import pytest
 from branca.element import MacroElement
 from jinja2 import Template
 
-from tests.apptest import REPO, run_page
+from tests.apptest import REPO, protos, run_page
 from tests.conftest import link_base
 
 ARIEGE = ["09122", "09225", "09160", "09032", "09207", "09268"]
@@ -152,19 +152,12 @@ def _import_layers(root: Path, names: dict[str, str]) -> None:
 def _all_component_args(at) -> str:
     """Everything the page's custom components send to the browser."""
     found = []
-
-    def walk(node):
-        proto = getattr(node, "proto", None)
-        kind = type(proto).__name__ if proto is not None else ""
+    for proto in protos(at):
+        kind = type(proto).__name__
         if kind == "ComponentInstance":  # streamlit-folium: the map's script, as the browser gets it
             found.extend(str(value) for value in json.loads(proto.json_args).values())
         elif kind == "BidiComponent" and proto.json:  # the drawing map: its data (GeoJSON, names, legend...)
             found.extend(str(value) for value in json.loads(proto.json).values())
-        for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) \
-                else getattr(node, "children", []) or []:
-            walk(child)
-
-    walk(at._tree)
     return "\n".join(found)
 
 

@@ -109,6 +109,7 @@ def territory_bar(store, scenario):
         st.session_state[key] = ids[0] if ids else None
     names = {t.id: t.name + (" 🔒" if t.locked else "") for t in terrs}
     cols = st.columns([3, 2, 2])
+    slot = st.empty()  # always one element here, even without a territory: the map below keeps its place
     active_id = cols[0].selectbox("Territoire actif", ids, format_func=names.get, key=key) if ids else None
     with cols[1].popover("Nouveau territoire", width="stretch"):
         with st.form(f"new-terr-{scenario.name}", clear_on_submit=True):
@@ -143,7 +144,6 @@ def territory_bar(store, scenario):
         if st.button("Supprimer le territoire", disabled=not confirm, key=f"del-btn-{active.id}"):
             _run(lambda: store.delete_territory(scenario.name, active.id, session=_session()))
             st.rerun()
-    slot = st.empty()  # always one element here: the map below keeps its place (and its view) when locking
     if active.locked:
         slot.caption(f"🔒 « {plain(active.name)} » est verrouillé : déverrouillez-le dans ses propriétés pour le modifier.")
     return active

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from geo.limits import MAX_UPLOAD_MB  # noqa: F401 - re-exported for the Données page
 
 
 @dataclass(frozen=True)

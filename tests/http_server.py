@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import threading
-import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 

@@ -18,7 +18,7 @@ from geo.errors import DataError
 from geo.export import geojson_bytes, read_export, territory_feature, to_csv
 from geo.store import now_iso
 from geo.plan import Plan
-from geo.scenarios import PALETTE, STATUSES, ChangeResult
+from geo.scenarios import STATUSES, ChangeResult
 from geo.search import epci_members, search_communes
 from ui.common import fmt_int
 from ui.text import plain
@@ -246,13 +246,11 @@ def map_fills(scenario) -> tuple[dict, dict]:
 
 
 def apply_change(store, scenario: str, active, ctx, add=(), remove=(), label: str = "") -> ChangeResult:
-    started = time.perf_counter()
     try:
         result = store.change_communes(scenario, active.id, add=add, remove=remove, label=label, session=_session())
     except DataError as exc:  # shown in the panel; the map and the panel stay
         st.session_state["refused-message"] = str(exc)
         st.rerun(scope="fragment")
-    st.session_state["last-change-ms"] = (time.perf_counter() - started) * 1000
     if result.refused:
         sample = ", ".join(f"{ctx.communes.at[c, 'name']} ({why})" for c, why in list(result.refused.items())[:5])
         st.session_state["refused-message"] = (

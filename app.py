@@ -3,8 +3,8 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import preferences
-from geo.scope import parse_scope
+from geo.store import preferences
+from geo.base.scope import parse_scope
 from ui.common import (
     page_nav,
     ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, map_outlines, population_label, scope_select,

@@ -20,9 +20,9 @@ SHARED_FINESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "fines
 
 
 def figures() -> dict:
-    from geo.context import context
-    from geo.coverage import clusters_geojson, coverage, coverage_json, uncovered_csv
-    from geo.proposals import propose
+    from geo.territory.context import context
+    from geo.coverage.gaps import clusters_geojson, coverage, coverage_json, uncovered_csv
+    from geo.coverage.proposals import propose
 
     ctx = context()
     communes = ctx.communes
@@ -64,10 +64,10 @@ def msp_figures() -> dict:
     none, the sample extraction of ``../shared/data`` (bench only; the app
     never reads it). Without either, the figures are null.
     """
-    from geo import store
-    from geo.context import context
-    from geo.finess import import_finess
-    from geo.proposals import propose
+    from geo.store import layers as store
+    from geo.territory.context import context
+    from geo.sources.finess import import_finess
+    from geo.coverage.proposals import propose
 
     if store.read_meta("finess") is None:
         if not SHARED_FINESS.exists():
@@ -94,7 +94,7 @@ def msp_figures() -> dict:
 
 
 def main() -> None:
-    from geo.communes import build_base
+    from geo.base.communes import build_base
 
     build_base()
     rounded = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures().items()}

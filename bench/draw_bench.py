@@ -62,10 +62,10 @@ def _ring(graph, block: list[str], allowed: set[str]) -> list[str]:
 
 def build_scenarios() -> dict:
     """The two bench scenarios; returns the communes to click in each (free communes next to territory 1)."""
-    from geo import preferences
-    from geo.adjacency import graph
-    from geo.communes import load
-    from geo.scenarios import ScenarioStore
+    from geo.store import preferences
+    from geo.base.adjacency import graph
+    from geo.base.communes import load
+    from geo.store.scenarios import ScenarioStore
 
     communes = load("communes")
     g = graph()
@@ -113,10 +113,10 @@ def prepare_data_dir(target: Path, base_dir: Path | None) -> None:
             if src.exists():
                 (target / src.name).symlink_to(src)
     else:
-        from geo.communes import build_base
+        from geo.base.communes import build_base
 
         build_base()
-    from geo.adjacency import graph
+    from geo.base.adjacency import graph
 
     graph()
 
@@ -412,7 +412,7 @@ def select_in_sidebar(page, label_text: str, typed: str) -> None:
 
 def unavailable() -> str | None:
     """Why the browser figures cannot be measured here (None when they can)."""
-    from tests.streamlit_server import CHROMIUM
+    from tests.support.streamlit_server import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         return f"Chromium absent ({CHROMIUM})"
@@ -431,7 +431,7 @@ def figures(base_dir: Path | None = None, detail: bool = False) -> dict:
     """The drawing figures of issue 10 (see the module docstring); ``base_dir`` holds a built commune base."""
     from playwright.sync_api import sync_playwright
 
-    from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitApp
+    from tests.support.streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitApp
 
     previous = os.environ.get("CARTOCPTS_DATA_DIR")
     out: dict = {}

@@ -20,8 +20,8 @@ def timed(fn, *args, **kwargs):
 
 def communes_layer_bytes(spec: str) -> int:
     """Size of the commune layer alone (the GeoJSON text sent to the browser)."""
-    from geo.mapshapes import simplify_coverage
-    from geo.scope import parse_scope, scope_communes
+    from geo.base.shapes import simplify_coverage
+    from geo.base.scope import parse_scope, scope_communes
     from layers.communes import map_frame
     from layers.fastgeojson import serialise
 
@@ -30,9 +30,9 @@ def communes_layer_bytes(spec: str) -> int:
 
 def map_payload(spec: str) -> tuple[int, float]:
     """Size of the map's script (GeoJSON embedded) and Python time to build it."""
-    from geo.communes import POPULATION_VINTAGE
-    from geo.mapshapes import simplify_coverage, simplify_outlines
-    from geo.scope import parse_scope, scope_communes, scope_outlines
+    from geo.base.communes import POPULATION_VINTAGE
+    from geo.base.shapes import simplify_coverage, simplify_outlines
+    from geo.base.scope import parse_scope, scope_communes, scope_outlines
     from layers.scope_map import scope_map
 
     start = time.perf_counter()
@@ -49,7 +49,7 @@ def contiguous_block(start: str, size: int) -> list[str]:
     """``size`` communes grown breadth-first from ``start`` in the real adjacency graph."""
     from collections import deque
 
-    from geo.context import context
+    from geo.territory.context import context
 
     graph = context().graph
     seen, queue = [start], deque([start])
@@ -65,9 +65,9 @@ def territory_figures() -> dict:
     """Issue 4: warm diagnostics of 200 communes, dissolve of 500, territory page rerun at région scale."""
     import statistics
 
-    from geo.context import context
-    from geo.diagnostics import Tally, diagnose
-    from geo.geometry import dissolve
+    from geo.territory.context import context
+    from geo.territory.diagnostics import Tally, diagnose
+    from geo.base.geometry import dissolve
 
     out = {}
     ctx, out["context_build_s"] = timed(context)
@@ -91,8 +91,8 @@ def page_rerun(block: list[str]) -> dict:
 
     from streamlit.testing.v1 import AppTest
 
-    from geo import preferences
-    from geo.scenarios import ScenarioStore
+    from geo.store import preferences
+    from geo.store.scenarios import ScenarioStore
 
     preferences.put("scope", "reg:76")
     store = ScenarioStore()
@@ -114,7 +114,7 @@ def page_rerun(block: list[str]) -> dict:
 
 def cpts_list_file(path: Path, rows: int = 1_000_000, cpts: int = 5_000) -> Path:
     """A CPTS commune list of ``rows`` lines: ``cpts`` CPTS of consecutive real commune codes (overlapping)."""
-    from geo.communes import load
+    from geo.base.communes import load
 
     codes = sorted(load("communes")["insee"])
     per = rows // cpts
@@ -129,7 +129,7 @@ def cpts_list_file(path: Path, rows: int = 1_000_000, cpts: int = 5_000) -> Path
 
 def cpts_import_figure(tmp: str) -> dict:
     """Issue 9: import of a 1,000,000-row CPTS list (5,000 CPTS over real commune codes), layer written."""
-    from geo.cpts import import_cpts
+    from geo.sources.cpts import import_cpts
 
     path = cpts_list_file(Path(tmp) / "cpts_1m.csv")
     _, seconds = timed(import_cpts, path)
@@ -140,7 +140,7 @@ def main() -> None:
     figures: dict[str, float | int] = {}
     with tempfile.TemporaryDirectory(prefix="cartocpts-bench-") as tmp:
         os.environ["CARTOCPTS_DATA_DIR"] = tmp
-        from geo import communes as base
+        from geo.base import communes as base
 
         _, figures["build_s"] = timed(base.build_base, force=True)
         base._CACHE.clear()
@@ -148,7 +148,7 @@ def main() -> None:
         figures["map_payload_bytes_occitanie"], figures["map_build_s_occitanie"] = map_payload("reg:76")
         figures["map_payload_bytes_haute_garonne"], figures["map_build_s_haute_garonne"] = map_payload("dep:31")
         figures["communes_layer_bytes_occitanie"] = communes_layer_bytes("reg:76")
-        from geo.adjacency import build_adjacency
+        from geo.base.adjacency import build_adjacency
 
         _, figures["adjacency_build_s"] = timed(build_adjacency)
         figures.update(territory_figures())

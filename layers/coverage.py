@@ -14,8 +14,8 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geo.geometry import dissolve
-from geo.mapshapes import simplify_coverage
+from geo.base.geometry import dissolve
+from geo.base.shapes import simplify_coverage
 from layers.legend import Legend
 from layers.territories import reference_perimeters
 
@@ -42,7 +42,7 @@ def _frame(codes, ctx, extra: dict | None = None, simplify: bool = True) -> gpd.
 
 def uncovered_frame(result, ctx, simplify: bool = True) -> gpd.GeoDataFrame:
     """Uncovered communes of a ``CoverageResult``: insee, nom (escaped), pop, zone (cluster rank)."""
-    from geo.coverage import cluster_of
+    from geo.coverage.gaps import cluster_of
 
     rank = cluster_of(result)
     codes = [c for c in result.uncovered if ctx.geometry.get(c) is not None]

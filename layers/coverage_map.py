@@ -15,7 +15,7 @@ MAX_COMMUNES_DRAWN = 6000
 
 
 def coverage_map(bounds, result, ctx, outlines, clusters: dict | None, population_label: str) -> folium.Map:
-    """``outlines`` from ``layers.coverage.territory_outlines``; ``clusters`` from ``geo.coverage.clusters_geojson``."""
+    """``outlines`` from ``layers.coverage.territory_outlines``; ``clusters`` from ``geo.coverage.gaps.clusters_geojson``."""
     fmap = base_map(tuple(bounds))
     drawn = len(result.uncovered) <= MAX_COMMUNES_DRAWN
     if drawn and result.uncovered:

@@ -1,6 +1,6 @@
 """Map layer of the existing CPTS perimeters (imported): dashed outlines with a tooltip.
 
-The perimeters come from ``geo.cpts.cpts_perimeters``. Geometries are
+The perimeters come from ``geo.sources.cpts.cpts_perimeters``. Geometries are
 simplified (about 100 m) before serialisation to keep the page light; every
 text coming from the imported file is escaped with ``layers.safe.html_text``.
 """

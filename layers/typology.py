@@ -1,6 +1,6 @@
 """The IRDES typology layer: communes coloured by class with the nomenclature's colours.
 
-The nomenclature (``geo.typology.load_nomenclature``) gives each class its
+The nomenclature (``geo.sources.typology.load_nomenclature``) gives each class its
 label, short label and colour; nothing here assumes six classes. Communes
 without a class are grey (``NO_DATA``). Labels come from files (possibly a
 user's nomenclature) and are escaped before they reach the page.

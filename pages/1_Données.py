@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from geo.catalogue import sources, status
-from geo.imports import IMPORTERS
-from geo.limits import MAX_UPLOAD_MB
+from geo.store.catalogue import sources, status
+from geo.sources.registry import IMPORTERS
+from geo.sources.limits import MAX_UPLOAD_MB
 from ui.common import ensure_base, fmt_datetime, fmt_int, page_nav, user_errors
 from ui.data_import import import_panel, online_update
 from ui.text import link, plain

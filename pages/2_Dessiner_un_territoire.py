@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from geo import preferences
+from geo.store import preferences
 from layers.safe import css_colour, html_text
 from ui import drawing, drawmap, orientation
 from ui.common import (

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import preferences
+from geo.store import preferences
 from ui import coverage as ui
 from ui.common import current_context, ensure_assets, ensure_base, fmt_int, user_errors, page_nav
 from ui.text import plain

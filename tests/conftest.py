@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 # Browser fixtures (server, browser, page) are session-wide: one Playwright for all modules.
-pytest_plugins = ["tests.browser_fixtures"]
+pytest_plugins = ["tests.support.browser"]
 
 REPO = Path(__file__).resolve().parents[1]
 # ../shared/data beside the checkout; CARTOCPTS_SHARED_DATA overrides it (a git worktree elsewhere).
@@ -21,7 +21,7 @@ os.environ["CARTOCPTS_DATA_DIR"] = str(_SESSION_DIR)
 @pytest.fixture(scope="session")
 def base_dir() -> Path:
     """The session's data directory, with the commune base built (once)."""
-    from geo.communes import build_base
+    from geo.base.communes import build_base
 
     os.environ["CARTOCPTS_DATA_DIR"] = str(_SESSION_DIR)
     build_base()
@@ -30,7 +30,7 @@ def base_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def communes(base_dir):
-    from geo.communes import load
+    from geo.base.communes import load
 
     return load("communes")
 
@@ -59,7 +59,7 @@ def isolated_data(base_dir, tmp_path, monkeypatch) -> Path:
     Tests that import or remove optional layers (FINESS, APL, CPTS...) use it so
     they never change what other tests see.
     """
-    from geo.adjacency import graph
+    from geo.base.adjacency import graph
 
     graph()  # make sure the adjacency layer exists in the session directory
     target = link_base(base_dir, tmp_path / "data")
@@ -70,7 +70,7 @@ def isolated_data(base_dir, tmp_path, monkeypatch) -> Path:
 def link_base(base_dir: Path, target: Path) -> Path:
     """A new data directory holding links to the session's commune base layers only.
 
-    A layer is one ``NAME.parquet`` file holding its provenance (geo.store).
+    A layer is one ``NAME.parquet`` file holding its provenance (geo.store.layers).
     """
     target.mkdir(parents=True)
     for name in BASE_LAYERS:

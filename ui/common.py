@@ -7,10 +7,10 @@ import logging
 
 import streamlit as st
 
-from geo import communes as base
+from geo.base import communes as base
 from geo.errors import DataError
-from geo.scope import parse_scope, scope_choices, scope_communes
-from geo.mapshapes import simplify_coverage
+from geo.base.scope import parse_scope, scope_choices, scope_communes
+from geo.base.shapes import simplify_coverage
 from layers.assets import assets_present, missing_assets_message
 from ui.text import link, plain
 
@@ -60,7 +60,7 @@ def cached_scope_choices() -> list[tuple[str, str]]:
 
 def population_stamp() -> str:
     """Changes when the current populations layer is imported or removed."""
-    from geo import store
+    from geo.store import layers as store
 
     meta = store.read_meta("population")
     return str(meta.get("built_at")) if meta else ""
@@ -68,7 +68,7 @@ def population_stamp() -> str:
 
 @st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
 def _map_communes(spec: str, stamp: str):
-    from geo.population import populations_in_use
+    from geo.sources.population import populations_in_use
 
     load_layer("communes")
     communes = simplify_coverage(scope_communes(parse_scope(spec))).copy()
@@ -80,8 +80,8 @@ def _map_communes(spec: str, stamp: str):
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _totals(spec: str, stamp: str) -> dict:
-    from geo.population import populations_in_use
-    from geo.scope import scope_totals
+    from geo.sources.population import populations_in_use
+    from geo.base.scope import scope_totals
 
     load_layer("communes")
     scope = parse_scope(spec)
@@ -108,8 +108,8 @@ def map_communes(spec: str):
 @st.cache_resource(show_spinner=False, max_entries=32)
 def map_outlines(spec: str):
     """Simplified département and région outlines of a scope (cached per scope)."""
-    from geo.mapshapes import simplify_outlines
-    from geo.scope import scope_outlines
+    from geo.base.shapes import simplify_outlines
+    from geo.base.scope import scope_outlines
 
     count = len(map_communes(spec))
     deps, regs = scope_outlines(parse_scope(spec))
@@ -134,14 +134,14 @@ def scope_select(key: str, default: str) -> str:
 
 @st.cache_resource
 def scenario_store():
-    from geo.scenarios import ScenarioStore
+    from geo.store.scenarios import ScenarioStore
 
     return ScenarioStore()
 
 
 def current_context():
     """The diagnostics context (rebuilt by geo only when a layer file changed)."""
-    from geo.context import context
+    from geo.territory.context import context
 
     return context()
 
@@ -204,14 +204,14 @@ def map_geojson(spec: str) -> str:
 
 @st.cache_resource(show_spinner="Chargement de la couche…", max_entries=8)
 def _stamped_layer(name: str, stamp: str):
-    from geo import store
+    from geo.store import layers as store
 
     return store.read_layer(name)
 
 
 def optional_layer(name: str):
     """An imported layer (FINESS, APL, typology, CPTS...) or None; re-read only when it was re-imported."""
-    from geo import store
+    from geo.store import layers as store
 
     meta = store.read_meta(name)
     if meta is None:
@@ -222,7 +222,7 @@ def optional_layer(name: str):
 
 def missing_layer_hint(name: str, what: str) -> None:
     """Where to get a layer that is not loaded yet, with a link to the « Données » page."""
-    from geo.catalogue import sources
+    from geo.store.catalogue import sources
 
     src = sources().get(name, {})
     where = link(src.get("publisher", "—"), src["url"]) if src.get("url") else plain(src.get("publisher", "—"))
@@ -248,7 +248,7 @@ def page_nav() -> None:
 
 @st.cache_resource(show_spinner="Contours des CPTS…", max_entries=2)
 def _all_cpts_perimeters(stamp: str):
-    from geo.cpts import cpts_perimeters
+    from geo.sources.cpts import cpts_perimeters
 
     frame, _ = optional_layer("cpts")
     return cpts_perimeters(frame, load_layer("communes"))

@@ -1,4 +1,4 @@
-"""Widgets of the « Couverture » and « Propositions » pages (the computing is in geo.coverage / geo.proposals)."""
+"""Widgets of the « Couverture » and « Propositions » pages (the computing is in geo.coverage.gaps / geo.coverage.proposals)."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def send_to_proposals(codes: list[str], label: str, spec: str) -> None:
 
 def proposal_table(proposal, ctx) -> None:
     """One row per proposed territory with its diagnostics (the columns of layers absent are left out)."""
-    from geo.typology import class_labels
+    from geo.sources.typology import class_labels
 
     labels = class_labels(ctx.nomenclature) if ctx.nomenclature is not None else {}
 
@@ -145,7 +145,7 @@ def proposal_table(proposal, ctx) -> None:
 
 
 def _stamp(scenario: str | None) -> str:
-    from geo import store
+    from geo.store import layers as store
 
     parts = [str((store.read_meta(name) or {}).get("built_at")) for name in ("cpts", "population", "finess")]
     if scenario:
@@ -155,7 +155,7 @@ def _stamp(scenario: str | None) -> str:
 
 @st.cache_resource(show_spinner="Calcul de la couverture…", max_entries=16)
 def _coverage(spec: str, scenario: str | None, stamp: str):
-    from geo.coverage import assignment_for, clusters_geojson, coverage
+    from geo.coverage.gaps import assignment_for, clusters_geojson, coverage
     from layers.coverage import territory_outlines
     from ui.common import current_context
 
@@ -194,8 +194,8 @@ def coverage_folium(spec, scenario, result, outlines, clusters, focus):
 
 
 def downloads(result, clusters, spec: str) -> None:
-    from geo.coverage import uncovered_csv
-    from geo.export import geojson_bytes
+    from geo.coverage.gaps import uncovered_csv
+    from geo.territory.export import geojson_bytes
     from ui.common import current_context
 
     if not result.uncovered:

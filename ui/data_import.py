@@ -8,22 +8,22 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import store
+from geo.store import layers as store
 from geo.errors import DataError
-from geo.imports import Importer
-from geo.limits import MAX_FILE_BYTES, MAX_UPLOAD_MB
-from geo.paths import data_dir
+from geo.sources.registry import Importer
+from geo.sources.limits import MAX_FILE_BYTES, MAX_UPLOAD_MB
+from geo.store.paths import data_dir
 from ui.common import fmt_int
 from ui.text import plain
 
 ONLINE = {
-    "finess": ("Télécharger le dernier fichier depuis data.gouv.fr", "geo.finess", "update_finess"),
-    "population": ("Mettre à jour depuis geo.api.gouv.fr", "geo.population", "update_population"),
+    "finess": ("Télécharger le dernier fichier depuis data.gouv.fr", "geo.sources.finess", "update_finess"),
+    "population": ("Mettre à jour depuis geo.api.gouv.fr", "geo.sources.population", "update_population"),
 }
 
 
 def _lines(name: str, report: dict) -> list[str]:
-    from geo.imports import IMPORTERS
+    from geo.sources.registry import IMPORTERS
 
     return IMPORTERS[name].lines(report) if name in IMPORTERS else []
 

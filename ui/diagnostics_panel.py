@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.typology import class_labels
+from geo.sources.typology import class_labels
 from ui.common import area_names, commune_list, fmt_dec, fmt_int
 from ui.text import plain
 

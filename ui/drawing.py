@@ -1,6 +1,6 @@
 """Widgets of the territory page: scenario and territory bars, map events, tools, comparison, export.
 
-Everything that changes a scenario goes through ``geo.scenarios.ScenarioStore``
+Everything that changes a scenario goes through ``geo.store.scenarios.ScenarioStore``
 (one saved transaction per change); this module only lays out widgets and
 routes user actions.
 """
@@ -15,11 +15,11 @@ import shapely
 import streamlit as st
 
 from geo.errors import DataError
-from geo.export import geojson_bytes, read_export, territory_feature, to_csv
-from geo.store import now_iso
-from geo.plan import Plan
-from geo.scenarios import STATUSES, ChangeResult
-from geo.search import epci_members, search_communes
+from geo.territory.export import geojson_bytes, read_export, territory_feature, to_csv
+from geo.store.layers import now_iso
+from geo.territory.plan import Plan
+from geo.store.scenarios import STATUSES, ChangeResult
+from geo.base.search import epci_members, search_communes
 from ui.common import fmt_int
 from ui.text import plain
 
@@ -186,7 +186,7 @@ def apply_edits(store, edits, ctx) -> tuple[list[str], list[str]]:
     Returns (the communes touched, whose colour the browser must get back whatever happened; French
     messages to show over the map, names escaped for HTML).
     """
-    from geo.cpts import snap_polygon_to_communes
+    from geo.base.snapping import snap_polygon_to_communes
     from layers.safe import html_text
 
     touched, notes = [], []

@@ -99,7 +99,7 @@ def colouring_for(metric: str, frame, population_label: str):
         vintage = str(meta.get("vintage") or "")
         return apl_colouring(frame, apl, vintage if vintage.startswith("APL") else f"APL {vintage}".strip())
     if metric == "typology":
-        from geo.typology import load_nomenclature
+        from geo.sources.typology import load_nomenclature
         from layers.typology import typology_colouring
 
         typology, meta = optional_layer("typology")

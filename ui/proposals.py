@@ -8,7 +8,7 @@ import json
 import streamlit as st
 
 from geo.errors import DataError
-from geo.scenarios import PALETTE
+from geo.store.scenarios import PALETTE
 from ui.common import fmt_int, scenario_store
 from ui.coverage import PROPOSAL_KEY, ZONE_KEY, computed_coverage, coverage_scope_select
 from ui.text import plain
@@ -76,7 +76,7 @@ def run_button(zone: dict, params: dict, ctx) -> None:
     is then killed); a flag left in the session tells the next run that the
     computation was interrupted.
     """
-    from geo.proposals import propose
+    from geo.coverage.proposals import propose
 
     if st.session_state.pop(RUNNING_KEY, None):
         st.info("Calcul de la proposition annulé.")
@@ -136,7 +136,7 @@ def proposal_map(proposal, ctx):
 
 def downloads(proposal, zone: dict, ctx) -> None:
     """The proposal as GeoJSON (dissolved territories with their figures) and as a commune list, to share it."""
-    from geo.export import geojson_bytes, to_csv, to_geojson
+    from geo.territory.export import geojson_bytes, to_csv, to_geojson
 
     slug = "proposition-" + key_of(zone, proposal.params)
     numbered = [{**t, "id": f"P{i}"} for i, t in enumerate(proposal.territories, start=1)]  # P1, P2... as ids
@@ -157,8 +157,8 @@ def downloads(proposal, zone: dict, ctx) -> None:
 
 def save_as_scenario(proposal, zone: dict, ctx) -> None:
     """Create the draft scenario and open it in the territory page."""
-    from geo import preferences
-    from geo.proposals import to_scenario
+    from geo.store import preferences
+    from geo.coverage.proposals import to_scenario
 
     st.subheader("Enregistrer la proposition")
     default = f"Proposition — {zone['label']}"[:80]

@@ -9,10 +9,11 @@ import sqlite3
 import geopandas as gpd
 import pytest
 
-from geo import cpts, store
-from geo.csv_safe import csv_bytes
+from geo.sources import cpts
+from geo.store import layers as store
+from geo.formats.csv_cells import csv_bytes
 from geo.errors import DataError
-from geo.limits import MAX_JSON_DEPTH
+from geo.sources.limits import MAX_JSON_DEPTH
 
 
 @pytest.fixture(scope="module")
@@ -164,11 +165,11 @@ def test_gpkg_feature_cap(isolated_data, ariege, tmp_path, monkeypatch):
 
 
 def test_file_size_cap_is_read_limited(isolated_data, tmp_path, monkeypatch):
-    import geo.limits
+    import geo.sources.limits
 
     path = tmp_path / "gros.csv"
     path.write_bytes(b"cpts_id;cpts_nom;code_insee\n" + b"A;CPTS A;09122\n" * 100)
-    monkeypatch.setattr(geo.limits.read_limited, "__defaults__", (None, 1000))
+    monkeypatch.setattr(geo.sources.limits.read_limited, "__defaults__", (None, 1000))
     refused(path, "trop gros")
 
 

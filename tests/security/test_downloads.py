@@ -1,6 +1,6 @@
 """Downloads are bounded and atomic: deadline, size caps, gzip/deflate, redirects, partial files, cached FINESS.
 
-Every test talks to a real HTTP server on 127.0.0.1 (tests/http_server.py);
+Every test talks to a real HTTP server on 127.0.0.1 (tests/support/http_server.py);
 no other address is contacted.
 """
 
@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo import store
-from geo.download import MAX_REDIRECTS, download, get_json
+from geo.store import layers as store
+from geo.sources.download import MAX_REDIRECTS, download, get_json
 from geo.errors import DataError, DownloadError
-from geo.finess import update_finess
-from tests.http_server import LocalHTTPServer
-from tests.test_finess import API_PATH, _dataset, assert_layer_intact, imported, real_file  # noqa: F401 - fixtures
+from geo.sources.finess import update_finess
+from tests.support.http_server import LocalHTTPServer
+from tests.geo.sources.test_finess import API_PATH, _dataset, assert_layer_intact, imported, real_file  # noqa: F401 - fixtures
 
 NEWEST = "etalab-cs1100507-stock-20260105-0400.csv"
 

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from geo.cli import main
-from geo.cli_output import print_json
-from geo.context import context
-from geo.export import geojson_bytes, read_export, to_csv, to_geojson
+from geo.cli.output import print_json
+from geo.territory.context import context
+from geo.territory.export import geojson_bytes, read_export, to_csv, to_geojson
 
 REPO = Path(__file__).resolve().parents[2]
 FORMULAS = ["=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(A1)", "\t=1", "=HYPERLINK(\"http://x\";\"y\")"]
@@ -86,7 +86,7 @@ def test_geojson_names_round_trip_unchanged(ariege):
 
 
 def test_uncovered_communes_csv_neutralises_names(ariege):
-    from geo.coverage import coverage, uncovered_csv
+    from geo.coverage.gaps import coverage, uncovered_csv
 
     ctx, _ = ariege
     codes = sorted(ctx.communes.index[ctx.communes["dep"] == "09"])[:len(FORMULAS)]
@@ -106,7 +106,7 @@ def test_uncovered_communes_csv_neutralises_names(ariege):
 
 
 def test_proposal_commune_list_goes_through_the_same_writer(ariege):
-    """The Propositions page's CSV is geo.export.to_csv with P1, P2... ids."""
+    """The Propositions page's CSV is geo.territory.export.to_csv with P1, P2... ids."""
     _, terrs = ariege
     numbered = [{**t, "name": "@" + t["name"], "id": f"P{i}"} for i, t in enumerate(terrs, start=1)]
     rows = csv_rows(to_csv(numbered))
@@ -117,8 +117,8 @@ def test_proposal_commune_list_goes_through_the_same_writer(ariege):
 
 
 def test_geojson_of_territories_without_apl_is_strict_json(isolated_data, tmp_path):
-    from geo.apl import import_apl
-    from tests.test_apl import GOOD_ROWS, make_workbook
+    from geo.sources.apl import import_apl
+    from tests.geo.sources.test_apl import GOOD_ROWS, make_workbook
 
     import_apl(make_workbook(tmp_path / "apl.xlsx", {"APL 2023": GOOD_ROWS}))  # Foix has an APL, few others
     ctx = context()

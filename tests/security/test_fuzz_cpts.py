@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.cpts import import_cpts
+from geo.sources.cpts import import_cpts
 from geo.errors import DataError
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.apl import import_apl
+from geo.sources.apl import import_apl
 from geo.errors import DataError
-from geo.finess import import_finess
-from geo.population import update_population
-from geo.typology import import_typology
+from geo.sources.finess import import_finess
+from geo.sources.population import update_population
+from geo.sources.typology import import_typology
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

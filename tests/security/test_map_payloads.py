@@ -18,7 +18,7 @@ import pytest
 from branca.element import MacroElement
 from jinja2 import Template
 
-from tests.apptest import REPO, protos, run_page
+from tests.support.apptest import REPO, protos, run_page
 from tests.conftest import link_base
 
 ARIEGE = ["09122", "09225", "09160", "09032", "09207", "09268"]
@@ -92,7 +92,7 @@ def hostile_data(base_dir, tmp_path_factory):
     """A data directory with CPTS, FINESS, typology and a scenario whose names are payloads."""
     import os
 
-    from geo.adjacency import graph
+    from geo.base.adjacency import graph
 
     graph()
     root = tmp_path_factory.mktemp("hostile")
@@ -109,11 +109,11 @@ def hostile_data(base_dir, tmp_path_factory):
 
 
 def _import_layers(root: Path, names: dict[str, str]) -> None:
-    from geo import preferences
-    from geo.cpts import import_cpts
-    from geo.finess import import_finess
-    from geo.scenarios import ScenarioStore
-    from geo.typology import import_typology
+    from geo.store import preferences
+    from geo.sources.cpts import import_cpts
+    from geo.sources.finess import import_finess
+    from geo.store.scenarios import ScenarioStore
+    from geo.sources.typology import import_typology
 
     cpts = root / "cpts.csv"
     rows = ["cpts_id;cpts_nom;code_insee"]
@@ -182,7 +182,7 @@ def test_every_map_shows_names_as_text(hostile_data, page, session):
 def test_a_colour_cannot_carry_css(tmp_path, isolated_data):
     """Colours reach style attributes: only hex colours pass, in the store and in the layers."""
     from geo.errors import DataError
-    from geo.scenarios import ScenarioStore
+    from geo.store.scenarios import ScenarioStore
     from layers.legend import Legend
     from layers.safe import css_colour
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from geo import limits
-from geo.apl import import_apl
+from geo.sources import limits
+from geo.sources.apl import import_apl
 from geo.errors import DataError
-from geo.finess import import_finess
-from geo.population import update_population
-from geo.tabular import decode_text, read_table
-from geo.typology import import_typology
+from geo.sources.finess import import_finess
+from geo.sources.population import update_population
+from geo.sources.tabular import decode_text, read_table
+from geo.sources.typology import import_typology
 
 REPO = Path(__file__).resolve().parents[2]
 SHEET = "xl/worksheets/sheet1.xml"
@@ -336,6 +336,6 @@ def test_malformed_sibling_epci_is_ignored(isolated_data, tmp_path):
         assert report["rows"] == 1
     (tmp_path / "epci.json").write_text(json.dumps([{"code": "243100518", "membres": [{"code": "31555"}]}]))
     update_population(tmp_path / "communes.json", vintage=2026)
-    from geo import store
+    from geo.store import layers as store
 
     assert list(store.read_layer("population")["epci"]) == ["243100518"]

@@ -1,4 +1,4 @@
-"""Issue #9 §4, ``scenario import``: an export read back is outside input (geo.export.read_export)."""
+"""Issue #9 §4, ``scenario import``: an export read back is outside input (geo.territory.export.read_export)."""
 
 import json
 
@@ -7,17 +7,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.cli import main
-from geo.context import context
+from geo.territory.context import context
 from geo.errors import DataError
-from geo.export import MAX_ENTRIES, MAX_TERRITORIES, geojson_bytes, read_export, to_csv, to_geojson
-from geo.scenarios import ScenarioStore
+from geo.territory.export import MAX_ENTRIES, MAX_TERRITORIES, geojson_bytes, read_export, to_csv, to_geojson
+from geo.store.scenarios import ScenarioStore
 
 HEAD = "cpts_id;cpts_nom;code_insee\n"
 
 
 @pytest.fixture(scope="module")
 def exports(base_dir):
-    """Real exports (GeoJSON and CSV) of three Ariège territories made with geo.export."""
+    """Real exports (GeoJSON and CSV) of three Ariège territories made with geo.territory.export."""
     ctx = context()
     communes = ctx.communes[ctx.communes["dep"] == "09"]
     groups = list(communes.groupby("epci").groups.values())[:3]

@@ -17,10 +17,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from geo import store
+from geo.store import layers as store
 from geo.errors import DataError
-from geo.paths import STALE_SECONDS, remove_stale_temp_files
-from geo.scenarios import ScenarioStore
+from geo.store.paths import STALE_SECONDS, remove_stale_temp_files
+from geo.store.scenarios import ScenarioStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,7 +73,7 @@ def test_legacy_sidecar_used_only_when_rows_match(isolated_data, communes):
 
 CRASH_AT_REPLACE = """
 import geopandas as gpd
-from geo import store
+from geo.store import layers as store
 frame = gpd.read_parquet(os.environ["SOURCE_FILE"])
 real_replace = os.replace
 def crash_replace(src, dst):
@@ -101,7 +101,7 @@ def test_crash_at_rename_never_mixes_rows_and_provenance(isolated_data, communes
     assert len(leftovers) == (1 if when == "before" else 0)
     for path in leftovers:  # the crashed write's temporary file goes at the next start
         os.utime(path, (time.time() - STALE_SECONDS - 5,) * 2)
-    assert run_child("from geo.paths import data_dir; data_dir()", isolated_data).returncode == 0
+    assert run_child("from geo.store.paths import data_dir; data_dir()", isolated_data).returncode == 0
     assert not list(isolated_data.glob(".*.tmp"))
     assert store.read_meta("ariege")["rows"] == len(store.read_layer("ariege"))
 
@@ -126,7 +126,7 @@ def test_stale_temporary_files_removed_at_start(tmp_path):
     link.symlink_to(data / "communes.parquet")
     os.utime(link, (old, old), follow_symlinks=False)
 
-    out = run_child("from geo.paths import data_dir; data_dir(); data_dir()", data)  # the app's entry point
+    out = run_child("from geo.store.paths import data_dir; data_dir(); data_dir()", data)  # the app's entry point
     assert out.returncode == 0, out.stderr
     assert [p for p in stale if p.exists()] == []
     assert [p for p in kept if not p.exists()] == []
@@ -153,7 +153,7 @@ def test_command_line_removes_stale_temporary_files(isolated_data):
 
 FULL_DISK_LAYER = """
 import geopandas as gpd
-from geo import store
+from geo.store import layers as store
 from geo.errors import DataError
 frame = gpd.read_parquet(os.environ["SOURCE_FILE"])
 limit()
@@ -194,7 +194,7 @@ def test_full_disk_keeps_previous_layer(isolated_data, communes, tmp_path):
 
 FULL_DISK_SCENARIO = """
 from geo.errors import DataError
-from geo.scenarios import ScenarioStore
+from geo.store.scenarios import ScenarioStore
 codes = json.loads(os.environ["CODES"])
 store = ScenarioStore(os.environ["DB"])
 tid = store.get("Occitanie").territories[0].id

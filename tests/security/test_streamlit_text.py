@@ -58,7 +58,7 @@ from hypothesis import given, settings
 from hypothesis.strategies import sampled_from as st_sampled
 from hypothesis.strategies import text as st_text
 
-from tests.apptest import run_page
+from tests.support.apptest import run_page
 from ui.text import WORD_JOINER, link, plain
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,7 +183,7 @@ def test_markdown_sign_in_a_name_survives_real_names():
 
 def test_drawing_page_shows_a_scenario_name_as_text(isolated_data):
     """The drawing page with a scenario named like a Markdown image: the page's Markdown holds it escaped."""
-    from geo.scenarios import ScenarioStore
+    from geo.store.scenarios import ScenarioStore
 
     name = "![i](http://127.0.0.1:9/x.png)"
     store = ScenarioStore()

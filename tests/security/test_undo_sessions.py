@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.errors import DataError
-from geo.scenarios import ScenarioStore
+from geo.store.scenarios import ScenarioStore
 
 A, B = "session-a", "session-b"
 FOIX, PAMIERS = "09122", "09225"

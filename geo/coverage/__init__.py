@@ -1,0 +1,16 @@
+"""Coverage of a scope by CPTS and proposals of territories for the communes left out.
+
+- ``gaps``: the « zones blanches » (uncovered communes), overlaps and their clusters.
+- ``proposals``: contiguous territories with a population floor for the uncovered communes.
+- ``regionalise``: the calls to libgeoda (max-p, AZP), run in a child process that can be stopped.
+  Its module is light on purpose (``python -m geo.coverage.regionalise`` is that child).
+"""
+
+from geo.coverage.gaps import assignment_for, cluster_of, clusters_geojson, coverage, coverage_json, \
+    cpts_assignment, uncovered_csv
+from geo.coverage.proposals import proposal_json, propose, to_scenario
+
+__all__ = [
+    "assignment_for", "cluster_of", "clusters_geojson", "coverage", "coverage_json", "cpts_assignment", "proposal_json",
+    "propose", "to_scenario", "uncovered_csv",
+]

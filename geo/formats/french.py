@@ -1,0 +1,39 @@
+"""Numbers written for French readers: thousands separated by a narrow no-break space, decimal comma.
+
+The one formatter of the app (CLI lines, reports, map tooltips, panels): ``integer(12345)`` gives
+« 12 345 », ``decimal(3.9234)`` « 3,92 », ``megabytes(5_242_880)`` « 5 Mo ». A missing value
+(None, NaN, pandas' NA) gives « — ».
+"""
+
+from __future__ import annotations
+
+import math
+
+NARROW_NBSP = "\u202f"
+MISSING = "—"
+
+
+def _missing(value) -> bool:
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return math.isnan(value)
+    except TypeError:
+        return False
+
+
+def decimal(value, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals: 12 345,68 (``digits=0`` gives an integer)."""
+    if _missing(value):
+        return MISSING
+    return f"{value:,.{digits}f}".replace(",", NARROW_NBSP).replace(".", ",")
+
+
+def integer(value) -> str:
+    """``value`` rounded to a whole number: 12 345."""
+    return decimal(value, 0)
+
+
+def megabytes(size: float, digits: int = 0) -> str:
+    """A size in bytes as mebibytes, the unit French users read as « Mo »: 5 Mo, 1,5 Mo."""
+    return f"{decimal(size / 1024 / 1024, digits)} Mo"

@@ -1,0 +1,423 @@
+"""Current legal populations (populations légales en vigueur) of the communes.
+
+The commune base carries the 2017 municipal populations; the ACI size
+classes of a CPTS use the légal populations in force. ``update_population``
+reads them either online from the API Découpage administratif
+(geo.api.gouv.fr) or from a file in the format of Etalab's
+``decoupage-administratif`` package (``communes.json``), and writes the
+``population`` layer (insee, name, population, dep, reg, epci, former).
+
+``current_populations()`` gives the populations per commune of the base:
+the current ones when the layer exists (a commune merged since 2017 into a
+commune nouvelle gets a share of the new commune's population, in
+proportion to its 2017 population, when the source lists the former codes),
+else the base's 2017 populations.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from geo.store import layers as store
+from geo.errors import DataError
+from geo.sources.limits import load_json, read_limited
+
+LAYER = "population"
+FIELDS = "code,nom,population,codeDepartement,codeRegion,codeEpci"
+DEFAULT_URL = f"https://geo.api.gouv.fr/communes?fields={FIELDS}"
+CODE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+KEEP_TYPES = {"commune-actuelle"}
+MAX_LISTED = 20
+COLUMNS = ["insee", "name", "population", "dep", "reg", "epci", "former"]
+MAX_POPULATION = 100_000_000  # far above any commune: beyond it a figure is an error (and overflows int64 later)
+
+
+def _is_url(source) -> bool:
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _entries(document, origin: str) -> tuple[list, object]:
+    """The list of commune entries of a document, and the vintage it declares (or None)."""
+    vintage = None
+    if isinstance(document, dict):
+        for key in ("millesime", "vintage", "annee", "year"):
+            if document.get(key) not in (None, ""):
+                vintage = document[key]
+                break
+        if isinstance(document.get("features"), list):  # GeoJSON answer of the API (format=geojson)
+            entries = [f.get("properties") if isinstance(f, dict) else f for f in document["features"]]
+            return entries, vintage
+        for key in ("communes", "data"):
+            if isinstance(document.get(key), list):
+                return document[key], vintage
+        raise DataError(
+            f"{origin} : forme inattendue (un objet JSON sans liste « communes ») ; attendu : une liste de "
+            "communes au format decoupage-administratif (code, nom, population...)."
+        )
+    if not isinstance(document, list):
+        raise DataError(
+            f"{origin} : forme inattendue ({type(document).__name__}) ; attendu : une liste de communes "
+            "au format decoupage-administratif (code, nom, population...)."
+        )
+    return document, vintage
+
+
+def _text(value, origin: str = "", idx: int = 0, field: str = "") -> str | None:
+    """A text field of an entry: a string or a number, else DataError naming the entry and field."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise DataError(f"{origin}, entrée n° {idx} : champ « {field} » invalide ({type(value).__name__}, "
+                        "texte attendu).")
+    text = str(value).strip()
+    return text or None
+
+
+def parse_communes(document, origin: str, epci_of: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict]:
+    """Commune entries -> (frame of COLUMNS, notes). French DataError naming ``origin`` and the entry."""
+    entries, declared = _entries(document, origin)
+    if not entries:
+        raise DataError(f"{origin} : aucune commune dans le document.")
+    rows, seen = [], {}
+    skipped_types: dict[str, int] = {}
+    without_population: list[str] = []
+    for idx, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise DataError(f"{origin}, entrée n° {idx} : un objet JSON était attendu, trouvé {type(entry).__name__}.")
+        kind = entry.get("type")
+        if kind is not None and not isinstance(kind, str):
+            raise DataError(f"{origin}, entrée n° {idx} : champ « type » invalide ({type(kind).__name__}, texte attendu).")
+        if kind is not None and kind not in KEEP_TYPES:
+            skipped_types[str(kind)] = skipped_types.get(str(kind), 0) + 1
+            continue
+        raw_code = entry.get("code")
+        if raw_code in (None, ""):
+            raise DataError(f"{origin}, entrée n° {idx} : champ « code » absent (code INSEE de la commune).")
+        if isinstance(raw_code, bool) or not isinstance(raw_code, (str, int)):
+            raise DataError(f"{origin}, entrée n° {idx} : champ « code » invalide ({type(raw_code).__name__}, "
+                            "code INSEE attendu).")
+        code = str(raw_code).strip().upper()
+        if not CODE_PATTERN.match(code):
+            raise DataError(f"{origin}, entrée n° {idx} : code commune « {raw_code} » mal formé (5 caractères attendus).")
+        if code in seen:
+            raise DataError(f"{origin}, entrées n° {seen[code]} et {idx} : code commune {code} en double.")
+        seen[code] = idx
+        pop = entry.get("population")
+        if pop is None:
+            without_population.append(code)
+            continue
+        if isinstance(pop, bool) or not isinstance(pop, (int, float)) or pop != pop or not 0 <= pop <= MAX_POPULATION \
+                or int(pop) != pop:
+            raise DataError(
+                f"{origin}, entrée n° {idx} (commune {code}) : population « {pop} » invalide (entier positif attendu)."
+            )
+        dep = _text(entry.get("codeDepartement", entry.get("departement")), origin, idx, "codeDepartement")
+        reg = _text(entry.get("codeRegion", entry.get("region")), origin, idx, "codeRegion")
+        epci = _text(entry.get("codeEpci"), origin, idx, "codeEpci") or (epci_of or {}).get(code)
+        former = entry.get("anciensCodes") or []
+        if not isinstance(former, list):
+            former = []
+        former = [_text(c, origin, idx, "anciensCodes") for c in former]
+        rows.append({
+            "insee": code, "name": _text(entry.get("nom"), origin, idx, "nom") or "", "population": int(pop),
+            "dep": dep, "reg": reg, "epci": epci,
+            "former": ",".join(c.upper() for c in former if c),
+        })
+    if not rows:
+        raise DataError(
+            f"{origin} : aucune commune actuelle avec une population "
+            f"({len(entries)} entrées, types écartés : {', '.join(sorted(skipped_types)) or 'aucun'})."
+        )
+    frame = pd.DataFrame(rows, columns=COLUMNS).sort_values("insee", ignore_index=True)
+    frame["population"] = frame["population"].astype("int64")
+    for col in ("insee", "name", "dep", "reg", "epci", "former"):
+        frame[col] = frame[col].astype(object)
+    notes = {"declared_vintage": declared, "skipped_types": skipped_types, "without_population": without_population}
+    return frame, notes
+
+
+def _read_file(path: Path):
+    """The JSON document of a communes.json file: size-capped read, strict JSON (geo.sources.limits)."""
+    data = read_limited(path, "communes.json", path.name)
+    if not data.strip():
+        raise DataError(f"Le fichier {path.name} est vide : attendu un fichier communes.json (format decoupage-administratif).")
+    return load_json(data, path.name, "JSON")
+
+
+def _sibling_epci(path: Path) -> dict[str, str]:
+    """commune -> EPCI code from an ``epci.json`` beside ``communes.json`` (same package), if any.
+
+    The file is optional: when it is absent, too large, not JSON or not shaped as
+    ``[{"code": ..., "membres": [{"code": ...}, ...]}, ...]``, communes simply have no EPCI.
+    """
+    sibling = path.with_name("epci.json")
+    if not sibling.is_file():
+        return {}
+    try:
+        groups = load_json(read_limited(sibling, "epci.json"), sibling.name, "epci.json")
+    except DataError:
+        return {}
+    out: dict[str, str] = {}
+    if not isinstance(groups, list):
+        return {}
+    for group in groups:
+        if not isinstance(group, dict) or not isinstance(group.get("code"), (str, int)) or isinstance(group.get("code"), bool):
+            continue
+        members = group.get("membres")
+        for member in members if isinstance(members, list) else []:
+            if isinstance(member, dict) and isinstance(member.get("code"), (str, int)) \
+                    and not isinstance(member.get("code"), bool):
+                out[str(member["code"])] = str(group["code"])
+    return out
+
+
+def _catalogue_vintage():
+    from geo.store.catalogue import sources
+
+    text = str(sources().get(LAYER, {}).get("vintage", ""))
+    match = re.fullmatch(r"\s*(\d{4})\s*", text)
+    return int(match.group(1)) if match else None
+
+
+def _vintage(value, origin: str):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DataError(f"{origin} : millésime « {str(value)[:40]} » invalide (une année est attendue, "
+                        "par exemple 2026).")
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        if not 1990 <= year <= 2100:
+            raise DataError(f"{origin} : millésime {year} invraisemblable.")
+        return year
+    if not text:
+        return None
+    return text
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _api_url(source: str | None) -> tuple[str, dict | None]:
+    url = source or DEFAULT_URL
+    parts = urlsplit(url)
+    if parts.path in ("", "/"):
+        url = url.rstrip("/") + "/communes"
+    params = None if "?" in url else {"fields": FIELDS}
+    return url, params
+
+
+def base_comparison(frame: pd.DataFrame, base_codes) -> dict:
+    """Communes of one side missing on the other (mergers and creations since the base's vintage)."""
+    current = set(frame["insee"])
+    base = set(map(str, base_codes))
+    not_in_base = sorted(current - base)
+    missing = sorted(base - current)
+    absorbed = set()
+    for former in frame["former"]:
+        if former:
+            absorbed.update(former.split(","))
+    absorbed &= set(missing)
+    return {
+        "communes_not_in_base": {"count": len(not_in_base), "codes": not_in_base[:MAX_LISTED]},
+        "base_communes_missing": {"count": len(missing), "codes": missing[:MAX_LISTED]},
+        "base_communes_merged": len(absorbed),
+    }
+
+
+def update_population(source=None, progress=None, vintage=None) -> dict:
+    """Read the légal populations in force and write the ``population`` layer; return a report.
+
+    ``source``: None (the geo.api.gouv.fr API), a URL (API or a local
+    server in tests) or a path to a ``communes.json`` file. ``vintage``: the
+    year of the populations in force; read from the document when it
+    declares it, else from the catalogue; for the API it defaults to the
+    current year (the API serves the populations in force today); for a
+    file without one a DataError asks for it. Nothing is written unless the
+    whole document was read and checked.
+    """
+    from geo.store.catalogue import sources
+
+    say = progress or (lambda fraction, message: None)
+    start = time.perf_counter()
+    online = source is None or _is_url(source)
+    if online:
+        from geo.sources.download import get_json
+
+        url, params = _api_url(source)
+        origin = url
+        say(0.05, f"Interrogation de {url}…")
+        document = get_json(url, params=params, timeout=60, deadline=5 * 60)  # size-capped, strict JSON
+        epci_of = {}
+    else:
+        path = Path(source)
+        origin = path.name
+        say(0.05, f"Lecture de {path.name}…")
+        document = _read_file(path)
+        epci_of = _sibling_epci(path)
+    say(0.5, "Vérification des communes…")
+    frame, notes = parse_communes(document, origin, epci_of)
+
+    chosen = _vintage(vintage, origin) or _vintage(notes["declared_vintage"], origin) or _catalogue_vintage()
+    inferred = False
+    if chosen is None:
+        if not online:
+            raise DataError(
+                f"{origin} : le millésime des populations n'est pas indiqué dans le fichier ; précisez-le "
+                "(par exemple --vintage 2026 pour decoupage-administratif 6.0.0, COG 2026)."
+            )
+        chosen, inferred = date.today().year, True
+
+    from geo.base.communes import load
+
+    base = load("communes")
+    comparison = base_comparison(frame, base["insee"])
+    entry = sources().get(LAYER, {})
+    meta = {
+        "source": entry.get("publisher", "INSEE"),
+        "title": entry.get("title", "Populations légales en vigueur"),
+        "url": entry.get("url", ""),
+        "vintage": chosen,
+        "vintage_inferred": inferred,
+        "licence": entry.get("licence", "Licence Ouverte / Open Licence"),
+        "imported_at": store.now_iso(),
+        "origin": origin,
+        "file": "" if online else origin,
+        "communes_not_in_base": comparison["communes_not_in_base"]["count"],
+        "base_communes_missing": comparison["base_communes_missing"]["count"],
+    }
+    say(0.9, "Écriture de la couche des populations…")
+    meta = store.write_layer(LAYER, frame, meta)
+    say(1.0, f"Populations {chosen} importées : {len(frame)} communes.")
+    return {
+        "origin": origin,
+        "online": online,
+        "vintage": chosen,
+        "vintage_inferred": inferred,
+        "rows": int(len(frame)),
+        "total_population": int(frame["population"].sum()),
+        "skipped_types": notes["skipped_types"],
+        "without_population": {"count": len(notes["without_population"]),
+                               "codes": notes["without_population"][:MAX_LISTED]},
+        **comparison,
+        "seconds": round(time.perf_counter() - start, 2),
+        "meta": meta,
+    }
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def describe_population_report(report: dict) -> list[str]:
+    """French lines summarising a population update."""
+    lines = [
+        f"Populations légales en vigueur en {report['vintage']}"
+        + (" (millésime supposé : année de la mise à jour)" if report.get("vintage_inferred") else "")
+        + f" : {report['rows']} communes, {_thousands(report['total_population'])} habitants, depuis {report['origin']}.",
+    ]
+    if report.get("skipped_types"):
+        lines.append("Entrées écartées (pas des communes actuelles) : "
+                     + ", ".join(f"{n} {k}" for k, n in sorted(report["skipped_types"].items())) + ".")
+    wp = report.get("without_population", {})
+    if wp.get("count"):
+        lines.append(f"{wp['count']} communes sans population ignorées : {', '.join(wp['codes'])}.")
+    for key, text in (
+        ("communes_not_in_base", "communes actuelles absentes de la base communale (créées depuis, ou collectivités d'outre-mer hors de la base)"),
+        ("base_communes_missing", "communes de la base absentes de la liste actuelle (fusionnées depuis)"),
+    ):
+        part = report.get(key, {})
+        if part.get("count"):
+            more = " …" if part["count"] > len(part["codes"]) else ""
+            lines.append(f"{part['count']} {text} : {', '.join(part['codes'])}{more}")
+    if report.get("base_communes_merged"):
+        lines.append(
+            f"{report['base_communes_merged']} anciennes communes reçoivent une part de la population de leur "
+            "commune nouvelle, au prorata de leur population 2017."
+        )
+    missing = report.get("base_communes_missing", {}).get("count", 0) - report.get("base_communes_merged", 0)
+    if missing > 0:
+        lines.append(f"{missing} communes de la base gardent leur population 2017 faute de correspondance.")
+    return lines
+
+
+# --------------------------------------------------------------------------- reading the layer
+
+
+def population_vintage() -> int | str:
+    """Vintage of the populations in use: the layer's, else the base's (2017)."""
+    from geo.base.communes import POPULATION_VINTAGE
+
+    meta = store.read_meta(LAYER)
+    if meta is None or store.read_layer(LAYER) is None:
+        return POPULATION_VINTAGE
+    return meta.get("vintage") or POPULATION_VINTAGE
+
+
+def _apportion(total: int, weights: list[float]) -> list[int]:
+    """Split an integer total in proportion to weights (largest remainders; equal split without weight)."""
+    if sum(weights) <= 0:
+        weights = [1.0] * len(weights)
+    scale = sum(weights)
+    exact = [total * w / scale for w in weights]
+    out = [int(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda i: exact[i] - out[i], reverse=True)
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def current_populations() -> tuple[pd.Series, int | str]:
+    """(populations indexed by INSEE code, vintage).
+
+    Without a population layer: the commune base's 2017 populations.
+    With it: the current populations; a base commune merged into a commune
+    nouvelle (listed among its former codes) gets a share of the new
+    commune's population in proportion to 2017 populations, so that sums
+    over territories count everyone once. Other base communes missing from
+    the layer are absent from the series (callers fall back to 2017).
+    """
+    from geo.base.communes import POPULATION_VINTAGE, load
+
+    base = load("communes")
+    base_pop = pd.Series(base["population"].to_numpy(), index=pd.Index(base["insee"].to_numpy(), name="insee"))
+    frame = store.read_layer(LAYER)
+    meta = store.read_meta(LAYER)
+    if frame is None or meta is None:
+        return base_pop.rename("population"), POPULATION_VINTAGE
+    current = dict(zip(frame["insee"], frame["population"].astype("int64")))
+    pop2017 = base_pop.fillna(0).astype(float).to_dict()
+    if "former" in frame.columns:
+        for code, pop, former in zip(frame["insee"], frame["population"], frame["former"]):
+            if not former:
+                continue
+            absorbed = [c for c in former.split(",") if c in pop2017 and c not in current and c != code]
+            if not absorbed:
+                continue
+            members = ([code] if code in pop2017 else []) + absorbed
+            shares = _apportion(int(pop), [pop2017[c] for c in members])
+            for member, share in zip(members, shares):
+                current[member] = share
+    series = pd.Series(current, dtype="int64", name="population")
+    series.index.name = "insee"
+    return series.sort_index(), meta.get("vintage") or POPULATION_VINTAGE
+
+
+def populations_in_use(codes, fallback) -> tuple[pd.Series, int | str]:
+    """(population of each code, vintage): the current populations, else ``fallback`` (the base's, aligned with ``codes``).
+
+    The one rule by which every figure of the app picks its populations.
+    """
+    series, vintage = current_populations()
+    current = series.reindex(pd.Index(codes))
+    return current.fillna(pd.Series(list(fallback), index=current.index)), vintage

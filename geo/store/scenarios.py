@@ -1,0 +1,574 @@
+"""Scenarios of CPTS territories, kept in SQLite so that nothing is ever lost.
+
+A scenario is an assignment commune -> territory (a commune belongs to at
+most one territory unless the scenario allows overlap). Every change is one
+transaction, saved at once (WAL mode), and recorded in a history that
+undo/redo walk (at least ``HISTORY_LIMIT`` steps). Changes are expressed
+as additions and removals of given communes, never as a rewrite of a whole
+territory, so two sessions editing the same scenario cannot lose each
+other's assignments: the last write wins, change by change.
+
+Undo and redo belong to the editing session that made the change: every
+history step records its ``session`` (a browser session id in the app, ""
+on the command line), and undo/redo only walk that session's steps. A step
+is refused (French DataError, nothing changed) when it touches a locked
+territory, or when another session changed what it would revert since.
+
+A full disk gives a French DataError; the transaction is rolled back and
+the database keeps every change saved before.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.errors import DataError
+from geo.store.paths import data_dir
+from geo.store.layers import now_iso
+
+HISTORY_LIMIT = 200
+STATUSES = ("proposition", "initiative", "projet", "contractualisée", "en fonctionnement")
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS scenarios (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL DEFAULT '',
+    allow_overlap INTEGER NOT NULL DEFAULT 0,
+    notes TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS territories (
+    id INTEGER PRIMARY KEY,
+    scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'proposition',
+    colour TEXT NOT NULL DEFAULT '#0072B2',
+    notes TEXT NOT NULL DEFAULT '',
+    locked INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (scenario_id, name)
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    territory_id INTEGER NOT NULL REFERENCES territories(id) ON DELETE CASCADE,
+    insee TEXT NOT NULL,
+    PRIMARY KEY (territory_id, insee)
+);
+CREATE INDEX IF NOT EXISTS assignments_insee ON assignments(insee);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY,
+    scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+    ops TEXT NOT NULL,
+    label TEXT NOT NULL,
+    undone INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    session TEXT NOT NULL DEFAULT ''
+);
+"""
+# All sessions together keep at most this many steps per scenario.
+HISTORY_SCENARIO_LIMIT = HISTORY_LIMIT * 5
+
+
+@dataclass
+class Territory:
+    id: int
+    name: str
+    status: str
+    colour: str
+    notes: str
+    locked: bool
+    communes: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Scenario:
+    id: int
+    name: str
+    scope: str
+    allow_overlap: bool
+    notes: str
+    created_at: str
+    updated_at: str
+    territories: list[Territory] = field(default_factory=list)
+
+    def territory(self, territory_id: int) -> Territory:
+        for terr in self.territories:
+            if terr.id == territory_id:
+                return terr
+        raise DataError(f"Territoire n° {territory_id} introuvable dans le scénario « {self.name} ».")
+
+    def assignment(self) -> dict[str, list[int]]:
+        """commune -> territories holding it."""
+        out: dict[str, list[int]] = {}
+        for terr in self.territories:
+            for code in terr.communes:
+                out.setdefault(code, []).append(terr.id)
+        return out
+
+
+@dataclass
+class ChangeResult:
+    """What a change did: communes added, removed, and refused with why."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+class ScenarioStore:
+    """All scenarios, in ``scenarios.sqlite`` in the data directory."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path else data_dir() / "scenarios.sqlite"
+        with self._connect() as con:
+            con.executescript(SCHEMA)
+            columns = {row[1] for row in con.execute("PRAGMA table_info(history)")}
+            if "session" not in columns:  # a database made before undo became per session
+                con.execute("ALTER TABLE history ADD COLUMN session TEXT NOT NULL DEFAULT ''")
+            con.execute("CREATE INDEX IF NOT EXISTS history_session ON history(scenario_id, session)")
+
+    @contextmanager
+    def _connect(self):
+        try:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._french(exc) from exc
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA synchronous=NORMAL")
+            yield con
+        except sqlite3.OperationalError as exc:
+            raise self._french(exc) from exc
+        finally:
+            con.close()
+
+    @contextmanager
+    def _transaction(self):
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                # SQLite already rolled back after an I/O error or a full disk.
+                if con.in_transaction:
+                    try:
+                        con.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise
+
+    def _french(self, exc: sqlite3.Error) -> Exception:
+        """A French DataError for a full disk, a write refused by the system or a busy database."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        text = str(exc)
+        if name.startswith(("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE", "SQLITE_IOERR_SHMSIZE")) \
+                or "database or disk is full" in text:
+            return DataError(
+                f"Disque plein : impossible d'enregistrer la modification dans {self.path} "
+                f"(écriture refusée par le système : {name or text}). "
+                "Libérez de la place puis recommencez ; les modifications déjà enregistrées sont intactes.")
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+            return DataError(f"La base des scénarios {self.path} est occupée par une autre écriture : "
+                             "réessayez dans un instant.")
+        if isinstance(exc, sqlite3.OperationalError):
+            return DataError(f"Erreur de la base des scénarios {self.path} : {text} ({name or 'SQLite'}).")
+        return exc
+
+    # --- reading -----------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        with self._connect() as con:
+            return [row[0] for row in con.execute("SELECT name FROM scenarios ORDER BY name")]
+
+    def ids(self) -> dict[int, str]:
+        """Scenario id -> name."""
+        with self._connect() as con:
+            return dict(con.execute("SELECT id, name FROM scenarios"))
+
+    def get(self, name: str) -> Scenario:
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at FROM scenarios WHERE name=?",
+                (name,),
+            ).fetchone()
+            if row is None:
+                raise DataError(f"Le scénario « {name} » n'existe pas.")
+            scen = Scenario(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6])
+            terrs = {}
+            for t in con.execute(
+                "SELECT id, name, status, colour, notes, locked FROM territories WHERE scenario_id=? ORDER BY id",
+                (scen.id,),
+            ):
+                terrs[t[0]] = Territory(t[0], t[1], t[2], t[3], t[4], bool(t[5]))
+            for tid, code in con.execute(
+                "SELECT a.territory_id, a.insee FROM assignments a JOIN territories t ON t.id=a.territory_id "
+                "WHERE t.scenario_id=?",
+                (scen.id,),
+            ):
+                terrs[tid].communes.add(code)
+            scen.territories = list(terrs.values())
+            return scen
+
+    def integrity_check(self) -> str:
+        with self._connect() as con:
+            return con.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # --- scenarios ---------------------------------------------------------------
+
+    def create(self, name: str, scope: str = "", allow_overlap: bool = False, notes: str = "") -> Scenario:
+        name = _clean_name(name, "scénario")
+        stamp = now_iso()
+        try:
+            with self._transaction() as con:
+                con.execute(
+                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+                    (name, scope, int(allow_overlap), notes, stamp, stamp),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise DataError(f"Un scénario nommé « {name} » existe déjà.") from exc
+        return self.get(name)
+
+    def rename(self, name: str, new_name: str) -> None:
+        new_name = _clean_name(new_name, "scénario")
+        try:
+            with self._transaction() as con:
+                cur = con.execute("UPDATE scenarios SET name=?, updated_at=? WHERE name=?", (new_name, now_iso(), name))
+                if cur.rowcount == 0:
+                    raise DataError(f"Le scénario « {name} » n'existe pas.")
+        except sqlite3.IntegrityError as exc:
+            raise DataError(f"Un scénario nommé « {new_name} » existe déjà.") from exc
+
+    def set_allow_overlap(self, name: str, allow: bool) -> None:
+        with self._transaction() as con:
+            con.execute("UPDATE scenarios SET allow_overlap=?, updated_at=? WHERE name=?", (int(allow), now_iso(), name))
+
+    def delete(self, name: str) -> None:
+        with self._transaction() as con:
+            con.execute("DELETE FROM scenarios WHERE name=?", (name,))
+
+    def duplicate(self, name: str, new_name: str) -> Scenario:
+        """A copy of a scenario (territories and assignments, not the history)."""
+        source = self.get(name)
+        new_name = _clean_name(new_name, "scénario")
+        stamp = now_iso()
+        try:
+            with self._transaction() as con:
+                cur = con.execute(
+                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+                    (new_name, source.scope, int(source.allow_overlap), source.notes, stamp, stamp),
+                )
+                for terr in source.territories:
+                    tid = self._insert_territory(con, cur.lastrowid, terr.name, terr.status, terr.colour, terr.notes)
+                    con.execute("UPDATE territories SET locked=? WHERE id=?", (int(terr.locked), tid))
+                    con.executemany("INSERT INTO assignments VALUES (?,?)", [(tid, c) for c in sorted(terr.communes)])
+        except sqlite3.IntegrityError as exc:
+            raise DataError(f"Un scénario nommé « {new_name} » existe déjà.") from exc
+        return self.get(new_name)
+
+    def create_from(self, name: str, territories: list[dict], scope: str = "", allow_overlap: bool = False) -> Scenario:
+        """A new scenario holding the given territories (dicts with name, communes, optional status), in one transaction."""
+        name = _clean_name(name, "scénario")
+        stamp = now_iso()
+        try:
+            with self._transaction() as con:
+                cur = con.execute(
+                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+                    (name, scope, int(allow_overlap), "", stamp, stamp))
+                for i, terr in enumerate(territories):
+                    status = terr.get("status") or "proposition"
+                    _check_status(status)
+                    tid = self._insert_territory(con, cur.lastrowid, _clean_name(terr["name"], "territoire"), status,
+                                                 _check_colour(terr.get("colour") or PALETTE[i % len(PALETTE)]),
+                                                 terr.get("notes", ""))
+                    con.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?)",
+                                    [(tid, c) for c in sorted(set(terr["communes"]))])
+        except sqlite3.IntegrityError as exc:
+            raise DataError(f"Le scénario « {name} » existe déjà, ou deux territoires y portent le même nom.") from exc
+        return self.get(name)
+
+    # --- territories -------------------------------------------------------------
+
+    @staticmethod
+    def _insert_territory(con, scenario_id, name, status, colour, notes) -> int:
+        """Insert a territory under a number never used before by a territory or a history step.
+
+        A number still named in some session's history is never given to a
+        new territory, so an undo or redo can never act on another one.
+        """
+        stamp = now_iso()
+        used = con.execute(
+            "SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM territories UNION ALL "
+            "SELECT MAX(CAST(json_extract(op.value, '$[1]') AS INTEGER)) FROM history, json_each(history.ops) AS op)"
+        ).fetchone()[0]
+        cur = con.execute(
+            "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            ((used or 0) + 1, scenario_id, name, status, colour, notes, stamp, stamp),
+        )
+        return cur.lastrowid
+
+    def add_territory(self, scenario: str, name: str, colour: str | None = None,
+                      status: str = "proposition", notes: str = "", session: str = "") -> int:
+        name = _clean_name(name, "territoire")
+        _check_status(status)
+        scen = self.get(scenario)
+        colour = _check_colour(colour or PALETTE[len(scen.territories) % len(PALETTE)])
+        try:
+            with self._transaction() as con:
+                tid = self._insert_territory(con, scen.id, name, status, colour, notes)
+                self._record(con, scen.id, [["create", tid, name, status, colour, notes]], f"Création de « {name} »",
+                             session)
+        except sqlite3.IntegrityError as exc:
+            raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {name} ».") from exc
+        return tid
+
+    def update_territory(self, scenario: str, territory_id: int, session: str = "", **fields) -> None:
+        """Change name, status, colour, notes or locked of a territory.
+
+        Locking and unlocking are not recorded in the history (undo never
+        unlocks a territory).
+        """
+        allowed = {"name", "status", "colour", "notes", "locked"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise DataError(f"Champ(s) inconnu(s) : {', '.join(sorted(unknown))}.")
+        if "name" in fields:
+            fields["name"] = _clean_name(fields["name"], "territoire")
+        if "status" in fields:
+            _check_status(fields["status"])
+        if "colour" in fields:
+            fields["colour"] = _check_colour(fields["colour"])
+        scen = self.get(scenario)
+        terr = scen.territory(territory_id)
+        before = {k: getattr(terr, k) for k in fields if k != "locked"}
+        after = {k: (int(v) if k == "locked" else v) for k, v in fields.items()}
+        try:
+            with self._transaction() as con:
+                self._apply_update(con, territory_id, after)
+                if before:
+                    recorded = {k: v for k, v in after.items() if k != "locked"}
+                    self._record(con, scen.id, [["update", territory_id, _jsonable(before), recorded]],
+                                 f"Modification de « {terr.name} »", session)
+        except sqlite3.IntegrityError as exc:
+            raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {fields.get('name')} ».") from exc
+
+    @staticmethod
+    def _apply_update(con, territory_id: int, values: dict) -> None:
+        sets = ", ".join(f"{k}=?" for k in values)
+        con.execute(f"UPDATE territories SET {sets}, updated_at=? WHERE id=?",
+                    (*[int(v) if isinstance(v, bool) else v for v in values.values()], now_iso(), territory_id))
+
+    def delete_territory(self, scenario: str, territory_id: int, session: str = "") -> None:
+        scen = self.get(scenario)
+        terr = scen.territory(territory_id)
+        with self._transaction() as con:
+            con.execute("DELETE FROM territories WHERE id=?", (territory_id,))
+            self._record(con, scen.id, [["delete", territory_id, terr.name, terr.status, terr.colour, terr.notes,
+                                         sorted(terr.communes)]], f"Suppression de « {terr.name} »", session)
+
+    # --- assignments -------------------------------------------------------------
+
+    def change_communes(self, scenario: str, territory_id: int, add=(), remove=(), label: str = "",
+                        session: str = "") -> ChangeResult:
+        """Add and remove communes of a territory in one recorded transaction.
+
+        Communes held by another territory are refused unless the scenario
+        allows overlap; a locked territory cannot change, nor lose or give
+        communes.
+        """
+        result = ChangeResult()
+        with self._transaction() as con:
+            row = con.execute(
+                "SELECT s.id, s.allow_overlap, t.locked, t.name FROM territories t JOIN scenarios s "
+                "ON s.id=t.scenario_id WHERE t.id=? AND s.name=?", (territory_id, scenario)).fetchone()
+            if row is None:
+                raise DataError(f"Territoire n° {territory_id} introuvable dans le scénario « {scenario} ».")
+            scen_id, allow_overlap, locked, tname = row
+            if locked:
+                raise DataError(f"Le territoire « {tname} » est verrouillé : déverrouillez-le pour le modifier.")
+            current = {r[0] for r in con.execute("SELECT insee FROM assignments WHERE territory_id=?", (territory_id,))}
+            holders: dict[str, tuple[str, int]] = {}
+            for code, name, lock in con.execute(
+                "SELECT a.insee, t.name, t.locked FROM assignments a JOIN territories t ON t.id=a.territory_id "
+                "WHERE t.scenario_id=? AND t.id<>?", (scen_id, territory_id)):
+                holders[code] = (name, lock)
+            for code in dict.fromkeys(add):
+                if code in current:
+                    continue
+                if code in holders and not allow_overlap:
+                    result.refused[code] = f"déjà dans « {holders[code][0]} »"
+                    continue
+                result.added.append(code)
+            result.removed = [c for c in dict.fromkeys(remove) if c in current and c not in result.added]
+            con.executemany("INSERT INTO assignments VALUES (?,?)", [(territory_id, c) for c in result.added])
+            con.executemany("DELETE FROM assignments WHERE territory_id=? AND insee=?",
+                            [(territory_id, c) for c in result.removed])
+            if result.added or result.removed:
+                con.execute("UPDATE territories SET updated_at=? WHERE id=?", (now_iso(), territory_id))
+                self._record(con, scen_id, [["assign", territory_id, result.added, result.removed]],
+                             label or f"Communes de « {tname} »", session)
+        return result
+
+    # --- history -----------------------------------------------------------------
+
+    def _record(self, con, scenario_id: int, ops: list, label: str, session: str = "") -> None:
+        """Record a step of ``session``: its redo stack is cleared, other sessions' are kept."""
+        session = str(session or "")
+        con.execute("DELETE FROM history WHERE scenario_id=? AND session=? AND undone=1", (scenario_id, session))
+        con.execute("INSERT INTO history(scenario_id, ops, label, created_at, session) VALUES (?,?,?,?,?)",
+                    (scenario_id, json.dumps(ops, ensure_ascii=False), label, now_iso(), session))
+        con.execute(
+            "DELETE FROM history WHERE scenario_id=? AND session=? AND id NOT IN "
+            "(SELECT id FROM history WHERE scenario_id=? AND session=? ORDER BY id DESC LIMIT ?)",
+            (scenario_id, session, scenario_id, session, HISTORY_LIMIT))
+        con.execute(
+            "DELETE FROM history WHERE scenario_id=? AND id NOT IN "
+            "(SELECT id FROM history WHERE scenario_id=? ORDER BY id DESC LIMIT ?)",
+            (scenario_id, scenario_id, HISTORY_SCENARIO_LIMIT))
+        con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scenario_id))
+
+    def history_state(self, scenario: str, session: str = "") -> dict:
+        """How many steps ``session`` can undo and redo, and their labels."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT h.label, h.undone FROM history h JOIN scenarios s ON s.id=h.scenario_id "
+                "WHERE s.name=? AND h.session=? ORDER BY h.id", (scenario, str(session or ""))).fetchall()
+        done = [label for label, undone in rows if not undone]
+        undone = [label for label, undone in rows if undone]
+        return {"undo": len(done), "redo": len(undone),
+                "undo_label": done[-1] if done else None, "redo_label": undone[0] if undone else None}
+
+    def undo(self, scenario: str, session: str = "") -> str | None:
+        """Revert the last step of ``session``; its label, or None when there is none."""
+        return self._step(scenario, session, undo=True)
+
+    def redo(self, scenario: str, session: str = "") -> str | None:
+        """Replay the last step ``session`` undid; its label, or None when there is none."""
+        return self._step(scenario, session, undo=False)
+
+    def _step(self, scenario: str, session: str, undo: bool) -> str | None:
+        with self._transaction() as con:
+            order = "DESC" if undo else "ASC"
+            row = con.execute(
+                f"SELECT h.id, h.ops, h.label, h.scenario_id, s.allow_overlap FROM history h "
+                f"JOIN scenarios s ON s.id=h.scenario_id "
+                f"WHERE s.name=? AND h.session=? AND h.undone=? ORDER BY h.id {order} LIMIT 1",
+                (scenario, str(session or ""), 0 if undo else 1)).fetchone()
+            if row is None:
+                return None
+            hid, ops, label, scen_id, allow_overlap = row
+            ops = json.loads(ops)
+            what = "d'annuler" if undo else "de rétablir"
+            try:
+                for op in (reversed(ops) if undo else ops):
+                    self._replay(con, scen_id, op, inverse=undo, allow_overlap=bool(allow_overlap),
+                                 refuse=lambda why: DataError(f"Impossible {what} « {label} » : {why}"))
+            except sqlite3.IntegrityError as exc:
+                raise DataError(f"Impossible {what} « {label} » : le scénario « {scenario} » a changé depuis "
+                                f"(un territoire de même nom ou de même numéro existe déjà).") from exc
+            con.execute("UPDATE history SET undone=? WHERE id=?", (1 if undo else 0, hid))
+            con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scen_id))
+            return label
+
+    @staticmethod
+    def _territory_row(con, scen_id: int, tid: int):
+        return con.execute("SELECT name, locked, status, colour, notes FROM territories WHERE id=? AND scenario_id=?",
+                           (tid, scen_id)).fetchone()
+
+    def _replay(self, con, scen_id: int, op: list, inverse: bool, allow_overlap: bool, refuse) -> None:
+        """Apply one recorded operation (or its inverse), refusing what would revert another session's work."""
+        kind, tid = op[0], op[1]
+        row = self._territory_row(con, scen_id, tid)
+        if row is not None and row[1]:
+            raise DataError(f"Le territoire « {row[0]} » est verrouillé : déverrouillez-le pour "
+                            f"{'annuler' if inverse else 'rétablir'} cette modification.")
+        if kind == "assign":
+            _, tid, added, removed = op
+            if inverse:
+                added, removed = removed, added
+            if row is None and (added or removed):
+                raise refuse(f"le territoire n° {tid} n'existe plus.")
+            if added and not allow_overlap:
+                _refuse_taken(con, scen_id, added, tid, refuse)
+            con.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?)", [(tid, c) for c in added])
+            con.executemany("DELETE FROM assignments WHERE territory_id=? AND insee=?", [(tid, c) for c in removed])
+        elif kind == "update":
+            _, tid, before, after = op
+            target, expected = (before, after) if inverse else (after, before)
+            if row is None:
+                raise refuse(f"le territoire n° {tid} n'existe plus.")
+            current = dict(zip(("name", "locked", "status", "colour", "notes"), row))
+            changed = [k for k, v in expected.items() if k in current and current[k] != v]
+            if changed:
+                raise refuse(f"« {row[0]} » a été modifié depuis ({', '.join(changed)}).")
+            self._apply_update(con, tid, target)
+        elif kind in ("create", "delete"):
+            tid, name, status, colour, notes = op[1:6]
+            communes = op[6] if kind == "delete" else []
+            remove = (kind == "delete") != inverse
+            if remove:
+                if row is None:
+                    return
+                held = {r[0] for r in con.execute("SELECT insee FROM assignments WHERE territory_id=?", (tid,))}
+                extra = sorted(held - set(communes))
+                if extra:
+                    raise refuse(f"« {row[0]} » contient des communes ajoutées depuis ({', '.join(extra[:10])}).")
+                con.execute("DELETE FROM territories WHERE id=?", (tid,))
+            else:
+                if row is not None:
+                    raise refuse(f"le territoire n° {tid} existe déjà.")
+                if communes and not allow_overlap:
+                    _refuse_taken(con, scen_id, communes, tid, refuse)
+                stamp = now_iso()
+                con.execute(
+                    "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
+                    "VALUES (?,?,?,?,?,?,?,?)", (tid, scen_id, name, status, colour, notes, stamp, stamp))
+                con.executemany("INSERT INTO assignments VALUES (?,?)", [(tid, c) for c in communes])
+
+
+def _clean_name(name: str, what: str) -> str:
+    text = " ".join(str(name or "").split())
+    if not text:
+        raise DataError(f"Le nom du {what} est vide.")
+    if len(text) > 120:
+        raise DataError(f"Le nom du {what} dépasse 120 caractères.")
+    return text
+
+
+def _refuse_taken(con, scen_id: int, codes, territory_id: int, refuse) -> None:
+    """``refuse`` (an undo/redo) when one of ``codes`` is now held by another territory of the scenario."""
+    marks = ",".join("?" * len(codes))
+    taken = con.execute(
+        f"SELECT a.insee, t.name FROM assignments a JOIN territories t ON t.id=a.territory_id "
+        f"WHERE t.scenario_id=? AND t.id<>? AND a.insee IN ({marks}) ORDER BY a.insee",
+        (scen_id, territory_id, *codes)).fetchall()
+    if taken:
+        listed = ", ".join(f"{code} (dans « {name} »)" for code, name in taken[:10])
+        raise refuse(f"commune(s) désormais dans un autre territoire : {listed}.")
+
+
+def _check_colour(colour) -> str:
+    """A territory colour is ``#RRGGBB`` (what the colour picker gives): nothing else reaches a map style."""
+    text = str(colour or "").strip()
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", text):
+        raise DataError(f"Couleur « {text[:40]} » invalide : attendu un code #RRGGBB.")
+    return text
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise DataError(f"Statut « {status} » inconnu ; statuts possibles : {', '.join(STATUSES)}.")
+
+
+def _jsonable(values: dict) -> dict:
+    return {k: (int(v) if isinstance(v, bool) else v) for k, v in values.items()}

@@ -1,9 +1,11 @@
-"""Fetch the pinned Leaflet assets from the npm registry into static/vendor/.
+"""Fetch the pinned npm packages the app needs at set-up: Leaflet assets and Etalab's COG data.
 
 Run at set-up (``make assets``). Each package tarball is obtained with
-``npm pack``, its sha512 is checked against the integrity pinned below, and its
-``dist/`` folder and licence files are extracted. Nothing here is committed:
-``static/vendor/`` is git-ignored.
+``npm pack``, its sha512 is checked against the integrity pinned below, and one
+of its folders (``dist/`` for the map libraries, ``data/`` for Etalab's
+``@etalab/decoupage-administratif``: COG and legal populations in force) is
+extracted with the licence files. Nothing here is committed: ``static/vendor/``
+and ``data/vendor/`` are git-ignored.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR = ROOT / "static" / "vendor"
+VENDOR = ROOT / "static" / "vendor"  # served by Streamlit to the browser
+DATA_VENDOR = ROOT / "data" / "vendor"  # read by the app on the server, never served
 
 # name -> (version, npm "dist.integrity")
 PACKAGES: dict[str, tuple[str, str]] = {
@@ -36,7 +39,21 @@ PACKAGES: dict[str, tuple[str, str]] = {
         "1.0.4",
         "sha512-rsQ6saQO5ST5Aj6XRFylr5zvarWgzWnrg46zQ1MEOEIHsppdC/8hnN8qMoFvACsPvTioAuysya/TVtog15tyAQ==",
     ),
+    # COG 2026 and the populations légales 2023 in force on 1 January 2026 (Etalab, Licence Ouverte; code MIT).
+    "@etalab/decoupage-administratif": (
+        "6.0.0",
+        "sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ==",
+    ),
 }
+# name -> (where it goes, the package folder extracted there)
+PLACES: dict[str, tuple[Path, str]] = {
+    "@etalab/decoupage-administratif": (DATA_VENDOR / "decoupage-administratif", "data"),
+}
+
+
+def target_of(name: str) -> tuple[Path, str]:
+    """The folder a package is installed in and the package folder extracted there."""
+    return PLACES.get(name, (VENDOR / name, "dist"))
 
 
 def _stamp(version: str, integrity: str) -> str:
@@ -45,7 +62,7 @@ def _stamp(version: str, integrity: str) -> str:
 
 def is_current(name: str) -> bool:
     version, integrity = PACKAGES[name]
-    stamp = VENDOR / name / ".version"
+    stamp = target_of(name)[0] / ".version"
     return stamp.is_file() and stamp.read_text() == _stamp(version, integrity)
 
 
@@ -74,8 +91,8 @@ def install(name: str) -> None:
     got = _sri(data)
     if got != integrity:
         raise SystemExit(f"Empreinte inattendue pour {name}@{version} : {got} (attendu {integrity}).")
-    target = VENDOR / name
-    staging = VENDOR / f".{name}.tmp"
+    target, folder = target_of(name)
+    staging = target.parent / f".{target.name}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
@@ -84,7 +101,7 @@ def install(name: str) -> None:
                 continue
             rel = Path(member.name).relative_to("package")
             base = rel.name.upper()
-            if rel.parts[0] == "dist" and ".." not in rel.parts:
+            if rel.parts[0] == folder and len(rel.parts) > 1 and ".." not in rel.parts:
                 out = staging / Path(*rel.parts[1:])
             elif len(rel.parts) == 1 and (base.startswith("LICENSE") or base.startswith("MIT-LICEN")):
                 out = staging / rel.name
@@ -98,13 +115,13 @@ def install(name: str) -> None:
 
 
 def main() -> int:
-    VENDOR.mkdir(parents=True, exist_ok=True)
     for name, (version, _) in PACKAGES.items():
         if is_current(name):
             print(f"{name}@{version} : déjà présent")
             continue
+        target_of(name)[0].parent.mkdir(parents=True, exist_ok=True)
         install(name)
-        print(f"{name}@{version} : installé dans {VENDOR / name}")
+        print(f"{name}@{version} : installé dans {target_of(name)[0]}")
     return 0
 
 

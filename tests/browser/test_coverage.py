@@ -10,6 +10,7 @@ from tests.support.browser import (
     UNASSIGNED_FILL, ARTIFACTS, assert_no_exception, commune_fill, foreign_requests, map_frame, select_scope,
     wait_for_app, wait_for_drawmap,
 )
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
 
@@ -117,14 +118,18 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     assert foreign_requests(page.requests) == []
 
 
+MARK = str(REPO / "geo" / "coverage" / "regionalise.py").encode()
+
+
 def regionalise_children() -> list[int]:
-    """Pids of running child processes that cut a zone (``python .../geo/coverage/regionalise.py``)."""
+    """Pids of running child processes of this checkout that cut a zone (``python <repo>/geo/coverage/regionalise.py``;
+    another checkout's tests may run their own at the same time)."""
     from pathlib import Path
 
     pids = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and b"geo/coverage/regionalise.py" in (proc / "cmdline").read_bytes():
+            if proc.name.isdigit() and MARK in (proc / "cmdline").read_bytes():
                 pids.append(int(proc.name))
         except OSError:
             continue

@@ -14,7 +14,7 @@ from geo.errors import DataError
 # ``add_commands(sub, update_sub, import_sub)`` where ``sub`` holds the
 # top-level commands, ``update_sub`` the ``data update ...`` ones and
 # ``import_sub`` the ``import ...`` ones.
-EXTENSIONS: tuple[str, ...] = ("geo.cli.apl_population", "geo.cli.coverage", "geo.cli.cpts", "geo.cli.finess", "geo.cli.typology")
+EXTENSIONS: tuple[str, ...] = ("geo.cli.apl_population", "geo.cli.coverage", "geo.cli.cpts", "geo.cli.db", "geo.cli.finess", "geo.cli.typology")
 
 
 def cmd_data_build(args) -> int:

@@ -1,4 +1,8 @@
-"""Scenarios of CPTS territories, kept in SQLite so that nothing is ever lost.
+"""Scenarios of CPTS territories, kept in a database so that nothing is ever lost.
+
+The database is an SQLite file in the data directory (one planner, the default) or PostgreSQL
+(a team: ``CARTOCPTS_DATABASE_URL=postgresql://...``), see :mod:`geo.store.database`; the schema is
+versioned (:mod:`geo.store.migrations`) and brought up to date when the store opens.
 
 A scenario is an assignment commune -> territory (a commune belongs to at
 most one territory unless the scenario allows overlap). Every change is one
@@ -21,58 +25,23 @@ the database keeps every change saved before.
 from __future__ import annotations
 
 import json
+import os
 import re
-import sqlite3
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.errors import DataError
-from geo.store.paths import data_dir
+from geo.store.database import Database, is_postgresql, open_database
 from geo.store.layers import now_iso
+from geo.store.migrations import migrate
+from geo.store.paths import data_dir
+
+DATABASE_URL_VAR = "CARTOCPTS_DATABASE_URL"
 
 HISTORY_LIMIT = 200
 STATUSES = ("proposition", "initiative", "projet", "contractualisée", "en fonctionnement")
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS scenarios (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    scope TEXT NOT NULL DEFAULT '',
-    allow_overlap INTEGER NOT NULL DEFAULT 0,
-    notes TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS territories (
-    id INTEGER PRIMARY KEY,
-    scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'proposition',
-    colour TEXT NOT NULL DEFAULT '#0072B2',
-    notes TEXT NOT NULL DEFAULT '',
-    locked INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (scenario_id, name)
-);
-CREATE TABLE IF NOT EXISTS assignments (
-    territory_id INTEGER NOT NULL REFERENCES territories(id) ON DELETE CASCADE,
-    insee TEXT NOT NULL,
-    PRIMARY KEY (territory_id, insee)
-);
-CREATE INDEX IF NOT EXISTS assignments_insee ON assignments(insee);
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY,
-    scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
-    ops TEXT NOT NULL,
-    label TEXT NOT NULL,
-    undone INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    session TEXT NOT NULL DEFAULT ''
-);
-"""
 # All sessions together keep at most this many steps per scenario.
 HISTORY_SCENARIO_LIMIT = HISTORY_LIMIT * 5
 
@@ -123,66 +92,37 @@ class ChangeResult:
     refused: dict[str, str] = field(default_factory=dict)
 
 
+def default_location() -> Path | str:
+    """Where scenarios are kept: ``CARTOCPTS_DATABASE_URL`` when it names PostgreSQL, else
+    ``scenarios.sqlite`` in the data directory."""
+    url = os.environ.get(DATABASE_URL_VAR, "").strip()
+    if url:
+        if not is_postgresql(url):
+            raise DataError(f"{DATABASE_URL_VAR} doit commencer par postgresql:// (reçu « {url[:40]} »).")
+        return url
+    return data_dir() / "scenarios.sqlite"
+
+
 class ScenarioStore:
-    """All scenarios, in ``scenarios.sqlite`` in the data directory."""
+    """All scenarios, in the SQLite file of the data directory or in PostgreSQL (see :func:`default_location`).
 
-    def __init__(self, path: Path | None = None):
-        self.path = Path(path) if path else data_dir() / "scenarios.sqlite"
-        with self._connect() as con:
-            con.executescript(SCHEMA)
-            columns = {row[1] for row in con.execute("PRAGMA table_info(history)")}
-            if "session" not in columns:  # a database made before undo became per session
-                con.execute("ALTER TABLE history ADD COLUMN session TEXT NOT NULL DEFAULT ''")
-            con.execute("CREATE INDEX IF NOT EXISTS history_session ON history(scenario_id, session)")
+    ``location`` is an SQLite file path or a ``postgresql://`` URL; ``ScenarioStore(store.location)``
+    opens the same store again.
+    """
 
-    @contextmanager
+    def __init__(self, location: Path | str | None = None):
+        if location is None:
+            location = default_location()
+        self.db: Database = open_database(location)
+        self.location = location if is_postgresql(location) else Path(location)
+        self.path = self.location if isinstance(self.location, Path) else None  # the SQLite file, if any
+        migrate(self.db)
+
     def _connect(self):
-        try:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise self._french(exc) from exc
-        try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA synchronous=NORMAL")
-            yield con
-        except sqlite3.OperationalError as exc:
-            raise self._french(exc) from exc
-        finally:
-            con.close()
+        return self.db.connect()
 
-    @contextmanager
     def _transaction(self):
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-                con.execute("COMMIT")
-            except BaseException:
-                # SQLite already rolled back after an I/O error or a full disk.
-                if con.in_transaction:
-                    try:
-                        con.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass
-                raise
-
-    def _french(self, exc: sqlite3.Error) -> Exception:
-        """A French DataError for a full disk, a write refused by the system or a busy database."""
-        name = getattr(exc, "sqlite_errorname", "") or ""
-        text = str(exc)
-        if name.startswith(("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE", "SQLITE_IOERR_SHMSIZE")) \
-                or "database or disk is full" in text:
-            return DataError(
-                f"Disque plein : impossible d'enregistrer la modification dans {self.path} "
-                f"(écriture refusée par le système : {name or text}). "
-                "Libérez de la place puis recommencez ; les modifications déjà enregistrées sont intactes.")
-        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
-            return DataError(f"La base des scénarios {self.path} est occupée par une autre écriture : "
-                             "réessayez dans un instant.")
-        if isinstance(exc, sqlite3.OperationalError):
-            return DataError(f"Erreur de la base des scénarios {self.path} : {text} ({name or 'SQLite'}).")
-        return exc
+        return self.db.transaction()
 
     # --- reading -----------------------------------------------------------------
 
@@ -220,8 +160,7 @@ class ScenarioStore:
             return scen
 
     def integrity_check(self) -> str:
-        with self._connect() as con:
-            return con.execute("PRAGMA integrity_check").fetchone()[0]
+        return self.db.integrity_check()
 
     # --- scenarios ---------------------------------------------------------------
 
@@ -231,10 +170,11 @@ class ScenarioStore:
         try:
             with self._transaction() as con:
                 con.execute(
-                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) "
+                    "VALUES (?,?,?,?,?,?)",
                     (name, scope, int(allow_overlap), notes, stamp, stamp),
                 )
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Un scénario nommé « {name} » existe déjà.") from exc
         return self.get(name)
 
@@ -245,7 +185,7 @@ class ScenarioStore:
                 cur = con.execute("UPDATE scenarios SET name=?, updated_at=? WHERE name=?", (new_name, now_iso(), name))
                 if cur.rowcount == 0:
                     raise DataError(f"Le scénario « {name} » n'existe pas.")
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Un scénario nommé « {new_name} » existe déjà.") from exc
 
     def set_allow_overlap(self, name: str, allow: bool) -> None:
@@ -263,15 +203,16 @@ class ScenarioStore:
         stamp = now_iso()
         try:
             with self._transaction() as con:
-                cur = con.execute(
-                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+                scen_id = con.execute(
+                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) "
+                    "VALUES (?,?,?,?,?,?) RETURNING id",
                     (new_name, source.scope, int(source.allow_overlap), source.notes, stamp, stamp),
-                )
+                ).fetchone()[0]
                 for terr in source.territories:
-                    tid = self._insert_territory(con, cur.lastrowid, terr.name, terr.status, terr.colour, terr.notes)
+                    tid = self._insert_territory(con, scen_id, terr.name, terr.status, terr.colour, terr.notes)
                     con.execute("UPDATE territories SET locked=? WHERE id=?", (int(terr.locked), tid))
                     con.executemany("INSERT INTO assignments VALUES (?,?)", [(tid, c) for c in sorted(terr.communes)])
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Un scénario nommé « {new_name} » existe déjà.") from exc
         return self.get(new_name)
 
@@ -281,18 +222,19 @@ class ScenarioStore:
         stamp = now_iso()
         try:
             with self._transaction() as con:
-                cur = con.execute(
-                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-                    (name, scope, int(allow_overlap), "", stamp, stamp))
+                scen_id = con.execute(
+                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) "
+                    "VALUES (?,?,?,?,?,?) RETURNING id",
+                    (name, scope, int(allow_overlap), "", stamp, stamp)).fetchone()[0]
                 for i, terr in enumerate(territories):
                     status = terr.get("status") or "proposition"
                     _check_status(status)
-                    tid = self._insert_territory(con, cur.lastrowid, _clean_name(terr["name"], "territoire"), status,
+                    tid = self._insert_territory(con, scen_id, _clean_name(terr["name"], "territoire"), status,
                                                  _check_colour(terr.get("colour") or PALETTE[i % len(PALETTE)]),
                                                  terr.get("notes", ""))
-                    con.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?)",
+                    con.executemany("INSERT INTO assignments VALUES (?,?) ON CONFLICT DO NOTHING",
                                     [(tid, c) for c in sorted(set(terr["communes"]))])
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Le scénario « {name} » existe déjà, ou deux territoires y portent le même nom.") from exc
         return self.get(name)
 
@@ -306,16 +248,13 @@ class ScenarioStore:
         new territory, so an undo or redo can never act on another one.
         """
         stamp = now_iso()
-        used = con.execute(
-            "SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM territories UNION ALL "
-            "SELECT MAX(CAST(json_extract(op.value, '$[1]') AS INTEGER)) FROM history, json_each(history.ops) AS op)"
-        ).fetchone()[0]
-        cur = con.execute(
+        tid = next_territory_id(con)
+        con.execute(
             "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
             "VALUES (?,?,?,?,?,?,?,?)",
-            ((used or 0) + 1, scenario_id, name, status, colour, notes, stamp, stamp),
+            (tid, scenario_id, name, status, colour, notes, stamp, stamp),
         )
-        return cur.lastrowid
+        return tid
 
     def add_territory(self, scenario: str, name: str, colour: str | None = None,
                       status: str = "proposition", notes: str = "", session: str = "") -> int:
@@ -328,7 +267,7 @@ class ScenarioStore:
                 tid = self._insert_territory(con, scen.id, name, status, colour, notes)
                 self._record(con, scen.id, [["create", tid, name, status, colour, notes]], f"Création de « {name} »",
                              session)
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {name} ».") from exc
         return tid
 
@@ -359,7 +298,7 @@ class ScenarioStore:
                     recorded = {k: v for k, v in after.items() if k != "locked"}
                     self._record(con, scen.id, [["update", territory_id, _jsonable(before), recorded]],
                                  f"Modification de « {terr.name} »", session)
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {fields.get('name')} ».") from exc
 
     @staticmethod
@@ -473,7 +412,7 @@ class ScenarioStore:
                 for op in (reversed(ops) if undo else ops):
                     self._replay(con, scen_id, op, inverse=undo, allow_overlap=bool(allow_overlap),
                                  refuse=lambda why: DataError(f"Impossible {what} « {label} » : {why}"))
-            except sqlite3.IntegrityError as exc:
+            except self.db.integrity_errors as exc:
                 raise DataError(f"Impossible {what} « {label} » : le scénario « {scenario} » a changé depuis "
                                 f"(un territoire de même nom ou de même numéro existe déjà).") from exc
             con.execute("UPDATE history SET undone=? WHERE id=?", (1 if undo else 0, hid))
@@ -500,7 +439,7 @@ class ScenarioStore:
                 raise refuse(f"le territoire n° {tid} n'existe plus.")
             if added and not allow_overlap:
                 _refuse_taken(con, scen_id, added, tid, refuse)
-            con.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?)", [(tid, c) for c in added])
+            con.executemany("INSERT INTO assignments VALUES (?,?) ON CONFLICT DO NOTHING", [(tid, c) for c in added])
             con.executemany("DELETE FROM assignments WHERE territory_id=? AND insee=?", [(tid, c) for c in removed])
         elif kind == "update":
             _, tid, before, after = op
@@ -534,6 +473,13 @@ class ScenarioStore:
                     "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
                     "VALUES (?,?,?,?,?,?,?,?)", (tid, scen_id, name, status, colour, notes, stamp, stamp))
                 con.executemany("INSERT INTO assignments VALUES (?,?)", [(tid, c) for c in communes])
+
+
+def next_territory_id(con) -> int:
+    """A territory number never given before in this store (the ``territory`` counter, in the caller's
+    write transaction)."""
+    value = con.execute("UPDATE counters SET value = value + 1 WHERE name='territory' RETURNING value").fetchone()
+    return int(value[0])
 
 
 def _clean_name(name: str, what: str) -> str:

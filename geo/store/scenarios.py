@@ -137,13 +137,14 @@ class ScenarioStore:
         if con is None:
             with self._connect() as con:
                 return self.actor(con)
-        if con.execute("SELECT 1 FROM users LIMIT 1").fetchone() is None:
+        team, role = con.execute("SELECT EXISTS(SELECT 1 FROM users), (SELECT role FROM users WHERE name=?)",
+                                 (self.user,)).fetchone()
+        if not team:
             return Actor(self.user, None)
-        row = con.execute("SELECT role FROM users WHERE name=?", (self.user,)).fetchone()
-        if row is None:
+        if role is None:
             raise DataError(f"Utilisateur « {self.user} » inconnu de l'équipe : un arbitre doit l'ajouter "
                             f"(python -m geo users add NOM --role editeur).")
-        return Actor(self.user, row[0])
+        return Actor(self.user, role)
 
     def names(self) -> list[str]:
         """Names of the scenarios the user may read."""
@@ -456,11 +457,15 @@ class ScenarioStore:
                 raise DataError(f"Le territoire « {tname} » est verrouillé : déverrouillez-le pour le modifier.")
             if seen is not None:
                 self._refuse_stale(con, scen_id, set(add) | set(remove), seen, session)
-            current = {r[0] for r in con.execute("SELECT insee FROM assignments WHERE territory_id=?", (territory_id,))}
+            wanted = sorted(set(add) | set(remove))
+            among, among_params = _among("a.insee", wanted)
+            current = {r[0] for r in con.execute(
+                f"SELECT a.insee FROM assignments a WHERE a.territory_id=?{among}", (territory_id, *among_params))}
             holders: dict[str, tuple[str, int]] = {}
+            among, among_params = _among("a.insee", sorted(set(add)))
             for code, name, lock in con.execute(
                 "SELECT a.insee, t.name, t.locked FROM assignments a JOIN territories t ON t.id=a.territory_id "
-                "WHERE t.scenario_id=? AND t.id<>?", (scen_id, territory_id)):
+                f"WHERE t.scenario_id=? AND t.id<>?{among}", (scen_id, territory_id, *among_params)) if add else ():
                 holders[code] = (name, lock)
             for code in dict.fromkeys(add):
                 if code in current:
@@ -534,13 +539,15 @@ class ScenarioStore:
         con.execute("DELETE FROM history WHERE scenario_id=? AND session=? AND undone=1", (scenario_id, session))
         con.execute("INSERT INTO history(scenario_id, ops, label, created_at, session) VALUES (?,?,?,?,?)",
                     (scenario_id, json.dumps(ops, ensure_ascii=False), label, now_iso(), session))
+        # Steps beyond the limits are dropped (the journal keeps every change): the oldest kept step is found
+        # through the index, so a long history costs no more than a short one.
         con.execute(
-            "DELETE FROM history WHERE scenario_id=? AND session=? AND id NOT IN "
-            "(SELECT id FROM history WHERE scenario_id=? AND session=? ORDER BY id DESC LIMIT ?)",
+            "DELETE FROM history WHERE scenario_id=? AND session=? AND id <= "
+            "(SELECT id FROM history WHERE scenario_id=? AND session=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
             (scenario_id, session, scenario_id, session, HISTORY_LIMIT))
         con.execute(
-            "DELETE FROM history WHERE scenario_id=? AND id NOT IN "
-            "(SELECT id FROM history WHERE scenario_id=? ORDER BY id DESC LIMIT ?)",
+            "DELETE FROM history WHERE scenario_id=? AND id <= "
+            "(SELECT id FROM history WHERE scenario_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
             (scenario_id, scenario_id, HISTORY_SCENARIO_LIMIT))
         con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scenario_id))
 
@@ -720,6 +727,16 @@ def next_territory_id(con) -> int:
     write transaction)."""
     value = con.execute("UPDATE counters SET value = value + 1 WHERE name='territory' RETURNING value").fetchone()
     return int(value[0])
+
+
+MAX_LISTED_CODES = 5000  # codes named in one query; beyond, the query reads the whole territory
+
+
+def _among(column: str, codes: list[str]) -> tuple[str, tuple]:
+    """`` AND column IN (?, ...)`` for a few codes (nothing when there are too many to list)."""
+    if not codes or len(codes) > MAX_LISTED_CODES:
+        return "", ()
+    return f" AND {column} IN ({','.join('?' * len(codes))})", tuple(codes)
 
 
 def _clean_name(name: str, what: str) -> str:

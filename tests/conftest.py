@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 # Browser fixtures (server, browser, page) are session-wide: one Playwright for all modules.
-pytest_plugins = ["tests.support.browser"]
+pytest_plugins = ["tests.support.browser", "tests.support.postgres"]
 
 REPO = Path(__file__).resolve().parents[1]
 # ../shared/data beside the checkout; CARTOCPTS_SHARED_DATA overrides it (a git worktree elsewhere).

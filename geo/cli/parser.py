@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 
+from geo.cli import team
 from geo.cli.output import print_json
 from geo.errors import DataError
 
@@ -14,7 +15,7 @@ from geo.errors import DataError
 # ``add_commands(sub, update_sub, import_sub)`` where ``sub`` holds the
 # top-level commands, ``update_sub`` the ``data update ...`` ones and
 # ``import_sub`` the ``import ...`` ones.
-EXTENSIONS: tuple[str, ...] = ("geo.cli.apl_population", "geo.cli.coverage", "geo.cli.cpts", "geo.cli.finess", "geo.cli.typology")
+EXTENSIONS: tuple[str, ...] = ("geo.cli.apl_population", "geo.cli.coverage", "geo.cli.cpts", "geo.cli.db", "geo.cli.finess", "geo.cli.team", "geo.cli.typology")
 
 
 def cmd_data_build(args) -> int:
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     scen_import.add_argument("path")
     scen_import.add_argument("--name", required=True)
     scen_import.set_defaults(func=cmd_scenario_import)
+    team.add_scenario_commands(scen_sub)
 
     update = data_sub.add_parser("update", help="Mettre à jour une couche depuis sa source officielle (en ligne).")
     update_sub = update.add_subparsers(dest="update_command", required=True)

@@ -1,4 +1,8 @@
-"""Scenarios of CPTS territories, kept in SQLite so that nothing is ever lost.
+"""Scenarios of CPTS territories, kept in a database so that nothing is ever lost.
+
+The database is an SQLite file in the data directory (one planner, the default) or PostgreSQL
+(a team: ``CARTOCPTS_DATABASE_URL=postgresql://...``), see :mod:`geo.store.database`; the schema is
+versioned (:mod:`geo.store.migrations`) and brought up to date when the store opens.
 
 A scenario is an assignment commune -> territory (a commune belongs to at
 most one territory unless the scenario allows overlap). Every change is one
@@ -20,59 +24,27 @@ the database keeps every change saved before.
 
 from __future__ import annotations
 
+import hmac
 import json
+import os
 import re
-import sqlite3
-from contextlib import contextmanager
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.errors import DataError
-from geo.store.paths import data_dir
+from geo.store.database import Database, is_postgresql, open_database
 from geo.store.layers import now_iso
+from geo.store.migrations import migrate
+from geo.store.paths import data_dir
+from geo.store.users import ARBITRE_STATUSES, Actor, check_role, check_sharing, clean_user, current_user
+
+DATABASE_URL_VAR = "CARTOCPTS_DATABASE_URL"
 
 HISTORY_LIMIT = 200
-STATUSES = ("proposition", "initiative", "projet", "contractualisée", "en fonctionnement")
+STATUSES = ("proposition", "initiative", "projet", "contractualisée", "en fonctionnement", *ARBITRE_STATUSES)
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS scenarios (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    scope TEXT NOT NULL DEFAULT '',
-    allow_overlap INTEGER NOT NULL DEFAULT 0,
-    notes TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS territories (
-    id INTEGER PRIMARY KEY,
-    scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'proposition',
-    colour TEXT NOT NULL DEFAULT '#0072B2',
-    notes TEXT NOT NULL DEFAULT '',
-    locked INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (scenario_id, name)
-);
-CREATE TABLE IF NOT EXISTS assignments (
-    territory_id INTEGER NOT NULL REFERENCES territories(id) ON DELETE CASCADE,
-    insee TEXT NOT NULL,
-    PRIMARY KEY (territory_id, insee)
-);
-CREATE INDEX IF NOT EXISTS assignments_insee ON assignments(insee);
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY,
-    scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
-    ops TEXT NOT NULL,
-    label TEXT NOT NULL,
-    undone INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    session TEXT NOT NULL DEFAULT ''
-);
-"""
 # All sessions together keep at most this many steps per scenario.
 HISTORY_SCENARIO_LIMIT = HISTORY_LIMIT * 5
 
@@ -98,6 +70,8 @@ class Scenario:
     created_at: str
     updated_at: str
     territories: list[Territory] = field(default_factory=list)
+    owner: str = ""
+    sharing: str = "ecriture"
 
     def territory(self, territory_id: int) -> Territory:
         for terr in self.territories:
@@ -123,118 +97,122 @@ class ChangeResult:
     refused: dict[str, str] = field(default_factory=dict)
 
 
+def default_location() -> Path | str:
+    """Where scenarios are kept: ``CARTOCPTS_DATABASE_URL`` when it names PostgreSQL, else
+    ``scenarios.sqlite`` in the data directory."""
+    url = os.environ.get(DATABASE_URL_VAR, "").strip()
+    if url:
+        if not is_postgresql(url):
+            raise DataError(f"{DATABASE_URL_VAR} doit commencer par postgresql:// (reçu « {url[:40]} »).")
+        return url
+    return data_dir() / "scenarios.sqlite"
+
+
 class ScenarioStore:
-    """All scenarios, in ``scenarios.sqlite`` in the data directory."""
+    """All scenarios, in the SQLite file of the data directory or in PostgreSQL (see :func:`default_location`).
 
-    def __init__(self, path: Path | None = None):
-        self.path = Path(path) if path else data_dir() / "scenarios.sqlite"
-        with self._connect() as con:
-            con.executescript(SCHEMA)
-            columns = {row[1] for row in con.execute("PRAGMA table_info(history)")}
-            if "session" not in columns:  # a database made before undo became per session
-                con.execute("ALTER TABLE history ADD COLUMN session TEXT NOT NULL DEFAULT ''")
-            con.execute("CREATE INDEX IF NOT EXISTS history_session ON history(scenario_id, session)")
+    ``location`` is an SQLite file path or a ``postgresql://`` URL; ``ScenarioStore(store.location)``
+    opens the same store again.
+    """
 
-    @contextmanager
+    def __init__(self, location: Path | str | None = None, user: str | None = None):
+        if location is None:
+            location = default_location()
+        self.user = current_user(user)  # who acts through this store: --user, CARTOCPTS_USER or « poste local »
+        self.db: Database = open_database(location)
+        self.location = location if is_postgresql(location) else Path(location)
+        self.path = self.location if isinstance(self.location, Path) else None  # the SQLite file, if any
+        migrate(self.db)
+
     def _connect(self):
-        try:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise self._french(exc) from exc
-        try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA synchronous=NORMAL")
-            yield con
-        except sqlite3.OperationalError as exc:
-            raise self._french(exc) from exc
-        finally:
-            con.close()
+        return self.db.connect()
 
-    @contextmanager
     def _transaction(self):
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-                con.execute("COMMIT")
-            except BaseException:
-                # SQLite already rolled back after an I/O error or a full disk.
-                if con.in_transaction:
-                    try:
-                        con.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass
-                raise
-
-    def _french(self, exc: sqlite3.Error) -> Exception:
-        """A French DataError for a full disk, a write refused by the system or a busy database."""
-        name = getattr(exc, "sqlite_errorname", "") or ""
-        text = str(exc)
-        if name.startswith(("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE", "SQLITE_IOERR_SHMSIZE")) \
-                or "database or disk is full" in text:
-            return DataError(
-                f"Disque plein : impossible d'enregistrer la modification dans {self.path} "
-                f"(écriture refusée par le système : {name or text}). "
-                "Libérez de la place puis recommencez ; les modifications déjà enregistrées sont intactes.")
-        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
-            return DataError(f"La base des scénarios {self.path} est occupée par une autre écriture : "
-                             "réessayez dans un instant.")
-        if isinstance(exc, sqlite3.OperationalError):
-            return DataError(f"Erreur de la base des scénarios {self.path} : {text} ({name or 'SQLite'}).")
-        return exc
+        return self.db.transaction()
 
     # --- reading -----------------------------------------------------------------
 
+    def actor(self, con=None) -> Actor:
+        """The user acting, with his role; single-user mode (role None) while no user is recorded."""
+        if con is None:
+            with self._connect() as con:
+                return self.actor(con)
+        team, role = con.execute("SELECT EXISTS(SELECT 1 FROM users), (SELECT role FROM users WHERE name=?)",
+                                 (self.user,)).fetchone()
+        if not team:
+            return Actor(self.user, None)
+        if role is None:
+            raise DataError(f"Utilisateur « {self.user} » inconnu de l'équipe : un arbitre doit l'ajouter "
+                            f"(python -m geo users add NOM --role editeur).")
+        return Actor(self.user, role)
+
     def names(self) -> list[str]:
+        """Names of the scenarios the user may read."""
         with self._connect() as con:
-            return [row[0] for row in con.execute("SELECT name FROM scenarios ORDER BY name")]
+            actor = self.actor(con)
+            rows = con.execute("SELECT name, owner, sharing FROM scenarios ORDER BY name").fetchall()
+        return [name for name, owner, sharing in rows if actor.can_read(owner, sharing)]
 
     def ids(self) -> dict[int, str]:
-        """Scenario id -> name."""
+        """Scenario id -> name, for the scenarios the user may read."""
         with self._connect() as con:
-            return dict(con.execute("SELECT id, name FROM scenarios"))
+            actor = self.actor(con)
+            rows = con.execute("SELECT id, name, owner, sharing FROM scenarios").fetchall()
+        return {sid: name for sid, name, owner, sharing in rows if actor.can_read(owner, sharing)}
 
     def get(self, name: str) -> Scenario:
         with self._connect() as con:
             row = con.execute(
-                "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at FROM scenarios WHERE name=?",
+                "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing "
+                "FROM scenarios WHERE name=?",
                 (name,),
             ).fetchone()
             if row is None:
                 raise DataError(f"Le scénario « {name} » n'existe pas.")
-            scen = Scenario(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6])
-            terrs = {}
-            for t in con.execute(
-                "SELECT id, name, status, colour, notes, locked FROM territories WHERE scenario_id=? ORDER BY id",
-                (scen.id,),
-            ):
-                terrs[t[0]] = Territory(t[0], t[1], t[2], t[3], t[4], bool(t[5]))
-            for tid, code in con.execute(
-                "SELECT a.territory_id, a.insee FROM assignments a JOIN territories t ON t.id=a.territory_id "
-                "WHERE t.scenario_id=?",
-                (scen.id,),
-            ):
-                terrs[tid].communes.add(code)
-            scen.territories = list(terrs.values())
-            return scen
+            if not self.actor(con).can_read(row[7], row[8]):
+                raise DataError(f"Le scénario « {name} » est privé (propriétaire : {row[7]}).")
+            return self._load(con, row)
+
+    def get_shared(self, scenario_id: int, token: str) -> Scenario:
+        """A scenario opened by its read-only link (any user of the team, whatever its sharing level)."""
+        with self._connect() as con:
+            self.actor(con)  # a known user (or single-user mode)
+            row = con.execute(
+                "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing, share_token "
+                "FROM scenarios WHERE id=?", (int(scenario_id),)).fetchone()
+            if row is None or not row[9] or not hmac.compare_digest(row[9], str(token or "")):
+                raise DataError("Lien de consultation invalide ou révoqué.")
+            return self._load(con, row[:9])
+
+    @staticmethod
+    def _load(con, row) -> Scenario:
+        scen = Scenario(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], owner=row[7], sharing=row[8])
+        terrs = {}
+        for t in con.execute(
+            "SELECT id, name, status, colour, notes, locked FROM territories WHERE scenario_id=? ORDER BY id",
+            (scen.id,),
+        ):
+            terrs[t[0]] = Territory(t[0], t[1], t[2], t[3], t[4], bool(t[5]))
+        for tid, code in con.execute(
+            "SELECT a.territory_id, a.insee FROM assignments a JOIN territories t ON t.id=a.territory_id "
+            "WHERE t.scenario_id=?",
+            (scen.id,),
+        ):
+            terrs[tid].communes.add(code)
+        scen.territories = list(terrs.values())
+        return scen
 
     def integrity_check(self) -> str:
-        with self._connect() as con:
-            return con.execute("PRAGMA integrity_check").fetchone()[0]
+        return self.db.integrity_check()
 
     # --- scenarios ---------------------------------------------------------------
 
     def create(self, name: str, scope: str = "", allow_overlap: bool = False, notes: str = "") -> Scenario:
         name = _clean_name(name, "scénario")
-        stamp = now_iso()
         try:
             with self._transaction() as con:
-                con.execute(
-                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-                    (name, scope, int(allow_overlap), notes, stamp, stamp),
-                )
-        except sqlite3.IntegrityError as exc:
+                self._insert_scenario(con, name, scope, allow_overlap, notes)
+        except self.db.integrity_errors as exc:
             raise DataError(f"Un scénario nommé « {name} » existe déjà.") from exc
         return self.get(name)
 
@@ -242,18 +220,28 @@ class ScenarioStore:
         new_name = _clean_name(new_name, "scénario")
         try:
             with self._transaction() as con:
-                cur = con.execute("UPDATE scenarios SET name=?, updated_at=? WHERE name=?", (new_name, now_iso(), name))
-                if cur.rowcount == 0:
-                    raise DataError(f"Le scénario « {name} » n'existe pas.")
-        except sqlite3.IntegrityError as exc:
+                scen_id, _ = self._require_write(con, name)
+                con.execute("UPDATE scenarios SET name=?, updated_at=? WHERE id=?", (new_name, now_iso(), scen_id))
+                self._journal(con, scen_id, "renommage", f"Renommé de « {name} » en « {new_name} »")
+        except self.db.integrity_errors as exc:
             raise DataError(f"Un scénario nommé « {new_name} » existe déjà.") from exc
 
     def set_allow_overlap(self, name: str, allow: bool) -> None:
         with self._transaction() as con:
-            con.execute("UPDATE scenarios SET allow_overlap=?, updated_at=? WHERE name=?", (int(allow), now_iso(), name))
+            scen_id, _ = self._require_write(con, name)
+            con.execute("UPDATE scenarios SET allow_overlap=?, updated_at=? WHERE id=?", (int(allow), now_iso(), scen_id))
+            self._journal(con, scen_id, "chevauchement",
+                          "Chevauchements autorisés" if allow else "Chevauchements interdits")
 
     def delete(self, name: str) -> None:
         with self._transaction() as con:
+            row = con.execute("SELECT owner FROM scenarios WHERE name=?", (name,)).fetchone()
+            if row is None:
+                return
+            actor = self.actor(con)
+            if actor.team_mode and row[0] != actor.name:
+                actor.require("arbitre", f"supprimer le scénario « {name} » de {row[0]}")
+            actor.require("editeur", "supprimer un scénario")
             con.execute("DELETE FROM scenarios WHERE name=?", (name,))
 
     def duplicate(self, name: str, new_name: str) -> Scenario:
@@ -263,15 +251,12 @@ class ScenarioStore:
         stamp = now_iso()
         try:
             with self._transaction() as con:
-                cur = con.execute(
-                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-                    (new_name, source.scope, int(source.allow_overlap), source.notes, stamp, stamp),
-                )
+                scen_id = self._insert_scenario(con, new_name, source.scope, source.allow_overlap, source.notes)
                 for terr in source.territories:
-                    tid = self._insert_territory(con, cur.lastrowid, terr.name, terr.status, terr.colour, terr.notes)
+                    tid = self._insert_territory(con, scen_id, terr.name, terr.status, terr.colour, terr.notes)
                     con.execute("UPDATE territories SET locked=? WHERE id=?", (int(terr.locked), tid))
                     con.executemany("INSERT INTO assignments VALUES (?,?)", [(tid, c) for c in sorted(terr.communes)])
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Un scénario nommé « {new_name} » existe déjà.") from exc
         return self.get(new_name)
 
@@ -281,20 +266,79 @@ class ScenarioStore:
         stamp = now_iso()
         try:
             with self._transaction() as con:
-                cur = con.execute(
-                    "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-                    (name, scope, int(allow_overlap), "", stamp, stamp))
+                scen_id = self._insert_scenario(con, name, scope, allow_overlap, "")
                 for i, terr in enumerate(territories):
                     status = terr.get("status") or "proposition"
                     _check_status(status)
-                    tid = self._insert_territory(con, cur.lastrowid, _clean_name(terr["name"], "territoire"), status,
+                    tid = self._insert_territory(con, scen_id, _clean_name(terr["name"], "territoire"), status,
                                                  _check_colour(terr.get("colour") or PALETTE[i % len(PALETTE)]),
                                                  terr.get("notes", ""))
-                    con.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?)",
+                    con.executemany("INSERT INTO assignments VALUES (?,?) ON CONFLICT DO NOTHING",
                                     [(tid, c) for c in sorted(set(terr["communes"]))])
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Le scénario « {name} » existe déjà, ou deux territoires y portent le même nom.") from exc
         return self.get(name)
+
+    def _insert_scenario(self, con, name: str, scope: str, allow_overlap: bool, notes: str) -> int:
+        """A new scenario owned by the user (shared in reading with the team in team mode)."""
+        actor = self.actor(con)
+        actor.require("editeur", "créer un scénario")
+        stamp = now_iso()
+        scen_id = con.execute(
+            "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing) "
+            "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+            (name, scope, int(allow_overlap), notes, stamp, stamp, actor.name,
+             "lecture" if actor.team_mode else "ecriture")).fetchone()[0]
+        self._journal(con, scen_id, "scénario", f"Création du scénario « {name} »")
+        return scen_id
+
+    def _require_write(self, con, scenario: str) -> tuple[int, Actor]:
+        """The scenario's id once the user may change it (French DataError otherwise)."""
+        row = con.execute("SELECT id, owner, sharing FROM scenarios WHERE name=?", (scenario,)).fetchone()
+        if row is None:
+            raise DataError(f"Le scénario « {scenario} » n'existe pas.")
+        actor = self.actor(con)
+        actor.require_write(scenario, row[1], row[2])
+        return row[0], actor
+
+    # --- team: users, sharing ----------------------------------------------------
+
+    def add_user(self, name: str, role: str) -> None:
+        """Add a user (or change his role). The first user may be added by anyone; then only an arbitre."""
+        name, role = clean_user(name), check_role(role)
+        with self._transaction() as con:
+            self.actor(con).require("arbitre", "gérer les utilisateurs")
+            con.execute("INSERT INTO users(name, role, created_at) VALUES (?,?,?) "
+                        "ON CONFLICT (name) DO UPDATE SET role=excluded.role", (name, role, now_iso()))
+
+    def users(self) -> list[dict]:
+        with self._connect() as con:
+            return [{"name": n, "role": r, "created_at": c}
+                    for n, r, c in con.execute("SELECT name, role, created_at FROM users ORDER BY name")]
+
+    def share(self, scenario: str, level: str) -> str:
+        """Set the sharing level (owner or arbitre); the scenario's read-only link token."""
+        level = check_sharing(level)
+        with self._transaction() as con:
+            row = con.execute("SELECT id, owner, share_token FROM scenarios WHERE name=?", (scenario,)).fetchone()
+            if row is None:
+                raise DataError(f"Le scénario « {scenario} » n'existe pas.")
+            scen_id, owner, token = row
+            actor = self.actor(con)
+            if actor.team_mode and owner != actor.name:
+                actor.require("arbitre", f"changer le partage du scénario « {scenario} » de {owner}")
+            token = token or secrets.token_urlsafe(18)
+            con.execute("UPDATE scenarios SET sharing=?, share_token=?, updated_at=? WHERE id=?",
+                        (level, token, now_iso(), scen_id))
+            self._journal(con, scen_id, "partage", f"Partage : {level}")
+        return token
+
+    def read_link(self, scenario: str) -> tuple[int, str]:
+        """(scenario id, token) of the read-only link; the owner (or an arbitre) creates it if missing."""
+        scen = self.get(scenario)
+        with self._connect() as con:
+            token = con.execute("SELECT share_token FROM scenarios WHERE id=?", (scen.id,)).fetchone()[0]
+        return scen.id, token or self.share(scenario, scen.sharing)
 
     # --- territories -------------------------------------------------------------
 
@@ -306,16 +350,13 @@ class ScenarioStore:
         new territory, so an undo or redo can never act on another one.
         """
         stamp = now_iso()
-        used = con.execute(
-            "SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM territories UNION ALL "
-            "SELECT MAX(CAST(json_extract(op.value, '$[1]') AS INTEGER)) FROM history, json_each(history.ops) AS op)"
-        ).fetchone()[0]
-        cur = con.execute(
+        tid = next_territory_id(con)
+        con.execute(
             "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
             "VALUES (?,?,?,?,?,?,?,?)",
-            ((used or 0) + 1, scenario_id, name, status, colour, notes, stamp, stamp),
+            (tid, scenario_id, name, status, colour, notes, stamp, stamp),
         )
-        return cur.lastrowid
+        return tid
 
     def add_territory(self, scenario: str, name: str, colour: str | None = None,
                       status: str = "proposition", notes: str = "", session: str = "") -> int:
@@ -325,10 +366,13 @@ class ScenarioStore:
         colour = _check_colour(colour or PALETTE[len(scen.territories) % len(PALETTE)])
         try:
             with self._transaction() as con:
+                self._require_write(con, scenario)
+                if status in ARBITRE_STATUSES:
+                    self.actor(con).require("arbitre", f"le statut « {status} »")
                 tid = self._insert_territory(con, scen.id, name, status, colour, notes)
                 self._record(con, scen.id, [["create", tid, name, status, colour, notes]], f"Création de « {name} »",
                              session)
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {name} ».") from exc
         return tid
 
@@ -354,12 +398,21 @@ class ScenarioStore:
         after = {k: (int(v) if k == "locked" else v) for k, v in fields.items()}
         try:
             with self._transaction() as con:
+                _, actor = self._require_write(con, scenario)
+                if "locked" in fields:
+                    actor.require("arbitre", "verrouiller ou déverrouiller un territoire")
+                if fields.get("status") in ARBITRE_STATUSES or terr.status in ARBITRE_STATUSES and "status" in fields:
+                    actor.require("arbitre", f"le statut « {fields.get('status')} »")
                 self._apply_update(con, territory_id, after)
+                if "locked" in fields and bool(fields["locked"]) != terr.locked:
+                    self._journal(con, scen.id, "verrouillage" if fields["locked"] else "déverrouillage",
+                                  f"{'Verrouillage' if fields['locked'] else 'Déverrouillage'} de « {terr.name} »",
+                                  territory=terr.name)
                 if before:
                     recorded = {k: v for k, v in after.items() if k != "locked"}
                     self._record(con, scen.id, [["update", territory_id, _jsonable(before), recorded]],
                                  f"Modification de « {terr.name} »", session)
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {fields.get('name')} ».") from exc
 
     @staticmethod
@@ -372,6 +425,9 @@ class ScenarioStore:
         scen = self.get(scenario)
         terr = scen.territory(territory_id)
         with self._transaction() as con:
+            self._require_write(con, scenario)
+            if terr.locked:
+                raise DataError(f"Le territoire « {terr.name} » est verrouillé : déverrouillez-le pour le supprimer.")
             con.execute("DELETE FROM territories WHERE id=?", (territory_id,))
             self._record(con, scen.id, [["delete", territory_id, terr.name, terr.status, terr.colour, terr.notes,
                                          sorted(terr.communes)]], f"Suppression de « {terr.name} »", session)
@@ -379,15 +435,18 @@ class ScenarioStore:
     # --- assignments -------------------------------------------------------------
 
     def change_communes(self, scenario: str, territory_id: int, add=(), remove=(), label: str = "",
-                        session: str = "") -> ChangeResult:
+                        session: str = "", seen: int | None = None) -> ChangeResult:
         """Add and remove communes of a territory in one recorded transaction.
 
         Communes held by another territory are refused unless the scenario
         allows overlap; a locked territory cannot change, nor lose or give
-        communes.
+        communes. ``seen`` is the last change the editor's view showed
+        (:meth:`last_change`): an edit of a commune somebody else changed
+        since is refused, naming who and when.
         """
         result = ChangeResult()
         with self._transaction() as con:
+            self._require_write(con, scenario)
             row = con.execute(
                 "SELECT s.id, s.allow_overlap, t.locked, t.name FROM territories t JOIN scenarios s "
                 "ON s.id=t.scenario_id WHERE t.id=? AND s.name=?", (territory_id, scenario)).fetchone()
@@ -396,11 +455,17 @@ class ScenarioStore:
             scen_id, allow_overlap, locked, tname = row
             if locked:
                 raise DataError(f"Le territoire « {tname} » est verrouillé : déverrouillez-le pour le modifier.")
-            current = {r[0] for r in con.execute("SELECT insee FROM assignments WHERE territory_id=?", (territory_id,))}
+            if seen is not None:
+                self._refuse_stale(con, scen_id, set(add) | set(remove), seen, session)
+            wanted = sorted(set(add) | set(remove))
+            among, among_params = _among("a.insee", wanted)
+            current = {r[0] for r in con.execute(
+                f"SELECT a.insee FROM assignments a WHERE a.territory_id=?{among}", (territory_id, *among_params))}
             holders: dict[str, tuple[str, int]] = {}
+            among, among_params = _among("a.insee", sorted(set(add)))
             for code, name, lock in con.execute(
                 "SELECT a.insee, t.name, t.locked FROM assignments a JOIN territories t ON t.id=a.territory_id "
-                "WHERE t.scenario_id=? AND t.id<>?", (scen_id, territory_id)):
+                f"WHERE t.scenario_id=? AND t.id<>?{among}", (scen_id, territory_id, *among_params)) if add else ():
                 holders[code] = (name, lock)
             for code in dict.fromkeys(add):
                 if code in current:
@@ -421,19 +486,68 @@ class ScenarioStore:
 
     # --- history -----------------------------------------------------------------
 
-    def _record(self, con, scenario_id: int, ops: list, label: str, session: str = "") -> None:
-        """Record a step of ``session``: its redo stack is cleared, other sessions' are kept."""
+    def _journal(self, con, scenario_id: int, action: str, label: str, ops: list | None = None,
+                 session: str = "", territory: str = "") -> None:
+        """One line of the scenario's change journal (never trimmed): when, who, what."""
+        con.execute("INSERT INTO changes(scenario_id, at, user_name, session, action, territory, label, ops) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (scenario_id, now_iso(), self.user, str(session or ""), action, territory, label,
+                     json.dumps(ops or [], ensure_ascii=False)))
+
+    def _territory_names(self, con, ops: list) -> str:
+        names = []
+        for op in ops:
+            if op[0] in ("create", "delete"):
+                names.append(op[2])
+            else:
+                row = con.execute("SELECT name FROM territories WHERE id=?", (op[1],)).fetchone()
+                names.append(row[0] if row else f"n° {op[1]}")
+        return ", ".join(dict.fromkeys(names))
+
+    def last_change(self, scenario: str) -> int:
+        """The number of the scenario's last change (0 when none): what a view was built on."""
+        with self._connect() as con:
+            row = con.execute("SELECT MAX(c.id) FROM changes c JOIN scenarios s ON s.id=c.scenario_id WHERE s.name=?",
+                              (scenario,)).fetchone()
+        return int(row[0] or 0)
+
+    def _refuse_stale(self, con, scen_id: int, codes: set[str], seen: int, session: str) -> None:
+        """Refuse an edit of communes that another person or session changed after change ``seen``."""
+        for cid, at, user, other_session, ops in con.execute(
+                "SELECT id, at, user_name, session, ops FROM changes WHERE scenario_id=? AND id>? ORDER BY id",
+                (scen_id, int(seen))):
+            if user == self.user and other_session == str(session or ""):
+                continue
+            touched = set()
+            for op in json.loads(ops):
+                if op[0] == "assign":
+                    touched |= set(op[2]) | set(op[3])
+                elif op[0] == "delete":
+                    touched |= set(op[6])
+            clash = sorted(touched & codes)
+            if clash:
+                raise DataError(f"Modification refusée : {', '.join(clash[:10])} modifiée(s) par {user} le "
+                                f"{_french_time(at)}, depuis l'affichage de la page. Rechargez pour voir "
+                                "l'état actuel puis recommencez.")
+
+    def _record(self, con, scenario_id: int, ops: list, label: str, session: str = "",
+                action: str | None = None) -> None:
+        """Record a step of ``session``: its redo stack is cleared, other sessions' are kept; and journal it."""
         session = str(session or "")
+        self._journal(con, scenario_id, action or _ACTIONS[ops[0][0]], label, ops, session,
+                      self._territory_names(con, ops))
         con.execute("DELETE FROM history WHERE scenario_id=? AND session=? AND undone=1", (scenario_id, session))
         con.execute("INSERT INTO history(scenario_id, ops, label, created_at, session) VALUES (?,?,?,?,?)",
                     (scenario_id, json.dumps(ops, ensure_ascii=False), label, now_iso(), session))
+        # Steps beyond the limits are dropped (the journal keeps every change): the oldest kept step is found
+        # through the index, so a long history costs no more than a short one.
         con.execute(
-            "DELETE FROM history WHERE scenario_id=? AND session=? AND id NOT IN "
-            "(SELECT id FROM history WHERE scenario_id=? AND session=? ORDER BY id DESC LIMIT ?)",
+            "DELETE FROM history WHERE scenario_id=? AND session=? AND id <= "
+            "(SELECT id FROM history WHERE scenario_id=? AND session=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
             (scenario_id, session, scenario_id, session, HISTORY_LIMIT))
         con.execute(
-            "DELETE FROM history WHERE scenario_id=? AND id NOT IN "
-            "(SELECT id FROM history WHERE scenario_id=? ORDER BY id DESC LIMIT ?)",
+            "DELETE FROM history WHERE scenario_id=? AND id <= "
+            "(SELECT id FROM history WHERE scenario_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
             (scenario_id, scenario_id, HISTORY_SCENARIO_LIMIT))
         con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scenario_id))
 
@@ -467,18 +581,69 @@ class ScenarioStore:
             if row is None:
                 return None
             hid, ops, label, scen_id, allow_overlap = row
+            self._require_write(con, scenario)
             ops = json.loads(ops)
             what = "d'annuler" if undo else "de rétablir"
             try:
                 for op in (reversed(ops) if undo else ops):
                     self._replay(con, scen_id, op, inverse=undo, allow_overlap=bool(allow_overlap),
                                  refuse=lambda why: DataError(f"Impossible {what} « {label} » : {why}"))
-            except sqlite3.IntegrityError as exc:
+            except self.db.integrity_errors as exc:
                 raise DataError(f"Impossible {what} « {label} » : le scénario « {scenario} » a changé depuis "
                                 f"(un territoire de même nom ou de même numéro existe déjà).") from exc
             con.execute("UPDATE history SET undone=? WHERE id=?", (1 if undo else 0, hid))
             con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scen_id))
+            done = [_inverse(op) for op in reversed(ops)] if undo else ops
+            self._journal(con, scen_id, "annulation" if undo else "rétablissement",
+                          f"{'Annulation' if undo else 'Rétablissement'} : {label}", done, session,
+                          self._territory_names(con, done))
             return label
+
+    # --- change journal ------------------------------------------------------------
+
+    def history(self, scenario: str) -> list[dict]:
+        """Every change of the scenario, oldest first: id, at, user, action, territory, added, removed, label."""
+        scen = self.get(scenario)
+        with self._connect() as con:
+            rows = con.execute("SELECT id, at, user_name, action, territory, label, ops FROM changes "
+                               "WHERE scenario_id=? ORDER BY id", (scen.id,)).fetchall()
+        out = []
+        for cid, at, user, action, territory, label, ops in rows:
+            added, removed = [], []
+            for op in json.loads(ops):
+                if op[0] == "assign":
+                    added += op[2]
+                    removed += op[3]
+                elif op[0] == "delete":
+                    removed += op[6]
+            out.append({"id": cid, "at": at, "user": user, "action": action, "territory": territory,
+                        "added": sorted(set(added)), "removed": sorted(set(removed)), "label": label})
+        return out
+
+    def restore(self, scenario: str, change_id: int, session: str = "") -> int:
+        """Put the scenario back as it was right after change ``change_id``, as one new change (undoable).
+        The number of changes reverted."""
+        with self._transaction() as con:
+            scen_id, _ = self._require_write(con, scenario)
+            if con.execute("SELECT 1 FROM changes WHERE id=? AND scenario_id=?",
+                           (int(change_id), scen_id)).fetchone() is None:
+                raise DataError(f"Modification n° {change_id} introuvable dans le scénario « {scenario} ».")
+            allow_overlap = bool(con.execute("SELECT allow_overlap FROM scenarios WHERE id=?",
+                                             (scen_id,)).fetchone()[0])
+            later = con.execute("SELECT id, label, ops FROM changes WHERE scenario_id=? AND id>? ORDER BY id DESC",
+                                (scen_id, int(change_id))).fetchall()
+            done = []
+            for _, label, ops in later:
+                for op in reversed(json.loads(ops)):
+                    self._replay(con, scen_id, op, inverse=True, allow_overlap=allow_overlap,
+                                 refuse=lambda why, label=label: DataError(
+                                     f"Impossible de restaurer l'état n° {change_id} : « {label} » ne peut être "
+                                     f"défait ({why})"))
+                    done.append(_inverse(op))
+            if done:
+                self._record(con, scen_id, done, f"Restauration de l'état n° {change_id}", session,
+                             action="restauration")
+            return len(later)
 
     @staticmethod
     def _territory_row(con, scen_id: int, tid: int):
@@ -500,7 +665,7 @@ class ScenarioStore:
                 raise refuse(f"le territoire n° {tid} n'existe plus.")
             if added and not allow_overlap:
                 _refuse_taken(con, scen_id, added, tid, refuse)
-            con.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?)", [(tid, c) for c in added])
+            con.executemany("INSERT INTO assignments VALUES (?,?) ON CONFLICT DO NOTHING", [(tid, c) for c in added])
             con.executemany("DELETE FROM assignments WHERE territory_id=? AND insee=?", [(tid, c) for c in removed])
         elif kind == "update":
             _, tid, before, after = op
@@ -514,7 +679,7 @@ class ScenarioStore:
             self._apply_update(con, tid, target)
         elif kind in ("create", "delete"):
             tid, name, status, colour, notes = op[1:6]
-            communes = op[6] if kind == "delete" else []
+            communes = op[6] if len(op) > 6 else []  # a re-creation (undo of a deletion) carries its communes
             remove = (kind == "delete") != inverse
             if remove:
                 if row is None:
@@ -534,6 +699,44 @@ class ScenarioStore:
                     "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
                     "VALUES (?,?,?,?,?,?,?,?)", (tid, scen_id, name, status, colour, notes, stamp, stamp))
                 con.executemany("INSERT INTO assignments VALUES (?,?)", [(tid, c) for c in communes])
+
+
+_ACTIONS = {"assign": "communes", "create": "création", "delete": "suppression", "update": "modification"}
+
+
+def _inverse(op: list) -> list:
+    """The recorded operation that undoes ``op``."""
+    kind = op[0]
+    if kind == "assign":
+        return ["assign", op[1], list(op[3]), list(op[2])]
+    if kind == "update":
+        return ["update", op[1], op[3], op[2]]
+    if kind == "create":
+        return ["delete", *op[1:6], []]
+    return ["create", *op[1:6], list(op[6])]  # a deletion is undone by a creation with its communes
+
+
+def _french_time(iso: str) -> str:
+    """« 30/11/2026 à 14:05 » from an ISO timestamp (as stored)."""
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})", iso or "")
+    return f"{match[3]}/{match[2]}/{match[1]} à {match[4]}:{match[5]}" if match else str(iso)
+
+
+def next_territory_id(con) -> int:
+    """A territory number never given before in this store (the ``territory`` counter, in the caller's
+    write transaction)."""
+    value = con.execute("UPDATE counters SET value = value + 1 WHERE name='territory' RETURNING value").fetchone()
+    return int(value[0])
+
+
+MAX_LISTED_CODES = 5000  # codes named in one query; beyond, the query reads the whole territory
+
+
+def _among(column: str, codes: list[str]) -> tuple[str, tuple]:
+    """`` AND column IN (?, ...)`` for a few codes (nothing when there are too many to list)."""
+    if not codes or len(codes) > MAX_LISTED_CODES:
+        return "", ()
+    return f" AND {column} IN ({','.join('?' * len(codes))})", tuple(codes)
 
 
 def _clean_name(name: str, what: str) -> str:

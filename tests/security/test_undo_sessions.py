@@ -27,8 +27,8 @@ def ariege(communes) -> list[str]:
 
 
 @pytest.fixture
-def store(tmp_path, ariege):
-    store = ScenarioStore(tmp_path / "scenarios.sqlite")
+def store(scenario_location, ariege):
+    store = ScenarioStore(scenario_location)  # SQLite, then PostgreSQL
     store.create("Ariège", scope="dep:09")
     return store
 
@@ -137,9 +137,11 @@ def test_undo_of_deletion_refused_when_other_session_reused_communes(store):
 
 def test_old_database_is_migrated(tmp_path):
     path = tmp_path / "old.sqlite"
-    ScenarioStore(path)  # the current schema, then made old: history without the session column
+    ScenarioStore(path)  # the current schema, then made old: no versions, history without the session column
     con = sqlite3.connect(path)
     con.executescript("""
+        DROP TABLE schema_version;
+        DROP TABLE counters;
         DROP TABLE history;
         CREATE TABLE history (id INTEGER PRIMARY KEY, scenario_id INTEGER NOT NULL REFERENCES scenarios(id)
             ON DELETE CASCADE, ops TEXT NOT NULL, label TEXT NOT NULL, undone INTEGER NOT NULL DEFAULT 0,
@@ -160,6 +162,7 @@ def test_old_database_is_migrated(tmp_path):
     assert store.undo("Ancien") == "Ajout de Foix"
     assert store.get("Ancien").territory(7).communes == set()
     assert store.integrity_check() == "ok"
+    assert store.add_territory("Ancien", "Pamiers") > 7  # a number never given before, history included
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

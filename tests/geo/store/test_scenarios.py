@@ -7,8 +7,9 @@ from geo.store.scenarios import ScenarioStore
 
 
 @pytest.fixture
-def store(tmp_path):
-    return ScenarioStore(tmp_path / "scenarios.sqlite")
+def store(scenario_location):
+    """An empty store on each back end: SQLite, then PostgreSQL (tests/support/postgres.py)."""
+    return ScenarioStore(scenario_location)
 
 
 def test_create_and_assign(store):
@@ -16,7 +17,7 @@ def test_create_and_assign(store):
     tid = store.add_territory("Ariège 2027", "CPTS Foix")
     res = store.change_communes("Ariège 2027", tid, add=["09122", "09225"])
     assert res.added == ["09122", "09225"]
-    scen = ScenarioStore(store.path).get("Ariège 2027")  # a new connection sees it
+    scen = ScenarioStore(store.location).get("Ariège 2027")  # a new connection sees it
     assert scen.territory(tid).communes == {"09122", "09225"}
     assert store.integrity_check() == "ok"
 
@@ -96,7 +97,7 @@ def test_duplicate_and_names(store):
 def test_two_connections_do_not_lose_assignments(store):
     store.create("S")
     tid = store.add_territory("S", "A")
-    other = ScenarioStore(store.path)
+    other = ScenarioStore(store.location)
     store.change_communes("S", tid, add=["09122"])
     other.change_communes("S", tid, add=["09225"])
     store.change_communes("S", tid, remove=["09122"])

@@ -46,6 +46,21 @@ def layer_path(name: str) -> Path:
     return data_dir() / f"{name}.parquet"
 
 
+def layer_version(name: str) -> tuple[int, int, int, int] | None:
+    """The identity of a layer's file, from one ``stat``: (device, inode, modification time in ns, size).
+
+    None when the file is absent. Every write is a new file renamed over the old one (a new inode), so a
+    rewritten layer always has a new version, even within the same nanosecond; values built from a layer are
+    cached under its version (:mod:`geo.store.cache`). A link is followed: two data directories linking the
+    same file share its version.
+    """
+    try:
+        info = os.stat(layer_path(name))
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
 def legacy_meta_path(name: str) -> Path:
     """The sidecar ``NAME.meta.json`` of earlier versions (read only for migration, then removed)."""
     return data_dir() / f"{name}.meta.json"

@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from geopandas.io.arrow import _geopandas_to_arrow  # what GeoDataFrame.to_parquet uses (private to geopandas)
 
 from geo.errors import DataError
 from geo.store.paths import data_dir
@@ -117,8 +118,6 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def _to_table(frame: pd.DataFrame) -> pa.Table:
     if isinstance(frame, gpd.GeoDataFrame):
-        from geopandas.io.arrow import _geopandas_to_arrow  # what GeoDataFrame.to_parquet uses
-
         return _geopandas_to_arrow(frame, index=False)
     return pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
 

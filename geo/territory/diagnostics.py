@@ -83,7 +83,7 @@ def split_codes(codes, ctx: Context) -> tuple[list[str], list[str]]:
     return known, unknown
 
 
-def irdes_mix(tally: Tally, ctx: Context) -> dict | None:
+def _irdes_mix(tally: Tally, ctx: Context) -> dict | None:
     """Population share of each IRDES class, plus the unclassified share; None without typology."""
     if not ctx.typology:
         return None
@@ -97,7 +97,7 @@ def irdes_mix(tally: Tally, ctx: Context) -> dict | None:
     return mix
 
 
-def enclosed_communes(shape, codes: set[str], ctx: Context) -> list[str]:
+def _enclosed_communes(shape, codes: set[str], ctx: Context) -> list[str]:
     """Communes outside the territory whose representative point lies in one of its holes."""
     if shape.is_empty:
         return []
@@ -127,7 +127,7 @@ class TerritoryOverlap:
     population: int  # inhabitants of the shared communes (populations in use)
 
 
-def existing_overlaps(codes, ctx: Context) -> list[CptsOverlap]:
+def _existing_overlaps(codes, ctx: Context) -> list[CptsOverlap]:
     """Existing CPTS perimeters sharing communes with the territory."""
     by_cpts: dict[tuple[str, str], list[str]] = {}
     for code in codes:
@@ -249,7 +249,7 @@ def diagnose(tally: Tally, ctx: Context, others: dict[str, set[str]] | None = No
         area, perimeter = area_perimeter_km(shape)
         compactness = polsby_popper(area, perimeter)
         shape_figures = {"polsby_popper": None if compactness is None else round(compactness, 4),
-                         "enclosed": enclosed_communes(shape, codes, ctx), "perimeter_km": round(perimeter, 2)}
+                         "enclosed": _enclosed_communes(shape, codes, ctx), "perimeter_km": round(perimeter, 2)}
     return Diagnostics(
         population=int(tally.population),
         population_vintage=ctx.population_vintage,
@@ -259,7 +259,7 @@ def diagnose(tally: Tally, ctx: Context, others: dict[str, set[str]] | None = No
         msp_count=int(tally.structures.get("msp", 0)),
         centres_sante_count=int(tally.structures.get("centre_sante", 0)),
         cpts_seats_count=int(tally.structures.get("cpts_seat", 0)),
-        irdes_mix=irdes_mix(tally, ctx),
+        irdes_mix=_irdes_mix(tally, ctx),
         apl=None if tally.apl is None else round(tally.apl, 3),
         apl_year=ctx.apl_year,
         contiguous=len(parts) <= 1,
@@ -269,7 +269,7 @@ def diagnose(tally: Tally, ctx: Context, others: dict[str, set[str]] | None = No
         regions=regions,
         area_km2=round(tally.area_km2, 2),
         density=round(tally.population / tally.area_km2, 1) if tally.area_km2 > 0 else None,
-        overlaps=existing_overlaps(codes, ctx),
+        overlaps=_existing_overlaps(codes, ctx),
         territory_overlaps=territory_overlaps(codes, others or {}, ctx),
         multi_region=len(regions) > 1,
         **shape_figures,

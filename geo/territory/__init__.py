@@ -19,6 +19,6 @@ from geo.territory.plan import Plan
 
 __all__ = [
     "AciEdge", "Context", "CptsOverlap", "Diagnostics", "Plan", "Tally", "TerritoryOverlap", "aci_size", "assess",
-    "context", "diagnose", "distance_to_edge", "geojson_bytes", "read_export", "read_export_file", "reference_apl", "split_codes", "territory_feature", "territory_overlaps",
-    "to_csv", "to_geojson", "with_apl_reference",
+    "context", "diagnose", "distance_to_edge", "geojson_bytes", "read_export", "read_export_file", "reference_apl",
+    "split_codes", "territory_feature", "territory_overlaps", "to_csv", "to_geojson", "with_apl_reference",
 ]

@@ -3,11 +3,12 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.formats import french
 from geo.store import preferences
 from geo.base.scope import parse_scope
 from ui.common import (
     page_nav,
-    ensure_assets, ensure_base, fmt_int, map_communes, map_geojson, map_outlines, population_label, scope_select,
+    ensure_assets, ensure_base, map_communes, map_geojson, map_outlines, population_label, scope_select,
     scope_totals_in_use, user_errors,
 )
 from ui.text import plain
@@ -37,14 +38,16 @@ with user_errors():
     map_col, side = st.columns([3, 1])
     with side:
         st.subheader(plain(scope.label()))
-        st.metric("Communes", fmt_int(totals["communes"]))
-        st.metric(f"Population {plain(totals['population_vintage'])}", fmt_int(totals["population"]))
-        st.metric("Superficie", f"{fmt_int(totals['area_km2'])} km²")
+        st.metric("Communes", french.integer(totals["communes"]))
+        st.metric(f"Population {plain(totals['population_vintage'])}", french.integer(totals["population"]))
+        st.metric("Superficie", f"{french.integer(totals['area_km2'])} km²")
         if totals["without_population"]:
-            st.caption(f"{fmt_int(totals['without_population'])} commune(s) sans population connue dans la source.")
+            st.caption(f"{french.integer(totals['without_population'])} commune(s) sans population connue dans "
+                       "la source.")
         counts = scope_structure_counts(spec)
         if counts:
-            st.markdown("**Structures (FINESS)**  \n" + "  \n".join(f"{plain(label)} : {fmt_int(n)}" for label, n in counts))
+            st.markdown("**Structures (FINESS)**  \n"
+                        + "  \n".join(f"{plain(label)} : {french.integer(n)}" for label, n in counts))
         st.caption("Sources et millésimes : page « Données ».")
     with map_col:
         communes = map_communes(spec)

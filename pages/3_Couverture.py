@@ -3,9 +3,10 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.formats import french
 from geo.store import preferences
 from ui import coverage as ui
-from ui.common import current_context, ensure_assets, ensure_base, fmt_int, user_errors, page_nav
+from ui.common import current_context, ensure_assets, ensure_base, user_errors, page_nav
 from ui.text import plain
 
 st.set_page_config(page_title="Couverture — CartoCPTS", page_icon="🗺️", layout="wide")
@@ -34,8 +35,8 @@ with user_errors():
         if rank is not None:
             cluster = next(cl for cl in result.clusters if cl.rank == rank)
             st.session_state["coverage-focus"] = rank
-            st.markdown(f"**{plain(cluster.label)}** : {fmt_int(len(cluster.communes))} communes, "
-                        f"{fmt_int(cluster.population)} habitants, {fmt_int(cluster.msp_count)} MSP"
+            st.markdown(f"**{plain(cluster.label)}** : {french.integer(len(cluster.communes))} communes, "
+                        f"{french.integer(cluster.population)} habitants, {french.integer(cluster.msp_count)} MSP"
                         + (" — enclave entourée de communes couvertes." if cluster.enclave else "."))
             if st.button("Proposer des territoires pour cette zone", type="primary"):
                 ui.send_to_proposals(cluster.communes, cluster.label, spec)

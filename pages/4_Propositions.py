@@ -3,10 +3,11 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.formats import french
 from geo.store import preferences
 from ui import coverage as ui
 from ui import proposals as prop
-from ui.common import current_context, ensure_assets, ensure_base, fmt_int, user_errors, page_nav
+from ui.common import current_context, ensure_assets, ensure_base, user_errors, page_nav
 from ui.text import plain
 
 st.set_page_config(page_title="Propositions — CartoCPTS", page_icon="🗺️", layout="wide")
@@ -24,8 +25,8 @@ with user_errors():
     zone = prop.zone_picker(ctx, preferences.get("scope"))
     if zone is None:
         st.stop()
-    st.markdown(f"**Zone** : {plain(zone['label'])} — {fmt_int(len(zone['codes']))} communes, "
-                f"{fmt_int(prop.zone_population(zone, ctx))} habitants ({plain(ctx.population_vintage)}).")
+    st.markdown(f"**Zone** : {plain(zone['label'])} — {french.integer(len(zone['codes']))} communes, "
+                f"{french.integer(prop.zone_population(zone, ctx))} habitants ({plain(ctx.population_vintage)}).")
     params = prop.parameters(ctx)
     prop.run_button(zone, params, ctx)
     proposal = prop.current(zone, params)

@@ -1,17 +1,26 @@
-"""What every Streamlit page needs: cached layers, the base build, error display."""
+"""What every Streamlit page needs: the base build, the scope's map data, error display, French numbers.
+
+The Streamlit caches are in ``ui.caches``; the functions here key them by
+the versions of the layer files they are built from.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
 from geo.base import communes as base
 from geo.errors import DataError
-from geo.base.scope import parse_scope, scope_choices, scope_communes
-from geo.base.shapes import simplify_coverage
+from geo.formats import french
+from geo.store.cache import cached_layer, layers_version
+from geo.store.catalogue import sources
+from geo.territory.context import Context, context
 from layers.assets import assets_present, missing_assets_message
+from ui import caches
 from ui.text import link, plain
 
 log = logging.getLogger("cartocpts")
@@ -38,7 +47,6 @@ def ensure_base() -> None:
     bar = st.progress(0.0, text="Construction de la base communale (première utilisation)…")
     base.build_base(progress=lambda fraction, message: bar.progress(fraction, text=plain(message)))
     bar.empty()
-    load_layer.clear()
 
 
 def ensure_assets() -> None:
@@ -47,54 +55,14 @@ def ensure_assets() -> None:
         st.stop()
 
 
-@st.cache_resource(show_spinner="Chargement des données…")
-def load_layer(name: str):
-    return base.load(name)
-
-
-@st.cache_data(show_spinner=False)
-def cached_scope_choices() -> list[tuple[str, str]]:
-    load_layer("communes")
-    return scope_choices()
-
-
 def population_stamp() -> str:
-    """Changes when the current populations layer is imported or removed."""
-    from geo.store import layers as store
-
-    meta = store.read_meta("population")
-    return str(meta.get("built_at")) if meta else ""
-
-
-@st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
-def _map_communes(spec: str, stamp: str):
-    from geo.sources.population import populations_in_use
-
-    load_layer("communes")
-    communes = simplify_coverage(scope_communes(parse_scope(spec))).copy()
-    populations, vintage = populations_in_use(communes["insee"], communes["population"])
-    communes["population"] = populations.to_numpy()
-    communes.attrs["population_vintage"] = vintage
-    return communes
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _totals(spec: str, stamp: str) -> dict:
-    from geo.sources.population import populations_in_use
-    from geo.base.scope import scope_totals
-
-    load_layer("communes")
-    scope = parse_scope(spec)
-    communes = scope_communes(scope).copy()  # every commune, those without a contour included
-    populations, vintage = populations_in_use(communes["insee"], communes["population"])
-    communes["population"] = populations.to_numpy()
-    communes.attrs["population_vintage"] = vintage
-    return scope_totals(scope, communes)
+    """Changes when the populations in use change (the commune base or the imported populations)."""
+    return str(layers_version(caches.POPULATED))
 
 
 def scope_totals_in_use(spec: str) -> dict:
     """Communes, population (in use, with its vintage) and area of a scope, from the full commune list."""
-    return _totals(spec, population_stamp())
+    return caches.totals(spec, layers_version(caches.POPULATED))
 
 
 def map_communes(spec: str):
@@ -102,18 +70,22 @@ def map_communes(spec: str):
 
     ``attrs["population_vintage"]`` says which vintage ``population`` holds.
     """
-    return _map_communes(spec, population_stamp())
+    return caches.map_communes(spec, layers_version(caches.POPULATED))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
 def map_outlines(spec: str):
     """Simplified département and région outlines of a scope (cached per scope)."""
-    from geo.base.shapes import simplify_outlines
-    from geo.base.scope import scope_outlines
+    return caches.map_outlines(spec, layers_version(caches.POPULATED))
 
-    count = len(map_communes(spec))
-    deps, regs = scope_outlines(parse_scope(spec))
-    return simplify_outlines(deps, count), simplify_outlines(regs, count)
+
+def map_geojson(spec: str) -> str:
+    """The scope's simplified communes as GeoJSON text (escaped properties), serialised once."""
+    return caches.map_geojson(spec, layers_version(caches.POPULATED))
+
+
+def scope_frame(spec: str):
+    """The scope's ``map_frame`` (escaped names, populations in use), cached per scope and populations."""
+    return caches.scope_frame(spec, layers_version(caches.POPULATED))
 
 
 def population_label(spec: str) -> str:
@@ -132,17 +104,18 @@ def scope_select(key: str, default: str) -> str:
     )
 
 
-@st.cache_resource
+def cached_scope_choices() -> list[tuple[str, str]]:
+    """(spec, French label) of every région and département."""
+    return caches.scope_choice_list(layers_version(caches.BASE))
+
+
 def scenario_store():
-    from geo.store.scenarios import ScenarioStore
+    """The scenario store (one per process)."""
+    return caches.scenario_store()
 
-    return ScenarioStore()
 
-
-def current_context():
-    """The diagnostics context (rebuilt by geo only when a layer file changed)."""
-    from geo.territory.context import context
-
+def current_context() -> Context:
+    """The diagnostics context (geo rebuilds it only when a layer file changed)."""
     return context()
 
 
@@ -161,9 +134,6 @@ def area_names(codes, ctx, column: str) -> str:
 
 def fmt_datetime(iso: str | None) -> str:
     """« 23/11/2026 08:11 » (Paris time) from an ISO 8601 stamp; the text itself if it is not one."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     if not iso:
         return "—"
     try:
@@ -176,54 +146,25 @@ def fmt_datetime(iso: str | None) -> str:
 
 
 def fmt_dec(value, digits: int = 2) -> str:
-    """3,92 (French decimal comma)."""
-    if value is None:
-        return "—"
-    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    """Alias of ``geo.formats.french.decimal`` (3,92), kept for the pages that still call it."""
+    return french.decimal(value, digits)
 
 
 def fmt_int(value) -> str:
-    """12 345 (French thousands separator)."""
-    if value is None:
-        return "—"
-    return f"{value:,.0f}".replace(",", "\u202f")
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _map_geojson(spec: str, stamp: str) -> str:
-    from layers.communes import map_frame
-    from layers.fastgeojson import serialise
-
-    return serialise(map_frame(map_communes(spec)))
-
-
-def map_geojson(spec: str) -> str:
-    """The scope's simplified communes as GeoJSON text (escaped properties), serialised once."""
-    return _map_geojson(spec, population_stamp())
-
-
-@st.cache_resource(show_spinner="Chargement de la couche…", max_entries=8)
-def _stamped_layer(name: str, stamp: str):
-    from geo.store import layers as store
-
-    return store.read_layer(name)
+    """Alias of ``geo.formats.french.integer`` (12 345), kept for the pages that still call it."""
+    return french.integer(value)
 
 
 def optional_layer(name: str):
-    """An imported layer (FINESS, APL, typology, CPTS...) or None; re-read only when it was re-imported."""
-    from geo.store import layers as store
+    """(rows, provenance) of an imported layer (FINESS, APL, typology, CPTS...), or (None, None).
 
-    meta = store.read_meta(name)
-    if meta is None:
-        return None, None
-    frame = _stamped_layer(name, str(meta.get("built_at") or meta.get("imported_at") or ""))
-    return (frame, meta) if frame is not None else (None, None)
+    Read once per version of its file (``geo.store.cache.cached_layer``); the frame is shared: never change it.
+    """
+    return cached_layer(name)
 
 
 def missing_layer_hint(name: str, what: str) -> None:
     """Where to get a layer that is not loaded yet, with a link to the « Données » page."""
-    from geo.store.catalogue import sources
-
     src = sources().get(name, {})
     where = link(src.get("publisher", "—"), src["url"]) if src.get("url") else plain(src.get("publisher", "—"))
     st.caption(f"**{plain(what)}** : aucune donnée chargée. Source : {where}. À importer dans la page « Données ».")
@@ -246,19 +187,11 @@ def page_nav() -> None:
         st.divider()
 
 
-@st.cache_resource(show_spinner="Contours des CPTS…", max_entries=2)
-def _all_cpts_perimeters(stamp: str):
-    from geo.sources.cpts import cpts_perimeters
-
-    frame, _ = optional_layer("cpts")
-    return cpts_perimeters(frame, load_layer("communes"))
-
-
 def scope_cpts_perimeters(communes):
     """Dissolved perimeters of the imported CPTS holding a commune of ``communes``; None without the layer."""
-    frame, meta = optional_layer("cpts")
+    frame, _ = optional_layer("cpts")
     if frame is None:
         return None
-    perimeters = _all_cpts_perimeters(str(meta.get("built_at")))
+    perimeters = caches.all_cpts_perimeters(layers_version(("communes", "cpts")))
     inside = frame.loc[frame["insee"].isin(set(communes["insee"])), "cpts_id"].astype(str).unique()
     return perimeters[perimeters["cpts_id"].astype(str).isin(inside)]

@@ -6,7 +6,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ui.common import cached_scope_choices, fmt_dec, fmt_int, scenario_store
+from geo.coverage.gaps import uncovered_csv
+from geo.formats import french
+from geo.sources.typology import class_labels
+from geo.territory.export import geojson_bytes
+from layers.coverage_map import coverage_map
+from ui import caches
+from ui.common import cached_scope_choices, current_context, scenario_store
 from ui.text import plain
 
 ZONE_KEY = "proposal-zone"  # {"codes": [...], "label": str, "scope": spec} handed from Couverture to Propositions
@@ -33,13 +39,14 @@ def scenario_option(key: str) -> str | None:
 
 def figures(result) -> None:
     cols = st.columns(4)
-    cols[0].metric(f"Population {plain(result.population_vintage)}", fmt_int(result.population))
-    cols[1].metric("Population couverte", fmt_int(result.covered_population))
-    cols[2].metric("Population non couverte", fmt_int(result.uncovered_population),
+    cols[0].metric(f"Population {plain(result.population_vintage)}", french.integer(result.population))
+    cols[1].metric("Population couverte", french.integer(result.covered_population))
+    cols[2].metric("Population non couverte", french.integer(result.uncovered_population),
                    help="Habitants des communes qui ne sont dans aucune CPTS.")
-    cols[3].metric("Part non couverte", f"{result.uncovered_share:.1%}".replace(".", ","))
-    st.caption(f"{fmt_int(len(result.communes))} communes, dont {fmt_int(len(result.uncovered))} non couvertes et "
-               f"{fmt_int(len(result.overlaps))} dans plusieurs CPTS ; {fmt_int(len(result.territories))} "
+    cols[3].metric("Part non couverte", f"{french.decimal(result.uncovered_share * 100, 1)} %")
+    st.caption(f"{french.integer(len(result.communes))} communes, dont {french.integer(len(result.uncovered))} "
+               f"non couvertes et {french.integer(len(result.overlaps))} dans plusieurs CPTS ; "
+               f"{french.integer(len(result.territories))} "
                "territoire(s) présents.")
 
 
@@ -118,8 +125,6 @@ def send_to_proposals(codes: list[str], label: str, spec: str) -> None:
 
 def proposal_table(proposal, ctx) -> None:
     """One row per proposed territory with its diagnostics (the columns of layers absent are left out)."""
-    from geo.sources.typology import class_labels
-
     labels = class_labels(ctx.nomenclature) if ctx.nomenclature is not None else {}
 
     def main_class(mix: dict | None) -> str:
@@ -127,49 +132,27 @@ def proposal_table(proposal, ctx) -> None:
         if not classes:
             return "—"
         key = max(classes, key=lambda k: (classes[k], k))
-        return f"{labels.get(int(key), f'Classe {key}')} ({classes[key]:.0%})"
+        return f"{labels.get(int(key), f'Classe {key}')} ({french.integer(classes[key] * 100)} %)"
 
     rows = []
     for t in proposal.territories:
         row = {"Territoire": t["name"], "Communes": len(t["communes"]), "Population": t["population"],
                "Taille ACI": t["aci_size"], "MSP": t["msp_count"], "Centres de santé": t["centres_sante_count"]}
         if ctx.apl is not None:
-            row[f"APL {ctx.apl_year or ''}".strip()] = fmt_dec(t["apl"])
+            row[f"APL {ctx.apl_year or ''}".strip()] = french.decimal(t["apl"])
         if ctx.typology:
             row["Classe Irdes majoritaire (part de la population)"] = main_class(t["irdes_mix"])
-        row.update({"Densité (hab./km²)": fmt_dec(t["density"], 1), "D'un seul tenant": "oui" if t["contiguous"] else "non",
+        row.update({"Densité (hab./km²)": french.decimal(t["density"], 1), "D'un seul tenant": "oui" if t["contiguous"] else "non",
                     "Départements": ", ".join(t["departements"]), "Remarque": t["explanation"] or ""})
         rows.append(row)
     frame = pd.DataFrame(rows)
     st.dataframe(frame, hide_index=True, width="stretch", column_config=localized_numbers(frame))
 
 
-def _stamp(scenario: str | None) -> str:
-    from geo.store import layers as store
-
-    parts = [str((store.read_meta(name) or {}).get("built_at")) for name in ("cpts", "population", "finess")]
-    if scenario:
-        parts.append(scenario_store().get(scenario).updated_at)
-    return "|".join(parts)
-
-
-@st.cache_resource(show_spinner="Calcul de la couverture…", max_entries=16)
-def _coverage(spec: str, scenario: str | None, stamp: str):
-    from geo.coverage.gaps import assignment_for, clusters_geojson, coverage
-    from layers.coverage import territory_outlines
-    from ui.common import current_context
-
-    ctx = current_context()
-    assignment = assignment_for(ctx, scenario=scenario, store=scenario_store() if scenario else None)
-    result = coverage(spec, assignment, ctx)
-    outlines = territory_outlines(assignment, ctx, codes=result.communes)
-    clusters = clusters_geojson(result, ctx) if result.clusters else None
-    return result, outlines, clusters
-
-
 def computed_coverage(spec: str, scenario: str | None):
     """(CoverageResult, territory outlines, clusters FeatureCollection), recomputed when a layer or the scenario changes."""
-    return _coverage(spec, scenario, _stamp(scenario))
+    updated_at = scenario_store().get(scenario).updated_at if scenario else None
+    return caches.computed_coverage(spec, scenario, current_context().version, updated_at)
 
 
 def focus_bounds(result):
@@ -185,19 +168,12 @@ def coverage_folium(spec, scenario, result, outlines, clusters, focus):
     """A new folium map on every run: streamlit-folium renames a map's elements when it draws it, so a map
     object kept in a cache and drawn a second time gives broken JavaScript (a blank map). The data it is
     built from (result, outlines, clusters) is what is cached."""
-    from layers.coverage_map import coverage_map
-    from ui.common import current_context
-
     ctx = current_context()
     bounds = focus or tuple(ctx.communes.loc[result.communes].total_bounds)
     return coverage_map(bounds, result, ctx, outlines, clusters, f"Population {result.population_vintage}")
 
 
 def downloads(result, clusters, spec: str) -> None:
-    from geo.coverage.gaps import uncovered_csv
-    from geo.territory.export import geojson_bytes
-    from ui.common import current_context
-
     if not result.uncovered:
         return
     st.subheader("Exporter")

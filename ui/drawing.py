@@ -14,13 +14,16 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo.errors import DataError
-from geo.territory.export import geojson_bytes, read_export, territory_feature, to_csv
-from geo.store.layers import now_iso
-from geo.territory.plan import Plan
-from geo.store.scenarios import STATUSES, ChangeResult
 from geo.base.search import epci_members, search_communes
-from ui.common import fmt_int
+from geo.base.snapping import snap_polygon_to_communes
+from geo.errors import DataError
+from geo.formats import french
+from geo.store.layers import now_iso
+from geo.store.scenarios import STATUSES, ChangeResult
+from geo.territory.diagnostics import Diagnostics
+from geo.territory.export import geojson_bytes, read_export, territory_feature, to_csv
+from geo.territory.plan import Plan
+from layers.safe import css_colour, html_text
 from ui.text import plain
 
 SNAP_RULES = {"point": "Point représentatif de la commune dans le dessin",
@@ -186,9 +189,6 @@ def apply_edits(store, edits, ctx) -> tuple[list[str], list[str]]:
     Returns (the communes touched, whose colour the browser must get back whatever happened; French
     messages to show over the map, names escaped for HTML).
     """
-    from geo.base.snapping import snap_polygon_to_communes
-    from layers.safe import html_text
-
     touched, notes = [], []
     if not edits:
         return touched, notes
@@ -234,8 +234,6 @@ def apply_edits(store, edits, ctx) -> tuple[list[str], list[str]]:
 
 def map_fills(scenario) -> tuple[dict, dict]:
     """The drawing map's colours (code -> [colour, territory id]) and territory names (escaped)."""
-    from layers.safe import css_colour, html_text
-
     fills, names = {}, {}
     for terr in scenario.territories:
         names[str(terr.id)] = html_text(terr.name)
@@ -260,19 +258,19 @@ def apply_change(store, scenario: str, active, ctx, add=(), remove=(), label: st
     return result
 
 
-def part_zoom_buttons(d: dict, ctx, scenario: str) -> None:
+def part_zoom_buttons(d: Diagnostics, ctx, scenario: str) -> None:
     """When a territory is in several parts, one button per part zooms the map to it."""
     message = st.session_state.pop("refused-message", None)
     if message:
         st.warning(plain(message))
-    if d["parts"] <= 1:
+    if d.parts <= 1:
         return
     st.caption("Parties du territoire :")
-    cols = st.columns(min(d["parts"], 4))
-    for i, part in enumerate(d["part_codes"]):
+    cols = st.columns(min(d.parts, 4))
+    for i, part in enumerate(d.part_codes):
         pop = sum(ctx.population.get(c, 0) for c in part)
-        if cols[i % len(cols)].button(f"Partie {fmt_int(i + 1)} : {len(part)} comm., {fmt_int(pop)} hab.",
-                                      key=f"part-{scenario}-{i}"):
+        if cols[i % len(cols)].button(f"Partie {french.integer(i + 1)} : {len(part)} comm., "
+                                      f"{french.integer(pop)} hab.", key=f"part-{scenario}-{i}"):
             bounds = shapely.union_all([ctx.geometry[c] for c in part]).bounds
             st.session_state[f"focus-{scenario}"] = {"bounds": list(bounds), "nonce": time.time_ns()}
             st.rerun(scope="fragment")
@@ -309,7 +307,8 @@ def commune_tools(store, scenario: str, active, ctx, communes) -> None:
             labels = dict(zip(epcis["epci"], epcis["epci_name"]))
             epci = st.selectbox("EPCI", list(labels), format_func=labels.get, key="epci-pick")
             members = epci_members(epci, ctx)
-            st.caption(f"{len(members)} commune(s), {fmt_int(sum(ctx.population.get(c, 0) for c in members))} hab.")
+            population = sum(ctx.population.get(c, 0) for c in members)
+            st.caption(f"{len(members)} commune(s), {french.integer(population)} hab.")
             if st.button("Ajouter toutes ses communes", disabled=disabled, key="epci-apply"):
                 apply_change(store, scenario, active, ctx=ctx, add=members, label=f"Ajout de l'EPCI {labels[epci]}")
     with tabs[2]:
@@ -341,7 +340,7 @@ def comparison(plan: Plan, store, scenario: str, ctx) -> None:
     if not count:
         st.caption("Aucun territoire.")
         return
-    if count > LARGE_SCENARIO and not st.toggle(f"Afficher le tableau des {fmt_int(count)} territoires",
+    if count > LARGE_SCENARIO and not st.toggle(f"Afficher le tableau des {french.integer(count)} territoires",
                                                 value=False, key=f"show-table-{scenario}"):
         st.caption("Tableau masqué pour que la carte reste fluide : il est renvoyé à chaque clic.")
     else:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo.sources.typology import load_nomenclature
+from layers.communes import metric_colouring
+from layers.cpts import cpts_layer
+from layers.indicators import apl_colouring
+from layers.scope_map import home_map
 from layers.structures import KIND_STYLE, structures_layer, structures_legend
-from ui.common import missing_layer_hint, optional_layer, population_stamp
+from layers.typology import typology_colouring
+from ui.common import map_communes, missing_layer_hint, optional_layer, scope_cpts_perimeters, scope_frame
 
 COLOURINGS = {
     "population": "Population",
@@ -67,8 +73,6 @@ def overlay_options() -> list[str]:
 
 
 def _scope_codes(spec: str) -> set[str]:
-    from ui.common import map_communes
-
     return set(map_communes(spec)["insee"])
 
 
@@ -90,48 +94,23 @@ def scope_structure_counts(spec: str) -> list[tuple[str, int]]:
 
 def colouring_for(metric: str, frame, population_label: str):
     """The communes' colouring by ``metric`` (one of COLOURINGS) over ``frame`` (``map_frame``)."""
-    from layers.communes import metric_colouring
-
     if metric == "apl":
-        from layers.indicators import apl_colouring
-
         apl, meta = optional_layer("apl")
         vintage = str(meta.get("vintage") or "")
         return apl_colouring(frame, apl, vintage if vintage.startswith("APL") else f"APL {vintage}".strip())
     if metric == "typology":
-        from geo.sources.typology import load_nomenclature
-        from layers.typology import typology_colouring
-
         typology, meta = optional_layer("typology")
         nomenclature = load_nomenclature(meta.get("nomenclature_file") or None)
         return typology_colouring(frame, typology, nomenclature)
     return metric_colouring(frame, metric, population_label)
 
 
-def scope_frame(spec: str):
-    """The scope's ``map_frame`` (escaped names, populations in use), cached per scope and populations."""
-    return _scope_frame(spec, population_stamp())
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _scope_frame(spec: str, stamp: str):
-    from layers.communes import map_frame
-    from ui.common import map_communes
-
-    return map_frame(map_communes(spec))
-
-
 def _cpts_overlay(spec: str):
-    from layers.cpts import cpts_layer
-    from ui.common import map_communes, scope_cpts_perimeters
-
     return cpts_layer(scope_cpts_perimeters(map_communes(spec)))
 
 
 def build_home_map(spec: str, geojson: str, communes, deps, regs, metric: str, overlays: list[str], tiles: bool,
                    population_label: str):
-    from layers.scope_map import home_map
-
     colouring = colouring_for(metric, scope_frame(spec), population_label)
     layers, legends = [], []
     kinds = [k for k in overlays if k in KIND_STYLE]

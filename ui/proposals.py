@@ -7,12 +7,16 @@ import json
 
 import streamlit as st
 
+from geo.coverage.proposals import propose, to_scenario
 from geo.errors import DataError
+from geo.formats import french
+from geo.store import preferences
 from geo.store.scenarios import PALETTE
-from ui.common import fmt_int, scenario_store
+from geo.territory.export import geojson_bytes, to_csv, to_geojson
+from layers.scope_map import proposal_map as territories_map
+from ui.common import scenario_store
 from ui.coverage import PROPOSAL_KEY, ZONE_KEY, computed_coverage, coverage_scope_select
 from ui.text import plain
-
 
 
 def zone_picker(ctx, default_scope: str) -> dict | None:
@@ -76,8 +80,6 @@ def run_button(zone: dict, params: dict, ctx) -> None:
     is then killed); a flag left in the session tells the next run that the
     computation was interrupted.
     """
-    from geo.coverage.proposals import propose
-
     if st.session_state.pop(RUNNING_KEY, None):
         st.info("Calcul de la proposition annulé.")
     left, right = st.columns([1, 3])
@@ -115,9 +117,9 @@ def current(zone: dict, params: dict):
 
 def summary(proposal) -> None:
     below = [t for t in proposal.territories if t.get("below_floor")]
-    seconds = f"{proposal.elapsed_s:.1f}".replace(".", ",")
-    st.success(f"{len(proposal.territories)} territoire(s) proposé(s) pour {fmt_int(proposal.population)} habitants "
-               f"(calcul en {seconds} s).")
+    seconds = french.decimal(proposal.elapsed_s, 1)
+    st.success(f"{len(proposal.territories)} territoire(s) proposé(s) pour {french.integer(proposal.population)} "
+               f"habitants (calcul en {seconds} s).")
     for text in proposal.notes:
         st.info(plain(text))
     for text in proposal.explanations:
@@ -127,17 +129,13 @@ def summary(proposal) -> None:
 
 
 def proposal_map(proposal, ctx):
-    from layers.scope_map import proposal_map as build
-
     territories = [{"id": i, "name": t["name"], "colour": PALETTE[i % len(PALETTE)], "communes": t["communes"]}
                    for i, t in enumerate(proposal.territories)]
-    return build(territories, ctx)
+    return territories_map(territories, ctx)
 
 
 def downloads(proposal, zone: dict, ctx) -> None:
     """The proposal as GeoJSON (dissolved territories with their figures) and as a commune list, to share it."""
-    from geo.territory.export import geojson_bytes, to_csv, to_geojson
-
     slug = "proposition-" + key_of(zone, proposal.params)
     numbered = [{**t, "id": f"P{i}"} for i, t in enumerate(proposal.territories, start=1)]  # P1, P2... as ids
     st.subheader("Exporter la proposition")
@@ -157,9 +155,6 @@ def downloads(proposal, zone: dict, ctx) -> None:
 
 def save_as_scenario(proposal, zone: dict, ctx) -> None:
     """Create the draft scenario and open it in the territory page."""
-    from geo.store import preferences
-    from geo.coverage.proposals import to_scenario
-
     st.subheader("Enregistrer la proposition")
     default = f"Proposition — {zone['label']}"[:80]
     with st.form("save-proposal"):

@@ -12,7 +12,7 @@ embeds one) must be shown as the characters it holds, never as any of those.
 
 ``plain(value)`` is that boundary (``tests/security/test_streamlit_text.py``
 checks that every Streamlit call of the app goes through it for anything but
-constants and numbers formatted by ``fmt_int``/``fmt_dec``):
+constants and numbers formatted by ``geo.formats.french``):
 
 * every ASCII punctuation character gets a backslash (CommonMark allows that for
   all of them, and renders the character alone): no link, image, emphasis,

@@ -3,12 +3,12 @@
 Two communes are neighbours when their shapes are within ``TOLERANCE_DEG``
 of each other (queen contiguity; the tolerance absorbs the small gaps and
 overlaps of the source contours). The graph is computed once for all of
-France and kept in the store as the ``adjacency`` layer.
+France and kept in the store as the ``adjacency`` layer; ``graph()`` reads it
+once per version of the layer file (:mod:`geo.store.cache`), so a call costs
+two ``stat`` when nothing changed.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,9 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo.store import layers as store
 from geo.base.communes import load, source_version
+from geo.store import layers as store
+from geo.store.cache import cached_by_layers
 
 TOLERANCE_DEG = 1e-4  # about 10 m
 
@@ -72,15 +73,27 @@ class Adjacency:
         return sorted(groups, key=lambda g: (-len(g), g[0]))
 
 
-@lru_cache(maxsize=4)
-def _graph(version: str, stamp: int) -> Adjacency:
+GRAPH_LAYERS = ("adjacency", "communes")
+
+
+@cached_by_layers(GRAPH_LAYERS)
+def _checked_layer() -> bool:
+    """Build the adjacency layer when it is missing or was built from another commune base."""
+    meta = store.read_meta("adjacency")
+    if meta is None or meta.get("source_version") != source_version():
+        build_adjacency()
+    return True
+
+
+@cached_by_layers(GRAPH_LAYERS)
+def _graph() -> Adjacency:
     pairs = store.read_layer("adjacency")
+    if pairs is None:  # a readable footer over unreadable rows
+        pairs = build_adjacency()
     return Adjacency(pairs, load("communes")["insee"].to_numpy())
 
 
 def graph() -> Adjacency:
-    """The adjacency graph of all communes (built and cached on first use)."""
-    meta = store.read_meta("adjacency")
-    if meta is None or meta.get("source_version") != source_version() or store.read_layer("adjacency") is None:
-        build_adjacency()
-    return _graph(source_version(), store.layer_path("adjacency").stat().st_mtime_ns)
+    """The adjacency graph of all communes (the layer built on first use; the graph read once per version)."""
+    _checked_layer()
+    return _graph()

@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from geopandas.io.arrow import _geopandas_to_arrow  # what GeoDataFrame.to_parquet uses (private to geopandas)
 
 from geo.errors import DataError
 from geo.store.paths import data_dir
@@ -44,6 +45,21 @@ def now_iso() -> str:
 
 def layer_path(name: str) -> Path:
     return data_dir() / f"{name}.parquet"
+
+
+def layer_version(name: str) -> tuple[int, int, int, int] | None:
+    """The identity of a layer's file, from one ``stat``: (device, inode, modification time in ns, size).
+
+    None when the file is absent. Every write is a new file renamed over the old one (a new inode), so a
+    rewritten layer always has a new version, even within the same nanosecond; values built from a layer are
+    cached under its version (:mod:`geo.store.cache`). A link is followed: two data directories linking the
+    same file share its version.
+    """
+    try:
+        info = os.stat(layer_path(name))
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def legacy_meta_path(name: str) -> Path:
@@ -102,8 +118,6 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def _to_table(frame: pd.DataFrame) -> pa.Table:
     if isinstance(frame, gpd.GeoDataFrame):
-        from geopandas.io.arrow import _geopandas_to_arrow  # what GeoDataFrame.to_parquet uses
-
         return _geopandas_to_arrow(frame, index=False)
     return pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
 

@@ -41,15 +41,23 @@ def aci_size(population: int) -> int:
     return aci_band(population).size
 
 
-def distance_to_edge(population: int) -> dict:
-    """How far the population is from the edges of its band.
+@dataclass(frozen=True)
+class AciEdge:
+    """How far a population is from the edges of its ACI band (inhabitants)."""
 
-    ``to_lower`` inhabitants could be lost before dropping a class (None in
-    band 1), ``to_upper`` inhabitants more would reach the next class (None
-    in the last band).
-    """
+    size: int  # the ACI size class (1 to 4)
+    to_lower: int | None  # inhabitants that could be lost before dropping a class (None in band 1)
+    to_upper: int | None  # inhabitants more that would reach the next class (None in the last band)
+    nearest: int | None  # the smaller of the two
+
+    def to_dict(self) -> dict:
+        return {"size": self.size, "to_lower": self.to_lower, "to_upper": self.to_upper, "nearest": self.nearest}
+
+
+def distance_to_edge(population: int) -> AciEdge:
+    """How far the population is from the edges of its band."""
     band = aci_band(population)
     to_lower = population - band.min + 1 if band.min > 0 else None
     to_upper = band.max_exclusive - population if band.max_exclusive is not None else None
     nearest = min((d for d in (to_lower, to_upper) if d is not None), default=None)
-    return {"size": band.size, "to_lower": to_lower, "to_upper": to_upper, "nearest": nearest}
+    return AciEdge(size=band.size, to_lower=to_lower, to_upper=to_upper, nearest=nearest)

@@ -1,10 +1,15 @@
 """Everything diagnostics need, loaded and indexed once per state of the data.
 
-A ``Context`` holds the communes indexed by INSEE code, the current
-populations (with their vintage), the adjacency graph, representative
-points in a spatial index, and the optional layers (FINESS structures, APL,
-IRDES typology, existing CPTS) reduced to per-commune lookups. It is
-rebuilt only when a layer file changes.
+A ``Context`` holds the communes indexed by INSEE code, the populations in
+use (with their vintage), the adjacency graph, representative points in a
+spatial index, and the optional layers (FINESS structures, APL, IRDES
+typology, existing CPTS) reduced to per-commune lookups.
+
+``context()`` builds it once per version of the layer files it reads
+(:mod:`geo.store.cache`): a re-imported layer gives a new context at the
+next call, and nothing else does. The context is shared by every caller and
+every Streamlit session: it is frozen, and its frames, arrays and dicts are
+read, never changed.
 """
 
 from __future__ import annotations
@@ -17,22 +22,27 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.store import layers as store
-from geo.base.adjacency import Adjacency, graph
-from geo.base.communes import POPULATION_VINTAGE, load
+from geo.base.adjacency import GRAPH_LAYERS, Adjacency, graph
+from geo.base.communes import load
+from geo.sources.population import populations_in_use
+from geo.sources.typology import load_nomenclature
+from geo.store.cache import cached_by_layers, layers_version, cached_layer
 
 OPTIONAL_LAYERS = ("population", "finess", "apl", "typology", "cpts")
+CONTEXT_LAYERS = (*GRAPH_LAYERS, *OPTIONAL_LAYERS)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False, repr=False)  # compared and shown as the one object it is
 class Context:
-    communes: gpd.GeoDataFrame  # indexed by insee
-    population: dict[str, int]
+    communes: gpd.GeoDataFrame  # indexed by insee; its ``population`` column holds the base's (2017) figures
+    population: dict[str, int]  # insee -> population in use (0 when no source gives one)
+    population_series: pd.Series  # the populations in use aligned with ``communes`` (NaN when no source gives one)
     population_vintage: int | str
     graph: Adjacency
     points: np.ndarray  # representative points, aligned with ``codes``
     codes: np.ndarray
     point_tree: shapely.STRtree
+    version: tuple = ()  # versions of the layer files it was built from (geo.store.cache)
     area: dict[str, float] = field(default_factory=dict)
     dep: dict[str, str] = field(default_factory=dict)
     reg: dict[str, str] = field(default_factory=dict)
@@ -47,117 +57,83 @@ class Context:
     vintages: dict[str, str] = field(default_factory=dict)
 
     def known(self, code: str) -> bool:
-        return code in self.population_index
-
-    @property
-    def population_index(self) -> pd.Index:
-        return self.communes.index
-
-
-def _stamp() -> tuple:
-    stamps = []
-    for name in ("communes", "adjacency") + OPTIONAL_LAYERS:
-        path = store.layer_path(name)
-        stamps.append(path.stat().st_mtime_ns if path.exists() else None)
-    return tuple(stamps)
-
-
-_CACHED: tuple[tuple, Context] | None = None
+        return code in self.population
 
 
 def context() -> Context:
-    """The current context (cached until a layer changes)."""
-    global _CACHED
-    adjacency = graph()  # builds the adjacency layer if needed, before stamping
-    stamp = _stamp()
-    if _CACHED is None or _CACHED[0] != stamp:
-        _CACHED = (stamp, _build(adjacency))
-    return _CACHED[1]
+    """The current context, shared (built again only when one of its layer files changed)."""
+    graph()  # builds the adjacency layer if needed, before the versions are read
+    return _context()
 
 
-def _build(adjacency: Adjacency) -> Context:
+@cached_by_layers(CONTEXT_LAYERS)
+def _context() -> Context:
+    version = layers_version(CONTEXT_LAYERS)
     communes = load("communes").set_index("insee", drop=False)
-    pop_series, vintage = _populations(communes)
+    series, vintage = populations_in_use(communes.index, communes["population"])
+    series = series.rename("population")
     points = np.asarray(communes.geometry.representative_point().values)
     present = ~shapely.is_missing(points)
-    ctx = Context(
+    vintages = {"communes": f"population {vintage}"}
+    return Context(
         communes=communes,
-        population=pop_series.to_dict(),
+        population=series.fillna(0).astype("int64").to_dict(),
+        population_series=series,
         population_vintage=vintage,
-        graph=adjacency,
+        graph=graph(),
         points=points[present],
         codes=communes.index.to_numpy()[present],
         point_tree=shapely.STRtree(points[present]),
+        version=version,
+        area=communes["area_km2"].astype(float).to_dict(),
+        dep=communes["dep"].to_dict(),
+        reg=communes["reg"].to_dict(),
+        geometry=dict(zip(communes.index, communes.geometry.values)),
+        **_finess(vintages), **_apl(vintages), **_typology(vintages), **_cpts(vintages),
+        vintages=vintages,
     )
-    ctx.area = communes["area_km2"].astype(float).to_dict()
-    ctx.dep = communes["dep"].to_dict()
-    ctx.reg = communes["reg"].to_dict()
-    ctx.geometry = dict(zip(communes.index, communes.geometry.values))
-    ctx.vintages["communes"] = f"population {vintage}"
-    _attach_finess(ctx)
-    _attach_apl(ctx)
-    _attach_typology(ctx)
-    _attach_cpts(ctx)
-    return ctx
 
 
-def _populations(communes) -> tuple[pd.Series, int | str]:
-    try:
-        from geo.sources.population import populations_in_use
-
-        series, vintage = populations_in_use(communes.index, communes["population"])
-        return series.fillna(0).astype("int64"), vintage
-    except ImportError:
-        return communes["population"].fillna(0).astype("int64"), POPULATION_VINTAGE
-
-
-def _attach_finess(ctx: Context) -> None:
-    frame = store.read_layer("finess")
+def _finess(vintages: dict) -> dict:
+    frame, meta = cached_layer("finess")
     if frame is None:
-        return
-    meta = store.read_meta("finess") or {}
-    ctx.vintages["finess"] = str(meta.get("vintage", ""))
+        return {}
+    vintages["finess"] = str(meta.get("vintage", ""))
     records = defaultdict(list)
     counts: dict[str, Counter] = defaultdict(Counter)
     cols = [c for c in ("nofinesset", "name", "kind", "address", "insee", "dateouv") if c in frame.columns]
     for row in frame[cols].to_dict("records"):
         records[row["insee"]].append(row)
         counts[row["insee"]][row["kind"]] += 1
-    ctx.structures, ctx.structure_counts = dict(records), dict(counts)
+    return {"structures": dict(records), "structure_counts": dict(counts)}
 
 
-def _attach_apl(ctx: Context) -> None:
-    frame = store.read_layer("apl")
+def _apl(vintages: dict) -> dict:
+    frame, meta = cached_layer("apl")
     if frame is None:
-        return
-    meta = store.read_meta("apl") or {}
-    ctx.apl = frame.set_index("insee")[["apl", "std_pop"]]
-    ctx.apl_year = meta.get("year")
-    ctx.vintages["apl"] = str(meta.get("vintage", ""))
+        return {}
+    vintages["apl"] = str(meta.get("vintage", ""))
+    return {"apl": frame.set_index("insee")[["apl", "std_pop"]], "apl_year": meta.get("year")}
 
 
-def _attach_typology(ctx: Context) -> None:
-    frame = store.read_layer("typology")
+def _typology(vintages: dict) -> dict:
+    frame, meta = cached_layer("typology")
     if frame is None:
-        return
-    meta = store.read_meta("typology") or {}
-    ctx.typology = dict(zip(frame["insee"], frame["classe"].astype(int)))
-    ctx.vintages["typology"] = str(meta.get("vintage", ""))
+        return {}
+    vintages["typology"] = str(meta.get("vintage", ""))
     try:
-        from geo.sources.typology import load_nomenclature
-
-        ctx.nomenclature = load_nomenclature(meta.get("nomenclature_file") or None)
+        nomenclature = load_nomenclature(meta.get("nomenclature_file") or None)
     except Exception:  # noqa: BLE001 - the mix still shows class numbers
-        ctx.nomenclature = None
+        nomenclature = None
+    return {"typology": dict(zip(frame["insee"], frame["classe"].astype(int))), "nomenclature": nomenclature}
 
 
-def _attach_cpts(ctx: Context) -> None:
-    frame = store.read_layer("cpts")
+def _cpts(vintages: dict) -> dict:
+    frame, meta = cached_layer("cpts")
     if frame is None:
-        return
-    meta = store.read_meta("cpts") or {}
+        return {}
     members = defaultdict(list)
     for cid, name, code in zip(frame["cpts_id"], frame["cpts_nom"], frame["insee"]):
         members[code].append((str(cid), str(name)))
-    ctx.cpts_members = dict(members)
-    ctx.vintages["cpts"] = str(meta.get("vintage") or meta.get("imported_at", ""))
+    vintages["cpts"] = str(meta.get("vintage") or meta.get("imported_at", ""))
+    return {"cpts_members": dict(members)}

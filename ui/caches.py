@@ -1,0 +1,96 @@
+"""Every Streamlit cache of the pages, in one place (``ui/drawmap.py`` and ``ui/orientation.py`` keep theirs).
+
+These hold artefacts of the interface built from the domain objects: a scope's
+simplified communes with the populations in use, its outlines and GeoJSON
+text, its map frame, the coverage of a scope. Each is keyed by the versions
+of the layer files it is built from (:func:`geo.store.cache.layers_version`,
+one ``stat`` per layer), passed as an argument by its caller in ``ui.common``
+or ``ui.coverage``: a re-imported layer gives a new key, and the old entry
+ages out. The domain values themselves (context, adjacency graph, layers) are
+cached in geo (:mod:`geo.store.cache`), not here.
+
+Cached objects are shared by every session: they are read, never changed.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.base.communes import load
+from geo.base.scope import parse_scope, scope_choices, scope_communes, scope_outlines, scope_totals
+from geo.base.shapes import simplify_coverage, simplify_outlines
+from geo.coverage.gaps import assignment_for, clusters_geojson, coverage
+from geo.sources.cpts import cpts_perimeters
+from geo.store.cache import cached_layer
+from geo.store.scenarios import ScenarioStore
+from geo.territory.context import context
+from layers.communes import map_frame
+from layers.coverage import territory_outlines
+from layers.fastgeojson import serialise
+
+# The layers each artefact is built from (its callers key it by their versions).
+BASE = ("communes", "departements", "regions")
+POPULATED = ("communes", "population")
+
+
+@st.cache_resource
+def scenario_store() -> ScenarioStore:
+    return ScenarioStore()
+
+
+@st.cache_data(show_spinner=False)
+def scope_choice_list(version: tuple) -> list[tuple[str, str]]:
+    return scope_choices()
+
+
+def _with_populations(communes):
+    """``communes`` (a copy) with the populations in use held by the context, and their vintage in attrs."""
+    ctx = context()
+    out = communes.copy()
+    out["population"] = ctx.population_series.reindex(out["insee"]).to_numpy()
+    out.attrs["population_vintage"] = ctx.population_vintage
+    return out
+
+
+@st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
+def map_communes(spec: str, version: tuple):
+    return _with_populations(simplify_coverage(scope_communes(parse_scope(spec))))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def totals(spec: str, version: tuple) -> dict:
+    scope = parse_scope(spec)
+    return scope_totals(scope, _with_populations(scope_communes(scope)))  # every commune, even without a contour
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def map_outlines(spec: str, version: tuple):
+    count = len(map_communes(spec, version))
+    deps, regs = scope_outlines(parse_scope(spec))
+    return simplify_outlines(deps, count), simplify_outlines(regs, count)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def map_geojson(spec: str, version: tuple) -> str:
+    return serialise(map_frame(map_communes(spec, version)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def scope_frame(spec: str, version: tuple):
+    return map_frame(map_communes(spec, version))
+
+
+@st.cache_resource(show_spinner="Contours des CPTS…", max_entries=2)
+def all_cpts_perimeters(version: tuple):
+    frame, _ = cached_layer("cpts")
+    return cpts_perimeters(frame, load("communes"))
+
+
+@st.cache_resource(show_spinner="Calcul de la couverture…", max_entries=16)
+def computed_coverage(spec: str, scenario: str | None, version: tuple, updated_at: str | None):
+    ctx = context()
+    assignment = assignment_for(ctx, scenario=scenario, store=scenario_store() if scenario else None)
+    result = coverage(spec, assignment, ctx)
+    outlines = territory_outlines(assignment, ctx, codes=result.communes)
+    clusters = clusters_geojson(result, ctx) if result.clusters else None
+    return result, outlines, clusters

@@ -185,7 +185,7 @@ def coverage_folium(spec, scenario, result, outlines, clusters, focus):
     """A new folium map on every run: streamlit-folium renames a map's elements when it draws it, so a map
     object kept in a cache and drawn a second time gives broken JavaScript (a blank map). The data it is
     built from (result, outlines, clusters) is what is cached."""
-    from layers.coverage_map import coverage_map
+    from layers.maps import coverage_map
     from ui.common import current_context
 
     ctx = current_context()

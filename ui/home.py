@@ -130,7 +130,7 @@ def _cpts_overlay(spec: str):
 
 def build_home_map(spec: str, geojson: str, communes, deps, regs, metric: str, overlays: list[str], tiles: bool,
                    population_label: str):
-    from layers.scope_map import home_map
+    from layers.maps import home_map
 
     colouring = colouring_for(metric, scope_frame(spec), population_label)
     layers, legends = [], []

@@ -127,7 +127,7 @@ def summary(proposal) -> None:
 
 
 def proposal_map(proposal, ctx):
-    from layers.scope_map import proposal_map as build
+    from layers.maps import proposal_map as build
 
     territories = [{"id": i, "name": t["name"], "colour": PALETTE[i % len(PALETTE)], "communes": t["communes"]}
                    for i, t in enumerate(proposal.territories)]

@@ -118,13 +118,13 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
 
 
 def regionalise_children() -> list[int]:
-    """Pids of running child processes that cut a zone (``python -m geo.coverage.regionalise``)."""
+    """Pids of running child processes that cut a zone (``python .../geo/coverage/regionalise.py``)."""
     from pathlib import Path
 
     pids = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and b"geo.coverage.regionalise" in (proc / "cmdline").read_bytes():
+            if proc.name.isdigit() and b"geo/coverage/regionalise.py" in (proc / "cmdline").read_bytes():
                 pids.append(int(proc.name))
         except OSError:
             continue

@@ -12,7 +12,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the project's packages come next
+
+from geo.base.communes import build_base  # noqa: E402
+from geo.coverage.gaps import clusters_geojson, coverage, coverage_json, uncovered_csv  # noqa: E402
+from geo.coverage.proposals import propose  # noqa: E402
+from geo.sources.finess import import_finess  # noqa: E402
+from geo.store import layers as store  # noqa: E402
+from geo.territory.context import context  # noqa: E402
 
 PROPOSE_DEP = "31"  # Haute-Garonne, 586 communes
 PROPOSE_REG = "76"  # Occitanie, 4,454 communes: cut in a child process
@@ -20,10 +27,6 @@ SHARED_FINESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "fines
 
 
 def figures() -> dict:
-    from geo.territory.context import context
-    from geo.coverage.gaps import clusters_geojson, coverage, coverage_json, uncovered_csv
-    from geo.coverage.proposals import propose
-
     ctx = context()
     communes = ctx.communes
     known = communes[communes["epci"].notna() & (communes["epci"] != "")]
@@ -64,11 +67,6 @@ def msp_figures() -> dict:
     none, the sample extraction of ``../shared/data`` (bench only; the app
     never reads it). Without either, the figures are null.
     """
-    from geo.store import layers as store
-    from geo.territory.context import context
-    from geo.sources.finess import import_finess
-    from geo.coverage.proposals import propose
-
     if store.read_meta("finess") is None:
         if not SHARED_FINESS.exists():
             return {"propose_dep_msp_s": None, "propose_reg_msp_s": None}
@@ -94,8 +92,6 @@ def msp_figures() -> dict:
 
 
 def main() -> None:
-    from geo.base.communes import build_base
-
     build_base()
     rounded = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures().items()}
     print(json.dumps(rounded, indent=2))

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the project's packages come next
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from bench import draw_bench  # noqa: E402 - issue 10: the drawing page in real Chromium
+from bench.coverage_bench import figures as coverage_figures  # noqa: E402
+from geo.base import communes as base  # noqa: E402
+from geo.base.adjacency import build_adjacency  # noqa: E402
+from geo.base.geometry import dissolve  # noqa: E402
+from geo.base.scope import parse_scope, scope_communes, scope_outlines  # noqa: E402
+from geo.base.shapes import simplify_coverage, simplify_outlines  # noqa: E402
+from geo.sources.cpts import import_cpts  # noqa: E402
+from geo.store import preferences  # noqa: E402
+from geo.store.scenarios import ScenarioStore  # noqa: E402
+from geo.territory.context import context  # noqa: E402
+from geo.territory.diagnostics import Tally, diagnose  # noqa: E402
+from layers.communes import map_frame  # noqa: E402
+from layers.fastgeojson import serialise  # noqa: E402
+from layers.maps import scope_map  # noqa: E402
 
 
 def timed(fn, *args, **kwargs):
@@ -20,26 +40,16 @@ def timed(fn, *args, **kwargs):
 
 def communes_layer_bytes(spec: str) -> int:
     """Size of the commune layer alone (the GeoJSON text sent to the browser)."""
-    from geo.base.shapes import simplify_coverage
-    from geo.base.scope import parse_scope, scope_communes
-    from layers.communes import map_frame
-    from layers.fastgeojson import serialise
-
     return len(serialise(map_frame(simplify_coverage(scope_communes(parse_scope(spec))))).encode("utf-8"))
 
 
 def map_payload(spec: str) -> tuple[int, float]:
     """Size of the map's script (GeoJSON embedded) and Python time to build it."""
-    from geo.base.communes import POPULATION_VINTAGE
-    from geo.base.shapes import simplify_coverage, simplify_outlines
-    from geo.base.scope import parse_scope, scope_communes, scope_outlines
-    from layers.scope_map import scope_map
-
     start = time.perf_counter()
     scope = parse_scope(spec)
     communes = simplify_coverage(scope_communes(scope))
     deps, regs = (simplify_outlines(areas, len(communes)) for areas in scope_outlines(scope))
-    fmap = scope_map(communes, deps, regs, population_label=f"Population {POPULATION_VINTAGE}")
+    fmap = scope_map(communes, deps, regs, population_label=f"Population {base.POPULATION_VINTAGE}")
     html = fmap.get_root().render()
     elapsed = time.perf_counter() - start
     return len(html.encode("utf-8")), elapsed
@@ -47,10 +57,6 @@ def map_payload(spec: str) -> tuple[int, float]:
 
 def contiguous_block(start: str, size: int) -> list[str]:
     """``size`` communes grown breadth-first from ``start`` in the real adjacency graph."""
-    from collections import deque
-
-    from geo.territory.context import context
-
     graph = context().graph
     seen, queue = [start], deque([start])
     while queue and len(seen) < size:
@@ -63,12 +69,6 @@ def contiguous_block(start: str, size: int) -> list[str]:
 
 def territory_figures() -> dict:
     """Issue 4: warm diagnostics of 200 communes, dissolve of 500, territory page rerun at région scale."""
-    import statistics
-
-    from geo.territory.context import context
-    from geo.territory.diagnostics import Tally, diagnose
-    from geo.base.geometry import dissolve
-
     out = {}
     ctx, out["context_build_s"] = timed(context)
     block = contiguous_block("31555", 200)  # around Toulouse
@@ -87,13 +87,6 @@ def territory_figures() -> dict:
 
 def page_rerun(block: list[str]) -> dict:
     """Python time of one rerun of the territory page (région scope, a 200-commune territory), no browser."""
-    import statistics
-
-    from streamlit.testing.v1 import AppTest
-
-    from geo.store import preferences
-    from geo.store.scenarios import ScenarioStore
-
     preferences.put("scope", "reg:76")
     store = ScenarioStore()
     store.create("Banc d'essai")
@@ -114,9 +107,7 @@ def page_rerun(block: list[str]) -> dict:
 
 def cpts_list_file(path: Path, rows: int = 1_000_000, cpts: int = 5_000) -> Path:
     """A CPTS commune list of ``rows`` lines: ``cpts`` CPTS of consecutive real commune codes (overlapping)."""
-    from geo.base.communes import load
-
-    codes = sorted(load("communes")["insee"])
+    codes = sorted(base.load("communes")["insee"])
     per = rows // cpts
     step = max(1, (len(codes) - per) // cpts)
     lines = ["cpts_id;cpts_nom;code_insee;statut"]
@@ -129,8 +120,6 @@ def cpts_list_file(path: Path, rows: int = 1_000_000, cpts: int = 5_000) -> Path
 
 def cpts_import_figure(tmp: str) -> dict:
     """Issue 9: import of a 1,000,000-row CPTS list (5,000 CPTS over real commune codes), layer written."""
-    from geo.sources.cpts import import_cpts
-
     path = cpts_list_file(Path(tmp) / "cpts_1m.csv")
     _, seconds = timed(import_cpts, path)
     return {"cpts_import_1m_s": seconds}
@@ -140,27 +129,16 @@ def main() -> None:
     figures: dict[str, float | int] = {}
     with tempfile.TemporaryDirectory(prefix="cartocpts-bench-") as tmp:
         os.environ["CARTOCPTS_DATA_DIR"] = tmp
-        from geo.base import communes as base
-
         _, figures["build_s"] = timed(base.build_base, force=True)
         base._CACHE.clear()
         _, figures["load_s"] = timed(base.load, "communes")
         figures["map_payload_bytes_occitanie"], figures["map_build_s_occitanie"] = map_payload("reg:76")
         figures["map_payload_bytes_haute_garonne"], figures["map_build_s_haute_garonne"] = map_payload("dep:31")
         figures["communes_layer_bytes_occitanie"] = communes_layer_bytes("reg:76")
-        from geo.base.adjacency import build_adjacency
-
         _, figures["adjacency_build_s"] = timed(build_adjacency)
         figures.update(territory_figures())
         figures.update(cpts_import_figure(tmp))
-        try:
-            from bench.coverage_bench import figures as coverage_figures
-        except ImportError:
-            coverage_figures = None
-        if coverage_figures is not None:
-            figures.update(coverage_figures())
-        from bench import draw_bench  # issue 10: the drawing page in real Chromium
-
+        figures.update(coverage_figures())
         reason = draw_bench.unavailable()
         if reason:
             print(f"figures de dessin non mesurées : {reason}", file=sys.stderr)

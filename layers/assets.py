@@ -45,16 +45,16 @@ def use_local_assets() -> None:
     Draw.default_css = [("leaflet_draw_css", url("leaflet-draw/leaflet.draw.css"))]
 
 
-def missing_assets() -> list[str]:
+def _missing_assets() -> list[str]:
     return [rel for rel in REQUIRED if not (VENDOR_DIR / rel).is_file()]
 
 
 def assets_present() -> bool:
-    return not missing_assets()
+    return not _missing_assets()
 
 
 def missing_assets_message() -> str:
-    missing = ", ".join(missing_assets()) or "aucun"
+    missing = ", ".join(_missing_assets()) or "aucun"
     return (
         "Les fichiers de la carte (Leaflet) ne sont pas installés : "
         f"{missing}. Lancez « make setup » (ou « python scripts/fetch_assets.py ») puis rechargez la page."

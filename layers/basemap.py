@@ -17,7 +17,7 @@ PLAN_IGN_URL = (
 PLAN_IGN_ATTRIBUTION = '<a href="https://www.ign.fr/">IGN</a> – Plan IGN (Géoplateforme)'
 
 
-class MetricScale(MacroElement):
+class _MetricScale(MacroElement):
     """Leaflet's scale bar in kilometres only (folium's ``control_scale`` also shows miles)."""
 
     _template = Template(
@@ -31,7 +31,7 @@ def base_map(bounds: tuple[float, float, float, float], with_tiles: bool = False
     """A folium map fitted to ``bounds`` (minx, miny, maxx, maxy), tiles off by default."""
     use_local_assets()
     fmap = folium.Map(tiles=None, zoom_snap=0.25)
-    MetricScale().add_to(fmap)
+    _MetricScale().add_to(fmap)
     if with_tiles:
         folium.TileLayer(PLAN_IGN_URL, attr=PLAN_IGN_ATTRIBUTION, name="Plan IGN", max_zoom=18).add_to(fmap)
     minx, miny, maxx, maxy = bounds

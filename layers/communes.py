@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from layers.safe import html_text
 
 import folium
 import geopandas as gpd
@@ -11,7 +10,9 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
+from geo.formats.french import decimal, integer
 from layers.legend import Legend
+from layers.safe import html_text
 
 # ColorBrewer YlOrRd, 6 classes (sequential, readable when printed in grey)
 PALETTE = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
@@ -30,11 +31,12 @@ class Choropleth:
     breaks: list[float]
 
 
-def _fmt(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f") if value >= 10 else f"{value:.1f}".replace(".", ",")
+def _bound(value: float) -> str:
+    """A class bound in the legend: whole above 10, one decimal below (densities of a few inhabitants)."""
+    return integer(value) if value >= 10 else decimal(value, 1)
 
 
-def class_breaks(values: pd.Series, k: int = len(PALETTE)) -> list[float]:
+def _class_breaks(values: pd.Series, k: int = len(PALETTE)) -> list[float]:
     """Upper bounds of quantile classes of the known values (mapclassify)."""
     known = values.dropna().astype(float).to_numpy()
     if known.size == 0:
@@ -80,11 +82,11 @@ def metric_colouring(frame: gpd.GeoDataFrame, metric: str = "population",
                      population_label: str = "Population") -> Colouring:
     """Quantile colours of ``frame`` (from :func:`map_frame`) by population or density."""
     column = {"population": "pop", "density": "dens"}[metric]
-    breaks = class_breaks(frame[column].astype("Float64"))
+    breaks = _class_breaks(frame[column].astype("Float64"))
     fills = {insee: _colour(v, breaks) for insee, v in zip(frame["insee"], frame[column])}
     entries, low = [], None
     for colour, high in zip(PALETTE, breaks):
-        label = f"≤ {_fmt(high)}" if low is None else f"{_fmt(low)} – {_fmt(high)}"
+        label = f"≤ {_bound(high)}" if low is None else f"{_bound(low)} – {_bound(high)}"
         entries.append((colour, label))
         low = high
     if frame[column].isna().any():

@@ -3,12 +3,11 @@
 Uncovered communes are filled in vermilion with a dashed dark outline (a
 hatch-like reading that survives grey printing), communes in two or more
 territories in blue; both colours are from the Okabe-Ito colour-blind
-safe palette. Every text shown comes from files: it is escaped here.
+safe palette. Every text shown comes from files: it is escaped here; figures are written in French
+(:mod:`geo.formats.french`).
 """
 
 from __future__ import annotations
-
-from layers.safe import html_text
 
 import folium
 import geopandas as gpd
@@ -16,7 +15,10 @@ import pandas as pd
 
 from geo.base.geometry import dissolve
 from geo.base.shapes import simplify_coverage
+from geo.coverage.gaps import cluster_of
+from geo.formats.french import integer
 from layers.legend import Legend
+from layers.safe import html_text
 from layers.territories import reference_perimeters
 
 UNCOVERED_FILL = "#D55E00"
@@ -33,7 +35,7 @@ def _frame(codes, ctx, extra: dict | None = None, simplify: bool = True) -> gpd.
     frame = gpd.GeoDataFrame(
         {"insee": sub["insee"].to_numpy(),
          "nom": [html_text(str(n)) for n in sub["name"]],
-         "pop": [int(ctx.population.get(c, 0)) for c in codes],
+         "pop": [integer(ctx.population.get(c, 0)) for c in codes],
          **(extra or {})},
         geometry=sub.geometry.to_numpy(), index=pd.Index(codes, name="id"), crs=ctx.communes.crs,
     )
@@ -41,16 +43,14 @@ def _frame(codes, ctx, extra: dict | None = None, simplify: bool = True) -> gpd.
 
 
 def uncovered_frame(result, ctx, simplify: bool = True) -> gpd.GeoDataFrame:
-    """Uncovered communes of a ``CoverageResult``: insee, nom (escaped), pop, zone (cluster rank)."""
-    from geo.coverage.gaps import cluster_of
-
+    """Uncovered communes of a ``CoverageResult``: insee, nom (escaped), pop (French text), zone (cluster rank)."""
     rank = cluster_of(result)
     codes = [c for c in result.uncovered if ctx.geometry.get(c) is not None]
     return _frame(codes, ctx, {"zone": [rank.get(c) for c in codes]}, simplify)
 
 
 def overlap_frame(result, ctx, simplify: bool = True) -> gpd.GeoDataFrame:
-    """Communes held by two or more territories: insee, nom, pop, territoires (escaped, « ; »-separated)."""
+    """Communes held by two or more territories: insee, nom, pop (French text), territoires (escaped, « ; »)."""
     codes = [c for c in result.overlaps if ctx.geometry.get(c) is not None]
     names = [html_text(" ; ".join(result.overlaps[c])) for c in codes]
     return _frame(codes, ctx, {"territoires": names}, simplify)
@@ -86,9 +86,9 @@ def clusters_layer(collection: dict) -> folium.GeoJson:
         props = feat["properties"]
         features.append({"type": "Feature", "geometry": feat["geometry"], "properties": {
             "zone": html_text(str(props["name"])),
-            "pop": props["population"],
-            "communes": props["commune_count"],
-            "msp": props["msp_count"],
+            "pop": integer(props["population"]),
+            "communes": integer(props["commune_count"]),
+            "msp": integer(props["msp_count"]),
             "enclave": "oui" if props["enclave"] else "non",
         }})
     return folium.GeoJson(

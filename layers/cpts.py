@@ -7,14 +7,14 @@ text coming from the imported file is escaped with ``layers.safe.html_text``.
 
 from __future__ import annotations
 
-from layers.safe import html_text
-
 import folium
 import geopandas as gpd
 import pandas as pd
 import shapely
 
 import layers.assets  # noqa: F401 - points folium at the local files
+from geo.formats.french import integer
+from layers.safe import html_text
 
 SIMPLIFY_DEG = 0.001
 OUTLINE = "#6a3d9a"
@@ -22,10 +22,6 @@ STYLE = {"color": OUTLINE, "weight": 2.5, "opacity": 0.9, "dashArray": "8 5",
          "fillColor": OUTLINE, "fillOpacity": 0.04}
 HIGHLIGHT = {"weight": 4, "fillOpacity": 0.12}
 NOT_GIVEN = "non précisé"
-
-
-def _number(value) -> str:
-    return f"{int(value):,}".replace(",", "\u202f") if pd.notna(value) else "—"
 
 
 def _text(values) -> list[str]:
@@ -44,8 +40,8 @@ def perimeter_features(perimeters: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {
             "nom": _text(perimeters["cpts_nom"]),
             "statut": [s or NOT_GIVEN for s in _text(statut)],
-            "communes": [_number(v) for v in count],
-            "population": [_number(v) for v in population],
+            "communes": [integer(v) for v in count],
+            "population": [integer(v) for v in population],
         },
         geometry=geoms, crs=perimeters.crs or "EPSG:4326",
     )

@@ -10,30 +10,29 @@ national APL is about 3.3 to 3.5).
 
 from __future__ import annotations
 
-from layers.safe import html_text
-
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.formats.french import decimal
 from layers.communes import NO_DATA, Choropleth, Colouring, map_frame
 from layers.legend import Legend
+from layers.safe import html_text
 
 # Upper bounds (exclusive) of the APL classes, consultations/visites per year per inhabitant.
 APL_BREAKS = [2.5, 3.5, 4.5]
 # Diverging ColorBrewer RdYlBu (4 classes, colour-blind safe): red = low access, blue = good access.
 APL_PALETTE = ["#d7191c", "#fdae61", "#abd9e9", "#2c7bb6"]
 APL_LABELS = [
-    "< 2,5 (zone sous-dense)",
-    "2,5 – 3,5",
-    "3,5 – 4,5",
-    "≥ 4,5",
+    f"< {decimal(APL_BREAKS[0], 1)} (zone sous-dense)",
+    *(f"{decimal(low, 1)} – {decimal(high, 1)}" for low, high in zip(APL_BREAKS, APL_BREAKS[1:])),
+    f"≥ {decimal(APL_BREAKS[-1], 1)}",
 ]
 NO_VALUE_LABEL = "Pas de valeur"
 
 
-def apl_class(value) -> int | None:
+def _apl_class(value) -> int | None:
     """Index of the APL class of ``value`` (None when missing)."""
     if value is None or pd.isna(value):
         return None
@@ -41,15 +40,16 @@ def apl_class(value) -> int | None:
 
 
 def apl_colour(value) -> str:
-    idx = apl_class(value)
+    idx = _apl_class(value)
     return NO_DATA if idx is None else APL_PALETTE[idx]
 
 
-def _fmt_apl(value) -> str:
-    return NO_VALUE_LABEL if value is None or pd.isna(value) else f"{float(value):.2f}".replace(".", ",")
+def _apl_text(value) -> str:
+    """The APL in a tooltip: two decimals, « Pas de valeur » when missing."""
+    return NO_VALUE_LABEL if value is None or pd.isna(value) else decimal(float(value), 2)
 
 
-def apl_values(codes, apl_frame: pd.DataFrame | None) -> np.ndarray:
+def _apl_values(codes, apl_frame: pd.DataFrame | None) -> np.ndarray:
     """APL of each INSEE code of ``codes`` (NaN when missing) from a frame with columns insee, apl."""
     codes = pd.Index(pd.Series(codes).astype(str).to_numpy())
     if apl_frame is None or not len(apl_frame):
@@ -62,7 +62,7 @@ def apl_values(codes, apl_frame: pd.DataFrame | None) -> np.ndarray:
     return values.reindex(codes).to_numpy()
 
 
-def apl_legend(label: str, with_missing: bool) -> Legend:
+def _apl_legend(label: str, with_missing: bool) -> Legend:
     entries = list(zip(APL_PALETTE, APL_LABELS))
     if with_missing:
         entries.append((NO_DATA, NO_VALUE_LABEL))
@@ -71,10 +71,10 @@ def apl_legend(label: str, with_missing: bool) -> Legend:
 
 def apl_colouring(frame: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label: str) -> Colouring:
     """Home-map colours of ``frame`` (from ``map_frame``) by APL class, with the value in the tooltip."""
-    apl = apl_values(frame["insee"], apl_frame)
+    apl = _apl_values(frame["insee"], apl_frame)
     fills = {code: apl_colour(v) for code, v in zip(frame["insee"], apl)}
-    texts = {code: html_text(_fmt_apl(v)) for code, v in zip(frame["insee"], apl)}
-    return Colouring(fills=fills, legend=apl_legend(label, bool(np.isnan(apl).any())), tooltip=(html_text(label), texts))
+    texts = {code: html_text(_apl_text(v)) for code, v in zip(frame["insee"], apl)}
+    return Colouring(fills=fills, legend=_apl_legend(label, bool(np.isnan(apl).any())), tooltip=(html_text(label), texts))
 
 
 def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label: str) -> Choropleth:
@@ -84,9 +84,9 @@ def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | Non
     médecins généralistes »). Communes without a value are grey.
     """
     frame = map_frame(communes_gdf)
-    apl = apl_values(frame["insee"], apl_frame)
+    apl = _apl_values(frame["insee"], apl_frame)
     frame["apl"] = [None if np.isnan(v) else round(float(v), 3) for v in apl]
-    frame["apl_txt"] = [html_text(_fmt_apl(v)) for v in frame["apl"]]
+    frame["apl_txt"] = [html_text(_apl_text(v)) for v in frame["apl"]]
     colours = {code: apl_colour(v) for code, v in zip(frame["insee"], frame["apl"])}
 
     def style(feature):
@@ -109,5 +109,5 @@ def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | Non
         ),
         zoom_on_click=False,
     )
-    legend = apl_legend(label, bool(frame["apl"].isna().any()))
+    legend = _apl_legend(label, bool(frame["apl"].isna().any()))
     return Choropleth(layer=layer, legend=legend, breaks=list(APL_BREAKS))

@@ -6,10 +6,10 @@ for them.
 
 from __future__ import annotations
 
-from layers.safe import css_colour, html_text
-
 from branca.element import MacroElement
 from jinja2 import Template
+
+from layers.safe import css_colour, html_text
 
 
 class Legend(MacroElement):

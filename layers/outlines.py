@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from layers.safe import html_text
-
 import folium
 import geopandas as gpd
+
+from layers.safe import html_text
 
 
 def outline_layer(areas: gpd.GeoDataFrame, name: str, weight: float, colour: str = "#222222") -> folium.GeoJson:

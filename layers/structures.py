@@ -83,7 +83,7 @@ class StructureMarkers(MacroElement):
         self.icons = [icon_html(kind, approx=False), icon_html(kind, approx=True)]
 
 
-class MaxZoomGuard(MacroElement):
+class _MaxZoomGuard(MacroElement):
     """Give the map a maximum zoom when it has none (no tile layer), which Leaflet.markercluster requires."""
 
     _template = Template(
@@ -181,7 +181,7 @@ def structures_layer(frame, kinds=DEFAULT_KINDS, show: bool = True) -> list[foli
         group = folium.FeatureGroup(name=KIND_STYLE[kind][0], show=show)
         target = group
         if len(rows) > CLUSTER_THRESHOLD:
-            MaxZoomGuard().add_to(group)  # before the cluster: it throws on a map without maxZoom
+            _MaxZoomGuard().add_to(group)  # before the cluster: it throws on a map without maxZoom
             target = MarkerCluster(control=False, options={"showCoverageOnHover": False, "maxClusterRadius": 40})
             target.add_to(group)
         StructureMarkers(kind, rows).add_to(target)

@@ -8,14 +8,13 @@ user's nomenclature) and are escaped before they reach the page.
 
 from __future__ import annotations
 
-from layers.safe import html_text
-
 import folium
 import geopandas as gpd
 import pandas as pd
 
 from layers.communes import NO_DATA, Colouring, map_frame
 from layers.legend import Legend
+from layers.safe import html_text
 
 TITLE = "Typologie socio-sanitaire (Irdes)"
 UNCLASSIFIED = "Non classée"

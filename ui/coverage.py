@@ -10,7 +10,7 @@ from geo.coverage.gaps import uncovered_csv
 from geo.formats import french
 from geo.sources.typology import class_labels
 from geo.territory.export import geojson_bytes
-from layers.coverage_map import coverage_map
+from layers.maps import coverage_map
 from ui import caches
 from ui.common import cached_scope_choices, current_context, scenario_store
 from ui.text import plain

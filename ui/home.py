@@ -8,7 +8,7 @@ from geo.sources.typology import load_nomenclature
 from layers.communes import metric_colouring
 from layers.cpts import cpts_layer
 from layers.indicators import apl_colouring
-from layers.scope_map import home_map
+from layers.maps import home_map
 from layers.structures import KIND_STYLE, structures_layer, structures_legend
 from layers.typology import typology_colouring
 from ui.common import map_communes, missing_layer_hint, optional_layer, scope_cpts_perimeters, scope_frame

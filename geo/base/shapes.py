@@ -15,7 +15,7 @@ import shapely
 COORD_GRID = 1e-5  # degrees, about 1 m
 
 
-def tolerance_for(count: int) -> float:
+def _tolerance_for(count: int) -> float:
     """Simplification tolerance (degrees) for a layer of ``count`` polygons."""
     if count > 2000:  # région or larger
         return 0.005
@@ -29,7 +29,7 @@ def simplify_coverage(gdf: gpd.GeoDataFrame, tolerance: float | None = None) -> 
     kept = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     if kept.empty:
         return kept.copy()
-    tol = tolerance_for(len(kept)) if tolerance is None else tolerance
+    tol = _tolerance_for(len(kept)) if tolerance is None else tolerance
     geoms = shapely.coverage_simplify(np.asarray(kept.geometry.values), tol)
     geoms = shapely.set_precision(geoms, COORD_GRID, mode="pointwise")
     out = kept.copy()
@@ -44,4 +44,4 @@ def simplify_outlines(areas: gpd.GeoDataFrame, commune_count: int) -> gpd.GeoDat
     simplification step of the communes' borders while weighing a fraction
     of the full-resolution shapes.
     """
-    return simplify_coverage(areas, tolerance_for(commune_count) / 2)
+    return simplify_coverage(areas, _tolerance_for(commune_count) / 2)

@@ -3,14 +3,18 @@
 - ``gaps``: the « zones blanches » (uncovered communes), overlaps and their clusters.
 - ``proposals``: contiguous territories with a population floor for the uncovered communes.
 - ``regionalise``: the calls to libgeoda (max-p, AZP), run in a child process that can be stopped.
-  Its module is light on purpose (``python -m geo.coverage.regionalise`` is that child).
+  Its module is light on purpose (``python geo/coverage/regionalise.py``, run as a file, is that child).
 """
 
-from geo.coverage.gaps import assignment_for, cluster_of, clusters_geojson, coverage, coverage_json, \
-    cpts_assignment, uncovered_csv
-from geo.coverage.proposals import proposal_json, propose, to_scenario
+from geo.coverage.gaps import (
+    Cluster, CoverageResult, assignment_for, cluster_of, clusters_geojson, coverage, coverage_json, cpts_assignment,
+    uncovered_csv,
+)
+from geo.coverage.proposals import DEFAULT_MIN_POP, Proposal, proposal_json, propose, to_scenario
+from geo.coverage.regionalise import Cancelled
 
 __all__ = [
-    "assignment_for", "cluster_of", "clusters_geojson", "coverage", "coverage_json", "cpts_assignment", "proposal_json",
-    "propose", "to_scenario", "uncovered_csv",
+    "DEFAULT_MIN_POP", "Cancelled", "Cluster", "CoverageResult", "Proposal", "assignment_for", "cluster_of",
+    "clusters_geojson", "coverage", "coverage_json", "cpts_assignment", "proposal_json", "propose", "to_scenario",
+    "uncovered_csv",
 ]

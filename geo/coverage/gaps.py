@@ -28,22 +28,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.territory.context import Context, context
-from geo.formats.csv_cells import csv_bytes
-from geo.errors import DataError
+from geo.base.communes import load
 from geo.base.geometry import dissolve
-from geo.base.scope import Scope, scope_codes
-from geo.base.scope import parse_scope as _parse_scope
+from geo.base.scope import Scope, parse_scope, scope_codes
+from geo.errors import DataError
+from geo.formats.csv_cells import csv_bytes
 from geo.store.layers import now_iso
+from geo.store.scenarios import ScenarioStore
+from geo.territory.context import Context, context
 
 UNCOVERED_CSV_COLUMNS = ("code_insee", "nom", "departement", "population", "cluster")
-
-
-def parse_scope(text) -> Scope:
-    """``fr``, ``reg:76``, ``dep:31``, ``dep:2A`` → Scope (unpacks as ``kind, code``); DataError if unknown."""
-    if isinstance(text, Scope):
-        return text
-    return _parse_scope(text)
 
 
 @dataclass
@@ -109,8 +103,6 @@ def assignment_for(ctx: Context | None = None, scenario: str | None = None, stor
     ctx = ctx or context()
     out = cpts_assignment(ctx) if with_cpts else {}
     if scenario:
-        from geo.store.scenarios import ScenarioStore
-
         scen = (store or ScenarioStore()).get(scenario)
         for terr in scen.territories:
             label = f"{terr.name} (scénario)"
@@ -242,7 +234,7 @@ def _cluster(part: list[str], ctx: Context, enclave: bool, held: dict[str, int])
 # --- outputs --------------------------------------------------------------------------
 
 
-def cluster_json(cluster: Cluster) -> dict:
+def _cluster_json(cluster: Cluster) -> dict:
     return {
         "rank": cluster.rank,
         "label": cluster.label,
@@ -270,7 +262,7 @@ def coverage_json(result: CoverageResult) -> dict:
         "uncovered_communes": len(result.uncovered),
         "overlap_communes": len(result.overlaps),
         "territories": len(result.territories),
-        "clusters": [cluster_json(cl) for cl in result.clusters],
+        "clusters": [_cluster_json(cl) for cl in result.clusters],
         "by_departement": result.by_departement.to_dict("records"),
         "by_region": result.by_region.to_dict("records"),
     }
@@ -306,8 +298,6 @@ def _zone_shape(codes, ctx: Context, members: dict[str, dict[str, set[str]]]):
     """The dissolved shape of ``codes``: whole régions and départements are taken from the base's own
     dissolved layers (built from the same communes), so a zone of a large part of France is not merged
     commune by commune again (about 4 s for 34,000 communes, against well under a second)."""
-    from geo.base.communes import load
-
     rest, pieces = set(codes), []
     for level, layer in (("reg", "regions"), ("dep", "departements")):
         whole = sorted(area for area, inside in members[level].items() if len(inside) > 1 and inside <= rest)
@@ -328,7 +318,7 @@ def clusters_geojson(result: CoverageResult, ctx: Context | None = None) -> dict
     for cl in result.clusters:
         shape = _zone_shape(cl.communes, ctx, members)
         shape = shapely.orient_polygons(shapely.set_precision(shape, 1e-6), exterior_cw=False)
-        props = cluster_json(cl)
+        props = _cluster_json(cl)
         props.pop("bounds")
         props.update({"name": cl.label, "scope": result.scope.spec,
                       "population_vintage": result.population_vintage, "exported_at": stamp})

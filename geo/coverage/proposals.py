@@ -61,10 +61,12 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from geo.coverage.gaps import cpts_assignment
+from geo.coverage.regionalise import Cancelled, job_for, regions_of, run
+from geo.errors import DataError
+from geo.formats.french import integer
 from geo.territory.context import Context
 from geo.territory.diagnostics import Tally, diagnose, split_codes
-from geo.errors import DataError
-from geo.coverage.regionalise import Cancelled, job_for, regions_of, run
 
 DEFAULT_MIN_POP = 20000
 MAX_SPLIT_TRIES = 6
@@ -96,10 +98,6 @@ class Proposal:
         return sum(1 for t in self.territories if t["msp_count"] > 0)
 
 
-def _fmt(n: int) -> str:
-    return f"{int(n):,}".replace(",", "\u202f")
-
-
 class _Steps:
     """Progress and cancel between parts and, for a part cut in a child process, while it runs."""
 
@@ -119,7 +117,7 @@ class _Steps:
 
     def tick(self, seconds: float) -> None:
         phase = f" ({self.phase})" if self.phase else ""
-        self.report(f"{self.message} — {seconds:.0f} s{phase}")
+        self.report(f"{self.message} — {integer(seconds)} s{phase}")
 
 
 def propose(codes, ctx: Context, min_pop: int = DEFAULT_MIN_POP, max_pop: int | None = None,
@@ -136,17 +134,15 @@ def propose(codes, ctx: Context, min_pop: int = DEFAULT_MIN_POP, max_pop: int | 
     quarter second while a large part is cut); ``cancel()`` is checked at
     the same moments (``Cancelled`` is raised).
     """
-    from geo.coverage.gaps import cpts_assignment
-
     start = time.perf_counter()
     zone = _check_codes(codes, ctx)
     min_pop, max_pop = _check_bounds(min_pop, max_pop)
     total = int(sum(ctx.population.get(c, 0) for c in zone))
     if total < min_pop:
         raise DataError(
-            f"La zone ({len(zone)} communes, {_fmt(total)} habitants) compte moins d'habitants que le plancher "
-            f"demandé ({_fmt(min_pop)}) : aucun territoire ne peut l'atteindre. Baissez le plancher, élargissez "
-            "la zone ou rattachez ces communes à une CPTS voisine.")
+            f"La zone ({integer(len(zone))} communes, {integer(total)} habitants) compte moins d'habitants que le "
+            f"plancher demandé ({integer(min_pop)}) : aucun territoire ne peut l'atteindre. Baissez le plancher, "
+            "élargissez la zone ou rattachez ces communes à une CPTS voisine.")
     if assignment is None:
         assignment = cpts_assignment(ctx)
     groups = _groups(zone, ctx, keep_departements)
@@ -190,7 +186,8 @@ def _check_bounds(min_pop, max_pop) -> tuple[int, int | None]:
     if min_pop <= 0:
         raise DataError(f"Le plancher de population doit être positif (reçu : {min_pop}).")
     if max_pop is not None and max_pop < min_pop:
-        raise DataError(f"Le maximum de population ({_fmt(max_pop)}) est inférieur au plancher ({_fmt(min_pop)}).")
+        raise DataError(f"Le maximum de population ({integer(max_pop)}) est inférieur au plancher "
+                        f"({integer(min_pop)}).")
     return min_pop, max_pop
 
 
@@ -301,7 +298,7 @@ def _msp_notes(zone: list[str], ctx: Context, around_msp: bool, choices: list[di
     notes = []
     for ch in choices:
         free, seeded = ch["free"], ch["msp"]
-        head = f"Partie de {_fmt(ch['communes'])} communes ({_fmt(ch['msp_communes'])} avec une MSP) : "
+        head = f"Partie de {integer(ch['communes'])} communes ({integer(ch['msp_communes'])} avec une MSP) : "
         if ch["kept"] == "msp":
             notes.append(head + f"découpage autour des MSP retenu, {seeded['territories']} territoire(s) dont "
                          f"{seeded['with_msp']} avec une MSP (un découpage libre en donnait {free['territories']}, "
@@ -384,19 +381,20 @@ def _territories(regions: list[list[str]], ctx: Context, min_pop: int, max_pop: 
 
 
 def _explain_large(terr: dict, ctx: Context, max_pop: int) -> str:
-    head = f"« {terr['name']} » compte {_fmt(terr['population'])} habitants, au-dessus du maximum de {_fmt(max_pop)}"
+    head = (f"« {terr['name']} » compte {integer(terr['population'])} habitants, "
+            f"au-dessus du maximum de {integer(max_pop)}")
     biggest = max(terr["communes"], key=lambda c: (ctx.population.get(c, 0), c))
     if ctx.population.get(biggest, 0) > max_pop:
         return (f"{head} : la commune de {ctx.communes.at[biggest, 'name']} compte à elle seule "
-                f"{_fmt(ctx.population[biggest])} habitants ; une commune n'est pas découpée ici "
+                f"{integer(ctx.population[biggest])} habitants ; une commune n'est pas découpée ici "
                 "(plusieurs CPTS peuvent se la partager, à définir à la main).")
     return (f"{head} : aucun découpage en territoires contigus respectant les deux bornes n'a été trouvé ; "
             "à redécouper à la main.")
 
 
 def _explain_small(terr: dict, ctx: Context, min_pop: int, assignment: dict, proposed: dict) -> str:
-    head = (f"« {terr['name']} » : zone isolée de {_fmt(terr['population'])} habitants "
-            f"({len(terr['communes'])} commune(s)), sous le plancher de {_fmt(min_pop)}")
+    head = (f"« {terr['name']} » : zone isolée de {integer(terr['population'])} habitants "
+            f"({integer(len(terr['communes']))} commune(s)), sous le plancher de {integer(min_pop)}")
     near = _neighbour_holders(terr["communes"], ctx, assignment)
     if near:
         name, count = near[0]

@@ -16,19 +16,27 @@ be interrupted, a process can.
   commune has an MSP" makes every region hold an MSP commune.
 - A bound must be reachable by the whole zone, or libgeoda keeps looking
   for a region that cannot exist (it did not return in minutes on Nord
-  with no MSP): ``solve`` refuses such a job.
+  with no MSP): ``_solve`` refuses such a job.
+
+Light on purpose: only the standard library, ``geo.errors`` and ``geo.formats`` (standard library only) at the
+top, since the child process runs this file alone; numpy and pygeoda are imported where they are used.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.errors import DataError
+from geo.formats.french import integer
 
 ITERATIONS = 99  # GeoDa's default, for up to ITERATION_UNITS communes
 ITERATION_UNITS = 1500  # above, fewer iterations (cost grows with units x iterations)
@@ -77,7 +85,7 @@ def job_for(kind: str, codes: list[str], ctx, bounds: list[tuple[float, list[flo
 
 def coordinates(codes: list[str], ctx) -> list[list[float]]:
     """Representative points in km (local equirectangular projection), as two columns."""
-    import numpy as np
+    import numpy as np  # here, not at the top: the child process (this file run alone) never needs it
 
     pos = {c: i for i, c in enumerate(ctx.codes)}
     xy = np.full((len(codes), 2), np.nan)
@@ -104,7 +112,7 @@ def regions_of(codes: list[str], labels: list[int]) -> list[list[str]]:
 
 
 def _weights(job: Job, folder: Path):
-    import pygeoda
+    import pygeoda  # heavy (libgeoda): loaded only when a job is solved
 
     lines = [f"0 {job.size} communes insee"]
     for i, nbrs in enumerate(job.neighbours):
@@ -115,14 +123,15 @@ def _weights(job: Job, folder: Path):
     return pygeoda.read_gal(str(path), [str(i) for i in range(job.size)])
 
 
-def solve(job: Job) -> list[int]:
+def _solve(job: Job) -> list[int]:
     """Region labels by position (1..p; 0 for units the library left out)."""
+    # heavy (libgeoda): loaded only when a job is solved
     from pygeoda.clustering.utils import calculate_clustering_statistics
     from pygeoda.libgeoda import VecInt, VecPair, VecVecDouble, gda_azp_greedy, gda_maxp_greedy
 
     for minimum, values in job.bounds:
         if sum(values) < minimum:  # unreachable: libgeoda would search without end
-            raise DataError(f"Borne inatteignable pour la zone ({sum(values):g} < {minimum:g}).")
+            raise DataError(f"Borne inatteignable pour la zone ({integer(sum(values))} < {integer(minimum)}).")
     data = VecVecDouble()
     for column in job.coords:
         data.push_back(column)
@@ -149,11 +158,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _child_main() -> int:
     """``python geo/coverage/regionalise.py``: a JSON job on stdin, JSON labels (or a French error) on stdout."""
-    import json
-    import sys
-
     try:
-        labels = solve(Job(**json.load(sys.stdin)))
+        labels = _solve(Job(**json.load(sys.stdin)))
     except DataError as exc:
         json.dump({"error": str(exc)}, sys.stdout)
         return 2
@@ -162,8 +168,6 @@ def _child_main() -> int:
 
 
 def _child_result(returncode: int, out: bytes, err: bytes) -> list[int]:
-    import json
-
     try:
         doc = json.loads(out.decode("utf-8") or "{}")
     except ValueError:
@@ -186,12 +190,7 @@ def run(job: Job, tick=None, cancel=None) -> list[int]:
     « Annuler »): the child is then killed too.
     """
     if job.size <= CHILD_UNITS:
-        return solve(job)
-    import dataclasses
-    import json
-    import subprocess
-    import sys
-
+        return _solve(job)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
     payload = json.dumps(dataclasses.asdict(job)).encode("utf-8")
     start = time.perf_counter()

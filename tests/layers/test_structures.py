@@ -11,24 +11,22 @@ import pytest
 from folium.plugins import MarkerCluster
 from shapely.geometry import Point
 
+from geo.base.communes import load
+from geo.sources.finess import parse_finess
 from layers.basemap import base_map
 from layers.structures import (
     CLUSTER_THRESHOLD, StructureMarkers, icon_html, popup_html, structures_layer, structures_legend,
 )
+from tests.conftest import SHARED_DATA
 
 FINESS = "finess/etalab-cs1100507-occitanie.csv"
 
 
 @pytest.fixture(scope="module")
 def occitanie(request):
-    from tests.conftest import SHARED_DATA
-
     if not (SHARED_DATA / FINESS).exists():
         pytest.skip(f"données d'exemple absentes : {SHARED_DATA / FINESS}")
     request.getfixturevalue("base_dir")
-    from geo.base.communes import load
-    from geo.sources.finess import parse_finess
-
     frame, _ = parse_finess(SHARED_DATA / FINESS, communes=load("communes"))
     return frame
 

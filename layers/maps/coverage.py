@@ -1,4 +1,4 @@
-"""The coverage page's map: uncovered and overlapping communes, uncovered zones, territory outlines."""
+"""The coverage page map: uncovered and overlapping communes, uncovered zones, territory outlines."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The home page map of a scope: commune choropleth, outlines, legend."""
+"""The home page map: the communes of a scope coloured by a metric, département and région outlines, overlays."""
 
 from __future__ import annotations
 
@@ -58,18 +58,7 @@ def scope_map(
     population_label: str = "Population",
     with_tiles: bool = False,
 ) -> folium.Map:
-    """A map of already simplified ``communes`` coloured by population or density (no overlays)."""
+    """The home map of already simplified ``communes`` coloured by population or density, no overlays (benchmarks)."""
     frame = map_frame(communes)
     return home_map(serialise(frame), communes.total_bounds, departements, regions,
                     metric_colouring(frame, metric, population_label), population_label, with_tiles=with_tiles)
-
-
-def proposal_map(territories: list[dict], ctx) -> folium.Map:
-    """Proposed territories (dicts with id, name, colour, communes), fitted to their extent."""
-    from layers.territories import territories_group
-
-    codes = [c for t in territories for c in t["communes"]]
-    communes = ctx.communes.loc[codes]
-    fmap = base_map(tuple(communes.total_bounds))
-    territories_group(territories, communes, active_id=None).add_to(fmap)
-    return fmap

@@ -14,7 +14,8 @@ communes with the real mouse. Every click figure is the median of 10 clicks on d
 - ``draw_click_bytes``: payload bytes of the Streamlit websocket frames, both directions, from the click
   until the panel is updated and the socket has been quiet for 500 ms.
 
-Run alone: ``.venv/bin/python bench/draw_bench.py [--detail]`` (``--detail`` also prints, on stderr, the
+Run alone: ``.venv/bin/python bench/draw_bench.py [--detail]`` (with ``CARTOCPTS_DATA_DIR`` set, that
+directory's commune base is linked instead of built; ``--detail`` also prints, on stderr, the
 websocket messages of one click by kind and size, and the rerun's time from the browser's message to
 ``script_finished``).
 """
@@ -385,6 +386,7 @@ def describe(frames) -> list[dict]:
 def switch_scope(page, socket: Socket, spec: str, min_paths: int, detail: bool) -> float:
     """Seconds from Enter in the (already typed) scope select to the map holding ``spec``'s paths."""
     started, first = socket.started, len(socket.frames)
+    log_start, t0 = page.evaluate("() => [window.__wsLog.length, performance.now()]")
     start = time.monotonic()
     page.keyboard.press("Enter")
     wait_map(page, spec, min_paths)
@@ -392,6 +394,15 @@ def switch_scope(page, socket: Socket, spec: str, min_paths: int, detail: bool) 
     wait_quiet(page, socket, started=started + 1)
     wait_idle(page)
     if detail:
+        # the browser's side, in ms from Enter: the largest message received, then the map's own steps
+        log = page.evaluate("(n) => window.__wsLog.slice(n)", log_start)
+        received = [(t, n) for t, d, n in log if d == "r"]
+        big = max(received, key=lambda r: r[1]) if received else None
+        steps = page.evaluate(f"() => {{ const s = {STATE}; return Object.assign({{updated: s.updated}}, s.timings); }}")
+        print(json.dumps({"scope_switch_browser_ms": {
+            "largest_message_received": round(big[0] - t0) if big else None,
+            "largest_message_bytes": big[1] if big else None,
+            **{k: round(v - t0) for k, v in steps.items() if isinstance(v, (int, float))}}}), file=sys.stderr)
         frames = socket.since(first)
         rows = describe(frames)
         for row, (stamp, _, _) in zip(rows, frames):
@@ -519,5 +530,7 @@ def _drive(page, socket: Socket, app, plan: dict, detail: bool) -> dict:
 
 
 if __name__ == "__main__":
-    result = figures(detail="--detail" in sys.argv)
+    # a data directory given by CARTOCPTS_DATA_DIR lends its commune base (linked, not rebuilt)
+    given = os.environ.get("CARTOCPTS_DATA_DIR")
+    result = figures(base_dir=Path(given) if given else None, detail="--detail" in sys.argv)
     print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}, indent=2))

@@ -7,7 +7,7 @@ from layers.safe import css_colour, html_text
 from ui import drawing, drawmap, orientation
 from ui.common import (
     page_nav,
-    current_context, ensure_assets, ensure_base, map_communes, map_geojson, population_label, scenario_store, scope_select,
+    current_context, ensure_assets, ensure_base, map_communes, population_label, scenario_store, scope_select,
     user_errors,
 )
 from ui.text import plain
@@ -33,7 +33,7 @@ def _drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | No
         label = population_label(spec)
         fills, names = drawing.map_fills(scenario)
         drawmap.show(
-            "draw-map", spec=spec, geojson=lambda: map_geojson(spec), bounds=communes.total_bounds,
+            "draw-map", spec=spec, bounds=communes.total_bounds,
             fills=fills, names=names, touched=touched, population_label=html_text(label),
             active={"scenario": scenario.id, "territory": active.id if active else None,
                     "colour": css_colour(active.colour) if active else None,

@@ -2,7 +2,8 @@
 
 Protocol (see ``static/cartocpts/drawmap.js``):
 
-- Python → browser (``data``): the scope's commune GeoJSON only when the scope changes or the browser says
+- Python → browser (``data``): the scope's communes (``layer``: the compact form of
+  ``layers.fastgeojson.compact``, a quarter of the GeoJSON) only when the scope changes or the browser says
   it lacks it (its ``need`` state: a new mount of the map), the territories' colours as a delta against the version the
   browser was last sent (``{"base", "version", "delta": {code: [colour, territory] | None}}``, or ``full``
   when the browser asks for it), the active scenario and territory, and ``ack``: the last edit applied.
@@ -16,11 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
 
+from layers.communes import map_frame
+from layers.fastgeojson import compact
+from ui.common import map_communes, population_stamp
 
 
 # The component's script is served by Streamlit's static server (static/cartocpts/drawmap.js) and imported by
@@ -101,15 +106,55 @@ def new_edits(key: str) -> list[Edit]:
     return out
 
 
+def scope_layer(spec: str) -> dict:
+    """The scope's simplified communes in the map's compact form (names escaped), built once per scope."""
+    return _scope_layer(spec, population_stamp())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _scope_layer(spec: str, stamp: str) -> dict:
+    return compact(map_frame(map_communes(spec)), columns=("nom", "pop"))
+
+
+_WARMED: set[tuple[str, str]] = set()  # (région, population stamp) built or being built
+_WARMED_LOCK = threading.Lock()
+
+
+def prepare_region(spec: str) -> None:
+    """Build, in a background thread, the layer of the région holding a département scope: switching to it
+    then costs no simplification or serialisation (about two seconds for a région's 4,000 communes).
+    Started once per région and process; the page's own call waits for it through Streamlit's cache lock."""
+    if not spec.startswith("dep:") or not st.runtime.exists():  # a served app only (not AppTest runs)
+        return
+    regions = map_communes(spec)["reg"].dropna().unique()
+    if len(regions) != 1:
+        return
+    region = f"reg:{regions[0]}"
+    stamp = population_stamp()
+    with _WARMED_LOCK:
+        if (region, stamp) in _WARMED:
+            return
+        _WARMED.add((region, stamp))
+    threading.Thread(target=_warm, args=(region, stamp), name=f"cartocpts-warm-{region}", daemon=True).start()
+
+
+def _warm(spec: str, stamp: str) -> None:
+    try:
+        _scope_layer(spec, stamp)
+    except Exception:  # noqa: BLE001 - a warm-up only: the page builds the layer itself if this failed
+        with _WARMED_LOCK:
+            _WARMED.discard((spec, stamp))
+
+
 def message(text: str) -> dict:
     """A message shown over the map once (``text`` must be escaped HTML)."""
     return {"nonce": next(_NONCE), "text": text}
 
 
-def show(key: str, *, spec: str, geojson, bounds, fills: dict, names: dict, active: dict,
+def show(key: str, *, spec: str, bounds, fills: dict, names: dict, active: dict,
          touched=(), population_label: str = "Population", focus: dict | None = None, note: dict | None = None,
          layers: dict | None = None, height: int = 600):
-    """Mount the map. ``geojson`` is a callable giving the scope's GeoJSON text (called only when sent);
+    """Mount the map of the scope ``spec`` (its layer is built by :func:`scope_layer` when sent);
     ``fills`` maps codes to ``[colour, territory id]``; ``names`` territory ids to escaped names; ``touched``
     codes whose colour is re-sent even if unchanged (edits the server refused or corrected); ``layers`` the
     orientation payloads (``under``, ``markers``, ``outlines``, each a dict with an ``id``: sent when it
@@ -125,8 +170,9 @@ def show(key: str, *, spec: str, geojson, bounds, fills: dict, names: dict, acti
     # The scope's communes go once; the browser says when it lacks them (a new mount of the map).
     send_scope = memo.get("scope") != spec or (fresh_need and need.get("scope") != spec)
     if send_scope:
-        data["geojson"] = geojson()
+        data["layer"] = scope_layer(spec)
         memo["scope"] = spec
+    prepare_region(spec)
     full = memo["fills"] is None or send_scope or fresh_need
     previous = memo["fills"] or {}
     changed = {c: v for c, v in fills.items() if previous.get(c) != v}

@@ -1,10 +1,10 @@
 // CartoCPTS drawing map: a Streamlit components-v2 component around the locally served Leaflet.
 //
-// The commune layer of a scope is sent once (data.geojson) and kept here; a click recolours the
-// commune at once and queues an edit {seq, scenario, territory, op, codes} that carries its own
+// The commune layer of a scope is sent once (data.layer, compact: see decode) and kept here; a click
+// recolours the commune at once and queues an edit {seq, scenario, territory, op, codes} that carries its own
 // identity; the server applies each edit once (to the scenario and territory it was made in) and
 // answers with small deltas of the territories' colours ({code: [colour, territory] | null}).
-// Every text shown comes escaped from Python (properties of the GeoJSON, territory names).
+// Every text shown comes escaped from Python (commune names, territory names).
 
 const VENDOR = "/app/static/vendor";
 
@@ -54,12 +54,12 @@ function paint(s, code) {
   if (layer) layer.setStyle(styleOf(s, code));
 }
 
-function tooltip(s, feature) {
-  const p = feature.properties || {};
-  const rows = [["Commune", p.nom], ["Code INSEE", p.insee], [s.populationLabel, p.pop]];
-  const own = s.fills[feature.id];
+function tooltip(s, layer) {
+  const code = layer.code;
+  const rows = [["Commune", s.props.nom[layer.index]], ["Code INSEE", code], [s.populationLabel, s.props.pop[layer.index]]];
+  const own = s.fills[code];
   if (own && s.names[own[1]] !== undefined) rows.push(["Territoire", s.names[own[1]]]);
-  if (s.underLabel && s.underText[feature.id] !== undefined) rows.push([s.underLabel, s.underText[feature.id]]);
+  if (s.underLabel && s.underText[code] !== undefined) rows.push([s.underLabel, s.underText[code]]);
   return "<table>" + rows.filter((r) => r[1] !== null && r[1] !== undefined)
     .map((r) => "<tr><th style='text-align:left;padding-right:6px'>" + r[0] + "</th><td>" + fmt(r[1]) + "</td></tr>")
     .join("") + "</table>";
@@ -94,26 +94,82 @@ function clicked(s, code) {
   queue(s, { scenario: a.scenario, territory: a.territory, op: remove ? "remove" : "add", codes: [code] });
 }
 
-function setCommunes(s, L, data) {
-  if (s.communes) s.map.removeLayer(s.communes);
-  s.layers = {};
-  const raw = data.geojson;
-  const collection = JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw));
-  s.communes = L.geoJSON(collection, {
-    style: (f) => Object.assign({ className: "c-" + f.id }, styleOf(s, f.id)),
-    onEachFeature: (f, layer) => {
-      s.layers[f.id] = layer;
-      layer.bindTooltip(() => tooltip(s, f), { sticky: true });
-      layer.on("click", () => clicked(s, f.id));
-    },
-  }).addTo(s.map);
-  s.scope = data.scope;
-  fit(s, data.bounds);
+// The integers of a text written by layers/fastgeojson._varints, read one at a time.
+function reader(text) {
+  let i = 0;
+  return () => {
+    let value = 0, shift = 0, b;
+    do {
+      b = text.charCodeAt(i++) - 63;
+      value |= (b & 31) << shift;
+      shift += 5;
+    } while (b >= 32);
+    return value;
+  };
 }
 
-function fit(s, b) {
+// The features' polygons of a compact layer (layers/fastgeojson.compact) as Leaflet latlngs, in order.
+function decode(L, layer) {
+  const parts = reader(layer.parts), rings = reader(layer.rings), points = reader(layer.points);
+  const coords = reader(layer.coords);
+  const step = () => { const z = coords(); return (z >>> 1) ^ -(z & 1); };
+  const out = new Array(layer.ids.length);
+  let lat = 0, lng = 0;
+  for (let f = 0; f < out.length; f++) {
+    const polygons = new Array(parts());
+    for (let p = 0; p < polygons.length; p++) {
+      const ringList = polygons[p] = new Array(rings());
+      for (let r = 0; r < ringList.length; r++) {
+        const ring = ringList[r] = new Array(points());
+        for (let k = 0; k < ring.length; k++) {
+          lat += step();
+          lng += step();
+          ring[k] = new L.LatLng(lat / 1e5, lng / 1e5);
+        }
+      }
+    }
+    out[f] = polygons.length === 1 ? polygons[0] : polygons;
+  }
+  return out;
+}
+
+function setCommunes(s, L, data) {
+  const t = { start: performance.now() };  // s.timings: the steps' times, read by bench/draw_bench.py --detail
+  if (s.communes) s.map.removeLayer(s.communes);
+  if (s.tip) s.map.closeTooltip(s.tip);
+  s.layers = {};
+  const layer = data.layer;
+  const shapes = decode(L, layer);
+  t.decoded = performance.now();
+  s.props = layer.props;
+  const group = s.communes = L.featureGroup();
+  for (let i = 0; i < shapes.length; i++) {
+    const code = layer.ids[i];
+    const path = L.polygon(shapes[i], Object.assign({ className: "c-" + code }, styleOf(s, code)));
+    path.code = code;
+    path.index = i;
+    s.layers[code] = path;
+    group.addLayer(path);
+  }
+  // one tooltip and one click handler for all the communes (events of a path reach its group)
+  s.tip = s.tip || L.tooltip({ sticky: true });
+  group.on("mouseover", (e) => { s.tip.setLatLng(e.latlng).setContent(tooltip(s, e.layer)); s.map.openTooltip(s.tip); });
+  group.on("mousemove", (e) => s.tip.setLatLng(e.latlng));
+  group.on("mouseout", () => s.map.closeTooltip(s.tip));
+  group.on("click", (e) => clicked(s, e.layer.code));
+  t.created = performance.now();
+  s.scope = data.scope;
+  fit(s, data.bounds, false);  // the view first, so the paths are projected once, at its zoom
+  t.fitted = performance.now();
+  group.addTo(s.map);
+  t.added = performance.now();
+  requestAnimationFrame(() => { t.painted = performance.now(); });
+  s.timings = t;
+}
+
+function fit(s, b, animate = true) {
   s.map.invalidateSize();
-  s.map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+  s.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { animate });
   s.fitted = b;
   s.moved = false;
 }
@@ -138,6 +194,7 @@ function applyFills(s, data) {
 }
 
 function update(s, L, data) {
+  s.updated = performance.now();
   s.active = data.active || {};
   s.populationLabel = data.population_label || "Population";
   if (data.names) s.names = data.names;
@@ -147,7 +204,7 @@ function update(s, L, data) {
     s.underLabel = data.under.label || "";
     legend(s, L, data.under.legend);
   }
-  if (data.geojson) setCommunes(s, L, data);
+  if (data.layer) setCommunes(s, L, data);
   else if (data.scope !== s.scope) { ask(s, { scope: s.scope }); return; }
   if (typeof data.ack === "number") s.pending = s.pending.filter((e) => e.seq > data.ack);
   applyFills(s, data);
@@ -208,7 +265,7 @@ function names(s, L) {
     const layer = s.layers[code];
     const centre = layer.getBounds().getCenter();
     if (!view.contains(centre)) continue;
-    const name = (layer.feature.properties || {}).nom;  // escaped in Python
+    const name = s.props.nom[layer.index];  // escaped in Python
     if (!name) continue;
     L.marker(centre, { interactive: false, keyboard: false,
       icon: L.divIcon({ className: "cartocpts-drawmap-name", html: name, iconSize: null }) }).addTo(s.labels);

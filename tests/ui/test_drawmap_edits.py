@@ -161,3 +161,68 @@ def test_malformed_state_is_ignored(scenarios, state):
     app = run_page(PAGE, **{"draw-scope": "dep:09", "scenario-wanted": "A", "edit-session": "s", "draw-map": state})
     check(app)
     assert held(store, "A") == set()
+
+
+# --------------------------------------------------------------------------- the scope's layer as sent
+
+def _decoded(layer: dict) -> list[list[list[list[tuple[int, int]]]]]:
+    """The polygons of the map's compact layer, read as static/cartocpts/drawmap.js reads them: per feature, its
+    polygons, their rings, the rings' (lat, lng) points in units of 1e-5 degree."""
+    def reader(text):
+        i = 0
+        while i < len(text):
+            value = shift = 0
+            while True:
+                b = ord(text[i]) - 63
+                i += 1
+                value |= (b & 31) << shift
+                shift += 5
+                if b < 32:
+                    break
+            yield value
+
+    parts, rings, points, coords = (reader(layer[k]) for k in ("parts", "rings", "points", "coords"))
+    step = lambda: (lambda z: (z >> 1) ^ -(z & 1))(next(coords))  # noqa: E731 - zigzag decoding
+    out, lat, lng = [], 0, 0
+    for _ in layer["ids"]:
+        polygons = []
+        for _ in range(next(parts)):
+            ring_list = []
+            for _ in range(next(rings)):
+                ring = []
+                for _ in range(next(points)):
+                    lat, lng = lat + step(), lng + step()
+                    ring.append((lat, lng))
+                ring_list.append(ring)
+            polygons.append(ring_list)
+        out.append(polygons)
+    return out
+
+
+def test_the_scope_layer_holds_the_simplified_communes(scenarios):
+    """The layer sent with a new scope decodes to the simplified communes the page uses, exactly (same grid),
+    with their escaped names and populations."""
+    import shapely
+
+    from ui.common import map_communes
+
+    layer = check(start([]))["layer"]
+    communes = map_communes("dep:09")
+    assert layer["ids"] == list(communes["insee"])
+    assert layer["props"]["pop"] == [int(p) for p in communes["population"]]
+    assert "09122" in layer["ids"] and layer["props"]["nom"][layer["ids"].index("09122")] == "Foix"
+    for polygons, geometry in zip(_decoded(layer), communes.geometry):
+        expected = [[[(round(y * 1e5), round(x * 1e5)) for x, y in ring.coords[:-1]]
+                     for ring in (polygon.exterior, *polygon.interiors)]
+                    for polygon in shapely.get_parts(geometry)]
+        assert polygons == expected
+
+
+def test_the_layer_is_sent_once_per_scope(scenarios):
+    """A rerun on the same scope sends no layer; the map's ``need`` (a new mount) gets it again."""
+    app = start([])
+    app.run()
+    assert "layer" not in check(app)
+    app.session_state["draw-map"] = {"need": {"mount": "m2", "nonce": "n1", "scope": None}}
+    app.run()
+    assert check(app)["layer"]["ids"]

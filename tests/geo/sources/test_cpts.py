@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import folium
@@ -244,47 +243,6 @@ def test_polygon_cutting_communes_reports_them(isolated_data, communes, ariege, 
     assert all(s["kept"] == (s["share"] >= 0.5) for s in report.to_dict()["split_communes"])
     assert set(layer["cpts_id"]) == {"CPTS-001"}  # generated id
     assert any("coupée" in line for line in report.lines())
-
-
-def shares_2154(box, communes) -> pd.Series:
-    """Independent check: share of each commune's area inside ``box``, computed in Lambert-93 by geopandas."""
-    near = communes[communes.intersects(box)]
-    projected = near.to_crs("EPSG:2154")
-    shape = gpd.GeoSeries([box.segmentize(0.001)], crs="EPSG:4326").to_crs("EPSG:2154").iloc[0]
-    return pd.Series((projected.intersection(shape).area / projected.area).to_numpy(), index=near["insee"].to_numpy())
-
-
-def test_snap_rules_on_a_drawn_box(communes):
-    box = shapely.box(1.2, 42.7, 2.0, 43.2)
-    frame = communes.reset_index(drop=True)
-    half, split = snap_polygon_to_communes(box, frame, rule="half_area")
-    point, split_point = snap_polygon_to_communes(box, frame, rule="point")
-    assert split == split_point
-    shares = shares_2154(box, communes)
-    clear = (shares - 0.5).abs() > 0.01
-    assert set(half) & set(shares[clear].index) == set(shares[clear & (shares >= 0.5)].index)
-    cut = shares[(shares > 0.02) & (shares < 0.98)].index
-    assert set(cut) <= set(split) and set(split) <= set(shares[(shares > 0.005) & (shares < 0.995)].index)
-    near = communes[communes["insee"].isin(shares.index)]
-    inside = near.loc[near.representative_point().within(box), "insee"]
-    assert point == sorted(inside)
-    assert set(point) != set(half)  # the rules differ on some cut communes
-    assert set(point) ^ set(half) <= set(split)
-    assert snap_polygon_to_communes(shapely.box(-40, 0, -39, 1), frame) == ([], [])
-
-
-def test_snap_is_fast_for_a_departement(communes, ariege):
-    from geo.base.geometry import dissolve
-
-    frame = communes.set_index("insee", drop=False)
-    shape = dissolve(ariege.geometry.to_numpy())
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        members, split = snap_polygon_to_communes(shape, frame.reset_index(drop=True), rule="half_area")
-        best = min(best, time.perf_counter() - start)
-    assert members == sorted(ariege["insee"]) and split == []
-    assert best < 0.3, best
 
 
 # --------------------------------------------------------------------------- bad inputs

@@ -36,7 +36,7 @@ with user_errors():
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     st.subheader("Importer ou mettre à jour")
-    st.caption(f"Taille maximale d'un fichier : {integer(MAX_UPLOAD_MB)} Mo.")
+    st.caption(f"Taille maximale d'un fichier : {plain(integer(MAX_UPLOAD_MB))} Mo.")
     for name, importer in IMPORTERS.items():
         src = catalogue.get(name, {})
         title = plain(importer.label) + ("" if name in present else " — absente")

@@ -59,7 +59,7 @@ def import_panel(importer: Importer, present: dict | None) -> None:
              for option, label in importer.files.items()}
     replace_ok = True
     if present:
-        replace_ok = st.checkbox(f"Remplacer la couche actuelle ({integer(present['rows'])} lignes, "
+        replace_ok = st.checkbox(f"Remplacer la couche actuelle ({plain(integer(present['rows']))} lignes, "
                                  f"{plain(present['vintage'])})",
                                  key=f"replace-{name}")
     if st.button("Importer", key=f"import-{name}", disabled=upload is None or not replace_ok, type="primary"):

@@ -363,12 +363,12 @@ def _merge_former_communes(frame: pd.DataFrame, base: set[str]) -> tuple[pd.Data
     """
     mapping = _former_codes(base)
     present = set(frame["insee"])
-    sources = {old: new for old, new in mapping.items() if old in present}
-    if not sources:
+    moved = {old: new for old, new in mapping.items() if old in present}
+    if not moved:
         return frame, {}
-    target = frame["insee"].map(lambda c: sources.get(c, c))
+    target = frame["insee"].replace(moved)
     groups = frame.assign(_target=target)
-    touched = set(sources.values())
+    touched = set(moved.values())
     part = groups[groups["_target"].isin(touched)]
     rows = []
     for code, grp in part.groupby("_target", sort=True):
@@ -383,7 +383,7 @@ def _merge_former_communes(frame: pd.DataFrame, base: set[str]) -> tuple[pd.Data
     for col in COLUMNS[1:]:
         out[col] = out[col].astype("float64")
     merged: dict[str, list[str]] = {}
-    for old, new in sorted(sources.items()):
+    for old, new in sorted(moved.items()):
         merged.setdefault(new, []).append(old)
     return out.sort_values("insee", ignore_index=True), merged
 

@@ -228,7 +228,8 @@ class AplReport(Report):
         return lines
 
 
-def parse_apl(path, name: str | None = None, year: int | None = None, base_codes=None) -> tuple[pd.DataFrame, AplReport]:
+def parse_apl(path, year: int | None = None, base_codes=None, name: str | None = None,
+              ) -> tuple[pd.DataFrame, AplReport]:
     """Read one year of the DREES workbook: (frame of COLUMNS, report).
 
     ``name``: the user's name of the file (default its own). ``year`` defaults to the latest

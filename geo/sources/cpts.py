@@ -538,8 +538,8 @@ def _one_statut(rows: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
     return rows.assign(statut=rows["cpts_id"].map({cid: firsts.get(cid) for cid in ids}))
 
 
-def parse_cpts(path, name: str | None = None,
-               communes: gpd.GeoDataFrame | None = None) -> tuple[pd.DataFrame, CptsReport]:
+def parse_cpts(path, communes: gpd.GeoDataFrame | None = None,
+               name: str | None = None) -> tuple[pd.DataFrame, CptsReport]:
     """Read and check a CPTS file; return (frame cpts_id, cpts_nom, statut, insee) and a report. Nothing is written.
 
     ``name``: the user's name of the file (default its own). ``communes``: the

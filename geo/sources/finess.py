@@ -326,8 +326,8 @@ class FinessReport(Report):
         return lines
 
 
-def parse_finess(path, name: str | None = None,
-                 communes: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, FinessReport]:
+def parse_finess(path, communes: gpd.GeoDataFrame | None = None,
+                 name: str | None = None) -> tuple[gpd.GeoDataFrame, FinessReport]:
     """Read a FINESS extraction: the MSP, centres de santé and CPTS seats, and a report.
 
     Nothing is written. ``name``: the user's name of the file (default its own). ``communes`` (insee,

@@ -117,7 +117,7 @@ def write_layer(layer: str, frame: pd.DataFrame, meta: dict, report: Report) -> 
 class Source:
     """How one layer is imported: what ``import_file`` calls, in order.
 
-    ``parse(path, name, **options) -> (frame, report)`` reads and checks everything, writes nothing;
+    ``parse(path, name=..., **options) -> (frame, report)`` reads and checks everything, writes nothing;
     ``provenance(frame, report) -> dict`` gives the source's metadata members (source, vintage, licence,
     url...); ``write(layer, frame, meta, report) -> meta`` stores the layer (``store.write_layer`` unless
     the source keeps a file beside it).
@@ -147,11 +147,11 @@ def import_file(source: Source, path, *, display_name: str | None = None, progre
     start = time.perf_counter()
     name = display_name or (Path(path).name if path is not None else source.what)
     say(0.05, f"Lecture du fichier {source.what} {name}…" if path is not None else f"Lecture de {name}…")
-    frame, report = source.parse(path, name, **options)
+    frame, report = source.parse(path, name=name, **options)
     say(0.85, f"Écriture de la couche {source.what}…")
     provenance = {**source.provenance(frame, report), **(meta or {}), "imported_at": store.now_iso(),
                   source.file_key: report.file}
     report.meta = source.write(source.layer, frame, provenance, report)
     report.seconds = round(time.perf_counter() - start, 2)
-    say(1.0, f"{source.what} : import terminé ({integer(len(frame))} lignes dans la couche).")
+    say(1.0, f"Import terminé : {report.lines()[0]}")
     return report

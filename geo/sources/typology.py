@@ -310,7 +310,7 @@ def _communes(communes) -> pd.DataFrame:
     return frame.drop_duplicates("insee")
 
 
-def parse_typology(path, name: str | None = None, tv_map=None, nomenclature=None, communes=None,
+def parse_typology(path, tv_map=None, nomenclature=None, communes=None, name: str | None = None,
                    tv_map_name: str | None = None, nomenclature_name: str | None = None,
                    ) -> tuple[pd.DataFrame, TypologyReport]:
     """Read and check a typology file; return (frame insee, classe) and a report. Nothing is written.

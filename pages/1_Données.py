@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from geo.store.catalogue import sources, status
-from geo.sources.registry import IMPORTERS
+from geo.formats.french import integer
 from geo.sources.limits import MAX_UPLOAD_MB
-from ui.common import ensure_base, fmt_datetime, fmt_int, page_nav, user_errors
+from geo.sources.registry import IMPORTERS
+from geo.store.catalogue import sources, status
+from ui.common import ensure_base, fmt_datetime, page_nav, user_errors
 from ui.data_import import import_panel, online_update
 from ui.text import link, plain
 
@@ -35,7 +36,7 @@ with user_errors():
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     st.subheader("Importer ou mettre à jour")
-    st.caption(f"Taille maximale d'un fichier : {fmt_int(MAX_UPLOAD_MB)} Mo.")
+    st.caption(f"Taille maximale d'un fichier : {plain(integer(MAX_UPLOAD_MB))} Mo.")
     for name, importer in IMPORTERS.items():
         src = catalogue.get(name, {})
         title = plain(importer.label) + ("" if name in present else " — absente")
@@ -47,7 +48,7 @@ with user_errors():
                         f"**Mise à jour** : {plain(src.get('how_to_update', '—'))}")
             if src.get("url"):
                 st.markdown(f"**Où l'obtenir** : {link(src['url'], src['url'])}")
-            online_update(name)
+            online_update(importer)
             import_panel(importer, present.get(name))
 
     st.subheader("Sources de référence")

@@ -8,24 +8,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.store import layers as store
 from geo.errors import DataError
-from geo.sources.registry import Importer
+from geo.formats.french import integer
 from geo.sources.limits import MAX_FILE_BYTES, MAX_UPLOAD_MB
+from geo.sources.pipeline import Report
+from geo.sources.registry import Importer
+from geo.store import layers as store
 from geo.store.paths import data_dir
-from ui.common import fmt_int
 from ui.text import plain
 
-ONLINE = {
-    "finess": ("Télécharger le dernier fichier depuis data.gouv.fr", "geo.sources.finess", "update_finess"),
-    "population": ("Mettre à jour depuis geo.api.gouv.fr", "geo.sources.population", "update_population"),
-}
-
-
-def _lines(name: str, report: dict) -> list[str]:
-    from geo.sources.registry import IMPORTERS
-
-    return IMPORTERS[name].lines(report) if name in IMPORTERS else []
+UPLOAD_PREFIX = "upload-"
+MAX_NAME_CHARS = 500  # of a user's file name kept for messages and provenance
+EXTRA_FORMATS = ("csv", "xlsx")  # the second files of an importer (typology: passage table, nomenclature)
 
 
 def _keep_report(name: str, title: str, lines: list[str]) -> None:
@@ -43,6 +37,14 @@ def show_pending_report(name: str) -> None:
         st.markdown("\n".join(f"- {plain(line)}" for line in lines))
 
 
+def _bar_progress(bar, default: str):
+    """A progress callback drawing on the Streamlit progress ``bar``."""
+    def progress(fraction, message=""):
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=plain(message or default))
+
+    return progress
+
+
 def import_panel(importer: Importer, present: dict | None) -> None:
     """Upload a file for a layer, validate and import it; remove the layer after confirmation."""
     name = importer.layer
@@ -53,20 +55,14 @@ def import_panel(importer: Importer, present: dict | None) -> None:
     options = {}
     for option, label in importer.options.items():
         options[option] = st.text_input(plain(label), key=f"opt-{name}-{option}")
-    if name == "typology":
-        tv_map = st.file_uploader("Table de passage commune → territoire de vie (si le fichier est par code_tv)",
-                                  type=["csv", "xlsx"], key="upload-typology-tvmap")
-        nomen = st.file_uploader("Nomenclature propre (facultatif : classe, libellé, libellé court, couleur)",
-                                 type=["csv", "xlsx"], key="upload-typology-nomen")
+    extra = {option: st.file_uploader(plain(label), type=list(EXTRA_FORMATS), key=f"upload-{name}-{option}")
+             for option, label in importer.files.items()}
     replace_ok = True
     if present:
-        replace_ok = st.checkbox(f"Remplacer la couche actuelle ({fmt_int(present['rows'])} lignes, "
+        replace_ok = st.checkbox(f"Remplacer la couche actuelle ({plain(integer(present['rows']))} lignes, "
                                  f"{plain(present['vintage'])})",
                                  key=f"replace-{name}")
     if st.button("Importer", key=f"import-{name}", disabled=upload is None or not replace_ok, type="primary"):
-        extra = {}
-        if name == "typology":
-            extra = {"tv_map": tv_map, "nomenclature": nomen}
         run_import(importer, upload, options, extra)
     if present:
         st.divider()
@@ -75,10 +71,6 @@ def import_panel(importer: Importer, present: dict | None) -> None:
             store.remove_layer(name)
             st.success("Couche supprimée.")
             st.rerun()
-
-
-UPLOAD_PREFIX = "upload-"
-MAX_NAME_CHARS = 500  # of a user's file name kept for messages and provenance
 
 
 def original_name(name) -> str:
@@ -112,41 +104,17 @@ def store_upload(name: str, data: bytes, folder: Path, formats) -> Path:
     return path
 
 
-def restore_names(value, names: dict[str, str]):
-    """``value`` (text, or lists / dicts of texts) with each stored upload (full path, then file name)
-    replaced by the user's file name, for messages, reports and provenance."""
-    if isinstance(value, str):
-        for stored, shown in names.items():
-            value = value.replace(stored, shown)
-        return value
-    if isinstance(value, dict):
-        return {key: restore_names(item, names) for key, item in value.items()}
-    if type(value) in (list, tuple):
-        return type(value)(restore_names(item, names) for item in value)
-    return value
-
-
-def _restore_provenance(layer: str, names: dict[str, str]) -> None:
-    """The layer's provenance names the user's files, not the generated names they were stored under."""
-    meta = store.read_meta(layer)
-    if meta is None:
-        return
-    fixed = restore_names(meta, names)
-    if fixed != meta:
-        store.update_meta(layer, fixed)
-
-
 def import_upload(importer: Importer, name: str, data: bytes, options: dict | None = None,
-                  extra: dict | None = None, progress=None) -> tuple[dict, list[str]]:
+                  extra: dict | None = None, progress=None) -> tuple[Report, list[str]]:
     """Import an uploaded file (``name``: the user's file name, ``data``: its bytes) with ``importer``.
 
-    ``extra`` maps an importer option to another upload ``(name, bytes)`` (typology: ``tv_map``,
-    ``nomenclature``). Each upload is stored under a generated name in a private temporary folder,
-    removed afterwards; messages, progress texts, the report and the layer's provenance name the user's
-    files. Returns the report and its French summary lines; raises DataError (nothing imported).
+    ``extra`` maps an importer's second file (``importer.files``) to another upload ``(name, bytes)``.
+    Each upload is stored under a generated name in a private temporary folder, removed afterwards; the
+    importer is given the user's names (``display_name``, ``<option>_name``), so its messages, progress
+    texts, report and the layer's provenance name the user's files. Returns the report and its French
+    summary lines; raises DataError (nothing imported).
     """
-    options = {key: value for key, value in (options or {}).items()}
-    say = progress or (lambda fraction, message="": None)
+    options = dict(options or {})
     if str(options.get("year") or "").strip():
         try:
             options["year"] = int(str(options["year"]).strip())
@@ -155,43 +123,24 @@ def import_upload(importer: Importer, name: str, data: bytes, options: dict | No
                             "ex. 2023).") from None
     uploads = data_dir() / "uploads"
     uploads.mkdir(exist_ok=True)
-    names: dict[str, str] = {}
     with tempfile.TemporaryDirectory(dir=uploads) as tmp:
         folder = Path(tmp)
-
-        def keep(upload_name: str, upload_data: bytes, formats) -> Path:
-            path = store_upload(upload_name, upload_data, folder, formats)
-            names[str(path)] = names[path.name] = original_name(upload_name)
-            return path
-
-        path = keep(name, data, importer.formats)
+        path = store_upload(name, data, folder, importer.formats)
         for key, value in (extra or {}).items():
             if value is not None:
-                options[key] = keep(value[0], value[1], EXTRA_FORMATS)
-        try:
-            report = importer.run(path, progress=lambda f, m="": say(f, restore_names(str(m or ""), names)),
-                                  **options)
-        except DataError as exc:
-            raise DataError(restore_names(str(exc), names)) from exc
-        report = restore_names(report, names)
-        _restore_provenance(importer.layer, names)
-    return report, restore_names(importer.lines(report), names)
-
-
-EXTRA_FORMATS = ("csv", "xlsx")  # the typology's passage table and nomenclature
+                options[key] = store_upload(value[0], value[1], folder, EXTRA_FORMATS)
+                options[f"{key}_name"] = original_name(value[0])
+        report = importer.run(path, progress=progress, display_name=original_name(name), **options)
+    return report, importer.lines(report)
 
 
 def run_import(importer: Importer, upload, options: dict, extra: dict) -> None:
     bar = st.progress(0.0, text="Lecture du fichier…")
-
-    def progress(fraction, message=""):
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=plain(message or "Import…"))
-
     shown = original_name(upload.name)
     try:
         _, lines = import_upload(importer, upload.name, upload.getvalue(), options,
                                  {key: (value.name, value.getvalue()) for key, value in extra.items()
-                                  if value is not None}, progress)
+                                  if value is not None}, _bar_progress(bar, "Import…"))
     except DataError as exc:
         bar.empty()
         message = str(exc)
@@ -202,27 +151,21 @@ def run_import(importer: Importer, upload, options: dict, extra: dict) -> None:
     _keep_report(importer.layer, f"Import réussi : {shown}.", lines)
 
 
-def online_update(name: str) -> None:
-    if name not in ONLINE:
+def online_update(importer: Importer) -> None:
+    """The button updating the layer from its official source online, when it has one."""
+    if importer.update is None:
         return
-    label, module, function = ONLINE[name]
-    if st.button(plain(label), key=f"online-{name}"):
-        import importlib
-
+    if st.button(plain(importer.update_label), key=f"online-{importer.layer}"):
         bar = st.progress(0.0, text="Connexion…")
-
-        def progress(fraction, message=""):
-            bar.progress(min(max(float(fraction), 0.0), 1.0), text=plain(message or "Mise à jour…"))
-
         try:
-            report = getattr(importlib.import_module(module), function)(progress=progress)
+            report = importer.update(progress=_bar_progress(bar, "Mise à jour…"))
         except DataError as exc:
             bar.empty()
             st.error(plain(exc))
             return
         bar.empty()
-        _keep_report(name, "Mise à jour réussie.", _lines(name, report))
+        _keep_report(importer.layer, "Mise à jour réussie.", importer.lines(report))
 
 
-__all__ = ["import_panel", "import_upload", "online_update", "original_name", "restore_names", "run_import",
+__all__ = ["import_panel", "import_upload", "online_update", "original_name", "run_import",
            "show_pending_report", "store_upload"]

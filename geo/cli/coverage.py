@@ -1,6 +1,6 @@
 """Command-line commands for coverage (« zones blanches ») and proposals of territories.
 
-Registered through ``geo.cli.EXTENSIONS``:
+Registered through ``geo.cli.parser.EXTENSIONS``:
 
     python -m geo coverage --scope fr|reg:76|dep:31 [--scenario NOM] [--json]
     python -m geo propose --scope dep:09 [--min-pop 20000] [--max-pop 175000] [--keep-departements]
@@ -9,29 +9,29 @@ Registered through ``geo.cli.EXTENSIONS``:
 
 from __future__ import annotations
 
+from geo.base.scope import scope_codes
 from geo.cli.output import print_json, progress
-
-
-def _n(value) -> str:
-    return f"{int(value):,}".replace(",", "\u202f")
+from geo.coverage.gaps import assignment_for, coverage, coverage_json, parse_scope
+from geo.coverage.proposals import propose, proposal_json, to_scenario
+from geo.errors import DataError
+from geo.formats.french import integer
+from geo.store.scenarios import ScenarioStore
+from geo.territory.context import context
 
 
 def cmd_coverage(args) -> int:
-    from geo.territory.context import context
-    from geo.coverage.gaps import assignment_for, coverage, coverage_json
-
     ctx = context()
     result = coverage(args.scope, assignment_for(ctx, scenario=args.scenario, with_cpts=not args.no_cpts), ctx)
     if args.json:
         print_json(coverage_json(result))
         return 0
-    print(f"Périmètre {result.scope.label()} — population {result.population_vintage} : {_n(result.population)}")
-    print(f"Couverte : {_n(result.covered_population)} ; non couverte : {_n(result.uncovered_population)} "
+    print(f"Périmètre {result.scope.label()} — population {result.population_vintage} : {integer(result.population)}")
+    print(f"Couverte : {integer(result.covered_population)} ; non couverte : {integer(result.uncovered_population)} "
           f"({result.uncovered_share:.1%}), {len(result.uncovered)} commune(s) ; "
           f"{len(result.overlaps)} commune(s) en chevauchement.")
     for cl in result.clusters[:20]:
         flag = " (enclave)" if cl.enclave else ""
-        print(f"  {cl.label} : {len(cl.communes)} commune(s), {_n(cl.population)} hab., {cl.msp_count} MSP, "
+        print(f"  {cl.label} : {len(cl.communes)} commune(s), {integer(cl.population)} hab., {cl.msp_count} MSP, "
               f"départements {', '.join(cl.departements)}{flag}")
     if len(result.clusters) > 20:
         print(f"  ... et {len(result.clusters) - 20} autre(s) zone(s).")
@@ -39,12 +39,6 @@ def cmd_coverage(args) -> int:
 
 
 def cmd_propose(args) -> int:
-    from geo.territory.context import context
-    from geo.coverage.gaps import assignment_for, coverage, parse_scope
-    from geo.base.scope import scope_codes
-    from geo.errors import DataError
-    from geo.coverage.proposals import propose, proposal_json, to_scenario
-
     ctx = context()
     scope = parse_scope(args.scope)
     assignment = assignment_for(ctx, scenario=args.scenario)
@@ -60,19 +54,17 @@ def cmd_propose(args) -> int:
                        progress=progress, assignment=assignment, around_msp=not args.no_msp)
     out = {"scope": scope.spec, "population_vintage": ctx.population_vintage, **proposal_json(proposal)}
     if args.save:
-        from geo.store.scenarios import ScenarioStore
-
         scen = to_scenario(proposal, ScenarioStore(), args.save, scope=scope.spec)
         out["scenario"] = scen.name
     if args.json:
         print_json(out)
         return 0
     print(f"{len(proposal.territories)} territoire(s) proposé(s) pour {len(proposal.communes)} commune(s), "
-          f"{_n(proposal.population)} habitants :")
+          f"{integer(proposal.population)} habitants :")
     for terr in proposal.territories:
         flags = [f for f, on in (("sous le plancher", terr["below_floor"]), ("au-dessus du maximum", terr["above_max"]),
                                  ("non contigu", not terr["contiguous"])) if on]
-        print(f"  {terr['name']} : {len(terr['communes'])} commune(s), {_n(terr['population'])} hab., "
+        print(f"  {terr['name']} : {len(terr['communes'])} commune(s), {integer(terr['population'])} hab., "
               f"taille ACI {terr['aci_size']}" + (f" — {', '.join(flags)}" if flags else ""))
     for text in proposal.notes:
         print(f"  {text}")

@@ -1,6 +1,4 @@
-"""Command-line command for the existing CPTS perimeters layer.
-
-Registered through ``geo.cli.EXTENSIONS``:
+"""Command-line command for the existing CPTS perimeters layer:
 
     python -m geo import cpts FICHIER [--vintage DATE] [--json]
 """
@@ -8,13 +6,11 @@ Registered through ``geo.cli.EXTENSIONS``:
 from __future__ import annotations
 
 from geo.cli.output import print_report, progress
+from geo.sources.cpts import import_cpts
 
 
 def cmd_import_cpts(args) -> int:
-    from geo.sources.cpts import describe_cpts_report, import_cpts
-
-    report = import_cpts(args.path, progress=None if args.json else progress, vintage=args.vintage)
-    print_report(report, describe_cpts_report(report), args.json)
+    print_report(import_cpts(args.path, progress=None if args.json else progress, vintage=args.vintage), args.json)
     return 0
 
 

@@ -1,6 +1,4 @@
-"""Command-line commands for the FINESS layer (MSP, centres de santé, CPTS seats).
-
-Registered through ``geo.cli.EXTENSIONS``:
+"""Command-line commands for the FINESS layer (MSP, centres de santé, CPTS seats):
 
     python -m geo import finess FICHIER [--json]
     python -m geo data update finess [--api URL] [--json]
@@ -9,30 +7,17 @@ Registered through ``geo.cli.EXTENSIONS``:
 from __future__ import annotations
 
 from geo.cli.output import print_report, progress
-
-DEFAULT_API = "https://www.data.gouv.fr/api/1"  # same as geo.sources.finess.DEFAULT_API (not imported: slow)
-
-
-def _print(report: dict, as_json: bool) -> None:
-    from geo.sources.finess import describe_report
-
-    print_report(report, describe_report(report), as_json)
+from geo.sources.finess import DEFAULT_API, import_finess, update_finess
 
 
 def cmd_import_finess(args) -> int:
-    from geo.sources.finess import import_finess
-
-    report = import_finess(args.path, progress=None if args.json else progress)
-    _print(report, args.json)
+    print_report(import_finess(args.path, progress=None if args.json else progress), args.json)
     return 0
 
 
 def cmd_update_finess(args) -> int:
-    from geo.sources.finess import update_finess
-
     # Progress always goes to stderr, so stdout stays valid JSON with --json.
-    report = update_finess(args.api or DEFAULT_API, progress=progress)
-    _print(report, args.json)
+    print_report(update_finess(args.api or DEFAULT_API, progress=progress), args.json)
     return 0
 
 

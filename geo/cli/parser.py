@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
+from pathlib import Path
 
-from geo.cli import team
-from geo.cli.output import print_json
+from geo.base.communes import build_base
+from geo.cli import apl, coverage, cpts, db, finess, population, team, typology
+from geo.cli.output import print_json, progress
 from geo.errors import DataError
+from geo.store.catalogue import sources, status
+from geo.store.layers import write_bytes_atomic
+from geo.store.scenarios import ScenarioStore
+from geo.territory.context import context
+from geo.territory.diagnostics import assess, split_codes
+from geo.territory.export import geojson_bytes, read_export_file, to_csv, to_geojson
 
 # Modules adding their own commands: each defines
 # ``add_commands(sub, update_sub, import_sub)`` where ``sub`` holds the
 # top-level commands, ``update_sub`` the ``data update ...`` ones and
 # ``import_sub`` the ``import ...`` ones.
-EXTENSIONS: tuple[str, ...] = ("geo.cli.apl_population", "geo.cli.coverage", "geo.cli.cpts", "geo.cli.db", "geo.cli.finess", "geo.cli.team", "geo.cli.typology")
+EXTENSIONS = (apl, coverage, cpts, db, finess, population, team, typology)
 
 
 def cmd_data_build(args) -> int:
-    from geo.cli.output import progress
-    from geo.base.communes import build_base
-
     report = build_base(force=args.force, progress=progress)
     for line in report.lines():
         print(line)
@@ -29,8 +33,6 @@ def cmd_data_build(args) -> int:
 
 
 def cmd_data_status(args) -> int:
-    from geo.store.catalogue import status
-
     layers = status()
     if args.json:
         print_json(layers)
@@ -43,8 +45,6 @@ def cmd_data_status(args) -> int:
 
 
 def cmd_data_sources(args) -> int:
-    from geo.store.catalogue import sources
-
     if args.json:
         print_json(sources())
     else:
@@ -61,16 +61,11 @@ def _codes(text: str) -> list[str]:
 def _territories_from_args(args) -> tuple[list[dict], str]:
     """Territories to export: ``--communes`` (one territory) or ``--scenario``."""
     if args.scenario:
-        from geo.store.scenarios import ScenarioStore
-
         scen = ScenarioStore().get(args.scenario)
         return [{"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
                 for t in scen.territories], scen.name
     if not args.communes:
         raise DataError("Indiquez --communes CODE,CODE,... ou --scenario NOM.")
-    from geo.territory.context import context
-    from geo.territory.diagnostics import split_codes
-
     known, unknown = split_codes(_codes(args.communes), context())
     if unknown:
         raise DataError(f"Codes INSEE inconnus ou mal formés : {', '.join(unknown[:20])}.")
@@ -78,9 +73,6 @@ def _territories_from_args(args) -> tuple[list[dict], str]:
 
 
 def cmd_assess(args) -> int:
-    from geo.territory.context import context
-    from geo.territory.diagnostics import assess
-
     codes = _codes(args.communes)
     if not codes:
         raise DataError("Aucun code INSEE donné : --communes 09122,09225,...")
@@ -96,21 +88,13 @@ def cmd_assess(args) -> int:
     return 0
 
 
-# French words for the errors a user can meet when writing a file (strerror is in the system's language).
 def write_output(path, data: bytes) -> None:
     """Write a file the command produces atomically (temporary file in the same folder, then renamed): a
     failure (full disk, size limit, kill) leaves the previous file as it was and no temporary file."""
-    from pathlib import Path
-
-    from geo.store.layers import write_bytes_atomic
-
     write_bytes_atomic(Path(path), data)  # DataError in French on any OS failure
 
 
 def cmd_export(args) -> int:
-    from geo.territory.context import context
-    from geo.territory.export import geojson_bytes, to_csv, to_geojson
-
     territories, scenario = _territories_from_args(args)
     if args.format == "csv":
         data = to_csv(territories)
@@ -122,10 +106,6 @@ def cmd_export(args) -> int:
 
 
 def cmd_scenario_import(args) -> int:
-    from geo.territory.context import context
-    from geo.territory.export import read_export_file
-    from geo.store.scenarios import ScenarioStore
-
     territories = read_export_file(args.path, known=context().population)
     for text in territories.warnings:
         print(f"Attention : {text}", file=sys.stderr)
@@ -135,8 +115,6 @@ def cmd_scenario_import(args) -> int:
 
 
 def cmd_scenario_list(args) -> int:
-    from geo.store.scenarios import ScenarioStore
-
     names = ScenarioStore().names()
     if args.json:
         print_json(names)
@@ -190,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports = sub.add_parser("import", help="Importer un fichier dans une couche (FINESS, APL, typologie, CPTS).")
     import_sub = imports.add_subparsers(dest="import_command", required=True)
     for module in EXTENSIONS:
-        importlib.import_module(module).add_commands(sub, update_sub, import_sub)
+        module.add_commands(sub, update_sub, import_sub)
     return parser
 
 

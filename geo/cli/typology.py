@@ -1,6 +1,4 @@
-"""Command-line command for the IRDES typology layer.
-
-Registered through ``geo.cli.EXTENSIONS``:
+"""Command-line command for the IRDES typology layer:
 
     python -m geo import typology FICHIER [--tv-map FICHIER] [--nomenclature FICHIER] [--json]
 """
@@ -8,14 +6,13 @@ Registered through ``geo.cli.EXTENSIONS``:
 from __future__ import annotations
 
 from geo.cli.output import print_report, progress
+from geo.sources.typology import import_typology
 
 
 def cmd_import_typology(args) -> int:
-    from geo.sources.typology import describe_typology_report, import_typology
-
     report = import_typology(args.path, tv_map=args.tv_map, nomenclature=args.nomenclature,
                              progress=None if args.json else progress)
-    print_report(report, describe_typology_report(report), args.json)
+    print_report(report, args.json)
     return 0
 
 

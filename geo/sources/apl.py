@@ -7,7 +7,8 @@ row is found by its labels (never by a fixed row number) and the columns are
 matched by their labels, tolerant of case, spaces and accents.
 
 ``import_apl`` reads one year and writes the ``apl`` layer (insee, apl,
-apl_under65, std_pop, total_pop) only when the whole sheet was read; a failed
+apl_under65, std_pop, total_pop) through the import pipeline
+(``geo.sources.pipeline``) only when the whole sheet was read; a failed
 import leaves the previous layer untouched.
 
 Aggregating the APL of several communes must weight each commune by its
@@ -19,23 +20,26 @@ from __future__ import annotations
 
 import math
 import re
-import time
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geo.store import layers as store
+from geo.base.communes import load
 from geo.errors import DataError
+from geo.formats.french import decimal, integer
+from geo.sources.codes import arrondissements_of
 from geo.sources.limits import limit_rows, read_limited
+from geo.sources.pipeline import MAX_MESSAGES, Report, Source, check_bad_rows, import_file
 from geo.sources.tabular import normalise_code, open_workbook, xlsx_error
+from geo.store import layers as store
+from geo.store.catalogue import sources
 
 LAYER = "apl"
 HEADER_SCAN_ROWS = 30
 SHEET_PATTERN = re.compile(r"^\s*apl\s*(\d{4})\s*$", re.IGNORECASE)
-MAX_BAD_SHARE = 0.10  # more malformed rows than this share of the data rows: refuse the file
-MAX_LISTED = 20
+MAX_LISTED = MAX_MESSAGES
 COLUMNS = ["insee", "apl", "apl_under65", "std_pop", "total_pop"]
 
 # Normalised header label -> column; checked in order, first match wins.
@@ -62,18 +66,19 @@ def _norm(value) -> str:
 # --------------------------------------------------------------------------- workbook
 
 
-def _open(path) -> "openpyxl.Workbook":  # noqa: F821 - imported lazily
+def _open(path, name: str | None = None) -> "openpyxl.Workbook":  # noqa: F821 - imported lazily by tabular
     """The workbook, read through the size cap and the zip checks (geo.sources.limits) before openpyxl."""
     path = Path(path)
-    data = read_limited(path, "APL", path.name)
+    name = name or path.name
+    data = read_limited(path, "APL", name)
     if not data:
-        raise DataError(f"Le fichier {path.name} est vide (0 octet) : ce n'est pas un classeur APL de la DREES.")
+        raise DataError(f"Le fichier {name} est vide (0 octet) : ce n'est pas un classeur APL de la DREES.")
     if not data.startswith(b"PK"):
         raise DataError(
-            f"Le fichier {path.name} n'est pas un classeur Excel XLSX lisible "
+            f"Le fichier {name} n'est pas un classeur Excel XLSX lisible "
             "(attendu : le classeur APL de la DREES, par exemple apl_generalistes_drees_2022_2023.xlsx)."
         )
-    return open_workbook(data, path.name, "APL de la DREES")
+    return open_workbook(data, name, "APL de la DREES")
 
 
 def _year_sheets(workbook) -> dict[int, str]:
@@ -171,17 +176,69 @@ def _pick_year(years: dict[int, str], year, file: str, sheetnames: list[str]) ->
     return year
 
 
-def parse_apl(path, year: int | None = None, base_codes=None) -> tuple[pd.DataFrame, dict]:
+class AplReport(Report):
+    """An APL import: the year read, communes merged, codes unknown on either side."""
+
+    JSON_MEMBERS = ("file", "rows", "errors", "seconds", "meta")
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        if self.meta is not None:  # the --json output has always named the file twice in the meta
+            out["meta"] = {**self.meta, "origin_file": self.meta.get("file", "")}
+        return out
+
+    def lines(self) -> list[str]:
+        d = self.details
+        lines = [
+            f"APL {d['year']} (feuille « {d['sheet']} » de {self.file}) : "
+            f"{integer(self.rows)} communes lues en {decimal(self.seconds, 1)} s.",
+        ]
+        for parent, count in (d.get("arrondissements_merged") or {}).items():
+            lines.append(f"Commune {parent} : APL calculé à partir de ses {count} arrondissements (pondéré par la "
+                         "population standardisée).")
+        absorbed = d.get("former_communes_merged") or {}
+        if absorbed:
+            lines.append(
+                f"{sum(len(v) for v in absorbed.values())} anciennes communes regroupées dans {len(absorbed)} "
+                "communes nouvelles (APL pondéré par la population standardisée) : "
+                + ", ".join(f"{new} ← {'+'.join(olds)}" for new, olds in list(absorbed.items())[:MAX_LISTED])
+            )
+        if d.get("population_year"):
+            lines.append(f"Population standardisée de {d['population_year']} (pondération des moyennes).")
+        if d.get("rows_without_apl"):
+            lines.append(f"{integer(d['rows_without_apl'])} communes sans valeur d'APL dans le fichier.")
+        if self.error_count:
+            lines.append(f"{integer(self.error_count)} ligne(s) mal formée(s) ignorée(s) :")
+            lines.extend(f"  {m}" for m in self.errors)
+        unknown = d.get("communes_not_in_base", {})
+        if unknown.get("count"):
+            lines.append(
+                f"{integer(unknown['count'])} communes du fichier absentes de la base communale (communes d'un "
+                f"autre millésime, fusions) : {', '.join(unknown['codes'])}"
+                f"{' …' if unknown['count'] > len(unknown['codes']) else ''}"
+            )
+        missing = d.get("base_communes_without_value", {})
+        if missing.get("count"):
+            lines.append(
+                f"{integer(missing['count'])} communes de la base sans valeur d'APL (affichées « Pas de valeur ») : "
+                f"{', '.join(missing['codes'])}{' …' if missing['count'] > len(missing['codes']) else ''}"
+            )
+        if d.get("missing_columns"):
+            lines.append("Colonnes facultatives absentes : " + ", ".join(d["missing_columns"]) + ".")
+        return lines
+
+
+def parse_apl(path, year: int | None = None, base_codes=None, name: str | None = None,
+              ) -> tuple[pd.DataFrame, AplReport]:
     """Read one year of the DREES workbook: (frame of COLUMNS, report).
 
-    ``year`` defaults to the latest ``APL <year>`` sheet. ``base_codes`` (the
-    INSEE codes of the commune base) defaults to the loaded commune base; it
-    is used to report codes unknown on either side.
+    ``name``: the user's name of the file (default its own). ``year`` defaults to the latest
+    ``APL <year>`` sheet. ``base_codes`` (the INSEE codes of the commune base) defaults to the loaded
+    commune base; it is used to report codes unknown on either side.
     """
     path = Path(path)
-    file = path.name
-    start = time.perf_counter()
-    workbook = _open(path)
+    file = name or path.name
+    workbook = _open(path, file)
     try:
         years = _year_sheets(workbook)
         year = _pick_year(years, year, file, list(workbook.sheetnames))
@@ -209,11 +266,7 @@ def parse_apl(path, year: int | None = None, base_codes=None) -> tuple[pd.DataFr
     total = len(records) + bad
     if not records:
         raise DataError(f"{file}, feuille « {sheet} » : aucune ligne de commune valide sous l'en-tête.")
-    if bad > MAX_BAD_SHARE * total:
-        raise DataError(
-            f"{file}, feuille « {sheet} » : {bad} lignes sur {total} sont mal formées, fichier refusé. "
-            + " ; ".join(errors[:5])
-        )
+    check_bad_rows(file, bad, total, errors, f", feuille « {sheet} »")
     frame = pd.DataFrame.from_records(records, columns=["insee", "apl", "apl_under65", "std_pop", "total_pop", "row"])
     dup = frame[frame["insee"].duplicated(keep=False)]
     if not dup.empty:
@@ -229,8 +282,6 @@ def parse_apl(path, year: int | None = None, base_codes=None) -> tuple[pd.DataFr
         frame[col] = frame[col].astype("float64")
 
     if base_codes is None:
-        from geo.base.communes import load
-
         base_codes = load("communes")["insee"]
     base = set(map(str, base_codes))
     frame, merged = _merge_arrondissements(frame, base)
@@ -239,29 +290,21 @@ def parse_apl(path, year: int | None = None, base_codes=None) -> tuple[pd.DataFr
     not_in_base = sorted(set(frame["insee"]) - base)
     without_value = sorted(base - with_value)
     pop_year = re.search(r"(\d{4})", std_label)
-    report = {
-        "file": file,
+    report = AplReport(file=file, rows=int(len(frame)), details={
         "sheet": sheet,
         "year": year,
         "available_years": sorted(years),
         "population_year": int(pop_year.group(1)) if pop_year else None,
-        "rows": int(len(frame)),
         "rows_without_apl": int(frame["apl"].isna().sum()),
         "ignored_rows": ignored,
         "arrondissements_merged": merged,
         "former_communes_merged": absorbed,
         "communes_not_in_base": {"count": len(not_in_base), "codes": not_in_base[:MAX_LISTED]},
         "base_communes_without_value": {"count": len(without_value), "codes": without_value[:MAX_LISTED]},
-        "errors": {"count": bad, "messages": errors[:MAX_LISTED]},
         "missing_columns": [c for c in ("name", "apl_under65", "total_pop") if c not in columns],
-        "seconds": round(time.perf_counter() - start, 2),
-    }
+    })
+    report.skipped(errors, bad)
     return frame, report
-
-
-# Paris, Lyon and Marseille: DREES gives the municipal arrondissements.
-ARRONDISSEMENTS = {"75056": re.compile(r"^751\d\d$"), "69123": re.compile(r"^6938\d$"),
-                   "13055": re.compile(r"^132\d\d$")}
 
 
 def _merge_arrondissements(frame: pd.DataFrame, base: set[str]) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -274,10 +317,9 @@ def _merge_arrondissements(frame: pd.DataFrame, base: set[str]) -> tuple[pd.Data
     merged: dict[str, int] = {}
     extra = []
     drop = pd.Series(False, index=frame.index)
-    for parent, pattern in ARRONDISSEMENTS.items():
+    for parent, mask in arrondissements_of(frame["insee"]).items():
         if parent not in base or parent in set(frame["insee"]):
             continue
-        mask = frame["insee"].str.match(pattern)
         if not mask.any():
             continue
         part = frame[mask]
@@ -322,12 +364,12 @@ def _merge_former_communes(frame: pd.DataFrame, base: set[str]) -> tuple[pd.Data
     """
     mapping = _former_codes(base)
     present = set(frame["insee"])
-    sources = {old: new for old, new in mapping.items() if old in present}
-    if not sources:
+    moved = {old: new for old, new in mapping.items() if old in present}
+    if not moved:
         return frame, {}
-    target = frame["insee"].map(lambda c: sources.get(c, c))
+    target = frame["insee"].replace(moved)
     groups = frame.assign(_target=target)
-    touched = set(sources.values())
+    touched = set(moved.values())
     part = groups[groups["_target"].isin(touched)]
     rows = []
     for code, grp in part.groupby("_target", sort=True):
@@ -342,7 +384,7 @@ def _merge_former_communes(frame: pd.DataFrame, base: set[str]) -> tuple[pd.Data
     for col in COLUMNS[1:]:
         out[col] = out[col].astype("float64")
     merged: dict[str, list[str]] = {}
-    for old, new in sorted(sources.items()):
+    for old, new in sorted(moved.items()):
         merged.setdefault(new, []).append(old)
     return out.sort_values("insee", ignore_index=True), merged
 
@@ -399,83 +441,35 @@ def _read_rows(first_rows, rest, first_number, columns, sheet, file):
 # --------------------------------------------------------------------------- import
 
 
-def _meta(report: dict, path: Path) -> dict:
-    from geo.store.catalogue import sources
-
+def _provenance(frame: pd.DataFrame, report: AplReport) -> dict:
     entry = sources().get(LAYER, {})
+    d = report.details
     return {
         "source": entry.get("publisher", "DREES"),
         "publisher": entry.get("publisher", "DREES"),
         "title": entry.get("title", "APL aux médecins généralistes"),
         "url": entry.get("url", ""),
-        "vintage": f"APL {report['year']}",
-        "year": int(report["year"]),
-        "population_year": report.get("population_year"),
+        "vintage": f"APL {d['year']}",
+        "year": int(d["year"]),
+        "population_year": d.get("population_year"),
         "licence": entry.get("licence", "Licence Ouverte / Open Licence"),
-        "imported_at": store.now_iso(),
-        "origin_file": path.name,
-        "file": path.name,
-        "sheet": report["sheet"],
-        "skipped_rows": report["errors"]["count"],
-        "communes_not_in_base": report["communes_not_in_base"]["count"],
-        "base_communes_without_value": report["base_communes_without_value"]["count"],
+        "sheet": d["sheet"],
+        "skipped_rows": report.error_count,
+        "communes_not_in_base": d["communes_not_in_base"]["count"],
+        "base_communes_without_value": d["base_communes_without_value"]["count"],
     }
 
 
-def import_apl(path, year: int | None = None, progress=None) -> dict:
+SOURCE = Source(LAYER, "APL", parse_apl, _provenance)
+
+
+def import_apl(path, year: int | None = None, progress=None, display_name: str | None = None) -> AplReport:
     """Import one year of the DREES workbook into the ``apl`` layer; return the report.
 
-    ``progress(fraction, message)`` receives French messages. Nothing is
-    written unless the whole sheet was read and checked.
+    ``display_name``: the user's name of the file. ``progress(fraction, message)`` receives French
+    messages. Nothing is written unless the whole sheet was read and checked.
     """
-    say = progress or (lambda fraction, message: None)
-    path = Path(path)
-    say(0.05, f"Lecture du classeur {path.name}…")
-    frame, report = parse_apl(path, year)
-    say(0.85, f"Écriture de la couche APL {report['year']}…")
-    meta = store.write_layer(LAYER, frame, _meta(report, path))
-    say(1.0, f"APL {report['year']} importé : {report['rows']} communes.")
-    return {**report, "meta": meta}
-
-
-def describe_apl_report(report: dict) -> list[str]:
-    """French lines summarising an APL import (for the page and the command line)."""
-    lines = [
-        f"APL {report['year']} (feuille « {report['sheet']} » de {report['file']}) : "
-        f"{report['rows']} communes lues en {report.get('seconds', 0):.1f} s.",
-    ]
-    for parent, count in (report.get("arrondissements_merged") or {}).items():
-        lines.append(f"Commune {parent} : APL calculé à partir de ses {count} arrondissements (pondéré par la population standardisée).")
-    absorbed = report.get("former_communes_merged") or {}
-    if absorbed:
-        lines.append(
-            f"{sum(len(v) for v in absorbed.values())} anciennes communes regroupées dans {len(absorbed)} "
-            "communes nouvelles (APL pondéré par la population standardisée) : "
-            + ", ".join(f"{new} ← {'+'.join(olds)}" for new, olds in list(absorbed.items())[:MAX_LISTED])
-        )
-    if report.get("population_year"):
-        lines.append(f"Population standardisée de {report['population_year']} (pondération des moyennes).")
-    if report.get("rows_without_apl"):
-        lines.append(f"{report['rows_without_apl']} communes sans valeur d'APL dans le fichier.")
-    errors = report.get("errors", {})
-    if errors.get("count"):
-        lines.append(f"{errors['count']} ligne(s) mal formée(s) ignorée(s) :")
-        lines.extend(f"  {m}" for m in errors.get("messages", []))
-    unknown = report.get("communes_not_in_base", {})
-    if unknown.get("count"):
-        lines.append(
-            f"{unknown['count']} communes du fichier absentes de la base communale (communes d'un autre "
-            f"millésime, fusions) : {', '.join(unknown['codes'])}{' …' if unknown['count'] > len(unknown['codes']) else ''}"
-        )
-    missing = report.get("base_communes_without_value", {})
-    if missing.get("count"):
-        lines.append(
-            f"{missing['count']} communes de la base sans valeur d'APL (affichées « Pas de valeur ») : "
-            f"{', '.join(missing['codes'])}{' …' if missing['count'] > len(missing['codes']) else ''}"
-        )
-    if report.get("missing_columns"):
-        lines.append("Colonnes facultatives absentes : " + ", ".join(report["missing_columns"]) + ".")
-    return lines
+    return import_file(SOURCE, path, display_name=display_name, progress=progress, year=year)
 
 
 # --------------------------------------------------------------------------- aggregation

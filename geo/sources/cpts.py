@@ -10,8 +10,8 @@ Two input forms are accepted:
   inside the polygon).
 
 ``parse_cpts`` never writes. ``import_cpts`` writes the ``cpts`` layer
-(columns cpts_id, cpts_nom, statut, insee) only when the whole file was
-checked, so a failed import leaves the previous layer as it was. Overlaps
+(columns cpts_id, cpts_nom, statut, insee) through the import pipeline
+(``geo.sources.pipeline``) only when the whole file was checked, so a failed import leaves the previous layer as it was. Overlaps
 between CPTS, non-contiguous CPTS and communes cut by a polygon's boundary
 are reported, not refused.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import warnings as warnings_module
 from datetime import date
 from pathlib import Path
@@ -28,17 +27,23 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
-from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo.store import layers as store
+from geo.base.adjacency import graph
+from geo.base.communes import load
+from geo.base.geometry import dissolve
 from geo.base.snapping import HALF, SPLIT_MAX, SPLIT_MIN, overlap_shares, polygonal as _polygonal
-from geo.formats.csv_cells import restore_cell
 from geo.errors import DataError
+from geo.formats.csv_cells import restore_cell
+from geo.formats.french import integer
+from geo.sources.codes import INSEE_ALIASES, STATUT_ALIASES, STATUT_LABELS, STATUTS, arrondissement_city
 from geo.sources.limits import load_json, read_limited
+from geo.sources.pipeline import Report, Source, check_bad_rows, import_file
 from geo.sources.tabular import column_key, decode_text, first_items, is_binary, normalise_code, read_table
+from geo.store import layers as store
 
 LAYER = "cpts"
 WHAT = "CPTS"
@@ -47,28 +52,13 @@ MAX_LISTED = 50  # items kept in each report list
 MAX_FEATURES = 100_000  # objects read from a GeoJSON or GeoPackage
 MAX_VERTICES = 10_000_000  # polygon positions read from a GeoJSON or GeoPackage
 
-# Canonical statut -> its spelling; keys are compared after ``column_key`` (no accents, lower case, "_").
-STATUTS = {
-    "initiative": "initiative",
-    "projet": "projet",
-    "en_projet": "projet",
-    "contractualisee": "contractualisée",
-    "contractualise": "contractualisée",
-    "en_fonctionnement": "en fonctionnement",
-    "fonctionnement": "en fonctionnement",
-}
-STATUT_LABELS = ("initiative", "projet", "contractualisée", "en fonctionnement")
-
 # Header spellings accepted besides the canonical names (compared after ``column_key``).
 ID_ALIASES = ("id", "id_cpts", "identifiant", "identifiant_cpts", "code_cpts", "numero_cpts")
 NAME_ALIASES = ("nom", "nom_cpts", "name", "libelle", "libelle_cpts", "cpts")
-CODE_ALIASES = ("insee", "code_commune", "code_commune_insee", "codgeo", "depcom", "com", "code_com", "cog")
-STATUT_ALIASES = ("statut_cpts", "etat", "etat_cpts", "stade")
+CODE_ALIASES = INSEE_ALIASES
 
 GPKG_MAGIC = b"SQLite format 3\x00"
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
-ARRONDISSEMENTS = ((re.compile(r"^751(0[1-9]|1\d|20)$"), "75056"), (re.compile(r"^6938[1-9]$"), "69123"),
-                   (re.compile(r"^132(0[1-9]|1[0-6])$"), "13055"))
 
 
 # --------------------------------------------------------------------------- reading
@@ -134,7 +124,7 @@ def _name_conflicts(rows: pd.DataFrame, label: str, name: str) -> None:
                     + _first(conflicts, len(bad), 5) + ".")
 
 
-def _file_kind(path: Path, data: bytes) -> str:
+def _file_kind(path: Path, data: bytes, name: str) -> str:
     """"gpkg", "geojson" or "table" from the content (the extension only refines error messages)."""
     suffix = path.suffix.lower()
     if data.startswith(GPKG_MAGIC):
@@ -143,24 +133,22 @@ def _file_kind(path: Path, data: bytes) -> str:
         return "table"
     if is_binary(data):
         if suffix in GEO_SUFFIXES:
-            raise DataError(f"Le fichier {path.name} n'est pas un fichier GeoJSON ou GeoPackage lisible ({WHAT}) : "
+            raise DataError(f"Le fichier {name} n'est pas un fichier GeoJSON ou GeoPackage lisible ({WHAT}) : "
                             "c'est un fichier binaire d'un autre type (image, PDF, archive...).")
         return "table"  # read_table names the problem
     if decode_text(data[:4096]).lstrip().startswith("{"):
         return "geojson"
     if suffix == ".gpkg":
-        raise DataError(f"Le fichier {path.name} n'est pas un GeoPackage (base SQLite) : il est peut-être corrompu "
+        raise DataError(f"Le fichier {name} n'est pas un GeoPackage (base SQLite) : il est peut-être corrompu "
                         "ou d'un autre format.")
     if suffix in (".geojson", ".json"):
-        raise DataError(f"Le fichier {path.name} n'est pas un GeoJSON : il devrait commencer par « {{ » "
+        raise DataError(f"Le fichier {name} n'est pas un GeoJSON : il devrait commencer par « {{ » "
                         "(FeatureCollection).")
     return "table"
 
 
 def _base(communes) -> gpd.GeoDataFrame:
     if communes is None:
-        from geo.base.communes import load
-
         communes = load("communes")
     base = communes.reset_index(drop=True) if "insee" in communes.columns else communes.reset_index()
     return base
@@ -170,10 +158,8 @@ def _fold_code(code: str | None, known: set[str]) -> str | None:
     """An arrondissement code of Paris, Lyon or Marseille unknown to the base -> its city's code."""
     if code is None or code in known:
         return code
-    for pattern, city in ARRONDISSEMENTS:
-        if pattern.match(code) and city in known:
-            return city
-    return code
+    city = arrondissement_city(code)
+    return city if city in known else code
 
 
 def _generated_ids(names: pd.Series) -> pd.Series:
@@ -234,6 +220,7 @@ def _read_list(path: Path, name: str, base: gpd.GeoDataFrame, warnings: list[str
     if unknown.any():
         count = int(unknown.sum())
         listed = [f"ligne {line} « {v} »" for line, v in zip(table.loc[unknown, "_line"][:10], raw[unknown][:10])]
+        check_bad_rows(name, count, len(table), [f"{item} : code commune inconnu ou mal formé" for item in listed])
         warnings.append(f"{count} ligne(s) ignorée(s), code commune inconnu ou mal formé : "
                         + _first(listed, count) + ".")
     table["insee"] = codes
@@ -309,7 +296,7 @@ def _geojson_payload(data: bytes, name: str) -> bytes:
         raise DataError(f"{name} : objet JSON de type {found}, une FeatureCollection GeoJSON de polygones "
                         "est attendue.")
     if len(features) > MAX_FEATURES:
-        raise DataError(f"{name} : {_int(len(features))} objets, {_int(MAX_FEATURES)} au plus : fichier refusé.")
+        raise DataError(f"{name} : {integer(len(features))} objets, {integer(MAX_FEATURES)} au plus : fichier refusé.")
     clean, wrong, vertices = [], [], 0
     for number, feature in enumerate(features, start=1):
         where = f"{name}, objet n° {number}"
@@ -344,7 +331,7 @@ def _geojson_payload(data: bytes, name: str) -> bytes:
                                 "MultiPolygon attendu).")
             vertices += sum(len(r) for p in (coords if gtype == "MultiPolygon" else [coords]) for r in p)
             if vertices > MAX_VERTICES:
-                raise DataError(f"{name} : plus de {_int(MAX_VERTICES)} sommets (atteint à l'objet n° {number}) : "
+                raise DataError(f"{name} : plus de {integer(MAX_VERTICES)} sommets (atteint à l'objet n° {number}) : "
                                 "simplifiez les polygones, fichier refusé.")
             geometry = {"type": gtype, "coordinates": coords}
         clean.append({"type": "Feature", "properties": props, "geometry": geometry})
@@ -358,8 +345,6 @@ def _geojson_payload(data: bytes, name: str) -> bytes:
 
 def _read_frame(data: bytes, name: str, kind: str, warnings: list[str]) -> gpd.GeoDataFrame:
     """The features of a GeoJSON (checked first) or of the first geometry layer of a GeoPackage, from bytes."""
-    import pyogrio
-
     label = "GeoPackage" if kind == "gpkg" else "GeoJSON"
     payload = _geojson_payload(data, name) if kind == "geojson" else data
     layer = None
@@ -376,8 +361,8 @@ def _read_frame(data: bytes, name: str, kind: str, warnings: list[str]) -> gpd.G
                     warnings.append(f"{len(layers)} couches dans {name} : seule la première, « {layer} », est lue.")
                 count = pyogrio.read_info(io.BytesIO(payload), layer=layer)["features"]
                 if count > MAX_FEATURES:
-                    raise DataError(f"{name} : {_int(count)} objets dans la couche « {layer} », "
-                                    f"{_int(MAX_FEATURES)} au plus : fichier refusé.")
+                    raise DataError(f"{name} : {integer(count)} objets dans la couche « {layer} », "
+                                    f"{integer(MAX_FEATURES)} au plus : fichier refusé.")
             frame = gpd.read_file(io.BytesIO(payload), engine="pyogrio", layer=layer,
                                   max_features=MAX_FEATURES + 1)
     except DataError:
@@ -389,7 +374,7 @@ def _read_frame(data: bytes, name: str, kind: str, warnings: list[str]) -> gpd.G
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise DataError(f"Le fichier {name} ne contient pas de géométries : polygones des CPTS attendus.")
     if len(frame) > MAX_FEATURES:
-        raise DataError(f"{name} : plus de {_int(MAX_FEATURES)} objets : fichier refusé.")
+        raise DataError(f"{name} : plus de {integer(MAX_FEATURES)} objets : fichier refusé.")
     return frame
 
 
@@ -399,7 +384,7 @@ def _check_coordinates(frame: gpd.GeoDataFrame, name: str, place: pd.Series) -> 
     geoms = np.asarray(frame.geometry.values, dtype=object)
     counts = shapely.get_num_coordinates(geoms)
     if int(counts.sum()) > MAX_VERTICES:
-        raise DataError(f"{name} : plus de {_int(MAX_VERTICES)} sommets : simplifiez les polygones, fichier refusé.")
+        raise DataError(f"{name} : plus de {integer(MAX_VERTICES)} sommets : simplifiez les polygones, fichier refusé.")
     coords, index = shapely.get_coordinates(geoms, return_index=True)
     bad = ~np.isfinite(coords).all(axis=1)
     if bad.any():
@@ -553,21 +538,22 @@ def _one_statut(rows: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
     return rows.assign(statut=rows["cpts_id"].map({cid: firsts.get(cid) for cid in ids}))
 
 
-def parse_cpts(path, communes: gpd.GeoDataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+def parse_cpts(path, communes: gpd.GeoDataFrame | None = None,
+               name: str | None = None) -> tuple[pd.DataFrame, CptsReport]:
     """Read and check a CPTS file; return (frame cpts_id, cpts_nom, statut, insee) and a report. Nothing is written.
 
-    ``communes``: the commune base (insee, name, population, geometry in
-    WGS84), loaded by default. Raises ``DataError`` with a French message
+    ``name``: the user's name of the file (default its own). ``communes``: the
+    commune base (insee, name, population, geometry in WGS84), loaded by default. Raises ``DataError`` with a French message
     naming the file and the lines (or objects) at fault. The file is read
     once through ``geo.sources.limits.read_limited`` (size cap).
     """
     path = Path(path)
-    name = path.name
+    name = name or path.name
     data = read_limited(path, WHAT, name)
     if not data.strip():
         size = "0 octet" if not data else "aucune donnée"
         raise DataError(f"Le fichier {WHAT} {name} est vide ({size}) : rien à importer.")
-    kind = _file_kind(path, data)
+    kind = _file_kind(path, data, name)
     base = _base(communes)
     warnings: list[str] = []
     if kind == "table":
@@ -638,10 +624,8 @@ def _part_sizes(frame: pd.DataFrame, adjacency) -> tuple[np.ndarray, list[list[i
 
 
 def _report(frame: pd.DataFrame, name: str, kind: str, base: gpd.GeoDataFrame, extra: dict,
-            duplicates: list[dict], warnings: list[str]) -> dict:
+            duplicates: list[dict], warnings: list[str]) -> CptsReport:
     """The import report; linear in the number of rows (no per-commune or per-CPTS scan of the frame)."""
-    from geo.base.adjacency import graph
-
     population = _population(base)
     commune_names = pd.Series(base["name"].to_numpy() if "name" in base.columns else base["insee"].to_numpy(),
                               index=base["insee"].to_numpy())
@@ -668,10 +652,8 @@ def _report(frame: pd.DataFrame, name: str, kind: str, base: gpd.GeoDataFrame, e
                 for code in listed]
     codes = frame["insee"].unique()
     statuts = firsts["statut"].fillna("non précisé").value_counts()
-    return {
-        "file": name,
+    return CptsReport(file=name, rows=extra["rows"], warnings=warnings, details={
         "format": {"table": "liste de communes", "geojson": "GeoJSON", "gpkg": "GeoPackage"}[kind],
-        "rows": extra["rows"],
         "cpts_count": int(frame["cpts_id"].nunique()),
         "communes_count": int(len(codes)),
         "memberships": int(len(frame)),
@@ -686,80 +668,81 @@ def _report(frame: pd.DataFrame, name: str, kind: str, base: gpd.GeoDataFrame, e
         "split_communes": extra["split_communes"][:MAX_LISTED * 4],
         "split_count": len(extra["split_communes"]),
         "duplicates": duplicates[:MAX_LISTED],
-        "warnings": warnings,
-    }
+    })
 
 
-def _int(value) -> str:
-    return f"{int(value):,}".replace(",", "\u202f")
+class CptsReport(Report):
+    """A CPTS import: the CPTS and communes kept, their statuts, overlaps, split CPTS and cut communes."""
 
+    JSON_MEMBERS = ("file", "rows", "warnings")
 
-def describe_cpts_report(report: dict) -> list[str]:
-    """French lines summarising a CPTS import (for the « Données » page and the command line)."""
-    lines = [f"Fichier {report.get('file', '')} ({report.get('format', '')}) : {_int(report.get('rows', 0))} "
-             f"{'ligne(s)' if report.get('format') == 'liste de communes' else 'objet(s)'} lu(s).",
-             f"{_int(report['cpts_count'])} CPTS, {_int(report['communes_count'])} communes, "
-             f"{_int(report['population'])} habitants couverts (population de la base communale)."]
-    if report.get("vintage"):
-        lines.append(f"Millésime : {report['vintage']}.")
-    statuts = report.get("statuts") or {}
-    if statuts:
-        lines.append("Statuts : " + ", ".join(f"{k} {v}" for k, v in statuts.items()) + ".")
-    unknown = report.get("unknown_codes") or []
-    if unknown:
-        lines.append(f"{report.get('unknown_count', len(unknown))} code(s) commune inconnu(s) ou mal formé(s), "
-                     f"lignes ignorées : {first_items(unknown)}.")
-    overlaps = report.get("overlaps") or []
-    if overlaps:
-        lines.append(f"{report.get('overlap_count', len(overlaps))} commune(s) revendiquée(s) par plusieurs CPTS "
-                     "(chevauchements conservés) :")
-        lines += [f"  - {o['name']} ({o['insee']}, {_int(o['population'])} hab.) : "
-                  + ", ".join(f"« {n} »" for n in o["cpts"]) for o in overlaps[:20]]
-    for item in report.get("non_contiguous") or []:
-        lines.append(f"CPTS « {item['cpts_nom']} » en {item['parts']} parties non contiguës "
-                     f"({' + '.join(str(n) for n in item['part_sizes'])} communes).")
-    split = report.get("split_communes") or []
-    if split:
-        lines.append(f"{report.get('split_count', len(split))} commune(s) coupée(s) par une limite de polygone "
-                     "(retenue si au moins la moitié de sa surface est dans le polygone) :")
-        lines += [f"  - {s['name']} ({s['insee']}) : {round(100 * s['share'])} % dans « {s['cpts_nom']} », "
-                  f"{'retenue' if s['kept'] else 'non retenue'}" for s in split[:20]]
-    lines += report.get("warnings") or []
-    return lines
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        if self.meta is not None:
+            out.update(vintage=self.meta["vintage"], imported_at=self.meta["imported_at"])
+        return out
+
+    def lines(self) -> list[str]:
+        d = self.details
+        vintage = (self.meta or {}).get("vintage")
+        lines = [f"Fichier {self.file} ({d['format']}) : {integer(self.rows)} "
+                 f"{'ligne(s)' if d['format'] == 'liste de communes' else 'objet(s)'} lu(s).",
+                 f"{integer(d['cpts_count'])} CPTS, {integer(d['communes_count'])} communes, "
+                 f"{integer(d['population'])} habitants couverts (population de la base communale)."]
+        if vintage:
+            lines.append(f"Millésime : {vintage}.")
+        statuts = d.get("statuts") or {}
+        if statuts:
+            lines.append("Statuts : " + ", ".join(f"{k} {integer(v)}" for k, v in statuts.items()) + ".")
+        unknown = d.get("unknown_codes") or []
+        if unknown:
+            lines.append(f"{integer(d.get('unknown_count', len(unknown)))} code(s) commune inconnu(s) ou mal "
+                         f"formé(s), lignes ignorées : {first_items(unknown)}.")
+        overlaps = d.get("overlaps") or []
+        if overlaps:
+            lines.append(f"{integer(d.get('overlap_count', len(overlaps)))} commune(s) revendiquée(s) par "
+                         "plusieurs CPTS (chevauchements conservés) :")
+            lines += [f"  - {o['name']} ({o['insee']}, {integer(o['population'])} hab.) : "
+                      + ", ".join(f"« {n} »" for n in o["cpts"]) for o in overlaps[:20]]
+        for item in d.get("non_contiguous") or []:
+            lines.append(f"CPTS « {item['cpts_nom']} » en {item['parts']} parties non contiguës "
+                         f"({' + '.join(str(n) for n in item['part_sizes'])} communes).")
+        split = d.get("split_communes") or []
+        if split:
+            lines.append(f"{integer(d.get('split_count', len(split)))} commune(s) coupée(s) par une limite de "
+                         "polygone (retenue si au moins la moitié de sa surface est dans le polygone) :")
+            lines += [f"  - {s['name']} ({s['insee']}) : {round(100 * s['share'])} % dans « {s['cpts_nom']} », "
+                      f"{'retenue' if s['kept'] else 'non retenue'}" for s in split[:20]]
+        return lines + list(self.warnings)
 
 
 # --------------------------------------------------------------------------- import
 
 
-def _meta(report: dict, path: Path, vintage: str) -> dict:
+def _provenance(frame: pd.DataFrame, report: CptsReport) -> dict:
+    d = report.details
     return {
         "source": "Fichier fourni par l'utilisateur",
-        "vintage": vintage,
+        "vintage": date.today().isoformat(),
         "licence": "selon le fournisseur du fichier",
-        "imported_at": store.now_iso(),
-        "file": path.name,
-        "origin_file": path.name,
-        "format": report["format"],
-        "cpts_count": report["cpts_count"],
-        "communes_count": report["communes_count"],
-        "population": report["population"],
+        "format": d["format"],
+        "cpts_count": d["cpts_count"],
+        "communes_count": d["communes_count"],
+        "population": d["population"],
     }
 
 
-def import_cpts(path, progress=None, vintage: str | None = None) -> dict:
+SOURCE = Source(LAYER, "des CPTS", parse_cpts, _provenance)
+
+
+def import_cpts(path, progress=None, vintage: str | None = None, display_name: str | None = None) -> CptsReport:
     """Check a CPTS file and, if it is sound, replace the ``cpts`` layer; return the report.
 
-    ``vintage`` is the date of the perimeters (default: today). On any error
-    (``DataError``) nothing is written and the previous layer stays as it was.
+    ``vintage`` is the date of the perimeters (default: today). ``display_name``: the user's name of
+    the file. On any error (``DataError``) nothing is written and the previous layer stays as it was.
     """
-    path = Path(path)
-    say = progress or (lambda fraction, message: None)
-    say(0.05, f"Lecture du fichier des CPTS {path.name}…")
-    frame, report = parse_cpts(path)
-    say(0.85, "Écriture de la couche des CPTS…")
-    meta = store.write_layer(LAYER, frame, _meta(report, path, str(vintage or date.today().isoformat())))
-    say(1.0, f"CPTS importées : {report['cpts_count']} CPTS, {report['communes_count']} communes.")
-    return {**report, "vintage": meta["vintage"], "imported_at": meta["imported_at"]}
+    return import_file(SOURCE, path, display_name=display_name, progress=progress,
+                       meta={"vintage": str(vintage)} if vintage else None)
 
 
 # --------------------------------------------------------------------------- perimeters
@@ -771,8 +754,6 @@ def cpts_perimeters(frame: pd.DataFrame | None = None, communes: gpd.GeoDataFram
     ``frame`` defaults to the stored ``cpts`` layer, ``communes`` to the
     commune base. A pure function of its inputs (cache it on them).
     """
-    from geo.base.geometry import dissolve
-
     columns = ["cpts_id", "cpts_nom", "statut", "commune_count", "population"]
     if frame is None:
         frame = store.read_layer(LAYER)

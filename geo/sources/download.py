@@ -44,6 +44,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from geo.errors import DataError, DownloadError
+from geo.formats.french import megabytes
 from geo.sources.limits import MAX_FILE_BYTES, MAX_ZIP_RATIO, load_json
 from geo.store.layers import write_error
 
@@ -56,10 +57,6 @@ DOWNLOAD_DEADLINE = 15 * 60  # seconds for a whole download, retries included
 JSON_DEADLINE = 3 * 60  # seconds for a whole API answer, retries included
 RATIO_FLOOR = 1 << 20  # the decoded/raw ratio is judged once this many bytes are decoded
 SCHEMES = ("http", "https")
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:,.1f}".replace(",", "\u202f").replace(".", ",") + " Mo"
 
 
 # --------------------------------------------------------------------------- deadline
@@ -312,7 +309,7 @@ def _stream(session, url, watchdog, *, timeout, max_bytes, write, progress=None,
         announced = int(announced_text) if announced_text.isdigit() else None
         if announced is not None and announced > max_bytes:
             raise DownloadError(
-                f"Fichier trop gros annoncé par {url} : {_mb(announced)}, au plus {_mb(max_bytes)} : "
+                f"Fichier trop gros annoncé par {url} : {megabytes(announced, 1)}, au plus {megabytes(max_bytes, 1)} : "
                 "téléchargement refusé."
             )
         plain = encoding in ("", "identity")
@@ -327,14 +324,14 @@ def _stream(session, url, watchdog, *, timeout, max_bytes, write, progress=None,
                     received += len(chunk)
                     if received > max_bytes:
                         raise DownloadError(
-                            f"Fichier trop gros reçu de {url} : plus de {_mb(max_bytes)} "
+                            f"Fichier trop gros reçu de {url} : plus de {megabytes(max_bytes, 1)} "
                             + ("une fois décompressé " if not plain else "")
                             + ": téléchargement interrompu et refusé."
                         )
                     if not plain and received > RATIO_FLOOR and received > MAX_ZIP_RATIO * raw:
                         raise DownloadError(
-                            f"Réponse compressée suspecte reçue de {url} : {_mb(raw)} compressés donnent plus de "
-                            f"{_mb(received)} (plus de {MAX_ZIP_RATIO} fois) — bombe de décompression probable, "
+                            f"Réponse compressée suspecte reçue de {url} : {megabytes(raw, 1)} compressés donnent plus de "
+                            f"{megabytes(received, 1)} (plus de {MAX_ZIP_RATIO} fois) — bombe de décompression probable, "
                             "téléchargement refusé."
                         )
                     write(chunk)

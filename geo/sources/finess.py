@@ -14,14 +14,18 @@ placed at their commune's representative point (``approx_location``); records
 whose point lies outside their commune are flagged (``outside_commune``).
 
 ``parse_finess`` never writes; ``import_finess`` writes the ``finess`` layer
-only when the whole file was read successfully, so a failed import leaves the
-previous layer intact.
+through the import pipeline (``geo.sources.pipeline``) only when the whole
+file was read successfully, so a failed import leaves the previous layer
+intact.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,9 +34,15 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.store import layers as store
+from geo.base.communes import load
 from geo.errors import DataError
+from geo.formats.french import integer
+from geo.sources.codes import arrondissements_of
+from geo.sources.download import download, get_json
+from geo.sources.pipeline import Report, Source, check_bad_rows, import_file, progress_of, scaled
 from geo.sources.tabular import decode_text, is_binary, read_bytes
+from geo.store.catalogue import sources
+from geo.store.paths import data_dir
 
 LAYER = "finess"
 DATASET_SLUG = "finess-extraction-du-fichier-des-etablissements"
@@ -56,9 +66,7 @@ COLUMNS = [
     "nofinesset", "nofinessej", "name", "kind", "categetab", "category_label", "address", "insee",
     "insee_arrondissement", "dep", "dateouv", "siret", "approx_location", "outside_commune", "geometry",
 ]
-REPORT_KEYS = ("msp", "centres_sante", "cpts_seats", "without_coordinates", "outside_commune",
-               "skipped_lines", "errors")
-MAX_ERRORS = 20
+COUNTS = ("msp", "centres_sante", "cpts_seats", "without_coordinates", "outside_commune", "skipped_lines")
 OUTSIDE_TOLERANCE_DEG = 0.001  # about 100 m: points on a commune boundary are not "outside"
 
 LEGACY_CRS = {
@@ -71,12 +79,6 @@ EPSG_RE = r"EPSG\s*:\s*(\d{4,6})"
 
 # FINESS overseas département codes (INSEE codes are "97" + the commune field).
 OVERSEAS_DEPS = {"9A", "9B", "9C", "9D", "9E", "9F"}
-# Municipal arrondissements -> their commune (the commune base has no arrondissements).
-ARRONDISSEMENTS = [
-    (r"^751(0[1-9]|1[0-9]|20)$", "75056"),
-    (r"^6938[1-9]$", "69123"),
-    (r"^132(0[1-9]|1[0-6])$", "13055"),
-]
 
 TYPVOIE = {
     "R": "RUE", "AV": "AVENUE", "BD": "BOULEVARD", "PL": "PLACE", "RTE": "ROUTE", "CHE": "CHEMIN",
@@ -93,16 +95,16 @@ SEPARATORS = {",": "virgule « , »", "\t": "tabulation", "|": "barre verticale 
 # --------------------------------------------------------------------------- reading
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, name: str) -> str:
     """The file's text, read through the size cap; encoding decided by :func:`geo.sources.tabular.decode_text`
     (UTF-8 or Windows-1252, a UTF-8 file damaged by stray bytes is refused)."""
-    data = read_bytes(path, "FINESS")
+    data = read_bytes(path, "FINESS", name)
     if is_binary(data):
         raise DataError(
-            f"Le fichier {path.name} n'est pas un fichier FINESS : c'est un fichier binaire (image, PDF, archive...), "
+            f"Le fichier {name} n'est pas un fichier FINESS : c'est un fichier binaire (image, PDF, archive...), "
             "pas un CSV etalab-cs1100507 séparé par des points-virgules."
         )
-    return decode_text(data, path.name, "FINESS")
+    return decode_text(data, name, "FINESS")
 
 
 def _split(line: str) -> list[str]:
@@ -138,10 +140,9 @@ def _check_first_line(first: str, number: int, name: str) -> tuple[bool, str | N
     )
 
 
-def _read_lines(path: Path):
+def _read_lines(path: Path, name: str):
     """Split the file into structure and geolocation rows; return them with the manifest and issues."""
-    name = path.name
-    text = _read_text(path)
+    text = _read_text(path, name)
     lines = text.splitlines()
     numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
     if not numbered:
@@ -200,11 +201,6 @@ def _read_lines(path: Path):
             f"{name} ne contient aucune ligne « structureet » : ce n'est pas une extraction FINESS des "
             "établissements (etalab-cs1100507)."
         )
-    if bad * 2 > total:
-        raise DataError(
-            f"{name} : {bad} lignes sur {total} sont mal formées (plus de la moitié), fichier refusé. "
-            "Premières erreurs : " + " ; ".join(errors[:3]) + "."
-        )
     frame = pd.DataFrame(structures, columns=STRUCTURE_FIELDS, dtype=object)
     frame["line"] = structure_lines
     geo = pd.DataFrame(geos, columns=GEO_FIELDS, dtype=object) if geos else pd.DataFrame(columns=GEO_FIELDS)
@@ -240,8 +236,7 @@ def insee_codes(departement: pd.Series, commune: pd.Series) -> tuple[pd.Series, 
     code = code.where(code.str.match(r"^(\d{5}|2[AB]\d{3})$", na=False), None)
     insee = code.copy()
     arrondissement = pd.Series(None, index=code.index, dtype=object)
-    for pattern, city in ARRONDISSEMENTS:
-        hit = code.str.match(pattern, na=False)
+    for city, hit in arrondissements_of(code).items():
         arrondissement = arrondissement.where(~hit, code)
         insee = insee.where(~hit, city)
     return insee, arrondissement
@@ -308,30 +303,45 @@ def _addresses(frame: pd.DataFrame) -> pd.Series:
 # --------------------------------------------------------------------------- parsing
 
 
-def _empty_report() -> dict:
-    return {"msp": 0, "centres_sante": 0, "cpts_seats": 0, "without_coordinates": 0, "outside_commune": 0,
-            "skipped_lines": 0, "errors": []}
+class FinessReport(Report):
+    """A FINESS import: the structures kept by kind, those placed approximately or outside their commune."""
+
+    JSON_MEMBERS = ("errors",)
+
+    def lines(self) -> list[str]:
+        d = self.details
+        lines = [f"Fichier téléchargé : {d['url']}"] if d.get("url") else []
+        lines += [
+            f"{integer(d['msp'])} maisons de santé pluriprofessionnelles (MSP, catégorie 603)",
+            f"{integer(d['centres_sante'])} centres de santé (catégorie 124)",
+            f"{integer(d['cpts_seats'])} sièges de CPTS (catégorie 604)",
+            f"{integer(d['without_coordinates'])} structures sans coordonnées, placées au centre de leur commune",
+            f"{integer(d['outside_commune'])} structures dont le point tombe hors de leur commune (signalées, "
+            "conservées)",
+            f"{integer(d['skipped_lines'])} lignes ignorées",
+        ]
+        if self.errors:
+            lines.append("Anomalies relevées :")
+            lines += [f"  - {e}" for e in self.errors]
+        return lines
 
 
-def parse_finess(path, communes: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, dict]:
+def parse_finess(path, communes: gpd.GeoDataFrame | None = None,
+                 name: str | None = None) -> tuple[gpd.GeoDataFrame, FinessReport]:
     """Read a FINESS extraction: the MSP, centres de santé and CPTS seats, and a report.
 
-    Nothing is written. ``communes`` (insee, geometry in EPSG:4326) defaults to
-    the commune base. The extraction date is in ``frame.attrs["vintage"]``
-    ('inconnue' without a manifest line).
+    Nothing is written. ``name``: the user's name of the file (default its own). ``communes`` (insee,
+    geometry in EPSG:4326) defaults to the commune base. The extraction date is in
+    ``frame.attrs["vintage"]`` ('inconnue' without a manifest line).
     """
     path = Path(path)
-    name = path.name
-    structures, geo, vintage, bad, errors = _read_lines(path)
+    name = name or path.name
+    structures, geo, vintage, bad, errors = _read_lines(path, name)
     structures, dup_structures = _drop_duplicates(structures, "établissement", errors)
     geo, dup_geo = _drop_duplicates(geo, "géolocalisation de l'établissement", errors) if len(geo) else (geo, 0)
     skipped = bad + dup_structures + dup_geo
     total = len(structures) + len(geo) + skipped
-    if skipped * 2 > total:
-        raise DataError(
-            f"{name} : {skipped} lignes ignorées sur {total} (plus de la moitié), fichier refusé. "
-            "Premières erreurs : " + " ; ".join(errors[:3]) + "."
-        )
+    check_bad_rows(name, skipped, total, errors)
 
     cat = structures["categetab"].fillna("").str.strip()
     kept = structures.loc[cat.isin(list(KINDS))].copy()
@@ -361,8 +371,6 @@ def parse_finess(path, communes: gpd.GeoDataFrame | None = None) -> tuple[gpd.Ge
 
     # Align with the communes by INSEE code.
     if communes is None:
-        from geo.base.communes import load
-
         communes = load("communes")
     polygons = communes.drop_duplicates("insee").set_index("insee").geometry
     polygon = np.asarray(polygons.reindex(kept["insee"]).array, dtype=object)  # None where unknown
@@ -408,72 +416,42 @@ def parse_finess(path, communes: gpd.GeoDataFrame | None = None) -> tuple[gpd.Ge
     )[COLUMNS]
 
     kinds = out["kind"].value_counts()
-    report = _empty_report()
-    report.update(
-        msp=int(kinds.get("msp", 0)),
-        centres_sante=int(kinds.get("centre_sante", 0)),
-        cpts_seats=int(kinds.get("cpts_seat", 0)),
-        without_coordinates=int((~has_coords).sum()),
-        outside_commune=int(outside.sum()),
-        skipped_lines=int(skipped),
-        errors=errors[:MAX_ERRORS],
-    )
+    report = FinessReport(file=name, rows=int(total), details={
+        "msp": int(kinds.get("msp", 0)),
+        "centres_sante": int(kinds.get("centre_sante", 0)),
+        "cpts_seats": int(kinds.get("cpts_seat", 0)),
+        "without_coordinates": int((~has_coords).sum()),
+        "outside_commune": int(outside.sum()),
+        "skipped_lines": int(skipped),
+    })
+    report.skipped(errors)
     out.attrs["vintage"] = vintage or "inconnue"
-    out.attrs["error_count"] = len(errors)
     return out, report
 
 
-def _meta(frame: gpd.GeoDataFrame, report: dict, path: Path, url: str | None = None) -> dict:
-    from geo.store.catalogue import sources
-
+def _provenance(frame: gpd.GeoDataFrame, report: FinessReport) -> dict:
     entry = sources().get(LAYER, {})
-    counts = {k: report[k] for k in REPORT_KEYS if k != "errors"}
-    meta = {
+    return {
         "source": entry.get("publisher", "Ministère chargé de la santé (DREES), data.gouv.fr"),
         "vintage": frame.attrs.get("vintage") or "inconnue",
         "licence": entry.get("licence", "Licence Ouverte / Open Licence"),
-        "url": url or entry.get("url", ""),
-        "imported_at": store.now_iso(),
-        "origin_file": path.name,
-        "counts": counts,
+        "url": entry.get("url", ""),
+        "counts": {key: report.details[key] for key in COUNTS},
     }
-    return meta
 
 
-def import_finess(path, progress=None, url: str | None = None) -> dict:
+SOURCE = Source(LAYER, "FINESS", parse_finess, _provenance, file_key="origin_file")
+
+
+def import_finess(path, progress=None, url: str | None = None, display_name: str | None = None) -> FinessReport:
     """Parse a FINESS extraction and, if it is sound, replace the ``finess`` layer; return the report.
 
-    ``progress(fraction, message)`` receives French messages. On any error
+    ``url``: where the file was downloaded from (kept in the provenance). ``display_name``: the user's
+    name of the file. ``progress(fraction, message)`` receives French messages. On any error
     (``DataError``) nothing is written and the previous layer stays as it was.
     """
-    path = Path(path)
-    say = progress or (lambda fraction, message: None)
-    say(0.05, f"Lecture du fichier FINESS {path.name}…")
-    frame, report = parse_finess(path)
-    say(0.85, "Écriture de la couche FINESS…")
-    store.write_layer(LAYER, frame, _meta(frame, report, path, url))
-    say(1.0, f"FINESS importé : {report['msp']} MSP, {report['centres_sante']} centres de santé, "
-             f"{report['cpts_seats']} sièges de CPTS.")
-    return report
-
-
-def describe_report(report: dict) -> list[str]:
-    """French summary lines of an import report, for the command line and the Données page."""
-    lines = []
-    if report.get("url"):
-        lines.append(f"Fichier téléchargé : {report['url']}")
-    lines += [
-        f"{report['msp']} maisons de santé pluriprofessionnelles (MSP, catégorie 603)",
-        f"{report['centres_sante']} centres de santé (catégorie 124)",
-        f"{report['cpts_seats']} sièges de CPTS (catégorie 604)",
-        f"{report['without_coordinates']} structures sans coordonnées, placées au centre de leur commune",
-        f"{report['outside_commune']} structures dont le point tombe hors de leur commune (signalées, conservées)",
-        f"{report['skipped_lines']} lignes ignorées",
-    ]
-    if report.get("errors"):
-        lines.append("Anomalies relevées :")
-        lines += [f"  - {e}" for e in report["errors"]]
-    return lines
+    return import_file(SOURCE, path, display_name=display_name, progress=progress,
+                       meta={"url": url} if url else None)
 
 
 # --------------------------------------------------------------------------- online update
@@ -498,7 +476,7 @@ def latest_resource(dataset: dict) -> tuple[str, str]:
     return best[1], best[2]
 
 
-def update_finess(api_base: str = DEFAULT_API, progress=None) -> dict:
+def update_finess(api_base: str = DEFAULT_API, progress=None) -> FinessReport:
     """Download the newest FINESS extraction from data.gouv.fr and import it; the report includes its URL.
 
     The file is downloaded into a private staging folder and imported from
@@ -506,14 +484,7 @@ def update_finess(api_base: str = DEFAULT_API, progress=None) -> dict:
     ``downloads/``: a refused answer (an HTML page, a truncated or corrupt
     file) never overwrites the previous official file.
     """
-    import os
-    import shutil
-    import tempfile
-
-    from geo.sources.download import download, get_json
-    from geo.store.paths import data_dir
-
-    say = progress or (lambda fraction, message: None)
+    say = progress_of(progress)
     api = f"{api_base.rstrip('/')}/datasets/{DATASET_SLUG}/"
     say(0.0, f"Interrogation de {api}…")
     url, filename = latest_resource(get_json(api))
@@ -526,19 +497,17 @@ def update_finess(api_base: str = DEFAULT_API, progress=None) -> dict:
     def on_bytes(received: int, total: int | None) -> None:
         if total:
             say(0.02 + 0.6 * min(received / total, 1.0),
-                f"Téléchargement de {filename} : {received // 1024} / {total // 1024} Kio")
+                f"Téléchargement de {filename} : {integer(received // 1024)} / {integer(total // 1024)} Kio")
         else:
-            say(0.02, f"Téléchargement de {filename} : {received // 1024} Kio")
-
-    def later(fraction: float, message: str) -> None:
-        say(0.65 + 0.35 * fraction, message)
+            say(0.02, f"Téléchargement de {filename} : {integer(received // 1024)} Kio")
 
     say(0.02, f"Téléchargement de {url}…")
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=downloads))
     try:
         fresh = download(url, staging / filename, progress=on_bytes)
-        report = import_finess(fresh, progress=later, url=url)
+        report = import_finess(fresh, progress=scaled(say, 0.65, 1.0), url=url)
         os.replace(fresh, dest)  # the checked file becomes the cached official copy
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {**report, "url": url}
+    report.details["url"] = url
+    return report

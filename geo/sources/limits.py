@@ -8,30 +8,25 @@ file. The same numbers are shown in the README « Sécurité » section.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 import re
 import stat
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from geo.errors import DataError
+from geo.formats.french import integer, megabytes
 
 MAX_UPLOAD_MB = 200  # also Streamlit's server.maxUploadSize
 MAX_FILE_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024  # an XLSX's declared uncompressed size
 MAX_ZIP_RATIO = 100  # uncompressed / compressed, per archive member
 MAX_JSON_DEPTH = 64
-
-
-def _int(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f")
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:,.0f}".replace(",", "\u202f") + " Mo"
 
 
 def read_limited(path, what: str, display_name: str | None = None, limit: int = MAX_FILE_BYTES) -> bytes:
@@ -50,8 +45,8 @@ def read_limited(path, what: str, display_name: str | None = None, limit: int = 
     if stat.S_ISDIR(info.st_mode):
         raise DataError(f"{name} est un dossier, pas un fichier {what}.")
     if info.st_size > limit:
-        raise DataError(f"Le fichier {what} {name} est trop gros ({_mb(info.st_size)}) : "
-                        f"{_mb(limit)} au plus.")
+        raise DataError(f"Le fichier {what} {name} est trop gros ({megabytes(info.st_size)}) : "
+                        f"{megabytes(limit)} au plus.")
     # Read in pieces (the whole regular file in one): ``read(limit + 1)`` would allocate the full
     # cap up front for every file, even a small one.
     step = max(info.st_size + 1, 1024 * 1024)
@@ -67,7 +62,7 @@ def read_limited(path, what: str, display_name: str | None = None, limit: int = 
     except OSError as exc:
         raise DataError(f"Impossible de lire le fichier {what} {name} : {exc.strerror}.") from exc
     if total > limit:
-        raise DataError(f"Le fichier {what} {name} dépasse {_mb(limit)} : fichier refusé.")
+        raise DataError(f"Le fichier {what} {name} dépasse {megabytes(limit)} : fichier refusé.")
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
@@ -144,14 +139,11 @@ def check_xlsx(data: bytes, name: str, what: str = "Excel") -> None:
     than UTF-8/UTF-16. The members are decompressed in chunks for the DTD scan, within the
     declared sizes (``zipfile`` never yields more than a member's declared size and checks its CRC).
     """
-    import io
-    import zipfile
-
     label = f"Le classeur {what} {name}"
     # Every member has a central-directory entry starting with this signature: counting it bounds
     # the number of members before zipfile builds one object per entry.
     if data.count(b"PK\x01\x02") > MAX_ZIP_MEMBERS:
-        raise DataError(f"{label} contient plus de {_int(MAX_ZIP_MEMBERS)} éléments : fichier refusé.")
+        raise DataError(f"{label} contient plus de {integer(MAX_ZIP_MEMBERS)} éléments : fichier refusé.")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - any failure of the zip reader on outside bytes
@@ -163,12 +155,12 @@ def check_xlsx(data: bytes, name: str, what: str = "Excel") -> None:
             raise DataError(f"{label} contient {len(members)} éléments (au plus {MAX_ZIP_MEMBERS}) : fichier refusé.")
         total = sum(info.file_size for info in members)
         if total > MAX_UNCOMPRESSED_BYTES:
-            raise DataError(f"{label} occupe {_mb(total)} une fois décompressé ({_mb(MAX_UNCOMPRESSED_BYTES)} "
+            raise DataError(f"{label} occupe {megabytes(total)} une fois décompressé ({megabytes(MAX_UNCOMPRESSED_BYTES)} "
                             "au plus) : fichier refusé (archive piégée ?).")
         for info in members:
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > ZIP_RATIO_MIN_BYTES and ratio > MAX_ZIP_RATIO:
-                raise DataError(f"{label} : l'élément {info.filename} est compressé {_int(ratio)} fois "
+                raise DataError(f"{label} : l'élément {info.filename} est compressé {integer(ratio)} fois "
                                 f"({MAX_ZIP_RATIO} au plus) : fichier refusé (archive piégée ?).")
         for info in members:
             if info.is_dir():
@@ -215,8 +207,8 @@ def limit_rows(rows, name: str, what: str, sheet: str | None = None,
     for count, row in enumerate(rows, 1):
         cells += len(row)
         if count > max_rows:
-            raise DataError(f"{where} : plus de {_int(max_rows)} lignes ({what}) : fichier refusé.")
+            raise DataError(f"{where} : plus de {integer(max_rows)} lignes ({what}) : fichier refusé.")
         if cells > max_cells:
-            raise DataError(f"{where} : plus de {_int(max_cells)} cellules ({what}) : fichier refusé "
+            raise DataError(f"{where} : plus de {integer(max_cells)} cellules ({what}) : fichier refusé "
                             "(feuille démesurée ou dimensions falsifiées).")
         yield row

@@ -17,16 +17,20 @@ else the base's 2017 populations.
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
 
-from geo.store import layers as store
+from geo.base.communes import POPULATION_VINTAGE, load
 from geo.errors import DataError
+from geo.formats.french import integer
+from geo.sources.download import get_json
 from geo.sources.limits import load_json, read_limited
+from geo.sources.pipeline import Report, Source, import_file, progress_of, scaled
+from geo.store import layers as store
+from geo.store.catalogue import sources
 
 LAYER = "population"
 FIELDS = "code,nom,population,codeDepartement,codeRegion,codeEpci"
@@ -145,12 +149,13 @@ def parse_communes(document, origin: str, epci_of: dict[str, str] | None = None)
     return frame, notes
 
 
-def _read_file(path: Path):
+def _read_file(path: Path, name: str):
     """The JSON document of a communes.json file: size-capped read, strict JSON (geo.sources.limits)."""
-    data = read_limited(path, "communes.json", path.name)
+    data = read_limited(path, "communes.json", name)
     if not data.strip():
-        raise DataError(f"Le fichier {path.name} est vide : attendu un fichier communes.json (format decoupage-administratif).")
-    return load_json(data, path.name, "JSON")
+        raise DataError(f"Le fichier {name} est vide : attendu un fichier communes.json (format "
+                        "decoupage-administratif).")
+    return load_json(data, name, "JSON")
 
 
 def _sibling_epci(path: Path) -> dict[str, str]:
@@ -181,8 +186,6 @@ def _sibling_epci(path: Path) -> dict[str, str]:
 
 
 def _catalogue_vintage():
-    from geo.store.catalogue import sources
-
     text = str(sources().get(LAYER, {}).get("vintage", ""))
     match = re.fullmatch(r"\s*(\d{4})\s*", text)
     return int(match.group(1)) if match else None
@@ -235,37 +238,63 @@ def base_comparison(frame: pd.DataFrame, base_codes) -> dict:
     }
 
 
-def update_population(source=None, progress=None, vintage=None) -> dict:
-    """Read the légal populations in force and write the ``population`` layer; return a report.
+class PopulationReport(Report):
+    """A population update: the communes read, their vintage, and how they match the commune base."""
 
-    ``source``: None (the geo.api.gouv.fr API), a URL (API or a local
-    server in tests) or a path to a ``communes.json`` file. ``vintage``: the
-    year of the populations in force; read from the document when it
-    declares it, else from the catalogue; for the API it defaults to the
-    current year (the API serves the populations in force today); for a
-    file without one a DataError asks for it. Nothing is written unless the
-    whole document was read and checked.
+    JSON_MEMBERS = ("rows", "seconds", "meta")
+
+    def lines(self) -> list[str]:
+        d = self.details
+        lines = [
+            f"Populations légales en vigueur en {d['vintage']}"
+            + (" (millésime supposé : année de la mise à jour)" if d.get("vintage_inferred") else "")
+            + f" : {integer(self.rows)} communes, {integer(d['total_population'])} habitants, depuis {d['origin']}.",
+        ]
+        if d.get("skipped_types"):
+            lines.append("Entrées écartées (pas des communes actuelles) : "
+                         + ", ".join(f"{integer(n)} {k}" for k, n in sorted(d["skipped_types"].items())) + ".")
+        wp = d.get("without_population", {})
+        if wp.get("count"):
+            lines.append(f"{integer(wp['count'])} communes sans population ignorées : {', '.join(wp['codes'])}.")
+        for key, text in (
+            ("communes_not_in_base", "communes actuelles absentes de la base communale (créées depuis, ou "
+                                     "collectivités d'outre-mer hors de la base)"),
+            ("base_communes_missing", "communes de la base absentes de la liste actuelle (fusionnées depuis)"),
+        ):
+            part = d.get(key, {})
+            if part.get("count"):
+                more = " …" if part["count"] > len(part["codes"]) else ""
+                lines.append(f"{integer(part['count'])} {text} : {', '.join(part['codes'])}{more}")
+        if d.get("base_communes_merged"):
+            lines.append(
+                f"{integer(d['base_communes_merged'])} anciennes communes reçoivent une part de la population de "
+                "leur commune nouvelle, au prorata de leur population 2017."
+            )
+        missing = d.get("base_communes_missing", {}).get("count", 0) - d.get("base_communes_merged", 0)
+        if missing > 0:
+            lines.append(f"{integer(missing)} communes de la base gardent leur population 2017 faute de "
+                         "correspondance.")
+        return lines
+
+
+def parse_population(path, name: str | None = None, vintage=None,
+                     document=None) -> tuple[pd.DataFrame, PopulationReport]:
+    """Read and check the légal populations: (frame of COLUMNS, report). Nothing is written.
+
+    From the ``communes.json`` file ``path`` (an ``epci.json`` beside it gives the EPCI), or from a
+    ``document`` already fetched from the API (``path`` None, ``name`` its URL). ``vintage``: the year
+    of the populations in force; read from the document when it declares it, else from the catalogue;
+    online it defaults to the current year (the API serves the populations in force today); for a file
+    without one a DataError asks for it.
     """
-    from geo.store.catalogue import sources
-
-    say = progress or (lambda fraction, message: None)
-    start = time.perf_counter()
-    online = source is None or _is_url(source)
+    online = document is not None
     if online:
-        from geo.sources.download import get_json
-
-        url, params = _api_url(source)
-        origin = url
-        say(0.05, f"Interrogation de {url}…")
-        document = get_json(url, params=params, timeout=60, deadline=5 * 60)  # size-capped, strict JSON
-        epci_of = {}
+        origin, epci_of = name, {}
     else:
-        path = Path(source)
-        origin = path.name
-        say(0.05, f"Lecture de {path.name}…")
-        document = _read_file(path)
+        path = Path(path)
+        origin = name or path.name
+        document = _read_file(path, origin)
         epci_of = _sibling_epci(path)
-    say(0.5, "Vérification des communes…")
     frame, notes = parse_communes(document, origin, epci_of)
 
     chosen = _vintage(vintage, origin) or _vintage(notes["declared_vintage"], origin) or _catalogue_vintage()
@@ -277,78 +306,55 @@ def update_population(source=None, progress=None, vintage=None) -> dict:
                 "(par exemple --vintage 2026 pour decoupage-administratif 6.0.0, COG 2026)."
             )
         chosen, inferred = date.today().year, True
-
-    from geo.base.communes import load
-
-    base = load("communes")
-    comparison = base_comparison(frame, base["insee"])
-    entry = sources().get(LAYER, {})
-    meta = {
-        "source": entry.get("publisher", "INSEE"),
-        "title": entry.get("title", "Populations légales en vigueur"),
-        "url": entry.get("url", ""),
-        "vintage": chosen,
-        "vintage_inferred": inferred,
-        "licence": entry.get("licence", "Licence Ouverte / Open Licence"),
-        "imported_at": store.now_iso(),
-        "origin": origin,
-        "file": "" if online else origin,
-        "communes_not_in_base": comparison["communes_not_in_base"]["count"],
-        "base_communes_missing": comparison["base_communes_missing"]["count"],
-    }
-    say(0.9, "Écriture de la couche des populations…")
-    meta = store.write_layer(LAYER, frame, meta)
-    say(1.0, f"Populations {chosen} importées : {len(frame)} communes.")
-    return {
+    report = PopulationReport(file="" if online else origin, rows=int(len(frame)), details={
         "origin": origin,
         "online": online,
         "vintage": chosen,
         "vintage_inferred": inferred,
-        "rows": int(len(frame)),
         "total_population": int(frame["population"].sum()),
         "skipped_types": notes["skipped_types"],
         "without_population": {"count": len(notes["without_population"]),
                                "codes": notes["without_population"][:MAX_LISTED]},
-        **comparison,
-        "seconds": round(time.perf_counter() - start, 2),
-        "meta": meta,
+        **base_comparison(frame, load("communes")["insee"]),
+    })
+    return frame, report
+
+
+def _provenance(frame: pd.DataFrame, report: PopulationReport) -> dict:
+    entry = sources().get(LAYER, {})
+    d = report.details
+    return {
+        "source": entry.get("publisher", "INSEE"),
+        "title": entry.get("title", "Populations légales en vigueur"),
+        "url": entry.get("url", ""),
+        "vintage": d["vintage"],
+        "vintage_inferred": d["vintage_inferred"],
+        "licence": entry.get("licence", "Licence Ouverte / Open Licence"),
+        "origin": d["origin"],
+        "communes_not_in_base": d["communes_not_in_base"]["count"],
+        "base_communes_missing": d["base_communes_missing"]["count"],
     }
 
 
-def _thousands(value: int) -> str:
-    return f"{value:,}".replace(",", "\u202f")
+SOURCE = Source(LAYER, "des populations", parse_population, _provenance)
 
 
-def describe_population_report(report: dict) -> list[str]:
-    """French lines summarising a population update."""
-    lines = [
-        f"Populations légales en vigueur en {report['vintage']}"
-        + (" (millésime supposé : année de la mise à jour)" if report.get("vintage_inferred") else "")
-        + f" : {report['rows']} communes, {_thousands(report['total_population'])} habitants, depuis {report['origin']}.",
-    ]
-    if report.get("skipped_types"):
-        lines.append("Entrées écartées (pas des communes actuelles) : "
-                     + ", ".join(f"{n} {k}" for k, n in sorted(report["skipped_types"].items())) + ".")
-    wp = report.get("without_population", {})
-    if wp.get("count"):
-        lines.append(f"{wp['count']} communes sans population ignorées : {', '.join(wp['codes'])}.")
-    for key, text in (
-        ("communes_not_in_base", "communes actuelles absentes de la base communale (créées depuis, ou collectivités d'outre-mer hors de la base)"),
-        ("base_communes_missing", "communes de la base absentes de la liste actuelle (fusionnées depuis)"),
-    ):
-        part = report.get(key, {})
-        if part.get("count"):
-            more = " …" if part["count"] > len(part["codes"]) else ""
-            lines.append(f"{part['count']} {text} : {', '.join(part['codes'])}{more}")
-    if report.get("base_communes_merged"):
-        lines.append(
-            f"{report['base_communes_merged']} anciennes communes reçoivent une part de la population de leur "
-            "commune nouvelle, au prorata de leur population 2017."
-        )
-    missing = report.get("base_communes_missing", {}).get("count", 0) - report.get("base_communes_merged", 0)
-    if missing > 0:
-        lines.append(f"{missing} communes de la base gardent leur population 2017 faute de correspondance.")
-    return lines
+def update_population(source=None, progress=None, vintage=None, display_name: str | None = None) -> PopulationReport:
+    """Read the légal populations in force and write the ``population`` layer; return the report.
+
+    ``source``: None (the geo.api.gouv.fr API), a URL (API or a local server in tests) or a path to a
+    ``communes.json`` file (``display_name``: the user's name of it). ``vintage``: see
+    :func:`parse_population`. Online, the answer is fetched first, then goes through the same import
+    pipeline as a file. Nothing is written unless the whole document was read and checked.
+    """
+    if source is None or _is_url(source):
+        say = progress_of(progress)
+        url, params = _api_url(source)
+        say(0.05, f"Interrogation de {url}…")
+        document = get_json(url, params=params, timeout=60, deadline=5 * 60)  # size-capped, strict JSON
+        return import_file(SOURCE, None, display_name=url, progress=scaled(say, 0.3, 1.0), vintage=vintage,
+                           document=document)
+    return import_file(SOURCE, source, display_name=display_name, progress=progress, vintage=vintage)
 
 
 # --------------------------------------------------------------------------- reading the layer
@@ -356,8 +362,6 @@ def describe_population_report(report: dict) -> list[str]:
 
 def population_vintage() -> int | str:
     """Vintage of the populations in use: the layer's, else the base's (2017)."""
-    from geo.base.communes import POPULATION_VINTAGE
-
     meta = store.read_meta(LAYER)
     if meta is None or store.read_layer(LAYER) is None:
         return POPULATION_VINTAGE
@@ -387,8 +391,6 @@ def current_populations() -> tuple[pd.Series, int | str]:
     over territories count everyone once. Other base communes missing from
     the layer are absent from the series (callers fall back to 2017).
     """
-    from geo.base.communes import POPULATION_VINTAGE, load
-
     base = load("communes")
     base_pop = pd.Series(base["population"].to_numpy(), index=pd.Index(base["insee"].to_numpy(), name="insee"))
     frame = store.read_layer(LAYER)

@@ -12,6 +12,7 @@ import io
 import re
 import unicodedata
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import pandas as pd
 
@@ -167,7 +168,7 @@ def open_workbook(data: bytes, name: str, what: str):
     Every failure of openpyxl on the archive (malformed XML, missing part, bad value...) becomes a
     French DataError naming the file; the caller closes the workbook.
     """
-    import openpyxl
+    import openpyxl  # heavy (about 0.3 s), and only an XLSX input needs it
 
     check_xlsx(data, name, what)
     try:
@@ -178,8 +179,6 @@ def open_workbook(data: bytes, name: str, what: str):
 
 def xlsx_error(exc: Exception, name: str, what: str) -> DataError:
     """The French DataError for a failure of openpyxl (or of its XML parser) on the workbook ``name``."""
-    from xml.etree.ElementTree import ParseError
-
     if isinstance(exc, DataError):
         return exc
     if isinstance(exc, ParseError):

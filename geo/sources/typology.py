@@ -18,8 +18,8 @@ classified commune (``insee``, ``classe``); a user nomenclature is copied
 into the data directory and its path kept in the layer's meta
 (``nomenclature_file``), which ``geo.territory.context`` reads back.
 
-``parse_typology`` never writes; ``import_typology`` writes only after the
-whole input has been checked, so a failed import leaves the previous layer as
+``parse_typology`` never writes; ``import_typology`` writes through the import
+pipeline (``geo.sources.pipeline``) only after the whole input has been checked, so a failed import leaves the previous layer as
 it was.
 """
 
@@ -28,15 +28,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from geo.store import layers as store
+from geo.base.communes import load
 from geo.errors import DataError
+from geo.formats.french import decimal, integer
+from geo.sources.codes import INSEE_ALIASES, fold_arrondissements
 from geo.sources.limits import read_limited
-from geo.store.paths import REPO_ROOT, data_dir
+from geo.sources.pipeline import Report, Source, import_file, write_layer
 from geo.sources.tabular import first_items, normalise_code, read_table
+from geo.store import layers as store
+from geo.store.catalogue import sources
+from geo.store.paths import REPO_ROOT, data_dir
 
 LAYER = "typology"
 BUILTIN_FILE = REPO_ROOT / "data" / "irdes_typology_2019.csv"
@@ -60,13 +66,9 @@ NOMENCLATURE_OPTIONAL = {
     "reference": ("source", "citation"),
     "vintage": ("millesime", "annee", "year"),
 }
-CODE_INSEE = ("insee", "code_commune", "code_commune_insee", "codgeo", "depcom", "com", "code_com", "cog")
+CODE_INSEE = INSEE_ALIASES
 CODE_TV = ("tv", "code_territoire_de_vie", "territoire_de_vie", "codtv", "cod_tv", "tv_code", "code_tv2012", "tv2012")
 CLASSE = ("class", "classe_irdes", "typologie", "typo", "classe_typologie", "cluster", "groupe", "type")
-
-# Paris, Lyon and Marseille arrondissements -> their commune (the commune base has no arrondissements).
-ARRONDISSEMENTS = ((re.compile(r"^751(0[1-9]|1\d|20)$"), "75056"), (re.compile(r"^6938[1-9]$"), "69123"),
-                   (re.compile(r"^132(0[1-9]|1[0-6])$"), "13055"))
 
 
 # --------------------------------------------------------------------------- nomenclature
@@ -102,21 +104,21 @@ def _short(label: str) -> str:
     return label if len(label) <= SHORT_LABEL_MAX else label[: SHORT_LABEL_MAX - 1].rstrip(" ,;:") + "…"
 
 
-def load_nomenclature(path=None) -> pd.DataFrame:
+def load_nomenclature(path=None, name: str | None = None) -> pd.DataFrame:
     """The classes of the typology: columns classe (int), label, short_label, colour, in class order.
 
     Without ``path``, the built-in IRDES 2019 nomenclature. Otherwise a CSV or
     XLSX file with ``classe`` and ``label`` (``short_label``, ``colour``,
     ``reference``, ``vintage`` optional); any number of classes. Missing short
     labels are cut from the label, missing colours taken from the palette.
-    ``.attrs`` holds reference, vintage and file. Raises DataError (French,
-    naming the line) for a non-integer or duplicate class or an empty label.
+    ``.attrs`` holds reference, vintage and file (``name``: the user's name of the file). Raises
+    DataError (French, naming the line) for a non-integer or duplicate class or an empty label.
     """
     builtin = path is None
     path = BUILTIN_FILE if builtin else _resolve(path)
+    name = name or path.name
     what = "nomenclature"
-    table = read_table(path, what, NOMENCLATURE_COLUMNS, NOMENCLATURE_OPTIONAL)
-    name = path.name
+    table = read_table(path, what, NOMENCLATURE_COLUMNS, NOMENCLATURE_OPTIONAL, display_name=name)
     if "label" not in table.columns:
         raise DataError(f"{name}, ligne 1 : colonne « label » (ou « libellé ») absente de la nomenclature.")
     errors, seen, rows = [], {}, []
@@ -170,9 +172,9 @@ def load_nomenclature(path=None) -> pd.DataFrame:
     return out
 
 
-def _as_nomenclature(nomenclature) -> pd.DataFrame:
+def _as_nomenclature(nomenclature, name: str | None = None) -> pd.DataFrame:
     if nomenclature is None or isinstance(nomenclature, (str, Path)):
-        return load_nomenclature(nomenclature)
+        return load_nomenclature(nomenclature, name)
     return nomenclature
 
 
@@ -186,6 +188,43 @@ def class_labels(nomenclature: pd.DataFrame, short: bool = True) -> dict[int, st
 # --------------------------------------------------------------------------- parsing
 
 
+@dataclass
+class TypologyReport(Report):
+    """A typology import: communes and population classified, by class, and the nomenclature used."""
+
+    nomenclature_path: str | None = None  # a user nomenclature, copied beside the layer when it is written
+
+    JSON_MEMBERS = ("file", "rows", "warnings")
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        if self.meta is not None:
+            out.update(vintage=self.meta["vintage"], nomenclature_file=self.meta["nomenclature_file"])
+        return out
+
+    def lines(self) -> list[str]:
+        d = self.details
+        nomen = d.get("nomenclature") or {}
+        by = "commune" if d.get("key") == "code_insee" else "territoire de vie"
+        lines = [f"Fichier {self.file} : {integer(self.rows)} ligne(s) lue(s), classement par {by}."]
+        if d.get("tv_map_file"):
+            lines.append(f"Table de passage {d['tv_map_file']} : {integer(d.get('territories', 0))} territoires "
+                         f"de vie classés, {integer(d.get('tv_map_communes', 0))} communes dans la table.")
+        lines.append(f"Nomenclature : {nomen.get('reference', '')} ({nomen.get('classes', '?')} classes).")
+        lines.append(f"{integer(d['communes_classified'])} communes classées sur {integer(d['communes_total'])} "
+                     f"({_pct(d['share_communes'])}), soit {integer(d['population_classified'])} habitants "
+                     f"({_pct(d['share_population'])} de la population).")
+        labels = d.get("labels") or {}
+        for cls, count in (d.get("classes") or {}).items():
+            label = labels.get(cls) or labels.get(str(cls)) or ""
+            lines.append(f"Classe {cls}{' — ' + label if label else ''} : {integer(count)} communes.")
+        return lines + list(self.warnings)
+
+
+def _pct(value: float) -> str:
+    return f"{decimal(100 * value, 1)} %"
+
+
 def _commune_codes(table: pd.DataFrame, column: str, name: str, base: set[str]) -> tuple[pd.Series, dict]:
     """Normalised commune codes of ``table[column]`` (arrondissements folded); refuses bad or unknown codes."""
     codes = pd.Series([normalise_code(v) for v in table[column]], index=table.index, dtype=object)
@@ -194,12 +233,7 @@ def _commune_codes(table: pd.DataFrame, column: str, name: str, base: set[str]) 
         raise DataError(
             f"{name} : {len(bad)} code(s) commune mal formé(s) (5 caractères attendus, ex. 09122 ou 2A004) : "
             + first_items(f"ligne {line} « {value} »" for line, value in zip(bad["_line"], bad[column])) + ".")
-    folded: dict[str, int] = {}
-    for pattern, city in ARRONDISSEMENTS:
-        hit = codes.str.match(pattern) & ~codes.isin(base)
-        if hit.any() and city in base:
-            folded[city] = int(hit.sum())
-            codes = codes.where(~hit, city)
+    codes, folded = fold_arrondissements(codes, base)
     unknown = ~codes.isin(base)
     if unknown.any():
         listed = list(dict.fromkeys(codes[unknown]))
@@ -270,15 +304,15 @@ def _read_input(path: Path, name: str) -> pd.DataFrame:
 
 def _communes(communes) -> pd.DataFrame:
     if communes is None:
-        from geo.base.communes import load
-
         communes = load("communes")
     frame = pd.DataFrame({"insee": communes["insee"].astype(str).to_numpy(),
                           "population": pd.to_numeric(communes["population"], errors="coerce").fillna(0).to_numpy()})
     return frame.drop_duplicates("insee")
 
 
-def parse_typology(path, tv_map=None, nomenclature=None, communes=None) -> tuple[pd.DataFrame, dict]:
+def parse_typology(path, tv_map=None, nomenclature=None, communes=None, name: str | None = None,
+                   tv_map_name: str | None = None, nomenclature_name: str | None = None,
+                   ) -> tuple[pd.DataFrame, TypologyReport]:
     """Read and check a typology file; return (frame insee, classe) and a report. Nothing is written.
 
     ``path``: CSV/XLSX keyed by commune (``code_insee``, ``classe``) or by
@@ -286,10 +320,11 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None) -> tuple
     ``code_insee``, ``code_tv``). ``nomenclature``: a frame from
     :func:`load_nomenclature`, a nomenclature file, or None for IRDES 2019.
     ``communes``: the commune base (insee, population), loaded by default.
+    ``name``, ``tv_map_name``, ``nomenclature_name``: the user's names of the files.
     """
     path = Path(path)
-    name = path.name
-    nomen = _as_nomenclature(nomenclature)
+    name = name or path.name
+    nomen = _as_nomenclature(nomenclature, nomenclature_name)
     table = _read_input(path, name)  # before loading the commune base: a bad file is refused at once
     base = _communes(communes)
     base_codes = set(base["insee"])
@@ -322,7 +357,8 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None) -> tuple
                             + first_items(f"ligne {n}" for n in table.loc[empty, "_line"]) + ".")
         table = table.assign(tv=_tv_codes(table["code_tv"]))
         table, repeats = _dedupe(table, "tv", "classe", name, "territoire de vie", "classes différentes")
-        frame, folded, map_repeats, tv_report = _apply_tv_map(table, name, Path(tv_map), base_codes, warnings)
+        frame, folded, map_repeats, tv_report = _apply_tv_map(table, name, Path(tv_map), tv_map_name, base_codes,
+                                                              warnings)
         repeats += map_repeats
         report_extra.update(tv_report)
     if not len(frame):
@@ -339,10 +375,8 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None) -> tuple
     total_pop = float(population.sum())
     classified_pop = float(population.reindex(frame["insee"]).sum())
     counts = frame["classe"].value_counts()
-    report = {
-        "file": name,
+    report = TypologyReport(file=name, rows=rows, warnings=warnings, details={
         "key": key,
-        "rows": rows,
         "communes_classified": int(len(frame)),
         "communes_total": int(len(base)),
         "share_communes": len(frame) / len(base) if len(base) else 0.0,
@@ -350,20 +384,22 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None) -> tuple
         "share_population": classified_pop / total_pop if total_pop else 0.0,
         "classes": {int(c): int(counts.get(c, 0)) for c in nomen["classe"]},
         "duplicates": len(repeats),
-        "warnings": warnings,
         "nomenclature": {"reference": nomen.attrs.get("reference", ""), "vintage": nomen.attrs.get("vintage", ""),
                          "file": nomen.attrs.get("file", ""), "classes": int(len(nomen))},
         "labels": {int(c): str(lab) for c, lab in zip(nomen["classe"], nomen["short_label"])},
         **report_extra,
-    }
+    })
+    user_nomenclature = nomenclature is not None and not nomen.attrs.get("builtin")
+    report.nomenclature_path = nomen.attrs["path"] if user_nomenclature else None
     return frame, report
 
 
-def _apply_tv_map(table: pd.DataFrame, name: str, tv_map: Path, base_codes: set[str], warnings: list[str]):
+def _apply_tv_map(table: pd.DataFrame, name: str, tv_map: Path, map_name: str | None, base_codes: set[str],
+                  warnings: list[str]):
     """Communes of the classified territoires de vie through the correspondence table."""
-    map_name = tv_map.name
+    map_name = map_name or tv_map.name
     mapping = read_table(tv_map, "table de passage",
-                         {"code_insee": CODE_INSEE, "code_tv": CODE_TV})
+                         {"code_insee": CODE_INSEE, "code_tv": CODE_TV}, display_name=map_name)
     empty = mapping["code_tv"].str.strip() == ""
     if empty.any():
         raise DataError(f"{map_name} : code de territoire de vie (code_tv) vide, "
@@ -411,84 +447,52 @@ def _drop_old_nomenclatures(keep: Path | None) -> None:
             old.unlink(missing_ok=True)
 
 
-def _meta(report: dict, path: Path, nomen: pd.DataFrame, kept: Path | None) -> dict:
-    from geo.store.catalogue import sources
-
+def _provenance(frame: pd.DataFrame, report: TypologyReport) -> dict:
     entry = sources().get(LAYER, {})
-    builtin = bool(nomen.attrs.get("builtin"))
+    d = report.details
+    nomen = d["nomenclature"]
+    builtin = report.nomenclature_path is None
     return {
-        "source": entry.get("publisher", "Irdes") if builtin else nomen.attrs.get("reference", ""),
+        "source": entry.get("publisher", "Irdes") if builtin else nomen["reference"],
         "title": entry.get("title", "Typologie socio-sanitaire des territoires de vie (Irdes)"),
-        "reference": nomen.attrs.get("reference", ""),
+        "reference": nomen["reference"],
         "url": entry.get("url", "") if builtin else "",
-        "vintage": str(nomen.attrs.get("vintage") or "non précisé"),
+        "vintage": str(nomen["vintage"] or "non précisé"),
         "licence": entry.get("licence", "Fichier fourni par l'utilisateur"),
-        "imported_at": store.now_iso(),
-        "file": path.name,
-        "origin_file": path.name,
-        "key": report["key"],
-        "tv_map_file": report.get("tv_map_file"),
-        "nomenclature_file": str(kept) if kept else None,
-        "classes": len(nomen),
-        "communes_classified": report["communes_classified"],
-        "share_population": round(report["share_population"], 6),
+        "key": d["key"],
+        "tv_map_file": d.get("tv_map_file"),
+        "nomenclature_file": None,
+        "classes": nomen["classes"],
+        "communes_classified": d["communes_classified"],
+        "share_population": round(d["share_population"], 6),
     }
 
 
-def import_typology(path, tv_map=None, nomenclature=None, progress=None) -> dict:
-    """Check a typology file and, if it is sound, replace the ``typology`` layer; return the report.
-
-    ``nomenclature`` is an optional user nomenclature file (copied into the
-    data directory). ``progress(fraction, message)`` receives French messages.
-    On any error (``DataError``) nothing is written.
-    """
-    path = Path(path)
-    say = progress or (lambda fraction, message: None)
-    say(0.05, "Lecture de la nomenclature…")
-    nomen = load_nomenclature(nomenclature)
-    say(0.15, f"Lecture du fichier de typologie {path.name}…")
-    frame, report = parse_typology(path, tv_map=tv_map, nomenclature=nomen)
-    say(0.85, "Écriture de la couche typologie…")
-    user_file = nomenclature is not None and not nomen.attrs.get("builtin")
-    kept = _keep_nomenclature(Path(nomen.attrs["path"])) if user_file else None
+def _write(layer: str, frame: pd.DataFrame, meta: dict, report: TypologyReport) -> dict:
+    """Write the layer; a user nomenclature is first copied beside it, and removed again if writing fails."""
+    kept = _keep_nomenclature(Path(report.nomenclature_path)) if report.nomenclature_path else None
     try:
-        meta = store.write_layer(LAYER, frame, _meta(report, path, nomen, kept))
+        stored = write_layer(layer, frame, {**meta, "nomenclature_file": str(kept) if kept else None}, report)
     except BaseException:
         previous = (store.read_meta(LAYER) or {}).get("nomenclature_file")
         if kept is not None and str(kept) != previous:
             kept.unlink(missing_ok=True)
         raise
     _drop_old_nomenclatures(kept)
-    say(1.0, f"Typologie importée : {report['communes_classified']} communes classées.")
-    return {**report, "vintage": meta["vintage"], "nomenclature_file": meta["nomenclature_file"]}
+    return stored
 
 
-# --------------------------------------------------------------------------- report
+SOURCE = Source(LAYER, "typologie", parse_typology, _provenance, write=_write)
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f} %".replace(".", ",")
+def import_typology(path, tv_map=None, nomenclature=None, progress=None, display_name: str | None = None,
+                    tv_map_name: str | None = None, nomenclature_name: str | None = None) -> TypologyReport:
+    """Check a typology file and, if it is sound, replace the ``typology`` layer; return the report.
 
-
-def _int(value: int) -> str:
-    return f"{int(value):,}".replace(",", "\u202f")
-
-
-def describe_typology_report(report: dict) -> list[str]:
-    """French lines summarising a typology import (for the « Données » page and the command line)."""
-    nomen = report.get("nomenclature") or {}
-    by = "commune" if report.get("key") == "code_insee" else "territoire de vie"
-    lines = [f"Fichier {report.get('file', '')} : {_int(report.get('rows', 0))} ligne(s) lue(s), classement par {by}."]
-    if report.get("tv_map_file"):
-        lines.append(f"Table de passage {report['tv_map_file']} : {_int(report.get('territories', 0))} territoires "
-                     f"de vie classés, {_int(report.get('tv_map_communes', 0))} communes dans la table.")
-    lines.append(f"Nomenclature : {nomen.get('reference', '')} ({nomen.get('classes', '?')} classes).")
-    lines.append(f"{_int(report['communes_classified'])} communes classées sur {_int(report['communes_total'])} "
-                 f"({_pct(report['share_communes'])}), soit {_int(report['population_classified'])} habitants "
-                 f"({_pct(report['share_population'])} de la population).")
-    labels = report.get("labels") or {}
-    for cls, count in (report.get("classes") or {}).items():
-        label = labels.get(cls) or labels.get(str(cls)) or ""
-        lines.append(f"Classe {cls}{' — ' + label if label else ''} : {_int(count)} communes.")
-    lines.extend(report.get("warnings") or [])
-    return lines
+    ``nomenclature`` is an optional user nomenclature file (copied into the data directory).
+    ``display_name``, ``tv_map_name``, ``nomenclature_name``: the user's names of the three files.
+    ``progress(fraction, message)`` receives French messages. On any error (``DataError``) nothing is
+    written.
+    """
+    return import_file(SOURCE, path, display_name=display_name, progress=progress, tv_map=tv_map,
+                       nomenclature=nomenclature, tv_map_name=tv_map_name, nomenclature_name=nomenclature_name)

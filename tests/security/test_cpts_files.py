@@ -109,7 +109,7 @@ def test_feature_cap(isolated_data, tmp_path, monkeypatch):
     refused(write_json(tmp_path / "nombreux.geojson", collection(*[feature() for _ in range(4)])),
             "4 objets", "3 au plus")
     report = cpts.import_cpts(write_json(tmp_path / "trois.geojson", collection(*[feature() for _ in range(3)])))
-    assert report["rows"] == 3
+    assert report.to_dict()["rows"] == 3
 
 
 def test_vertex_cap(isolated_data, tmp_path, monkeypatch):
@@ -133,7 +133,7 @@ def test_valid_geojson_still_imports_with_object_properties(isolated_data, arieg
     doc = collection({"type": "Feature", "properties": {"nom": "CPTS Foix", "meta": {"a": [1, 2]}, "statut": "projet"},
                       "geometry": geom})
     report = cpts.import_cpts(write_json(tmp_path / "foix.geojson", doc))
-    assert report["cpts_count"] == 1
+    assert report.to_dict()["cpts_count"] == 1
     layer = store.read_layer("cpts")
     assert "09122" in set(layer["insee"]) and set(layer["statut"]) == {"projet"}
 
@@ -189,7 +189,7 @@ def test_formula_like_names_read_back_unchanged(isolated_data, tmp_path):
     assert set(layer.loc[layer["insee"].isin(["09122", "09225"]), "cpts_id"]) == {"@id1"}
     assert set(layer.loc[layer["insee"] == "09001", "cpts_nom"]) == {"-CPTS moins"}
     assert set(layer.loc[layer["insee"] == "09001", "cpts_id"]) == {"+2"}
-    assert {c["cpts_nom"] for c in report["cpts"]} == {name, "-CPTS moins"}
+    assert {c["cpts_nom"] for c in report.to_dict()["cpts"]} == {name, "-CPTS moins"}
 
 
 def test_large_list_imports(isolated_data, communes, tmp_path):
@@ -202,8 +202,8 @@ def test_large_list_imports(isolated_data, communes, tmp_path):
     path = tmp_path / "grande.csv"
     path.write_text("\n".join(lines) + "\n")
     report = cpts.import_cpts(path)
-    assert report["rows"] == 100_000 and report["cpts_count"] == 500 and report["memberships"] == 100_000
+    assert report.to_dict()["rows"] == 100_000 and report.to_dict()["cpts_count"] == 500 and report.to_dict()["memberships"] == 100_000
     covered = set(codes[: 499 * 50 + 200])
-    assert report["communes_count"] == len(covered)
+    assert report.to_dict()["communes_count"] == len(covered)
     # every commune past the first 50 is in 2 to 4 windows of 200 codes shifted by 50
-    assert report["overlap_count"] == len(covered) - 50 - 50
+    assert report.to_dict()["overlap_count"] == len(covered) - 50 - 50

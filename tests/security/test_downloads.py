@@ -267,7 +267,7 @@ def test_refused_answers_never_replace_the_cached_finess(imported, server, real_
     source = real_file.read_bytes()
     _serve_finess(server, source)
     report = update_finess(api_base=f"{server.url}/api/1")
-    assert report["msp"] == 372
+    assert report.to_dict()["msp"] == 372
     downloads = isolated_data / "downloads"
     cached = downloads / NEWEST
     assert cached.read_bytes() == source

@@ -62,7 +62,7 @@ def check(path: Path, data: bytes) -> None:
     except DataError as exc:
         assert str(exc).strip()
         return
-    assert report["cpts_count"] >= 1 and report["memberships"] >= report["communes_count"] >= 1
+    assert report.to_dict()["cpts_count"] >= 1 and report.to_dict()["memberships"] >= report.to_dict()["communes_count"] >= 1
 
 
 @pytest.mark.parametrize("kind", ["csv", "geojson"])

@@ -333,7 +333,7 @@ def test_malformed_sibling_epci_is_ignored(isolated_data, tmp_path):
     for bad in ('[{"code": "243100518", "membres": 5}, 3, {"membres": [{"code": ["x"]}]}]', "[[[[", '{"a": 1}'):
         (tmp_path / "epci.json").write_text(bad)
         report = update_population(tmp_path / "communes.json", vintage=2026)
-        assert report["rows"] == 1
+        assert report.to_dict()["rows"] == 1
     (tmp_path / "epci.json").write_text(json.dumps([{"code": "243100518", "membres": [{"code": "31555"}]}]))
     update_population(tmp_path / "communes.json", vintage=2026)
     from geo.store import layers as store

@@ -108,9 +108,9 @@ def test_import_keeps_the_user_s_file_name_in_provenance(name, finess_ariege, is
     shown = original_name(name)
     meta = store.read_meta("finess")
     assert meta["origin_file"] == shown
-    assert report["msp"] > 0 and meta["rows"] > 20
+    assert report.to_dict()["msp"] > 0 and meta["rows"] > 20
     assert any(shown in message for message in said)  # « Lecture du fichier FINESS <name>… »
-    everything = json.dumps([meta, report, lines, said], ensure_ascii=False)
+    everything = json.dumps([meta, report.to_dict(), lines, said], ensure_ascii=False)
     assert "upload-" not in everything  # the generated name never shows
     assert _uploads_left() == []  # the stored copy is removed
 

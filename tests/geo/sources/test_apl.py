@@ -11,7 +11,7 @@ import pytest
 
 from geo.store import layers as store
 from geo.sources.apl import (
-    describe_apl_report, import_apl, list_years, parse_apl, plain_mean, weighted_apl,
+import_apl, list_years, parse_apl, plain_mean, weighted_apl,
 )
 from geo.errors import DataError
 
@@ -75,8 +75,8 @@ def test_list_years_real(shared_data):
 
 def test_parse_real_latest_year(real_2023, communes):
     frame, report, seconds = real_2023
-    assert report["year"] == 2023 and report["sheet"] == "APL 2023"
-    assert report["population_year"] == 2021
+    assert report.to_dict()["year"] == 2023 and report.to_dict()["sheet"] == "APL 2023"
+    assert report.to_dict()["population_year"] == 2021
     assert seconds < 30, f"lecture trop lente : {seconds:.1f} s"
     assert list(frame.columns) == ["insee", "apl", "apl_under65", "std_pop", "total_pop"]
     assert frame["insee"].is_unique and frame["insee"].str.len().eq(5).all()
@@ -86,15 +86,15 @@ def test_parse_real_latest_year(real_2023, communes):
     assert {"2A004", "2B033"} <= set(frame["insee"])  # Corsica kept as 2A/2B
     # Paris, Lyon, Marseille are given by arrondissement: rebuilt as communes of the base, weighted.
     paris = frame.set_index("insee").loc["75056"]
-    assert report["arrondissements_merged"] == {"75056": 20, "69123": 9, "13055": 16}
+    assert report.to_dict()["arrondissements_merged"] == {"75056": 20, "69123": 9, "13055": 16}
     assert 3 < paris["apl"] < 7 and paris["std_pop"] > 2_000_000
-    assert report["errors"]["count"] == 0
-    nib = report["communes_not_in_base"]
+    assert report.to_dict()["errors"]["count"] == 0
+    nib = report.to_dict()["communes_not_in_base"]
     assert nib["count"] == len(set(frame["insee"]) - set(communes["insee"])) and len(nib["codes"]) <= 20
-    bwv = report["base_communes_without_value"]
+    bwv = report.to_dict()["base_communes_without_value"]
     assert "97601" in bwv["codes"]  # Mayotte is outside the DREES field
     assert "75056" not in bwv["codes"]
-    lines = describe_apl_report(report)
+    lines = report.lines()
     assert lines[0].startswith("APL 2023") and any("absentes de la base" in line for line in lines)
 
 
@@ -128,8 +128,9 @@ def test_import_real_year_2022_and_reference_apl(isolated_data, shared_data, com
     meta = store.read_meta("apl")
     assert meta["year"] == 2022 and meta["vintage"] == "APL 2022" and meta["sheet"] == "APL 2022"
     assert meta["licence"] == "Licence Ouverte / Open Licence"
-    assert meta["source"] == "DREES" and meta["origin_file"] == "apl_generalistes_drees_2022_2023.xlsx"
-    assert meta["imported_at"] and meta["rows"] == report["rows"]
+    assert meta["source"] == "DREES" and meta["file"] == "apl_generalistes_drees_2022_2023.xlsx"
+    assert "origin_file" not in meta  # one member names the file
+    assert meta["imported_at"] and meta["rows"] == report.to_dict()["rows"]
     layer = store.read_layer("apl")
     assert layer["insee"].dtype == object or str(layer["insee"].dtype).startswith("str")
     assert layer.set_index("insee").loc["01001", "apl"] == 1.89  # APL 2022 value
@@ -161,9 +162,9 @@ def test_generated_workbook_tolerant_labels_and_codes(tmp_path, base_dir):
     frame, report = parse_apl(path, year=2021)
     assert frame["insee"].tolist() == ["01001", "09122", "2A004"]
     assert frame.set_index("insee").loc["2A004", "apl"] == 3.8
-    assert report["year"] == 2021 and report["errors"]["count"] == 0
+    assert report.to_dict()["year"] == 2021 and report.to_dict()["errors"]["count"] == 0
     frame, report = parse_apl(path)
-    assert report["year"] == 2023 and report["sheet"] == "apl 2023" and len(frame) == 4
+    assert report.to_dict()["year"] == 2023 and report.to_dict()["sheet"] == "apl 2023" and len(frame) == 4
 
 
 @pytest.mark.parametrize("content,match", [
@@ -219,11 +220,11 @@ def test_few_bad_rows_are_skipped_and_reported(tmp_path, base_dir):
     path = make_workbook(tmp_path / "apl.xlsx", {"APL 2023": rows})
     frame, report = parse_apl(path)
     assert len(frame) == len(rows) - 1  # "3155" is padded to 03155 (valid), the text APL is skipped
-    assert report["errors"]["count"] == 1
-    (message,) = report["errors"]["messages"]
+    assert report.to_dict()["errors"]["count"] == 1
+    (message,) = report.to_dict()["errors"]["messages"]
     data_row = 11 + len(rows) - 1  # header row 9, units row 10
     assert message == f"feuille « APL 2023 », ligne {data_row} (commune 31556) : APL non numérique « n.c. »"
-    assert any("ligne(s) mal formée(s)" in line for line in describe_apl_report(report))
+    assert any("ligne(s) mal formée(s)" in line for line in report.lines())
 
 
 def test_mostly_bad_rows_are_refused(tmp_path):
@@ -261,7 +262,7 @@ def test_failed_import_keeps_previous_layer(isolated_data, tmp_path):
 
 
 def _parser():
-    from geo.cli.apl_population import add_commands
+    from geo.cli.apl import add_commands
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -341,6 +342,6 @@ def test_former_communes_folded_into_commune_nouvelle(isolated_data, tmp_path, c
     assert foix["apl"] == pytest.approx((3.0 * 1000 + 1.0 * 3000) / 4000)
     assert foix["apl_under65"] == pytest.approx((2.0 * 1000 + 1.0 * 3000) / 4000)
     assert (foix["std_pop"], foix["total_pop"]) == (4000.0, 4000.0)
-    assert "09999" not in set(frame["insee"]) and report["communes_not_in_base"]["count"] == 0
-    assert report["former_communes_merged"] == {"09122": ["09999"]}
-    assert any("09122 ← 09999" in line for line in describe_apl_report(report))
+    assert "09999" not in set(frame["insee"]) and report.to_dict()["communes_not_in_base"]["count"] == 0
+    assert report.to_dict()["former_communes_merged"] == {"09122": ["09999"]}
+    assert any("09122 ← 09999" in line for line in report.lines())

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import folium
@@ -22,7 +21,7 @@ import shapely
 from geo.store import layers as store
 from geo.base.snapping import snap_polygon_to_communes
 from geo.sources.cpts import (
-    cpts_perimeters, describe_cpts_report, import_cpts, parse_cpts,
+    cpts_perimeters, import_cpts, parse_cpts,
 )
 from geo.errors import DataError
 from layers.cpts import cpts_layer, perimeter_features
@@ -81,12 +80,12 @@ def test_commune_list_counts_population_and_meta(isolated_data, communes, ariege
     cpts = three_cpts(ariege, epcis)
     report = import_cpts(list_file(tmp_path / "cpts.csv", cpts), vintage="2025-06-30")
     members = [c for *_, codes in cpts for c in codes]
-    assert report["cpts_count"] == 3
-    assert report["communes_count"] == len(members) == len(set(members))
-    assert report["population"] == pop_of(communes, members)
-    assert report["unknown_codes"] == [] and report["overlaps"] == [] and report["duplicates"] == []
-    assert report["statuts"] == {"contractualisée": 1, "en fonctionnement": 1, "non précisé": 1}
-    by_id = {c["cpts_id"]: c for c in report["cpts"]}
+    assert report.to_dict()["cpts_count"] == 3
+    assert report.to_dict()["communes_count"] == len(members) == len(set(members))
+    assert report.to_dict()["population"] == pop_of(communes, members)
+    assert report.to_dict()["unknown_codes"] == [] and report.to_dict()["overlaps"] == [] and report.to_dict()["duplicates"] == []
+    assert report.to_dict()["statuts"] == {"contractualisée": 1, "en fonctionnement": 1, "non précisé": 1}
+    by_id = {c["cpts_id"]: c for c in report.to_dict()["cpts"]}
     for cid, _, _, codes in cpts:
         assert by_id[cid]["communes"] == len(codes) and by_id[cid]["population"] == pop_of(communes, codes)
         assert by_id[cid]["parts"] == 1  # an EPCI is in one piece
@@ -102,7 +101,7 @@ def test_commune_list_counts_population_and_meta(isolated_data, communes, ariege
     ctx = context()
     first = cpts[0][3][0]
     assert ctx.cpts_members[first] == [("C0", cpts[0][1])]
-    lines = describe_cpts_report(report)
+    lines = report.lines()
     assert any("3 CPTS" in line for line in lines)
 
 
@@ -110,7 +109,7 @@ def test_default_vintage_is_import_date(isolated_data, ariege, epcis, tmp_path):
     from datetime import date
 
     report = import_cpts(list_file(tmp_path / "cpts.csv", three_cpts(ariege, epcis)))
-    assert report["vintage"] == date.today().isoformat() == store.read_meta("cpts")["vintage"]
+    assert report.to_dict()["vintage"] == date.today().isoformat() == store.read_meta("cpts")["vintage"]
 
 
 def test_overlap_reported_not_refused(isolated_data, communes, ariege, epcis, tmp_path):
@@ -118,15 +117,15 @@ def test_overlap_reported_not_refused(isolated_data, communes, ariege, epcis, tm
     shared = cpts[0][3][0]
     cpts[1] = (*cpts[1][:3], cpts[1][3] + [shared])
     report = import_cpts(list_file(tmp_path / "chevauchement.csv", cpts))
-    assert report["overlap_count"] == 1
-    (over,) = report["overlaps"]
+    assert report.to_dict()["overlap_count"] == 1
+    (over,) = report.to_dict()["overlaps"]
     assert over["insee"] == shared and sorted(over["cpts"]) == sorted([cpts[0][1], cpts[1][1]])
     assert over["population"] == pop_of(communes, [shared])
     assert over["name"] == communes.set_index("insee").at[shared, "name"]
-    assert report["population"] == pop_of(communes, [c for *_, codes in cpts for c in codes])  # counted once
+    assert report.to_dict()["population"] == pop_of(communes, [c for *_, codes in cpts for c in codes])  # counted once
     frame = store.read_layer("cpts")
     assert sorted(frame.loc[frame["insee"] == shared, "cpts_id"]) == ["C0", "C1"]
-    assert any("plusieurs CPTS" in line for line in describe_cpts_report(report))
+    assert any("plusieurs CPTS" in line for line in report.lines())
 
 
 def test_non_contiguous_cpts_detected(isolated_data, ariege, epcis, tmp_path):
@@ -137,18 +136,18 @@ def test_non_contiguous_cpts_detected(isolated_data, ariege, epcis, tmp_path):
     assert len(graph().parts([west, east])) == 2
     cpts = three_cpts(ariege, epcis)[:1] + [("LOIN", "CPTS éclatée", "projet", [west, east])]
     report = import_cpts(list_file(tmp_path / "eclatee.csv", cpts))
-    (item,) = report["non_contiguous"]
+    (item,) = report.to_dict()["non_contiguous"]
     assert item["cpts_id"] == "LOIN" and item["parts"] == 2 and item["part_sizes"] == [1, 1]
-    assert any("CPTS éclatée" in line and "2 parties" in line for line in describe_cpts_report(report))
+    assert any("CPTS éclatée" in line and "2 parties" in line for line in report.lines())
 
 
 def test_unknown_codes_listed_and_dropped(isolated_data, ariege, epcis, tmp_path):
     cpts = three_cpts(ariege, epcis)
     cpts[0] = (*cpts[0][:3], cpts[0][3] + ["09999", "Foix", "9122"])  # 9122: leading zero lost, kept as 09122
     report = parse_cpts(list_file(tmp_path / "inconnus.csv", cpts))[1]
-    assert report["unknown_codes"] == ["09999", "Foix"]
-    assert report["communes_count"] == len({c for *_, codes in three_cpts(ariege, epcis) for c in codes} | {"09122"})
-    assert any("09999" in w and "Foix" in w for w in report["warnings"])
+    assert report.to_dict()["unknown_codes"] == ["09999", "Foix"]
+    assert report.to_dict()["communes_count"] == len({c for *_, codes in three_cpts(ariege, epcis) for c in codes} | {"09122"})
+    assert any("09999" in w and "Foix" in w for w in report.to_dict()["warnings"])
 
 
 def test_duplicates_reported(isolated_data, ariege, epcis, tmp_path):
@@ -156,7 +155,7 @@ def test_duplicates_reported(isolated_data, ariege, epcis, tmp_path):
     again = cpts[2][3][0]
     cpts[2] = (*cpts[2][:3], cpts[2][3] + [again])
     frame, report = parse_cpts(list_file(tmp_path / "doublons.csv", cpts))
-    (dup,) = report["duplicates"]
+    (dup,) = report.to_dict()["duplicates"]
     assert dup["insee"] == again and dup["cpts_id"] == "C2" and len(dup["lines"]) == 2
     assert not frame.duplicated(["cpts_id", "insee"]).any()
 
@@ -172,7 +171,7 @@ def test_xlsx_with_header_aliases_and_numeric_codes(isolated_data, communes, ari
     path = tmp_path / "cpts.xlsx"
     book.save(path)
     report = import_cpts(path)
-    assert report["cpts_count"] == 2 and report["statuts"] == {"initiative": 2}
+    assert report.to_dict()["cpts_count"] == 2 and report.to_dict()["statuts"] == {"initiative": 2}
     assert set(store.read_layer("cpts")["insee"]) == {c for *_, codes in cpts for c in codes}
 
 
@@ -188,7 +187,7 @@ def test_round_trip_with_export_csv(isolated_data, communes, ariege, epcis, tmp_
     for terr in territories:
         assert sorted(frame.loc[frame["cpts_id"] == terr["id"], "insee"]) == sorted(terr["communes"])
         assert set(frame.loc[frame["cpts_id"] == terr["id"], "cpts_nom"]) == {terr["name"]}
-    assert report["population"] == pop_of(communes, [c for t in territories for c in t["communes"]])
+    assert report.to_dict()["population"] == pop_of(communes, [c for t in territories for c in t["communes"]])
 
 
 def test_importer_registry(isolated_data, ariege, epcis, tmp_path):
@@ -196,8 +195,8 @@ def test_importer_registry(isolated_data, ariege, epcis, tmp_path):
 
     importer = IMPORTERS["cpts"]
     report = importer.run(list_file(tmp_path / "cpts.csv", three_cpts(ariege, epcis)))
-    assert report["cpts_count"] == 3
-    assert importer.lines(report) == describe_cpts_report(report)
+    assert report.to_dict()["cpts_count"] == 3
+    assert importer.lines(report) == report.lines()
 
 
 # --------------------------------------------------------------------------- polygons
@@ -220,15 +219,15 @@ def test_polygons_snap_back_to_their_communes(isolated_data, communes, ariege, e
     path = tmp_path / f"perimetres{suffix}"
     frame.to_file(path, driver=driver)
     report = import_cpts(path)
-    assert report["format"] == ("GeoJSON" if driver == "GeoJSON" else "GeoPackage")
+    assert report.to_dict()["format"] == ("GeoJSON" if driver == "GeoJSON" else "GeoPackage")
     layer = store.read_layer("cpts")
     for epci, codes in expected.items():
         assert sorted(layer.loc[layer["cpts_id"] == epci, "insee"]) == codes
-    assert report["population"] == pop_of(communes, [c for codes in expected.values() for c in codes])
+    assert report.to_dict()["population"] == pop_of(communes, [c for codes in expected.values() for c in codes])
     assert set(layer["statut"]) == {"projet", "contractualisée"}
-    assert report["overlaps"] == []
+    assert report.to_dict()["overlaps"] == []
     # neighbours outside only touch the boundary: nothing is cut by more than 1 %
-    assert report["split_communes"] == []
+    assert report.to_dict()["split_communes"] == []
 
 
 def test_polygon_cutting_communes_reports_them(isolated_data, communes, ariege, tmp_path):
@@ -240,51 +239,10 @@ def test_polygon_cutting_communes_reports_them(isolated_data, communes, ariege, 
     members, split = snap_polygon_to_communes(box, communes, rule="half_area")
     layer = store.read_layer("cpts")
     assert sorted(layer["insee"]) == members
-    assert sorted(s["insee"] for s in report["split_communes"]) == split and split
-    assert all(s["kept"] == (s["share"] >= 0.5) for s in report["split_communes"])
+    assert sorted(s["insee"] for s in report.to_dict()["split_communes"]) == split and split
+    assert all(s["kept"] == (s["share"] >= 0.5) for s in report.to_dict()["split_communes"])
     assert set(layer["cpts_id"]) == {"CPTS-001"}  # generated id
-    assert any("coupée" in line for line in describe_cpts_report(report))
-
-
-def shares_2154(box, communes) -> pd.Series:
-    """Independent check: share of each commune's area inside ``box``, computed in Lambert-93 by geopandas."""
-    near = communes[communes.intersects(box)]
-    projected = near.to_crs("EPSG:2154")
-    shape = gpd.GeoSeries([box.segmentize(0.001)], crs="EPSG:4326").to_crs("EPSG:2154").iloc[0]
-    return pd.Series((projected.intersection(shape).area / projected.area).to_numpy(), index=near["insee"].to_numpy())
-
-
-def test_snap_rules_on_a_drawn_box(communes):
-    box = shapely.box(1.2, 42.7, 2.0, 43.2)
-    frame = communes.reset_index(drop=True)
-    half, split = snap_polygon_to_communes(box, frame, rule="half_area")
-    point, split_point = snap_polygon_to_communes(box, frame, rule="point")
-    assert split == split_point
-    shares = shares_2154(box, communes)
-    clear = (shares - 0.5).abs() > 0.01
-    assert set(half) & set(shares[clear].index) == set(shares[clear & (shares >= 0.5)].index)
-    cut = shares[(shares > 0.02) & (shares < 0.98)].index
-    assert set(cut) <= set(split) and set(split) <= set(shares[(shares > 0.005) & (shares < 0.995)].index)
-    near = communes[communes["insee"].isin(shares.index)]
-    inside = near.loc[near.representative_point().within(box), "insee"]
-    assert point == sorted(inside)
-    assert set(point) != set(half)  # the rules differ on some cut communes
-    assert set(point) ^ set(half) <= set(split)
-    assert snap_polygon_to_communes(shapely.box(-40, 0, -39, 1), frame) == ([], [])
-
-
-def test_snap_is_fast_for_a_departement(communes, ariege):
-    from geo.base.geometry import dissolve
-
-    frame = communes.set_index("insee", drop=False)
-    shape = dissolve(ariege.geometry.to_numpy())
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        members, split = snap_polygon_to_communes(shape, frame.reset_index(drop=True), rule="half_area")
-        best = min(best, time.perf_counter() - start)
-    assert members == sorted(ariege["insee"]) and split == []
-    assert best < 0.3, best
+    assert any("coupée" in line for line in report.lines())
 
 
 # --------------------------------------------------------------------------- bad inputs

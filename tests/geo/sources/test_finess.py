@@ -11,10 +11,12 @@ import pytest
 import shapely
 from pyproj import Transformer
 
+from geo.cli import finess as cli_finess
+from geo.cli.parser import EXTENSIONS
 from geo.store import layers as store
 from geo.errors import DataError
 from geo.sources.finess import (
-    REPORT_KEYS, crs_codes, describe_report, import_finess, insee_codes, latest_resource, parse_finess,
+    FinessReport, crs_codes, import_finess, insee_codes, latest_resource, parse_finess,
     update_finess,
 )
 from tests.conftest import REPO
@@ -59,7 +61,7 @@ def real_file(shared_data):
 def imported(isolated_data, real_file):
     """The real file imported into a fresh data directory; returns its stored metadata."""
     report = import_finess(real_file)
-    assert report["msp"] == 372
+    assert report.to_dict()["msp"] == 372
     return store.read_meta("finess")
 
 
@@ -76,10 +78,11 @@ def assert_layer_intact(meta_before):
 def test_import_real_occitanie_file(isolated_data, real_file):
     progress = []
     report = import_finess(real_file, progress=lambda f, m: progress.append((f, m)))
-    assert set(report) == set(REPORT_KEYS)
-    assert (report["msp"], report["centres_sante"], report["cpts_seats"]) == (372, 280, 82)
-    assert report["skipped_lines"] == 0 and report["errors"] == []
-    assert progress[-1][0] == 1.0 and "372 MSP" in progress[-1][1]
+    assert set(report.to_dict()) == {"msp", "centres_sante", "cpts_seats", "without_coordinates", "outside_commune",
+                                     "skipped_lines", "errors"}
+    assert (report.to_dict()["msp"], report.to_dict()["centres_sante"], report.to_dict()["cpts_seats"]) == (372, 280, 82)
+    assert report.to_dict()["skipped_lines"] == 0 and report.to_dict()["errors"] == {"count": 0, "messages": []}
+    assert progress[-1][0] == 1.0 and progress[-1][1] == "Import terminé : 372 maisons de santé pluriprofessionnelles (MSP, catégorie 603)"
 
     layer = store.read_layer("finess")
     assert list(layer.columns) == [
@@ -121,13 +124,14 @@ def test_points_fall_in_their_commune(isolated_data, real_file, communes):
     assert store.read_layer("finess") is None  # parse never writes
     polygons = communes.set_index("insee").geometry.reindex(frame["insee"]).to_numpy()
     inside = shapely.dwithin(polygons, frame.geometry.to_numpy(), 0.001)
-    assert inside.sum() == len(frame) - report["outside_commune"]
+    assert inside.sum() == len(frame) - report.to_dict()["outside_commune"]
 
 
 def test_describe_report_is_french():
-    report = {"msp": 3, "centres_sante": 2, "cpts_seats": 1, "without_coordinates": 1, "outside_commune": 0,
-              "skipped_lines": 1, "errors": ["ligne 4 : 12 champs au lieu de 32, ligne ignorée"]}
-    lines = describe_report(report)
+    report = FinessReport(details={"msp": 3, "centres_sante": 2, "cpts_seats": 1, "without_coordinates": 1,
+                                   "outside_commune": 0, "skipped_lines": 1})
+    report.skipped(["ligne 4 : 12 champs au lieu de 32, ligne ignorée"])
+    lines = report.lines()
     assert lines[0].startswith("3 maisons de santé pluriprofessionnelles")
     assert any("1 lignes ignorées" in line for line in lines)
     assert lines[-1].endswith("ligne 4 : 12 champs au lieu de 32, ligne ignorée")
@@ -176,8 +180,8 @@ def test_arrondissements_overseas_and_placement(isolated_data, tmp_path, commune
         geoloc("090000002", *toulouse),  # a Foix MSP placed in Toulouse
     ]
     report = import_finess(write(tmp_path, "petit.csv", lines))
-    assert (report["msp"], report["centres_sante"], report["cpts_seats"]) == (5, 1, 1)
-    assert report["without_coordinates"] == 1 and report["outside_commune"] == 1
+    assert (report.to_dict()["msp"], report.to_dict()["centres_sante"], report.to_dict()["cpts_seats"]) == (5, 1, 1)
+    assert report.to_dict()["without_coordinates"] == 1 and report.to_dict()["outside_commune"] == 1
     layer = store.read_layer("finess").set_index("nofinesset")
     assert layer.loc["750000001", ["insee", "insee_arrondissement", "dep"]].tolist() == ["75056", "75112", "75"]
     assert layer.loc["690000001", ["insee", "insee_arrondissement"]].tolist() == ["69123", "69383"]
@@ -213,24 +217,28 @@ def test_truncated_file_skips_the_cut_line(isolated_data, tmp_path, real_file):
     path.write_bytes(data[:end])
     line = data[:cut].count(b"\n") + 1
     report = import_finess(path)
-    assert report["skipped_lines"] == 1
-    assert report["errors"] == [f"ligne {line} : 12 champs au lieu de 32, ligne ignorée"]
-    assert report["msp"] < 372
+    assert report.to_dict()["skipped_lines"] == 1
+    assert report.to_dict()["errors"] == {"count": 1,
+                                          "messages": [f"ligne {line} : 12 champs au lieu de 32, ligne ignorée"]}
+    assert report.to_dict()["msp"] < 372
 
 
-def test_bad_lines_counted_then_refused_beyond_half(imported, tmp_path):
-    good = [structure(f"0900000{i:02d}", f"MSP {i}", "09", "122") for i in range(4)]
-    lines = [MANIFEST, *good, "structureet;090000099;090000098;MSP COUPEE;;;;1;R;DE"]
+def test_bad_lines_counted_then_refused_beyond_a_tenth(imported, tmp_path):
+    good = [structure(f"0900000{i:02d}", f"MSP {i}", "09", "122") for i in range(10)]
+    lines = [MANIFEST, *good, "structureet;090000099;090000098;MSP COUPEE;;;;1;R;DE"]  # 1 bad line in 11
     report = parse_finess(write(tmp_path, "quelques.csv", lines))[1]
-    assert report["skipped_lines"] == 1 and report["msp"] == 4
-    assert report["errors"] == ["ligne 6 : 10 champs au lieu de 32, ligne ignorée"]
-    assert report["without_coordinates"] == 4
+    assert report.to_dict()["skipped_lines"] == 1 and report.to_dict()["msp"] == 10
+    assert report.to_dict()["errors"] == {"count": 1, "messages": ["ligne 12 : 10 champs au lieu de 32, ligne ignorée"]}
+    assert report.to_dict()["without_coordinates"] == 10
+    with pytest.raises(DataError, match=r"assez\.csv : 2 lignes sur 11 sont mal formées ou ignorées \(plus de 10 %\)"):
+        parse_finess(write(tmp_path, "assez.csv", [MANIFEST, *good[:9], *lines[-1:], "structureet;1;2"]))
 
     bad = [MANIFEST, good[0], "structureet;1;2;3", "structureet;090000077;x", 'structureet;"non fermé;x;y']
     with pytest.raises(DataError) as err:
         import_finess(write(tmp_path, "mauvais.csv", bad))
     message = str(err.value)
-    assert "mauvais.csv" in message and "plus de la moitié" in message and "ligne 3 : 4 champs au lieu de 32" in message
+    assert "mauvais.csv : 3 lignes sur 4" in message and "plus de 10 %" in message
+    assert "ligne 3 : 4 champs au lieu de 32" in message
     assert_layer_intact(imported)
 
 
@@ -273,7 +281,7 @@ def test_wrong_separator_after_manifest(imported, tmp_path):
 
 def test_manifest_without_date(isolated_data, tmp_path):
     report = import_finess(write(tmp_path, "sans-date.csv", ["finess;etalab;1;", structure("340000006", "MSP", "34", "028")]))
-    assert report["skipped_lines"] == 0 and report["msp"] == 1
+    assert report.to_dict()["skipped_lines"] == 0 and report.to_dict()["msp"] == 1
     assert store.read_meta("finess")["vintage"] == "inconnue"
 
 
@@ -297,7 +305,7 @@ def test_quoted_fields(isolated_data, tmp_path):
     line = structure("340000002", "MSP X", "34", "028").split(";")
     line[4] = '"MSP ""LES OLIVIERS""; BEDARIEUX"'
     frame, report = parse_finess(write(tmp_path, "guillemets.csv", [MANIFEST, ";".join(line)]))
-    assert frame["name"].tolist() == ['MSP "LES OLIVIERS"; BEDARIEUX'] and report["skipped_lines"] == 0
+    assert frame["name"].tolist() == ['MSP "LES OLIVIERS"; BEDARIEUX'] and report.to_dict()["skipped_lines"] == 0
 
 
 def test_duplicated_rows_keep_the_first(isolated_data, tmp_path):
@@ -306,10 +314,12 @@ def test_duplicated_rows_keep_the_first(isolated_data, tmp_path):
     other = structure("340000004", "MSP AUTRE", "34", "028")
     lines = [MANIFEST, first, other, again, geoloc("340000003", *lambert93(3.157, 43.616)),
              geoloc("340000003", *lambert93(1.44, 43.6))]
+    lines += [structure(f"3400001{i:02d}", f"MSP {i}", "34", "028") for i in range(16)]  # 2 duplicates in 21 lines
     report = import_finess(write(tmp_path, "doublons.csv", lines))
-    assert report["msp"] == 2 and report["skipped_lines"] == 2
-    assert any(e.startswith("ligne 4 : établissement 340000003 en double (déjà lu ligne 2)") for e in report["errors"])
-    assert any(e.startswith("ligne 6 :") and "en double" in e for e in report["errors"])
+    assert report.to_dict()["msp"] == 18 and report.to_dict()["skipped_lines"] == 2
+    messages = report.to_dict()["errors"]["messages"]
+    assert any(e.startswith("ligne 4 : établissement 340000003 en double (déjà lu ligne 2)") for e in messages)
+    assert any(e.startswith("ligne 6 :") and "en double" in e for e in messages)
     layer = store.read_layer("finess").set_index("nofinesset")
     assert layer.loc["340000003", "name"] == "MSP PREMIERE"
     assert not layer.loc["340000003", "outside_commune"]  # the first geolocation (in Bédarieux) is kept
@@ -331,7 +341,6 @@ def test_without_manifest_vintage_unknown(isolated_data, tmp_path):
 
 
 def _parser():
-    from geo.cli import finess as cli_finess
 
     parser = argparse.ArgumentParser(prog="python -m geo")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -347,7 +356,7 @@ def test_cli_import_json_and_text(isolated_data, real_file, capsys):
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out == {"msp": 372, "centres_sante": 280, "cpts_seats": 82, "without_coordinates": 0,
-                   "outside_commune": 0, "skipped_lines": 0, "errors": []}
+                   "outside_commune": 0, "skipped_lines": 0, "errors": {"count": 0, "messages": []}}
     args = _parser().parse_args(["import", "finess", str(real_file)])
     assert args.func(args) == 0
     captured = capsys.readouterr()
@@ -364,10 +373,7 @@ def test_cli_bad_file_raises_data_error(isolated_data, tmp_path):
 
 
 def test_cli_subprocess_when_registered(isolated_data, real_file):
-    import geo.cli.parser
-
-    if "geo.cli.finess" not in geo.cli.parser.EXTENSIONS:
-        pytest.skip("geo.cli.finess n'est pas encore enregistré dans geo.cli.EXTENSIONS")
+    assert cli_finess in EXTENSIONS  # registered: « import finess » always exists
     env = {**__import__("os").environ, "CARTOCPTS_DATA_DIR": str(isolated_data)}
     done = subprocess.run([sys.executable, "-m", "geo", "import", "finess", str(real_file), "--json"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
@@ -407,14 +413,14 @@ def test_update_picks_newest_and_imports(isolated_data, server, real_file):
     server.add("/files/etalab-cs1100507-stock-20250101-0400.csv", b"ancienne", "text/csv")
     progress = []
     report = update_finess(api_base=f"{server.url}/api/1", progress=lambda f, m: progress.append((f, m)))
-    assert report["url"] == f"{server.url}/files/etalab-cs1100507-stock-20260105-0400.csv"
-    assert report["msp"] == 372 and report["cpts_seats"] == 82
+    assert report.to_dict()["url"] == f"{server.url}/files/etalab-cs1100507-stock-20260105-0400.csv"
+    assert report.to_dict()["msp"] == 372 and report.to_dict()["cpts_seats"] == 82
     assert "/files/etalab-cs1100507-stock-20250101-0400.csv" not in server.hits
     assert (isolated_data / "downloads" / "etalab-cs1100507-stock-20260105-0400.csv").exists()
     assert any("Téléchargement" in m for _, m in progress) and progress[-1][0] == 1.0
     assert [f for f, _ in progress] == sorted(f for f, _ in progress)
     meta = store.read_meta("finess")
-    assert meta["origin_file"] == "etalab-cs1100507-stock-20260105-0400.csv" and meta["url"] == report["url"]
+    assert meta["origin_file"] == "etalab-cs1100507-stock-20260105-0400.csv" and meta["url"] == report.to_dict()["url"]
 
 
 def test_update_via_cli(isolated_data, server, real_file, capsys):

@@ -8,7 +8,7 @@ import pytest
 from geo.store import layers as store
 from geo.errors import DataError
 from geo.sources.population import (
-    current_populations, describe_population_report, population_vintage, update_population,
+    current_populations, population_vintage, update_population,
 )
 from tests.support.http_server import LocalHTTPServer
 
@@ -55,12 +55,12 @@ def test_no_layer_gives_base_2017(isolated_data, communes):
 def test_import_shared_communes_json(isolated_data, shared_data, cog_entries, communes):
     progress = []
     report = update_population(shared_data / COG, vintage=2026, progress=lambda f, m: progress.append(m))
-    assert progress and progress[-1].startswith("Populations 2026")
+    assert progress and progress[-1].startswith("Import terminé : Populations légales en vigueur en 2026")
     actual = [e for e in cog_entries if e["type"] == "commune-actuelle"]
     with_pop = [e for e in actual if "population" in e]
-    assert report["rows"] == len(with_pop)
-    assert report["without_population"]["count"] == len(actual) - len(with_pop) == 6
-    assert report["skipped_types"] == {"commune-deleguee": 2105, "commune-associee": 471,
+    assert report.to_dict()["rows"] == len(with_pop)
+    assert report.to_dict()["without_population"]["count"] == len(actual) - len(with_pop) == 6
+    assert report.to_dict()["skipped_types"] == {"commune-deleguee": 2105, "commune-associee": 471,
                                        "arrondissement-municipal": 45}
     meta = store.read_meta("population")
     assert meta["vintage"] == 2026 and meta["origin"] == "communes.json"
@@ -74,13 +74,13 @@ def test_import_shared_communes_json(isolated_data, shared_data, cog_entries, co
     assert str(layer["population"].dtype) == "int64"
     # Merge with the 2017 base: overseas collectivities are not in it; report both sides.
     base = set(communes["insee"])
-    assert report["communes_not_in_base"]["count"] == len(set(expected) - base)
-    assert "97501" in report["communes_not_in_base"]["codes"]
-    assert report["base_communes_missing"]["count"] == len(base - set(expected))
+    assert report.to_dict()["communes_not_in_base"]["count"] == len(set(expected) - base)
+    assert "97501" in report.to_dict()["communes_not_in_base"]["codes"]
+    assert report.to_dict()["base_communes_missing"]["count"] == len(base - set(expected))
     series, vintage = current_populations()
     assert vintage == 2026 and population_vintage() == 2026
     assert series["31555"] == expected["31555"]["population"]
-    lines = describe_population_report(report)
+    lines = report.lines()
     assert lines[0].startswith("Populations légales en vigueur en 2026")
 
 
@@ -112,8 +112,8 @@ def test_declared_vintage_and_merged_communes_share_population(isolated_data, tm
     path = tmp_path / "communes.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     report = update_population(path)
-    assert report["vintage"] == 2025 and report["rows"] == 2
-    assert report["base_communes_merged"] == 1
+    assert report.to_dict()["vintage"] == 2025 and report.to_dict()["rows"] == 2
+    assert report.to_dict()["base_communes_merged"] == 1
     series, vintage = current_populations()
     p1, p2 = float(base.at["09122", "population"]), float(base.at["09225", "population"])
     assert series["09122"] + series["09225"] == 12000
@@ -160,12 +160,12 @@ def test_online_api_on_local_server(isolated_data, shared_data, cog_entries):
     with LocalHTTPServer() as server:
         server.add("/communes", json.dumps(document).encode("utf-8"), "application/json")
         report = update_population(f"{server.url}/communes")
-        assert report["online"] and report["rows"] == sum(1 for d in document if "population" in d)
-        assert report["vintage_inferred"] and isinstance(report["vintage"], int)
+        assert report.to_dict()["online"] and report.to_dict()["rows"] == sum(1 for d in document if "population" in d)
+        assert report.to_dict()["vintage_inferred"] and isinstance(report.to_dict()["vintage"], int)
         assert any("fields=code" in hit for hit in server.hits)  # asks only the needed fields
         # A base URL is completed with /communes.
         report = update_population(server.url, vintage=2026)
-        assert report["vintage"] == 2026 and not report["vintage_inferred"]
+        assert report.to_dict()["vintage"] == 2026 and not report.to_dict()["vintage_inferred"]
         assert server.hits[-1].startswith("/communes?")
         server.add("/broken", b"<html>", "text/html")
         with pytest.raises(DataError, match="JSON"):
@@ -179,7 +179,7 @@ def test_online_api_on_local_server(isolated_data, shared_data, cog_entries):
 
 
 def _parser():
-    from geo.cli.apl_population import add_commands
+    from geo.cli.population import add_commands
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)

@@ -20,7 +20,7 @@ import pytest
 from geo.store import layers as store
 from geo.errors import DataError
 from geo.sources.typology import (
-    describe_typology_report, import_typology, load_nomenclature, parse_typology,
+import_typology, load_nomenclature, parse_typology,
 )
 from tests.conftest import REPO
 
@@ -126,18 +126,18 @@ def test_import_by_commune_ariege(isolated_data, communes, ariege, tmp_path):
     assert sorted(frame["insee"]) == sorted(codes)
     assert dict(zip(frame["insee"], frame["classe"])) == {c: rule(c) for c in codes}
     share_c, share_p = expected_shares(communes, codes)
-    assert report["rows"] == len(codes) == report["communes_classified"]
-    assert report["communes_total"] == len(communes)
-    assert report["share_communes"] == pytest.approx(share_c)
-    assert report["share_population"] == pytest.approx(share_p)
-    assert report["population_classified"] == int(ariege["population"].fillna(0).sum())
+    assert report.to_dict()["rows"] == len(codes) == report.to_dict()["communes_classified"]
+    assert report.to_dict()["communes_total"] == len(communes)
+    assert report.to_dict()["share_communes"] == pytest.approx(share_c)
+    assert report.to_dict()["share_population"] == pytest.approx(share_p)
+    assert report.to_dict()["population_classified"] == int(ariege["population"].fillna(0).sum())
     expected_counts = pd.Series([rule(c) for c in codes]).value_counts()
-    assert report["classes"] == {k: int(expected_counts.get(k, 0)) for k in range(1, 7)}
-    assert report["duplicates"] == 0 and report["warnings"] == []
+    assert report.to_dict()["classes"] == {k: int(expected_counts.get(k, 0)) for k in range(1, 7)}
+    assert report.to_dict()["duplicates"] == 0 and report.to_dict()["warnings"] == []
     for key in ("source", "vintage", "licence", "imported_at", "file"):
         assert meta[key], key
     assert meta["vintage"] == "2019" and meta["file"] == "typo.csv" and meta["nomenclature_file"] is None
-    lines = describe_typology_report(report)
+    lines = report.lines()
     assert any(f"{len(codes)} communes classées" in line for line in lines)
     assert any(line.startswith("Classe 1 — Périurbain") for line in lines)
 
@@ -148,7 +148,7 @@ def test_codes_without_leading_zero_comma_bom(isolated_data, communes, tmp_path)
     assert "\n1001," in path.read_text(encoding="utf-8-sig")
     frame, report = parse_typology(path)
     assert sorted(frame["insee"]) == ain and "01001" in set(frame["insee"])
-    assert report["communes_classified"] == 40
+    assert report.to_dict()["communes_classified"] == 40
 
 
 def test_cp1252_with_names(isolated_data, ariege, tmp_path):
@@ -158,7 +158,7 @@ def test_cp1252_with_names(isolated_data, ariege, tmp_path):
         f"{c};{n};{rule(c)}\n" for c, n in zip(sub["insee"], sub["name"]))
     path = write(tmp_path / "cp.csv", text, "cp1252")
     report = import_typology(path)
-    assert report["communes_classified"] == len(sub)
+    assert report.to_dict()["communes_classified"] == len(sub)
 
 
 def test_xlsx_input_with_numeric_codes(isolated_data, ariege, tmp_path):
@@ -176,16 +176,16 @@ def test_identical_duplicates_and_empty_classes_tolerated(isolated_data, tmp_pat
     path = write(tmp_path / "d.csv", "code_insee;classe\n09122;5\n09225;1\n09122;5\n09029;\n")
     frame, report = parse_typology(path)
     assert dict(zip(frame["insee"], frame["classe"])) == {"09122": 5, "09225": 1}
-    assert report["duplicates"] == 1 and report["rows"] == 4
-    assert any("09122" in w and "2, 4" in w for w in report["warnings"])
-    assert any("ligne 5" in w and "sans classe" in w for w in report["warnings"])
+    assert report.to_dict()["duplicates"] == 1 and report.to_dict()["rows"] == 4
+    assert any("09122" in w and "2, 4" in w for w in report.to_dict()["warnings"])
+    assert any("ligne 5" in w and "sans classe" in w for w in report.to_dict()["warnings"])
 
 
 def test_paris_arrondissements_folded(isolated_data, tmp_path):
     body = "".join(f"751{n:02d};5\n" for n in range(1, 21))
     frame, report = parse_typology(write(tmp_path / "p.csv", "code_insee;classe\n" + body))
     assert frame.to_dict("records") == [{"insee": "75056", "classe": 5}]
-    assert any("75056" in w and "20 arrondissement" in w for w in report["warnings"])
+    assert any("75056" in w and "20 arrondissement" in w for w in report.to_dict()["warnings"])
     body = body.replace("75120;5", "75120;6")
     with pytest.raises(DataError, match="75056 lignes 2, .*21"):
         parse_typology(write(tmp_path / "p2.csv", "code_insee;classe\n" + body))
@@ -211,11 +211,11 @@ def test_import_by_territoire_de_vie(isolated_data, communes, ariege, tmp_path):
     frame = store.read_layer("typology")
     expected = {c: tv_class[e] for c, e in zip(ariege["insee"], ariege["epci"])}
     assert dict(zip(frame["insee"], frame["classe"])) == expected
-    assert report["key"] == "code_tv" and report["territories"] == len(tv_class)
-    assert report["rows"] == len(tv_class)
+    assert report.to_dict()["key"] == "code_tv" and report.to_dict()["territories"] == len(tv_class)
+    assert report.to_dict()["rows"] == len(tv_class)
     share_c, share_p = expected_shares(communes, expected)
-    assert report["share_communes"] == pytest.approx(share_c)
-    assert report["share_population"] == pytest.approx(share_p)
+    assert report.to_dict()["share_communes"] == pytest.approx(share_c)
+    assert report.to_dict()["share_population"] == pytest.approx(share_p)
     meta = store.read_meta("typology")
     assert meta["tv_map_file"] == "passage.csv" and meta["key"] == "code_tv"
 
@@ -225,8 +225,8 @@ def test_tv_partly_classified_is_reported(isolated_data, ariege, tmp_path):
     first = sorted(tv_class)[0]
     frame, report = parse_typology(typo, tv_map=mapping)
     left_out = int((ariege["epci"] == first).sum())
-    assert report["communes_classified"] == len(ariege) - left_out
-    assert any(first in w and f"{left_out} communes non classées" in w for w in report["warnings"])
+    assert report.to_dict()["communes_classified"] == len(ariege) - left_out
+    assert any(first in w and f"{left_out} communes non classées" in w for w in report.to_dict()["warnings"])
 
 
 def test_tv_codes_without_leading_zero(isolated_data, tmp_path):
@@ -243,7 +243,7 @@ def test_importer_registry_passes_tv_map(isolated_data, ariege, tmp_path):
     typo, mapping, _ = tv_files(tmp_path, ariege)
     importer = IMPORTERS["typology"]
     report = importer.run(typo, progress=None, tv_map=mapping, nomenclature=None)
-    assert report["communes_classified"] == len(ariege)
+    assert report.to_dict()["communes_classified"] == len(ariege)
     assert importer.lines(report)[0].startswith("Fichier tv.csv")
 
 
@@ -316,7 +316,7 @@ def test_seven_class_nomenclature_import_and_context(isolated_data, ariege, tmp_
     codes = list(ariege["insee"])
     body = "code_insee;classe\n" + "".join(f"{c};{int(c[-1]) % 7 + 1}\n" for c in codes)
     report = import_typology(write(tmp_path / "t7.csv", body), nomenclature=nomen_path)
-    assert set(report["classes"]) == set(range(1, 8)) and sum(report["classes"].values()) == len(codes)
+    assert set(report.to_dict()["classes"]) == set(range(1, 8)) and sum(report.to_dict()["classes"].values()) == len(codes)
     meta = store.read_meta("typology")
     kept = Path(meta["nomenclature_file"])
     assert kept.parent == isolated_data and kept.read_bytes() == nomen_path.read_bytes()

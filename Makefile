@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: setup run test test-fast bench base assets clean-cache
+.PHONY: setup run test test-fast lint bench base assets clean-cache
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ setup: $(VENV)/.installed assets base
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: $(VENV)/.installed assets
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(VENV)/.installed assets lint
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed assets

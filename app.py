@@ -3,17 +3,29 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.base.scope import parse_scope
 from geo.formats import french
 from geo.store import preferences
-from geo.base.scope import parse_scope
 from ui.common import (
+    ensure_assets,
+    ensure_base,
+    map_communes,
+    map_geojson,
+    map_outlines,
     page_nav,
-    ensure_assets, ensure_base, map_communes, map_geojson, map_outlines, population_label, scope_select,
-    scope_totals_in_use, user_errors,
+    population_label,
+    scope_select,
+    scope_totals_in_use,
+    user_errors,
+)
+from ui.home import (
+    COLOURINGS,
+    build_home_map,
+    colouring_options,
+    overlay_options,
+    scope_structure_counts,
 )
 from ui.text import plain
-from ui.home import COLOURINGS, build_home_map, colouring_options, overlay_options, scope_structure_counts
-
 
 st.set_page_config(page_title="CartoCPTS", page_icon="🗺️", layout="wide")
 page_nav()
@@ -22,14 +34,18 @@ with user_errors():
     ensure_assets()
     ensure_base()
     st.title("CartoCPTS")
-    st.caption("Cartographie pour la planification territoriale des CPTS : communes, population, offre de soins, "
-               "accessibilité (APL), typologie Irdes, périmètres de CPTS.")
+    st.caption(
+        "Cartographie pour la planification territoriale des CPTS : communes, population, offre de soins, "
+        "accessibilité (APL), typologie Irdes, périmètres de CPTS."
+    )
 
     with st.sidebar:
         spec = scope_select("scope", preferences.get("scope"))
         preferences.put("scope", spec)
         available = colouring_options()
-        metric = st.radio("Colorier les communes selon", available, format_func=COLOURINGS.get, key="home-metric")
+        metric = st.radio(
+            "Colorier les communes selon", available, format_func=COLOURINGS.get, key="home-metric"
+        )
         overlays = overlay_options()
         tiles = st.toggle("Fond de carte Plan IGN (nécessite internet)", value=False)
 
@@ -39,22 +55,41 @@ with user_errors():
     with side:
         st.subheader(plain(scope.label()))
         st.metric("Communes", french.integer(totals["communes"]))
-        st.metric(f"Population {plain(totals['population_vintage'])}", french.integer(totals["population"]))
+        st.metric(
+            f"Population {plain(totals['population_vintage'])}",
+            french.integer(totals["population"]),
+        )
         st.metric("Superficie", f"{french.integer(totals['area_km2'])} km²")
         if totals["without_population"]:
-            st.caption(f"{french.integer(totals['without_population'])} commune(s) sans population connue dans "
-                       "la source.")
+            st.caption(
+                f"{french.integer(totals['without_population'])} commune(s) sans population connue dans "
+                "la source."
+            )
         counts = scope_structure_counts(spec)
         if counts:
-            st.markdown("**Structures (FINESS)**  \n"
-                        + "  \n".join(f"{plain(label)} : {french.integer(n)}" for label, n in counts))
+            st.markdown(
+                "**Structures (FINESS)**  \n"
+                + "  \n".join(f"{plain(label)} : {french.integer(n)}" for label, n in counts)
+            )
         st.caption("Sources et millésimes : page « Données ».")
     with map_col:
         communes = map_communes(spec)
         deps, regs = map_outlines(spec)
-        fmap = build_home_map(spec, map_geojson(spec), communes, deps, regs, metric, overlays, tiles,
-                              population_label=population_label(spec))
+        fmap = build_home_map(
+            spec,
+            map_geojson(spec),
+            communes,
+            deps,
+            regs,
+            metric,
+            overlays,
+            tiles,
+            population_label=population_label(spec),
+        )
         result = st_folium(
-            fmap, key=f"home-map-{spec}-{metric}-{'-'.join(overlays)}-{tiles}", height=620,
-            use_container_width=True, returned_objects=[],
+            fmap,
+            key=f"home-map-{spec}-{metric}-{'-'.join(overlays)}-{tiles}",
+            height=620,
+            use_container_width=True,
+            returned_objects=[],
         )

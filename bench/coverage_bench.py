@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the project's packages come next
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1])
+)  # run as a file: the project's packages come next
 
 from geo.base.communes import build_base  # noqa: E402
 from geo.coverage.gaps import clusters_geojson, coverage, coverage_json, uncovered_csv  # noqa: E402
@@ -23,7 +25,13 @@ from geo.territory.context import context  # noqa: E402
 
 PROPOSE_DEP = "31"  # Haute-Garonne, 586 communes
 PROPOSE_REG = "76"  # Occitanie, 4,454 communes: cut in a child process
-SHARED_FINESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "finess" / "etalab-cs1100507-occitanie.csv"
+SHARED_FINESS = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "finess"
+    / "etalab-cs1100507-occitanie.csv"
+)
 
 
 def figures() -> dict:

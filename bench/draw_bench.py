@@ -42,6 +42,7 @@ BASE_LAYERS = ("communes", "departements", "regions", "adjacency")
 
 # --- data --------------------------------------------------------------------------------
 
+
 def _grow(graph, start: str, size: int, allowed: set[str]) -> list[str]:
     """Up to ``size`` communes of ``allowed`` grown breadth-first from ``start`` (contiguous)."""
     seen, queue = [start], deque([start])
@@ -58,14 +59,16 @@ def _grow(graph, start: str, size: int, allowed: set[str]) -> list[str]:
 def _ring(graph, block: list[str], allowed: set[str]) -> list[str]:
     """The communes of ``allowed`` next to ``block`` and not in it, sorted."""
     inside = set(block)
-    return sorted({nb for c in block for nb in graph.neighbours(c) if nb in allowed and nb not in inside})
+    return sorted(
+        {nb for c in block for nb in graph.neighbours(c) if nb in allowed and nb not in inside}
+    )
 
 
 def build_scenarios() -> dict:
     """The two bench scenarios; returns the communes to click in each (free communes next to territory 1)."""
-    from geo.store import preferences
     from geo.base.adjacency import graph
     from geo.base.communes import load
+    from geo.store import preferences
     from geo.store.scenarios import ScenarioStore
 
     communes = load("communes")
@@ -78,8 +81,11 @@ def build_scenarios() -> dict:
     t1 = _grow(g, FOIX, 12, ariege)
     t2 = _grow(g, PAMIERS, 12, ariege - set(t1))
     ring_dep = [c for c in _ring(g, t1, ariege) if c not in t2]
-    store.create_from(ARIEGE, [{"name": "Banc T1 (Foix)", "communes": t1},
-                               {"name": "Banc T2 (Pamiers)", "communes": t2}], scope="dep:09")
+    store.create_from(
+        ARIEGE,
+        [{"name": "Banc T1 (Foix)", "communes": t1}, {"name": "Banc T2 (Pamiers)", "communes": t2}],
+        scope="dep:09",
+    )
 
     # Occitanie: territory 1 around Foix, its ring left free for the clicks, then 149 blocks of ~25 communes
     ring_reg = _ring(g, t1, occitanie)
@@ -99,10 +105,13 @@ def build_scenarios() -> dict:
     store.create_from(OCCITANIE, territories, scope="reg:76")
     preferences.put("scope", "dep:09")
     points = communes.set_index("insee").geometry.representative_point()
-    return {"dep": [(c, points[c].y, points[c].x) for c in ring_dep],
-            "reg": [(c, points[c].y, points[c].x) for c in ring_reg],
-            "reg_territories": len(blocks), "reg_communes": sum(len(b) for b in blocks),
-            "reg_scope_communes": len(occitanie)}
+    return {
+        "dep": [(c, points[c].y, points[c].x) for c in ring_dep],
+        "reg": [(c, points[c].y, points[c].x) for c in ring_reg],
+        "reg_territories": len(blocks),
+        "reg_communes": sum(len(b) for b in blocks),
+        "reg_scope_communes": len(occitanie),
+    }
 
 
 def prepare_data_dir(target: Path, base_dir: Path | None) -> None:
@@ -151,7 +160,8 @@ INSTALL = """([code, expected]) => {
 }"""
 
 # communes whose representative point, on screen, hits their own path (viewport coordinates)
-HITS = """(points) => {
+HITS = (
+    """(points) => {
   const s = %s;
   const box = s.map.getContainer().getBoundingClientRect();
   const out = [];
@@ -164,7 +174,9 @@ HITS = """(points) => {
     if (el && el.classList && el.classList.contains('c-' + code)) out.push([code, x, y]);
   }
   return out;
-}""" % STATE
+}"""
+    % STATE
+)
 
 
 # every websocket message sent or received by the page, stamped with performance.now() (breakdown of a click)
@@ -232,18 +244,25 @@ def _size(payload) -> int:
 
 def wait_idle(page, timeout: float = 120_000) -> None:
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
+    )
 
 
-def wait_quiet(page, socket: Socket, quiet: float = QUIET_S, timeout: float = 120.0, started: int = 0) -> None:
+def wait_quiet(
+    page, socket: Socket, quiet: float = QUIET_S, timeout: float = 120.0, started: int = 0
+) -> None:
     """Until at least ``started`` script runs have started, every started run has ended, and no websocket
     frame has arrived or left for ``quiet`` seconds (Playwright's events are pumped while waiting)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         page.wait_for_timeout(100)
         last = socket.frames[-1][0] if socket.frames else 0.0
-        if (socket.started >= started and socket.finished >= socket.started
-                and time.monotonic() - last >= quiet):
+        if (
+            socket.started >= started
+            and socket.finished >= socket.started
+            and time.monotonic() - last >= quiet
+        ):
             return
     raise RuntimeError("le websocket ne s'est pas tu (script toujours en cours ?)")
 
@@ -265,7 +284,9 @@ def wait_map(page, scope: str, min_paths: int, timeout: float = 120_000) -> None
     page.wait_for_function(
         """([scope, n]) => { const m = document.querySelector('.cartocpts-drawmap');
              return m && m.dataset.scope === scope && m.querySelectorAll('path[class*="c-"]').length >= n; }""",
-        arg=[scope, min_paths], timeout=timeout)
+        arg=[scope, min_paths],
+        timeout=timeout,
+    )
 
 
 def click_series(page, socket: Socket, points: list, detail: list | None = None) -> dict:
@@ -301,12 +322,19 @@ def click_series(page, socket: Socket, points: list, detail: list | None = None)
         runs.append(_script_time(frames))
         if detail is not None:
             detail[:] = frames  # the last click's
-    return {"recolour_ms": statistics.median(recolour), "panel_ms": statistics.median(panel),
-            "bytes": statistics.median(sizes), "script_ms": statistics.median(r for r in runs if r is not None)
-            if any(r is not None for r in runs) else None,
-            "click_to_send_ms": statistics.median(sends) if sends else None,
-            "click_to_last_message_ms": statistics.median(lasts),
-            "panel_all_ms": [round(v) for v in panel], "bytes_all": sizes, "runs_per_click": reruns}
+    return {
+        "recolour_ms": statistics.median(recolour),
+        "panel_ms": statistics.median(panel),
+        "bytes": statistics.median(sizes),
+        "script_ms": statistics.median(r for r in runs if r is not None)
+        if any(r is not None for r in runs)
+        else None,
+        "click_to_send_ms": statistics.median(sends) if sends else None,
+        "click_to_last_message_ms": statistics.median(lasts),
+        "panel_all_ms": [round(v) for v in panel],
+        "bytes_all": sizes,
+        "runs_per_click": reruns,
+    }
 
 
 def _script_time(frames) -> float | None:
@@ -374,7 +402,9 @@ def describe(frames) -> list[dict]:
                             row["css_content"] = len(bidi.css_content.encode("utf-8"))
                             row["json"] = len(bidi.json.encode("utf-8"))
                             try:
-                                row["json_keys"] = {k: len(json.dumps(v)) for k, v in json.loads(bidi.json).items()}
+                                row["json_keys"] = {
+                                    k: len(json.dumps(v)) for k, v in json.loads(bidi.json).items()
+                                }
                             except ValueError:
                                 pass
                     elif kind == "add_block":
@@ -398,25 +428,55 @@ def switch_scope(page, socket: Socket, spec: str, min_paths: int, detail: bool) 
         log = page.evaluate("(n) => window.__wsLog.slice(n)", log_start)
         received = [(t, n) for t, d, n in log if d == "r"]
         big = max(received, key=lambda r: r[1]) if received else None
-        steps = page.evaluate(f"() => {{ const s = {STATE}; return Object.assign({{updated: s.updated}}, s.timings); }}")
-        print(json.dumps({"scope_switch_browser_ms": {
-            "largest_message_received": round(big[0] - t0) if big else None,
-            "largest_message_bytes": big[1] if big else None,
-            **{k: round(v - t0) for k, v in steps.items() if isinstance(v, (int, float))}}}), file=sys.stderr)
+        steps = page.evaluate(
+            f"() => {{ const s = {STATE}; return Object.assign({{updated: s.updated}}, s.timings); }}"
+        )
+        print(
+            json.dumps(
+                {
+                    "scope_switch_browser_ms": {
+                        "largest_message_received": round(big[0] - t0) if big else None,
+                        "largest_message_bytes": big[1] if big else None,
+                        **{
+                            k: round(v - t0)
+                            for k, v in steps.items()
+                            if isinstance(v, (int, float))
+                        },
+                    }
+                }
+            ),
+            file=sys.stderr,
+        )
         frames = socket.since(first)
         rows = describe(frames)
         for row, (stamp, _, _) in zip(rows, frames):
             row["t_ms"] = round((stamp - start) * 1000)
         bidi = [r for r in rows if r.get("element") == "bidi_component"]
-        print(json.dumps({"scope_switch": spec, "seconds": seconds, "bytes": sum(r["bytes"] for r in rows),
-                          "runs": socket.started - started, "map_messages": bidi,
-                          "script_finished_ms": [r["t_ms"] for r in rows if r.get("type") == "script_finished"]},
-                         indent=1), file=sys.stderr)
+        print(
+            json.dumps(
+                {
+                    "scope_switch": spec,
+                    "seconds": seconds,
+                    "bytes": sum(r["bytes"] for r in rows),
+                    "runs": socket.started - started,
+                    "map_messages": bidi,
+                    "script_finished_ms": [
+                        r["t_ms"] for r in rows if r.get("type") == "script_finished"
+                    ],
+                },
+                indent=1,
+            ),
+            file=sys.stderr,
+        )
     return seconds
 
 
 def select_in_sidebar(page, label_text: str, typed: str) -> None:
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=label_text).first
+    box = (
+        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
+        .filter(has_text=label_text)
+        .first
+    )
     box.click()
     page.keyboard.type(typed)
 
@@ -455,9 +515,14 @@ def figures(base_dir: Path | None = None, detail: bool = False) -> dict:
             app = StreamlitApp(data, Path(tmp) / "streamlit.log").start()
             try:
                 with sync_playwright() as pw:
-                    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-                    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR",
-                                                  timezone_id="Europe/Paris")
+                    browser = pw.chromium.launch(
+                        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                    )
+                    context = browser.new_context(
+                        viewport={"width": 1400, "height": 1000},
+                        locale="fr-FR",
+                        timezone_id="Europe/Paris",
+                    )
                     context.add_init_script(WS_LOG)
                     page = context.new_page()
                     socket = Socket(page)
@@ -486,19 +551,25 @@ def _drive(page, socket: Socket, app, plan: dict, detail: bool) -> dict:
     out["draw_click_recolour_ms"] = dep["recolour_ms"]
     out["draw_click_panel_ms_dep"] = dep["panel_ms"]
     if detail:
-        print(json.dumps({"dep_clicks": dep, "one_click_frames": describe(frames)}, indent=1), file=sys.stderr)
+        print(
+            json.dumps({"dep_clicks": dep, "one_click_frames": describe(frames)}, indent=1),
+            file=sys.stderr,
+        )
 
     # scope switch Ariège → Occitanie (the Ariège scenario stays active)
     select_in_sidebar(page, "Région ou département", "Occitanie")
-    out["draw_scope_switch_s"] = switch_scope(page, socket, "reg:76", plan["reg_scope_communes"] - 50, detail)
+    out["draw_scope_switch_s"] = switch_scope(
+        page, socket, "reg:76", plan["reg_scope_communes"] - 50, detail
+    )
 
     # the 150-territory scenario at Occitanie scope
     select_in_sidebar(page, "Scénario", "Banc Occitanie")
     started = socket.started
     page.keyboard.press("Enter")
     page.get_by_text("Banc R001 (Foix)").first.wait_for(timeout=120_000)
-    page.wait_for_function(f"() => Object.keys({STATE}.fills).length >= {plan['reg_communes'] - 10}",
-                           timeout=120_000)
+    page.wait_for_function(
+        f"() => Object.keys({STATE}.fills).length >= {plan['reg_communes'] - 10}", timeout=120_000
+    )
     wait_quiet(page, socket, started=started + 1)
     wait_idle(page)
     frames = []
@@ -520,9 +591,14 @@ def _drive(page, socket: Socket, app, plan: dict, detail: bool) -> dict:
     select_in_sidebar(page, "Région ou département", "Ariège")
     switch_scope(page, socket, "dep:09", 300, False)
     select_in_sidebar(page, "Région ou département", "Occitanie")
-    out["draw_scope_switch_again_s"] = switch_scope(page, socket, "reg:76", plan["reg_scope_communes"] - 50, detail)
+    out["draw_scope_switch_again_s"] = switch_scope(
+        page, socket, "reg:76", plan["reg_scope_communes"] - 50, detail
+    )
     if detail:
-        print(json.dumps({"reg_clicks": reg, "one_click_frames": describe(frames)}, indent=1), file=sys.stderr)
+        print(
+            json.dumps({"reg_clicks": reg, "one_click_frames": describe(frames)}, indent=1),
+            file=sys.stderr,
+        )
     errors = page.locator('[data-testid="stException"]')
     if errors.count():
         raise RuntimeError(errors.first.inner_text())
@@ -533,4 +609,8 @@ if __name__ == "__main__":
     # a data directory given by CARTOCPTS_DATA_DIR lends its commune base (linked, not rebuilt)
     given = os.environ.get("CARTOCPTS_DATA_DIR")
     result = figures(base_dir=Path(given) if given else None, detail="--detail" in sys.argv)
-    print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}, indent=2))
+    print(
+        json.dumps(
+            {k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}, indent=2
+        )
+    )

@@ -11,7 +11,9 @@ import time
 from collections import deque
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the project's packages come next
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1])
+)  # run as a file: the project's packages come next
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
@@ -40,7 +42,9 @@ def timed(fn, *args, **kwargs):
 
 def communes_layer_bytes(spec: str) -> int:
     """Size of the commune layer alone (the GeoJSON text sent to the browser)."""
-    return len(serialise(map_frame(simplify_coverage(scope_communes(parse_scope(spec))))).encode("utf-8"))
+    return len(
+        serialise(map_frame(simplify_coverage(scope_communes(parse_scope(spec))))).encode("utf-8")
+    )
 
 
 def map_payload(spec: str) -> tuple[int, float]:
@@ -92,7 +96,9 @@ def page_rerun(block: list[str]) -> dict:
     store.create("Banc d'essai")
     tid = store.add_territory("Banc d'essai", "Autour de Toulouse")
     store.change_communes("Banc d'essai", tid, add=block)
-    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=300)
+    app = AppTest.from_file(
+        str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=300
+    )
     app.run()  # the home page, then the territory page (as a user would)
     app.switch_page("pages/2_Dessiner_un_territoire.py")
     first = timed(app.run)[1]
@@ -113,7 +119,7 @@ def cpts_list_file(path: Path, rows: int = 1_000_000, cpts: int = 5_000) -> Path
     lines = ["cpts_id;cpts_nom;code_insee;statut"]
     for k in range(cpts):
         start = (k * step) % (len(codes) - per)
-        lines += [f"C{k:04d};CPTS n° {k};{code};projet" for code in codes[start:start + per]]
+        lines += [f"C{k:04d};CPTS n° {k};{code};projet" for code in codes[start : start + per]]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -132,8 +138,12 @@ def main() -> None:
         _, figures["build_s"] = timed(base.build_base, force=True)
         base._CACHE.clear()
         _, figures["load_s"] = timed(base.load, "communes")
-        figures["map_payload_bytes_occitanie"], figures["map_build_s_occitanie"] = map_payload("reg:76")
-        figures["map_payload_bytes_haute_garonne"], figures["map_build_s_haute_garonne"] = map_payload("dep:31")
+        figures["map_payload_bytes_occitanie"], figures["map_build_s_occitanie"] = map_payload(
+            "reg:76"
+        )
+        figures["map_payload_bytes_haute_garonne"], figures["map_build_s_haute_garonne"] = (
+            map_payload("dep:31")
+        )
         figures["communes_layer_bytes_occitanie"] = communes_layer_bytes("reg:76")
         _, figures["adjacency_build_s"] = timed(build_adjacency)
         figures.update(territory_figures())

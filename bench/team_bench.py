@@ -58,8 +58,13 @@ def figures() -> dict:
         close_pools()
         context = multiprocessing.get_context("spawn")
         start, out = context.Event(), context.Queue()
-        workers = [context.Process(target=_writer, args=(url, i, codes[i * EDITS:(i + 1) * EDITS], territories[i],
-                                                         start, out)) for i in range(WRITERS)]
+        workers = [
+            context.Process(
+                target=_writer,
+                args=(url, i, codes[i * EDITS : (i + 1) * EDITS], territories[i], start, out),
+            )
+            for i in range(WRITERS)
+        ]
         for worker in workers:
             worker.start()
         time.sleep(2)  # every writer connected and waiting
@@ -71,15 +76,25 @@ def figures() -> dict:
         acknowledged = {(i, code) for i, _, added in results for code in added}
         scen = ScenarioStore(url, user="admin").get(SCENARIO)
         saved = {(territories.index(t.id), code) for t in scen.territories for code in t.communes}
-        journal = sum(1 for row in ScenarioStore(url, user="admin").history(SCENARIO) if row["action"] == "communes")
+        journal = sum(
+            1
+            for row in ScenarioStore(url, user="admin").history(SCENARIO)
+            if row["action"] == "communes"
+        )
         lost = len(acknowledged - saved) + max(0, len(acknowledged) - journal)
-        return {"team_edit_p50_ms": statistics.median(times),
-                "team_edit_p95_ms": times[int(len(times) * 0.95) - 1],
-                "team_lost_edits": lost}
+        return {
+            "team_edit_p50_ms": statistics.median(times),
+            "team_edit_p95_ms": times[int(len(times) * 0.95) - 1],
+            "team_lost_edits": lost,
+        }
     finally:
         close_pools()
         cluster.stop()
 
 
 if __name__ == "__main__":
-    print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in figures().items()}, indent=2))
+    print(
+        json.dumps(
+            {k: round(v, 2) if isinstance(v, float) else v for k, v in figures().items()}, indent=2
+        )
+    )

@@ -36,7 +36,9 @@ def use_local_assets() -> None:
     """Point folium's Map and the plugins we use at the local files only."""
     folium.Map.default_js = [("leaflet", url("leaflet/leaflet.js"))]
     folium.Map.default_css = [("leaflet_css", url("leaflet/leaflet.css"))]
-    MarkerCluster.default_js = [("markerclusterjs", url("leaflet.markercluster/leaflet.markercluster.js"))]
+    MarkerCluster.default_js = [
+        ("markerclusterjs", url("leaflet.markercluster/leaflet.markercluster.js"))
+    ]
     MarkerCluster.default_css = [
         ("markerclustercss", url("leaflet.markercluster/MarkerCluster.css")),
         ("markerclusterdefaultcss", url("leaflet.markercluster/MarkerCluster.Default.css")),

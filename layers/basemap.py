@@ -33,7 +33,9 @@ def base_map(bounds: tuple[float, float, float, float], with_tiles: bool = False
     fmap = folium.Map(tiles=None, zoom_snap=0.25)
     _MetricScale().add_to(fmap)
     if with_tiles:
-        folium.TileLayer(PLAN_IGN_URL, attr=PLAN_IGN_ATTRIBUTION, name="Plan IGN", max_zoom=18).add_to(fmap)
+        folium.TileLayer(
+            PLAN_IGN_URL, attr=PLAN_IGN_ATTRIBUTION, name="Plan IGN", max_zoom=18
+        ).add_to(fmap)
     minx, miny, maxx, maxy = bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap

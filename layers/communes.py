@@ -55,7 +55,9 @@ def _colour(value, breaks: list[float]) -> str:
 def map_frame(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The few properties the browser needs, keyed by INSEE code; text escaped."""
     pop = communes["population"]
-    density = (pop.astype("Float64") / communes["area_km2"].where(communes["area_km2"] > 0)).round(1)
+    density = (pop.astype("Float64") / communes["area_km2"].where(communes["area_km2"] > 0)).round(
+        1
+    )
     return gpd.GeoDataFrame(
         {
             "nom": [html_text(str(n)) for n in communes["name"]],
@@ -78,8 +80,9 @@ class Colouring:
     tooltip: tuple[str, dict[str, str]] | None = None  # (label, insee -> escaped text)
 
 
-def metric_colouring(frame: gpd.GeoDataFrame, metric: str = "population",
-                     population_label: str = "Population") -> Colouring:
+def metric_colouring(
+    frame: gpd.GeoDataFrame, metric: str = "population", population_label: str = "Population"
+) -> Colouring:
     """Quantile colours of ``frame`` (from :func:`map_frame`) by population or density."""
     column = {"population": "pop", "density": "dens"}[metric]
     breaks = _class_breaks(frame[column].astype("Float64"))

@@ -33,11 +33,15 @@ def _frame(codes, ctx, extra: dict | None = None, simplify: bool = True) -> gpd.
     codes = [c for c in codes if ctx.geometry.get(c) is not None]
     sub = ctx.communes.loc[codes]
     frame = gpd.GeoDataFrame(
-        {"insee": sub["insee"].to_numpy(),
-         "nom": [html_text(str(n)) for n in sub["name"]],
-         "pop": [integer(ctx.population.get(c, 0)) for c in codes],
-         **(extra or {})},
-        geometry=sub.geometry.to_numpy(), index=pd.Index(codes, name="id"), crs=ctx.communes.crs,
+        {
+            "insee": sub["insee"].to_numpy(),
+            "nom": [html_text(str(n)) for n in sub["name"]],
+            "pop": [integer(ctx.population.get(c, 0)) for c in codes],
+            **(extra or {}),
+        },
+        geometry=sub.geometry.to_numpy(),
+        index=pd.Index(codes, name="id"),
+        crs=ctx.communes.crs,
     )
     return simplify_coverage(frame) if simplify and len(frame) else frame
 
@@ -56,14 +60,24 @@ def overlap_frame(result, ctx, simplify: bool = True) -> gpd.GeoDataFrame:
     return _frame(codes, ctx, {"territoires": names}, simplify)
 
 
-def uncovered_layer(frame: gpd.GeoDataFrame, population_label: str = "Population") -> folium.GeoJson:
+def uncovered_layer(
+    frame: gpd.GeoDataFrame, population_label: str = "Population"
+) -> folium.GeoJson:
     """Uncovered communes, vermilion with a dashed outline."""
     return folium.GeoJson(
-        frame.__geo_interface__, name="Communes non couvertes",
-        style_function=lambda f: {"fillColor": UNCOVERED_FILL, "fillOpacity": 0.5, "color": UNCOVERED_LINE,
-                                  "weight": 1, "dashArray": "3 3"},
-        tooltip=folium.GeoJsonTooltip(fields=["nom", "insee", "pop", "zone"],
-                                      aliases=["Commune non couverte", "Code INSEE", html_text(population_label), "Zone n°"]),
+        frame.__geo_interface__,
+        name="Communes non couvertes",
+        style_function=lambda f: {
+            "fillColor": UNCOVERED_FILL,
+            "fillOpacity": 0.5,
+            "color": UNCOVERED_LINE,
+            "weight": 1,
+            "dashArray": "3 3",
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["nom", "insee", "pop", "zone"],
+            aliases=["Commune non couverte", "Code INSEE", html_text(population_label), "Zone n°"],
+        ),
         zoom_on_click=False,
     )
 
@@ -71,10 +85,18 @@ def uncovered_layer(frame: gpd.GeoDataFrame, population_label: str = "Population
 def overlap_layer(frame: gpd.GeoDataFrame) -> folium.GeoJson:
     """Communes in two or more territories, blue, with the territories in the tooltip."""
     return folium.GeoJson(
-        frame.__geo_interface__, name="Communes en chevauchement",
-        style_function=lambda f: {"fillColor": OVERLAP_FILL, "fillOpacity": 0.55, "color": OVERLAP_LINE, "weight": 1},
-        tooltip=folium.GeoJsonTooltip(fields=["nom", "insee", "territoires"],
-                                      aliases=["Commune en chevauchement", "Code INSEE", "Territoires"]),
+        frame.__geo_interface__,
+        name="Communes en chevauchement",
+        style_function=lambda f: {
+            "fillColor": OVERLAP_FILL,
+            "fillOpacity": 0.55,
+            "color": OVERLAP_LINE,
+            "weight": 1,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["nom", "insee", "territoires"],
+            aliases=["Commune en chevauchement", "Code INSEE", "Territoires"],
+        ),
         zoom_on_click=False,
     )
 
@@ -84,18 +106,27 @@ def clusters_layer(collection: dict) -> folium.GeoJson:
     features = []
     for feat in collection["features"]:
         props = feat["properties"]
-        features.append({"type": "Feature", "geometry": feat["geometry"], "properties": {
-            "zone": html_text(str(props["name"])),
-            "pop": integer(props["population"]),
-            "communes": integer(props["commune_count"]),
-            "msp": integer(props["msp_count"]),
-            "enclave": "oui" if props["enclave"] else "non",
-        }})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": feat["geometry"],
+                "properties": {
+                    "zone": html_text(str(props["name"])),
+                    "pop": integer(props["population"]),
+                    "communes": integer(props["commune_count"]),
+                    "msp": integer(props["msp_count"]),
+                    "enclave": "oui" if props["enclave"] else "non",
+                },
+            }
+        )
     return folium.GeoJson(
-        {"type": "FeatureCollection", "features": features}, name="Zones non couvertes",
+        {"type": "FeatureCollection", "features": features},
+        name="Zones non couvertes",
         style_function=lambda f: {"color": CLUSTER_LINE, "weight": 2, "fill": False},
-        tooltip=folium.GeoJsonTooltip(fields=["zone", "pop", "communes", "msp", "enclave"],
-                                      aliases=["Zone", "Population", "Communes", "MSP", "Enclave"]),
+        tooltip=folium.GeoJsonTooltip(
+            fields=["zone", "pop", "communes", "msp", "enclave"],
+            aliases=["Zone", "Population", "Communes", "MSP", "Enclave"],
+        ),
         zoom_on_click=True,
     )
 
@@ -119,7 +150,9 @@ def territories_outline_layer(outlines: gpd.GeoDataFrame) -> folium.GeoJson:
     return reference_perimeters(outlines, name="CPTS (contours)")
 
 
-def coverage_legend(with_overlap: bool = True, with_outlines: bool = True, with_clusters: bool = False) -> Legend:
+def coverage_legend(
+    with_overlap: bool = True, with_outlines: bool = True, with_clusters: bool = False
+) -> Legend:
     entries = [(UNCOVERED_FILL, "Commune non couverte")]
     if with_overlap:
         entries.append((OVERLAP_FILL, "Commune dans plusieurs CPTS"))

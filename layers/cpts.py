@@ -18,8 +18,14 @@ from layers.safe import html_text
 
 SIMPLIFY_DEG = 0.001
 OUTLINE = "#6a3d9a"
-STYLE = {"color": OUTLINE, "weight": 2.5, "opacity": 0.9, "dashArray": "8 5",
-         "fillColor": OUTLINE, "fillOpacity": 0.04}
+STYLE = {
+    "color": OUTLINE,
+    "weight": 2.5,
+    "opacity": 0.9,
+    "dashArray": "8 5",
+    "fillColor": OUTLINE,
+    "fillOpacity": 0.04,
+}
 HIGHLIGHT = {"weight": 4, "fillOpacity": 0.12}
 NOT_GIVEN = "non précisé"
 
@@ -32,8 +38,14 @@ def perimeter_features(perimeters: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Escaped properties and simplified geometries, ready to serialise."""
     n = len(perimeters)
     statut = perimeters["statut"] if "statut" in perimeters.columns else pd.Series([None] * n)
-    count = perimeters["commune_count"] if "commune_count" in perimeters.columns else pd.Series([None] * n)
-    population = perimeters["population"] if "population" in perimeters.columns else pd.Series([None] * n)
+    count = (
+        perimeters["commune_count"]
+        if "commune_count" in perimeters.columns
+        else pd.Series([None] * n)
+    )
+    population = (
+        perimeters["population"] if "population" in perimeters.columns else pd.Series([None] * n)
+    )
     geoms = shapely.simplify(perimeters.geometry.to_numpy(), SIMPLIFY_DEG, preserve_topology=True)
     geoms = shapely.set_precision(geoms, 1e-5)
     return gpd.GeoDataFrame(
@@ -43,11 +55,14 @@ def perimeter_features(perimeters: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             "communes": [integer(v) for v in count],
             "population": [integer(v) for v in population],
         },
-        geometry=geoms, crs=perimeters.crs or "EPSG:4326",
+        geometry=geoms,
+        crs=perimeters.crs or "EPSG:4326",
     )
 
 
-def cpts_layer(perimeters_gdf: gpd.GeoDataFrame, name: str = "Périmètres de CPTS") -> folium.FeatureGroup:
+def cpts_layer(
+    perimeters_gdf: gpd.GeoDataFrame, name: str = "Périmètres de CPTS"
+) -> folium.FeatureGroup:
     """Existing CPTS as dashed outlines (very light fill); the tooltip gives name, statut, communes, population."""
     group = folium.FeatureGroup(name=html_text(name))
     if perimeters_gdf is None or not len(perimeters_gdf):

@@ -56,7 +56,9 @@ def serialise(frame: gpd.GeoDataFrame) -> str:
 # --- compact form (the drawing map) -----------------------------------------------------------------------
 
 GRID = 1e-5  # degrees: the grid ``geo.base.shapes`` rounds simplified shapes to, so the integers are exact
-_CHUNKS = 7  # 5-bit groups per integer at most (up to 2**35: any longitude or latitude in units of 1e-5°)
+_CHUNKS = (
+    7  # 5-bit groups per integer at most (up to 2**35: any longitude or latitude in units of 1e-5°)
+)
 
 
 def _varints(values: np.ndarray) -> str:
@@ -68,7 +70,7 @@ def _varints(values: np.ndarray) -> str:
     shifts = np.arange(_CHUNKS, dtype=np.uint64) * np.uint64(5)
     rest = values[:, None] >> shifts  # (n, 7): the value shifted by 0, 5, 10… bits
     groups = (rest & np.uint64(31)).astype(np.uint8)
-    used = (rest > 0)
+    used = rest > 0
     used[:, 0] = True  # zero is written as one group
     more = np.zeros_like(used)
     more[:, :-1] = used[:, 1:]
@@ -143,13 +145,15 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
         var v = p[{{ field|tojson }}];
         if (v !== null && v !== undefined) {
             if (typeof v === "number") { v = v.toLocaleString("fr-FR"); }
-            rows.push("<tr><th style='text-align:left;padding-right:6px'>" + {{ label|tojson }} + "</th><td>" + v + "</td></tr>");
+            rows.push("<tr><th style='text-align:left;padding-right:6px'>" + {{ label|tojson }} +
+                "</th><td>" + v + "</td></tr>");
         }
         {% endfor %}
         {% for label in this.extra_labels %}
         var x = {{ this.get_name() }}_extra[{{ loop.index0 }}][feature.id];
         if (x !== undefined && x !== null) {
-            rows.push("<tr><th style='text-align:left;padding-right:6px'>" + {{ label|tojson }} + "</th><td>" + x + "</td></tr>");
+            rows.push("<tr><th style='text-align:left;padding-right:6px'>" + {{ label|tojson }} +
+                "</th><td>" + x + "</td></tr>");
         }
         {% endfor %}
         layer.bindTooltip("<table>" + rows.join("") + "</table>", {sticky: true});
@@ -162,9 +166,16 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
 """
     )
 
-    def __init__(self, data: str, style: dict, tooltip: list[tuple[str, str]] | None = None,
-                 fills: dict[str, str] | None = None, highlight: dict | None = None, name: str = "GeoJson",
-                 extra: list[tuple[str, dict[str, str]]] | None = None):
+    def __init__(
+        self,
+        data: str,
+        style: dict,
+        tooltip: list[tuple[str, str]] | None = None,
+        fills: dict[str, str] | None = None,
+        highlight: dict | None = None,
+        name: str = "GeoJson",
+        extra: list[tuple[str, dict[str, str]]] | None = None,
+    ):
         super().__init__()
         self._name = name
         self.data = data

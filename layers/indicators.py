@@ -74,10 +74,16 @@ def apl_colouring(frame: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label
     apl = _apl_values(frame["insee"], apl_frame)
     fills = {code: apl_colour(v) for code, v in zip(frame["insee"], apl)}
     texts = {code: html_text(_apl_text(v)) for code, v in zip(frame["insee"], apl)}
-    return Colouring(fills=fills, legend=_apl_legend(label, bool(np.isnan(apl).any())), tooltip=(html_text(label), texts))
+    return Colouring(
+        fills=fills,
+        legend=_apl_legend(label, bool(np.isnan(apl).any())),
+        tooltip=(html_text(label), texts),
+    )
 
 
-def apl_choropleth(communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label: str) -> Choropleth:
+def apl_choropleth(
+    communes_gdf: gpd.GeoDataFrame, apl_frame: pd.DataFrame | None, label: str
+) -> Choropleth:
     """The communes coloured by APL (``apl_frame``: columns insee, apl), with legend and tooltip.
 
     ``label`` titles the legend and the tooltip line (e.g. « APL 2023 aux

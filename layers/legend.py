@@ -39,7 +39,8 @@ class Legend(MacroElement):
         self.entries = list(entries)
         rows = "".join(
             f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
-            f'vertical-align:middle;border:1px solid #555;background:{css_colour(color)}"></span>{html_text(label)}</div>'
+            f'vertical-align:middle;border:1px solid #555;background:{css_colour(color)}"></span>'
+            f"{html_text(label)}</div>"
             for color, label in entries
         )
         self.html = (
@@ -50,4 +51,6 @@ class Legend(MacroElement):
 
     def safe_entries(self) -> tuple[str, list[list[str]]]:
         """Title and (colour, label) rows, escaped, for a legend drawn by a browser-side map."""
-        return html_text(self.title), [[css_colour(c), html_text(label)] for c, label in self.entries]
+        return html_text(self.title), [
+            [css_colour(c), html_text(label)] for c, label in self.entries
+        ]

@@ -8,7 +8,9 @@ import geopandas as gpd
 from layers.safe import html_text
 
 
-def outline_layer(areas: gpd.GeoDataFrame, name: str, weight: float, colour: str = "#222222") -> folium.GeoJson:
+def outline_layer(
+    areas: gpd.GeoDataFrame, name: str, weight: float, colour: str = "#222222"
+) -> folium.GeoJson:
     """Unfilled outlines of départements or régions, with their names as tooltip."""
     frame = gpd.GeoDataFrame(
         {"nom": [html_text(str(n)) for n in areas["name"]], "code": areas["code"].to_numpy()},

@@ -90,7 +90,9 @@ def _popup_render(self, **kwargs):
         child.render(**kwargs)
     figure = self.get_root()
     assert isinstance(figure, Figure), "You cannot render this Element if it is not in a Figure."
-    figure.script.add_child(Raw(self._template.render(this=self, kwargs=kwargs)), name=self.get_name())
+    figure.script.add_child(
+        Raw(self._template.render(this=self, kwargs=kwargs)), name=self.get_name()
+    )
 
 
 def install_render_guard() -> None:

@@ -116,30 +116,50 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _french_date(series: pd.Series) -> pd.Series:
-    dates = pd.to_datetime(series.astype(object).where(series.notna(), None), format="%Y-%m-%d", errors="coerce")
+    dates = pd.to_datetime(
+        series.astype(object).where(series.notna(), None), format="%Y-%m-%d", errors="coerce"
+    )
     return dates.dt.strftime("%d/%m/%Y").where(dates.notna(), "")
 
 
 def popup_html(frame: pd.DataFrame) -> pd.Series:
     """Popup HTML of each structure: name, category, address, opening date, FINESS number (all escaped)."""
+
     def col(name):
         return _text(frame[name]) if name in frame.columns else pd.Series("", index=frame.index)
 
     category = col("category_label")
     code = col("categetab")
     category = category.where(code == "", category + " (" + code + ")")
-    opened = _french_date(frame["dateouv"]) if "dateouv" in frame.columns else pd.Series("", index=frame.index)
-    approx = frame["approx_location"].fillna(False).astype(bool) if "approx_location" in frame.columns else False
-    outside = frame["outside_commune"].fillna(False).astype(bool) if "outside_commune" in frame.columns else False
+    opened = (
+        _french_date(frame["dateouv"])
+        if "dateouv" in frame.columns
+        else pd.Series("", index=frame.index)
+    )
+    approx = (
+        frame["approx_location"].fillna(False).astype(bool)
+        if "approx_location" in frame.columns
+        else False
+    )
+    outside = (
+        frame["outside_commune"].fillna(False).astype(bool)
+        if "outside_commune" in frame.columns
+        else False
+    )
     parts = [
         '<div style="font:13px/1.45 sans-serif;min-width:200px"><b>' + col("name") + "</b>",
         category.where(category == "", "<br>" + category),
         col("address").where(col("address") == "", "<br>" + col("address")),
         opened.where(opened == "", "<br>Ouverture : " + opened),
         "<br>N° FINESS : " + col("nofinesset"),
-        pd.Series(np.where(approx, "<br><i>Position approximative (centre de la commune)</i>", ""),
-                  index=frame.index),
-        pd.Series(np.where(outside, "<br><i>Point situé hors de la commune déclarée</i>", ""), index=frame.index),
+        pd.Series(
+            np.where(approx, "<br><i>Position approximative (centre de la commune)</i>", ""),
+            index=frame.index,
+        ),
+        pd.Series(
+            np.where(outside, "<br><i>Point situé hors de la commune déclarée</i>", ""),
+            index=frame.index,
+        ),
         "</div>",
     ]
     out = parts[0]
@@ -155,11 +175,17 @@ def _rows(frame: pd.DataFrame) -> list[list]:
         return []
     lon = frame.geometry.x.round(6).to_numpy()
     lat = frame.geometry.y.round(6).to_numpy()
-    approx = (frame["approx_location"].fillna(False).astype(bool).to_numpy().astype(int)
-              if "approx_location" in frame.columns else np.zeros(len(frame), dtype=int))
+    approx = (
+        frame["approx_location"].fillna(False).astype(bool).to_numpy().astype(int)
+        if "approx_location" in frame.columns
+        else np.zeros(len(frame), dtype=int)
+    )
     tooltip = _text(frame["name"]).to_numpy()
     popup = popup_html(frame).to_numpy()
-    return [[float(a), float(b), int(c), str(d), str(e)] for a, b, c, d, e in zip(lat, lon, approx, tooltip, popup)]
+    return [
+        [float(a), float(b), int(c), str(d), str(e)]
+        for a, b, c, d, e in zip(lat, lon, approx, tooltip, popup)
+    ]
 
 
 def structures_layer(frame, kinds=DEFAULT_KINDS, show: bool = True) -> list[folium.FeatureGroup]:
@@ -182,7 +208,9 @@ def structures_layer(frame, kinds=DEFAULT_KINDS, show: bool = True) -> list[foli
         target = group
         if len(rows) > CLUSTER_THRESHOLD:
             _MaxZoomGuard().add_to(group)  # before the cluster: it throws on a map without maxZoom
-            target = MarkerCluster(control=False, options={"showCoverageOnHover": False, "maxClusterRadius": 40})
+            target = MarkerCluster(
+                control=False, options={"showCoverageOnHover": False, "maxClusterRadius": 40}
+            )
             target.add_to(group)
         StructureMarkers(kind, rows).add_to(target)
         groups.append(group)

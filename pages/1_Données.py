@@ -17,22 +17,26 @@ page_nav()
 with user_errors():
     ensure_base()
     st.title("Données")
-    st.caption("Chaque couche garde sa source, son millésime, sa licence et sa date d'import. "
-               "Un import qui échoue laisse la couche précédente intacte.")
+    st.caption(
+        "Chaque couche garde sa source, son millésime, sa licence et sa date d'import. "
+        "Un import qui échoue laisse la couche précédente intacte."
+    )
 
     present = {row["layer"]: row for row in status()}
     catalogue = sources()
     rows = []
     for name, src in catalogue.items():
         row = present.get(name)
-        rows.append({
-            "Couche": src["title"],
-            "Source": (row or {}).get("source") or src["publisher"],
-            "Millésime": str((row or {}).get("vintage") or "—"),  # one type per column (Arrow)
-            "Licence": (row or {}).get("licence") or src["licence"],
-            "Lignes": (row or {}).get("rows"),
-            "Importée le": fmt_datetime((row or {}).get("built_at")) if row else "absente",
-        })
+        rows.append(
+            {
+                "Couche": src["title"],
+                "Source": (row or {}).get("source") or src["publisher"],
+                "Millésime": str((row or {}).get("vintage") or "—"),  # one type per column (Arrow)
+                "Licence": (row or {}).get("licence") or src["licence"],
+                "Lignes": (row or {}).get("rows"),
+                "Importée le": fmt_datetime((row or {}).get("built_at")) if row else "absente",
+            }
+        )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     st.subheader("Importer ou mettre à jour")
@@ -40,12 +44,17 @@ with user_errors():
     for name, importer in IMPORTERS.items():
         src = catalogue.get(name, {})
         title = plain(importer.label) + ("" if name in present else " — absente")
-        busy = f"report-{name}" in st.session_state or st.session_state.get(f"upload-{name}") is not None
+        busy = (
+            f"report-{name}" in st.session_state
+            or st.session_state.get(f"upload-{name}") is not None
+        )
         with st.expander(title, expanded=busy):  # stays open while the user works in it
-            st.markdown(f"**Éditeur** : {plain(src.get('publisher', '—'))}  \n"
-                        f"**Licence** : {plain(src.get('licence', '—'))}  \n"
-                        f"**Format** : {plain(src.get('format', '—'))}  \n"
-                        f"**Mise à jour** : {plain(src.get('how_to_update', '—'))}")
+            st.markdown(
+                f"**Éditeur** : {plain(src.get('publisher', '—'))}  \n"
+                f"**Licence** : {plain(src.get('licence', '—'))}  \n"
+                f"**Format** : {plain(src.get('format', '—'))}  \n"
+                f"**Mise à jour** : {plain(src.get('how_to_update', '—'))}"
+            )
             if src.get("url"):
                 st.markdown(f"**Où l'obtenir** : {link(src['url'], src['url'])}")
             online_update(importer)
@@ -54,5 +63,7 @@ with user_errors():
     st.subheader("Sources de référence")
     for name, src in catalogue.items():
         if name not in IMPORTERS:
-            st.markdown(f"- **{plain(src['title'])}** — {plain(src['publisher'])} ; {plain(src['vintage'])} ; "
-                        f"{plain(src['licence'])}. {plain(src.get('how_to_update', ''))}")
+            st.markdown(
+                f"- **{plain(src['title'])}** — {plain(src['publisher'])} ; {plain(src['vintage'])} ; "
+                f"{plain(src['licence'])}. {plain(src.get('how_to_update', ''))}"
+            )

@@ -6,23 +6,35 @@ from geo.store import preferences
 from layers.safe import css_colour, html_text
 from ui import drawing, drawmap, orientation
 from ui.common import (
+    current_context,
+    ensure_assets,
+    ensure_base,
+    map_communes,
     page_nav,
-    current_context, ensure_assets, ensure_base, map_communes, population_label, scenario_store, scope_select,
+    population_label,
+    scenario_store,
+    scope_select,
     user_errors,
 )
-from ui.text import plain
 from ui.diagnostics_panel import show_diagnostics, structures_table
+from ui.text import plain
 
 
 @st.fragment
-def drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | None, choice: dict) -> None:
+def drawing_area(
+    store, ctx, spec: str, scenario_name: str, active_id: int | None, choice: dict
+) -> None:
     """Map, tools, panel and comparison: a click reruns only this part of the page."""
     with user_errors():
         _drawing_area(store, ctx, spec, scenario_name, active_id, choice)
 
 
-def _drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | None, choice: dict) -> None:
-    touched, notes = drawing.apply_edits(store, drawmap.new_edits("draw-map"), ctx)  # before anything is drawn
+def _drawing_area(
+    store, ctx, spec: str, scenario_name: str, active_id: int | None, choice: dict
+) -> None:
+    touched, notes = drawing.apply_edits(
+        store, drawmap.new_edits("draw-map"), ctx
+    )  # before anything is drawn
     scenario = store.get(scenario_name)
     plan = drawing.plan_for(ctx, scenario)
     active = next((t for t in scenario.territories if t.id == active_id), None)
@@ -33,17 +45,27 @@ def _drawing_area(store, ctx, spec: str, scenario_name: str, active_id: int | No
         label = population_label(spec)
         fills, names = drawing.map_fills(scenario)
         drawmap.show(
-            "draw-map", spec=spec, bounds=communes.total_bounds,
-            fills=fills, names=names, touched=touched, population_label=html_text(label),
-            active={"scenario": scenario.id, "territory": active.id if active else None,
-                    "colour": css_colour(active.colour) if active else None,
-                    "locked": bool(active.locked) if active else False,
-                    "name": html_text(active.name) if active else ""},
+            "draw-map",
+            spec=spec,
+            bounds=communes.total_bounds,
+            fills=fills,
+            names=names,
+            touched=touched,
+            population_label=html_text(label),
+            active={
+                "scenario": scenario.id,
+                "territory": active.id if active else None,
+                "colour": css_colour(active.colour) if active else None,
+                "locked": bool(active.locked) if active else False,
+                "name": html_text(active.name) if active else "",
+            },
             focus=st.session_state.get(f"focus-{scenario_name}"),
             note=drawmap.message("<br>".join(notes)) if notes else None,
-            layers={"under": orientation.under(spec, choice["metric"], label),
-                    "markers": orientation.markers(spec, choice["kinds"]),
-                    "outlines": orientation.outlines(spec, choice["outlines"])},
+            layers={
+                "under": orientation.under(spec, choice["metric"], label),
+                "markers": orientation.markers(spec, choice["kinds"]),
+                "outlines": orientation.outlines(spec, choice["outlines"]),
+            },
         )
         drawing.commune_tools(store, scenario_name, active, ctx, communes)
 
@@ -80,8 +102,10 @@ with user_errors():
         preferences.put("scope", spec)
         scenario_name = drawing.scenario_picker(store, spec)
     if scenario_name is None:
-        st.info("Créez un scénario dans le panneau de gauche pour commencer : "
-                "un scénario regroupe un ou plusieurs territoires de CPTS.")
+        st.info(
+            "Créez un scénario dans le panneau de gauche pour commencer : "
+            "un scénario regroupe un ou plusieurs territoires de CPTS."
+        )
         st.stop()
 
     scenario = store.get(scenario_name)

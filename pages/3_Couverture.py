@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 from geo.formats import french
 from geo.store import preferences
 from ui import coverage as ui
-from ui.common import current_context, ensure_assets, ensure_base, user_errors, page_nav
+from ui.common import current_context, ensure_assets, ensure_base, page_nav, user_errors
 from ui.text import plain
 
 st.set_page_config(page_title="Couverture — CartoCPTS", page_icon="🗺️", layout="wide")
@@ -16,18 +16,25 @@ with user_errors():
     ensure_assets()
     ensure_base()
     st.title("Couverture par les CPTS")
-    st.caption("Communes situées dans aucune CPTS (« zones blanches »), d'après les périmètres de CPTS importés "
-               "(page « Données ») et, si vous le souhaitez, les territoires d'un scénario.")
+    st.caption(
+        "Communes situées dans aucune CPTS (« zones blanches »), d'après les périmètres de CPTS importés "
+        "(page « Données ») et, si vous le souhaitez, les territoires d'un scénario."
+    )
     ctx = current_context()
     with st.sidebar:
         spec = ui.coverage_scope_select("coverage-scope", preferences.get("scope"))
         scenario = ui.scenario_option("coverage-scenario")
     if not ctx.cpts_members and not scenario:
-        st.warning("Aucun périmètre de CPTS n'est chargé : toutes les communes apparaissent non couvertes. "
-                   "Importez les périmètres dans la page « Données » ou choisissez un scénario.")
+        st.warning(
+            "Aucun périmètre de CPTS n'est chargé : toutes les communes apparaissent non couvertes. "
+            "Importez les périmètres dans la page « Données » ou choisissez un scénario."
+        )
 
     result, outlines, clusters = ui.computed_coverage(spec, scenario)
-    st.subheader(plain(result.scope.label()) + (f" — avec le scénario « {plain(scenario)} »" if scenario else ""))
+    st.subheader(
+        plain(result.scope.label())
+        + (f" — avec le scénario « {plain(scenario)} »" if scenario else "")
+    )
     ui.figures(result)
     map_col, side = st.columns([3, 2])
     with side:  # filled first: the zone selected in the table sets the map's zoom in this same run
@@ -35,19 +42,30 @@ with user_errors():
         if rank is not None:
             cluster = next(cl for cl in result.clusters if cl.rank == rank)
             st.session_state["coverage-focus"] = rank
-            st.markdown(f"**{plain(cluster.label)}** : {french.integer(len(cluster.communes))} communes, "
-                        f"{french.integer(cluster.population)} habitants, {french.integer(cluster.msp_count)} MSP"
-                        + (" — enclave entourée de communes couvertes." if cluster.enclave else "."))
+            st.markdown(
+                f"**{plain(cluster.label)}** : {french.integer(len(cluster.communes))} communes, "
+                f"{french.integer(cluster.population)} habitants, {french.integer(cluster.msp_count)} MSP"
+                + (" — enclave entourée de communes couvertes." if cluster.enclave else ".")
+            )
             if st.button("Proposer des territoires pour cette zone", type="primary"):
                 ui.send_to_proposals(cluster.communes, cluster.label, spec)
         else:
             st.session_state.pop("coverage-focus", None)
-        if result.uncovered and st.button("Proposer des territoires pour toutes les communes non couvertes"):
-            ui.send_to_proposals(result.uncovered, f"Communes non couvertes — {result.scope.label()}", spec)
+        if result.uncovered and st.button(
+            "Proposer des territoires pour toutes les communes non couvertes"
+        ):
+            ui.send_to_proposals(
+                result.uncovered, f"Communes non couvertes — {result.scope.label()}", spec
+            )
     focus = ui.focus_bounds(result)
     with map_col:
         fmap = ui.coverage_folium(spec, scenario, result, outlines, clusters, focus)
-        st_folium(fmap, key=f"coverage-map-{spec}-{scenario}-{focus}", height=560, use_container_width=True,
-                  returned_objects=[])
+        st_folium(
+            fmap,
+            key=f"coverage-map-{spec}-{scenario}-{focus}",
+            height=560,
+            use_container_width=True,
+            returned_objects=[],
+        )
     ui.tables_and_chart(result)
     ui.downloads(result, clusters, spec)

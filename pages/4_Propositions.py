@@ -7,7 +7,7 @@ from geo.formats import french
 from geo.store import preferences
 from ui import coverage as ui
 from ui import proposals as prop
-from ui.common import current_context, ensure_assets, ensure_base, user_errors, page_nav
+from ui.common import current_context, ensure_assets, ensure_base, page_nav, user_errors
 from ui.text import plain
 
 st.set_page_config(page_title="Propositions — CartoCPTS", page_icon="🗺️", layout="wide")
@@ -17,16 +17,20 @@ with user_errors():
     ensure_assets()
     ensure_base()
     st.title("Proposer des territoires")
-    st.caption("Découpe une zone non couverte en territoires contigus de communes entières, chacun au-dessus d'un "
-               "plancher de population, formés autour des communes dotées d'une MSP quand c'est possible "
-               "(régionalisation « max-p » de la bibliothèque libgeoda / pygeoda). La proposition "
-               "devient un scénario brouillon, modifiable dans la page « Dessiner un territoire ».")
+    st.caption(
+        "Découpe une zone non couverte en territoires contigus de communes entières, chacun au-dessus d'un "
+        "plancher de population, formés autour des communes dotées d'une MSP quand c'est possible "
+        "(régionalisation « max-p » de la bibliothèque libgeoda / pygeoda). La proposition "
+        "devient un scénario brouillon, modifiable dans la page « Dessiner un territoire »."
+    )
     ctx = current_context()
     zone = prop.zone_picker(ctx, preferences.get("scope"))
     if zone is None:
         st.stop()
-    st.markdown(f"**Zone** : {plain(zone['label'])} — {french.integer(len(zone['codes']))} communes, "
-                f"{french.integer(prop.zone_population(zone, ctx))} habitants ({plain(ctx.population_vintage)}).")
+    st.markdown(
+        f"**Zone** : {plain(zone['label'])} — {french.integer(len(zone['codes']))} communes, "
+        f"{french.integer(prop.zone_population(zone, ctx))} habitants ({plain(ctx.population_vintage)})."
+    )
     params = prop.parameters(ctx)
     prop.run_button(zone, params, ctx)
     proposal = prop.current(zone, params)
@@ -34,7 +38,12 @@ with user_errors():
         st.stop()
     prop.summary(proposal)
     ui.proposal_table(proposal, ctx)
-    st_folium(prop.proposal_map(proposal, ctx), key=f"proposal-map-{prop.key_of(zone, params)}", height=520,
-              use_container_width=True, returned_objects=[])
+    st_folium(
+        prop.proposal_map(proposal, ctx),
+        key=f"proposal-map-{prop.key_of(zone, params)}",
+        height=520,
+        use_container_width=True,
+        returned_objects=[],
+    )
     prop.downloads(proposal, zone, ctx)
     prop.save_as_scenario(proposal, zone, ctx)

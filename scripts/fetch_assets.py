@@ -73,10 +73,14 @@ def _sri(data: bytes) -> str:
 def _npm_pack(name: str, version: str, workdir: Path) -> bytes:
     npm = shutil.which("npm")
     if npm is None:
-        raise SystemExit("npm est introuvable : installez Node.js/npm (apt-get install npm) puis relancez « make assets ».")
+        raise SystemExit(
+            "npm est introuvable : installez Node.js/npm (apt-get install npm) puis relancez « make assets »."
+        )
     proc = subprocess.run(
         [npm, "pack", f"{name}@{version}", "--json", "--pack-destination", str(workdir)],
-        capture_output=True, text=True, cwd=workdir,
+        capture_output=True,
+        text=True,
+        cwd=workdir,
     )
     if proc.returncode != 0:
         raise SystemExit(f"Échec de « npm pack {name}@{version} » :\n{proc.stderr.strip()}")
@@ -90,7 +94,9 @@ def install(name: str) -> None:
         data = _npm_pack(name, version, Path(tmp))
     got = _sri(data)
     if got != integrity:
-        raise SystemExit(f"Empreinte inattendue pour {name}@{version} : {got} (attendu {integrity}).")
+        raise SystemExit(
+            f"Empreinte inattendue pour {name}@{version} : {got} (attendu {integrity})."
+        )
     target, folder = target_of(name)
     staging = target.parent / f".{target.name}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
@@ -103,7 +109,9 @@ def install(name: str) -> None:
             base = rel.name.upper()
             if rel.parts[0] == folder and len(rel.parts) > 1 and ".." not in rel.parts:
                 out = staging / Path(*rel.parts[1:])
-            elif len(rel.parts) == 1 and (base.startswith("LICENSE") or base.startswith("MIT-LICEN")):
+            elif len(rel.parts) == 1 and (
+                base.startswith("LICENSE") or base.startswith("MIT-LICEN")
+            ):
                 out = staging / rel.name
             else:
                 continue

@@ -39,7 +39,9 @@ def communes(base_dir):
 def shared_data() -> Path:
     """The real sample data beside the checkout (../shared/data)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"données d'exemple absentes : {SHARED_DATA} (dossier ../shared/data attendu à côté du dépôt)")
+        pytest.skip(
+            f"données d'exemple absentes : {SHARED_DATA} (dossier ../shared/data attendu à côté du dépôt)"
+        )
     return SHARED_DATA
 
 

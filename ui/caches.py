@@ -60,7 +60,9 @@ def map_communes(spec: str, version: tuple):
 @st.cache_resource(show_spinner=False, max_entries=32)
 def totals(spec: str, version: tuple) -> dict:
     scope = parse_scope(spec)
-    return scope_totals(scope, _with_populations(scope_communes(scope)))  # every commune, even without a contour
+    return scope_totals(
+        scope, _with_populations(scope_communes(scope))
+    )  # every commune, even without a contour
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -89,7 +91,9 @@ def all_cpts_perimeters(version: tuple):
 @st.cache_resource(show_spinner="Calcul de la couverture…", max_entries=16)
 def computed_coverage(spec: str, scenario: str | None, version: tuple, updated_at: str | None):
     ctx = context()
-    assignment = assignment_for(ctx, scenario=scenario, store=scenario_store() if scenario else None)
+    assignment = assignment_for(
+        ctx, scenario=scenario, store=scenario_store() if scenario else None
+    )
     result = coverage(spec, assignment, ctx)
     outlines = territory_outlines(assignment, ctx, codes=result.communes)
     clusters = clusters_geojson(result, ctx) if result.clusters else None

@@ -36,7 +36,9 @@ def user_errors():
         st.stop()
     except Exception:  # noqa: BLE001 - never show a traceback to a user
         log.exception("Unexpected error")
-        st.error("Une erreur inattendue s'est produite. Le détail technique est dans le journal du serveur.")
+        st.error(
+            "Une erreur inattendue s'est produite. Le détail technique est dans le journal du serveur."
+        )
         st.stop()
 
 
@@ -99,7 +101,11 @@ def scope_select(key: str, default: str) -> str:
     labels = dict(choices)
     index = specs.index(default) if default in specs else 0
     return st.selectbox(
-        "Région ou département", specs, index=index, format_func=labels.get, key=key,
+        "Région ou département",
+        specs,
+        index=index,
+        format_func=labels.get,
+        key=key,
         help="Tapez un nom ou un code pour chercher.",
     )
 
@@ -121,8 +127,10 @@ def current_context() -> Context:
 
 def commune_list(codes, ctx, limit: int = 10) -> str:
     """« Foix (09122), Pamiers (09225) … » for messages (names escaped for Markdown)."""
-    names = [f"{plain(ctx.communes.at[c, 'name'])} ({plain(c)})" if c in ctx.communes.index else plain(c)
-             for c in codes[:limit]]
+    names = [
+        f"{plain(ctx.communes.at[c, 'name'])} ({plain(c)})" if c in ctx.communes.index else plain(c)
+        for c in codes[:limit]
+    ]
     return ", ".join(names) + (" …" if len(codes) > limit else "")
 
 
@@ -166,8 +174,14 @@ def optional_layer(name: str):
 def missing_layer_hint(name: str, what: str) -> None:
     """Where to get a layer that is not loaded yet, with a link to the « Données » page."""
     src = sources().get(name, {})
-    where = link(src.get("publisher", "—"), src["url"]) if src.get("url") else plain(src.get("publisher", "—"))
-    st.caption(f"**{plain(what)}** : aucune donnée chargée. Source : {where}. À importer dans la page « Données ».")
+    where = (
+        link(src.get("publisher", "—"), src["url"])
+        if src.get("url")
+        else plain(src.get("publisher", "—"))
+    )
+    st.caption(
+        f"**{plain(what)}** : aucune donnée chargée. Source : {where}. À importer dans la page « Données »."
+    )
 
 
 PAGES = (  # Material Symbols icons ship with Streamlit's front end: no emoji font needed on the user's machine

@@ -1,4 +1,6 @@
-"""Widgets of the « Couverture » and « Propositions » pages (the computing is in geo.coverage.gaps / geo.coverage.proposals)."""
+"""Widgets of the « Couverture » and « Propositions » pages.
+
+The computing is in geo.coverage.gaps and geo.coverage.proposals."""
 
 from __future__ import annotations
 
@@ -25,35 +27,57 @@ def coverage_scope_select(key: str, default: str) -> str:
     specs = [spec for spec, _ in choices]
     labels = dict(choices)
     index = specs.index(default) if default in specs else 0
-    return st.selectbox("Périmètre", specs, index=index, format_func=labels.get, key=key,
-                        help="Tapez un nom ou un code pour chercher.")
+    return st.selectbox(
+        "Périmètre",
+        specs,
+        index=index,
+        format_func=labels.get,
+        key=key,
+        help="Tapez un nom ou un code pour chercher.",
+    )
 
 
 def scenario_option(key: str) -> str | None:
     names = scenario_store().names()
     if not names:
         return None
-    return st.selectbox("Ajouter les territoires d'un scénario", [None, *names], key=key,
-                        format_func=lambda n: "Aucun (CPTS existantes seulement)" if n is None else n)
+    return st.selectbox(
+        "Ajouter les territoires d'un scénario",
+        [None, *names],
+        key=key,
+        format_func=lambda n: "Aucun (CPTS existantes seulement)" if n is None else n,
+    )
 
 
 def figures(result) -> None:
     cols = st.columns(4)
-    cols[0].metric(f"Population {plain(result.population_vintage)}", french.integer(result.population))
+    cols[0].metric(
+        f"Population {plain(result.population_vintage)}", french.integer(result.population)
+    )
     cols[1].metric("Population couverte", french.integer(result.covered_population))
-    cols[2].metric("Population non couverte", french.integer(result.uncovered_population),
-                   help="Habitants des communes qui ne sont dans aucune CPTS.")
+    cols[2].metric(
+        "Population non couverte",
+        french.integer(result.uncovered_population),
+        help="Habitants des communes qui ne sont dans aucune CPTS.",
+    )
     cols[3].metric("Part non couverte", f"{french.decimal(result.uncovered_share * 100, 1)} %")
-    st.caption(f"{french.integer(len(result.communes))} communes, dont {french.integer(len(result.uncovered))} "
-               f"non couvertes et {french.integer(len(result.overlaps))} dans plusieurs CPTS ; "
-               f"{french.integer(len(result.territories))} "
-               "territoire(s) présents.")
+    st.caption(
+        f"{french.integer(len(result.communes))} communes, dont {french.integer(len(result.uncovered))} "
+        f"non couvertes et {french.integer(len(result.overlaps))} dans plusieurs CPTS ; "
+        f"{french.integer(len(result.territories))} "
+        "territoire(s) présents."
+    )
 
 
 TABLE_COLUMNS = {
-    "code": "Code", "nom": "Nom", "communes": "Communes", "communes_non_couvertes": "Communes non couvertes",
-    "communes_chevauchement": "Communes dans plusieurs CPTS", "population": "Population",
-    "population_couverte": "Population couverte", "population_non_couverte": "Population non couverte",
+    "code": "Code",
+    "nom": "Nom",
+    "communes": "Communes",
+    "communes_non_couvertes": "Communes non couvertes",
+    "communes_chevauchement": "Communes dans plusieurs CPTS",
+    "population": "Population",
+    "population_couverte": "Population couverte",
+    "population_non_couverte": "Population non couverte",
     "part_non_couverte": "Part non couverte (%)",
 }
 
@@ -65,8 +89,11 @@ def _french_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def localized_numbers(frame: pd.DataFrame) -> dict:
     """column_config showing every numeric column in the reader's locale (12 345 and 12,3 in French)."""
-    return {col: st.column_config.NumberColumn(format="localized") for col in frame.columns
-            if pd.api.types.is_numeric_dtype(frame[col])}
+    return {
+        col: st.column_config.NumberColumn(format="localized")
+        for col in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[col])
+    }
 
 
 def tables_and_chart(result) -> None:
@@ -74,7 +101,9 @@ def tables_and_chart(result) -> None:
     tab_dep, tab_reg = st.tabs(["Par département", "Par région"])
     for tab, table in ((tab_dep, result.by_departement), (tab_reg, result.by_region)):
         shown = _french_table(table)
-        tab.dataframe(shown, hide_index=True, width="stretch", column_config=localized_numbers(shown))
+        tab.dataframe(
+            shown, hide_index=True, width="stretch", column_config=localized_numbers(shown)
+        )
     by_region = result.scope.kind == "fr"
     table = result.by_region if by_region else result.by_departement
     data = table.assign(label=table["code"].astype(str) + " " + table["nom"].astype(str))
@@ -82,14 +111,30 @@ def tables_and_chart(result) -> None:
     if data.empty:
         return
     level = "Région" if by_region else "Département"
-    chart = alt.Chart(data).mark_bar(color="#D55E00").encode(
-        x=alt.X("population_non_couverte:Q", title="Population non couverte",
-                axis=alt.Axis(labelExpr=FRENCH_THOUSANDS)),
-        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
-        tooltip=[alt.Tooltip("label:N", title=level),
-                 alt.Tooltip("population_non_couverte:Q", title="Population non couverte", format=",d"),
-                 alt.Tooltip("part_non_couverte:Q", title="Part non couverte", format=".1%")],
-    ).properties(height=max(120, 20 * len(data)), title=f"Population non couverte par {level.lower()}")
+    chart = (
+        alt.Chart(data)
+        .mark_bar(color="#D55E00")
+        .encode(
+            x=alt.X(
+                "population_non_couverte:Q",
+                title="Population non couverte",
+                axis=alt.Axis(labelExpr=FRENCH_THOUSANDS),
+            ),
+            y=alt.Y(
+                "label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title=level),
+                alt.Tooltip(
+                    "population_non_couverte:Q", title="Population non couverte", format=",d"
+                ),
+                alt.Tooltip("part_non_couverte:Q", title="Part non couverte", format=".1%"),
+            ],
+        )
+        .properties(
+            height=max(120, 20 * len(data)), title=f"Population non couverte par {level.lower()}"
+        )
+    )
     st.altair_chart(chart, width="stretch")
 
 
@@ -102,17 +147,32 @@ def clusters_table(result) -> int | None:
     if not result.clusters:
         st.success("Aucune commune non couverte dans ce périmètre.")
         return None
-    rows = [{
-        "Zone": cl.rank, "Autour de": cl.largest_commune, "Communes": len(cl.communes),
-        "Population": cl.population, "MSP": cl.msp_count, "Départements": ", ".join(cl.departements),
-        "Enclave": "oui" if cl.enclave else "",
-    } for cl in result.clusters]
-    st.caption("Zones non couvertes (communes non couvertes contiguës), des plus peuplées aux moins peuplées. "
-               "Une enclave est entourée de communes couvertes. Sélectionnez une ligne pour zoomer sur la zone.")
+    rows = [
+        {
+            "Zone": cl.rank,
+            "Autour de": cl.largest_commune,
+            "Communes": len(cl.communes),
+            "Population": cl.population,
+            "MSP": cl.msp_count,
+            "Départements": ", ".join(cl.departements),
+            "Enclave": "oui" if cl.enclave else "",
+        }
+        for cl in result.clusters
+    ]
+    st.caption(
+        "Zones non couvertes (communes non couvertes contiguës), des plus peuplées aux moins peuplées. "
+        "Une enclave est entourée de communes couvertes. Sélectionnez une ligne pour zoomer sur la zone."
+    )
     frame = pd.DataFrame(rows)
-    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
-                         column_config=localized_numbers(frame.drop(columns=["Zone"])),
-                         selection_mode="single-row", key="clusters-table")
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        column_config=localized_numbers(frame.drop(columns=["Zone"])),
+        selection_mode="single-row",
+        key="clusters-table",
+    )
     selected = (event.selection.rows if event is not None else []) or []
     return result.clusters[selected[0]].rank if selected else None
 
@@ -136,21 +196,34 @@ def proposal_table(proposal, ctx) -> None:
 
     rows = []
     for t in proposal.territories:
-        row = {"Territoire": t["name"], "Communes": len(t["communes"]), "Population": t["population"],
-               "Taille ACI": t["aci_size"], "MSP": t["msp_count"], "Centres de santé": t["centres_sante_count"]}
+        row = {
+            "Territoire": t["name"],
+            "Communes": len(t["communes"]),
+            "Population": t["population"],
+            "Taille ACI": t["aci_size"],
+            "MSP": t["msp_count"],
+            "Centres de santé": t["centres_sante_count"],
+        }
         if ctx.apl is not None:
             row[f"APL {ctx.apl_year or ''}".strip()] = french.decimal(t["apl"])
         if ctx.typology:
             row["Classe Irdes majoritaire (part de la population)"] = main_class(t["irdes_mix"])
-        row.update({"Densité (hab./km²)": french.decimal(t["density"], 1), "D'un seul tenant": "oui" if t["contiguous"] else "non",
-                    "Départements": ", ".join(t["departements"]), "Remarque": t["explanation"] or ""})
+        row.update(
+            {
+                "Densité (hab./km²)": french.decimal(t["density"], 1),
+                "D'un seul tenant": "oui" if t["contiguous"] else "non",
+                "Départements": ", ".join(t["departements"]),
+                "Remarque": t["explanation"] or "",
+            }
+        )
         rows.append(row)
     frame = pd.DataFrame(rows)
     st.dataframe(frame, hide_index=True, width="stretch", column_config=localized_numbers(frame))
 
 
 def computed_coverage(spec: str, scenario: str | None):
-    """(CoverageResult, territory outlines, clusters FeatureCollection), recomputed when a layer or the scenario changes."""
+    """(CoverageResult, territory outlines, clusters FeatureCollection), recomputed when a layer or
+    the scenario changes."""
     updated_at = scenario_store().get(scenario).updated_at if scenario else None
     return caches.computed_coverage(spec, scenario, current_context().version, updated_at)
 
@@ -170,7 +243,9 @@ def coverage_folium(spec, scenario, result, outlines, clusters, focus):
     built from (result, outlines, clusters) is what is cached."""
     ctx = current_context()
     bounds = focus or tuple(ctx.communes.loc[result.communes].total_bounds)
-    return coverage_map(bounds, result, ctx, outlines, clusters, f"Population {result.population_vintage}")
+    return coverage_map(
+        bounds, result, ctx, outlines, clusters, f"Population {result.population_vintage}"
+    )
 
 
 def downloads(result, clusters, spec: str) -> None:
@@ -179,8 +254,18 @@ def downloads(result, clusters, spec: str) -> None:
     st.subheader("Exporter")
     name = spec.replace(":", "-")
     left, right = st.columns(2)
-    left.download_button("Communes non couvertes (CSV)", uncovered_csv(result, current_context()),
-                         file_name=f"communes-non-couvertes-{name}.csv", mime="text/csv", on_click="ignore")
+    left.download_button(
+        "Communes non couvertes (CSV)",
+        uncovered_csv(result, current_context()),
+        file_name=f"communes-non-couvertes-{name}.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
     if clusters:
-        right.download_button("Zones non couvertes (GeoJSON)", geojson_bytes(clusters),
-                              file_name=f"zones-non-couvertes-{name}.geojson", mime="application/geo+json", on_click="ignore")
+        right.download_button(
+            "Zones non couvertes (GeoJSON)",
+            geojson_bytes(clusters),
+            file_name=f"zones-non-couvertes-{name}.geojson",
+            mime="application/geo+json",
+            on_click="ignore",
+        )

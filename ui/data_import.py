@@ -19,7 +19,10 @@ from ui.text import plain
 
 UPLOAD_PREFIX = "upload-"
 MAX_NAME_CHARS = 500  # of a user's file name kept for messages and provenance
-EXTRA_FORMATS = ("csv", "xlsx")  # the second files of an importer (typology: passage table, nomenclature)
+EXTRA_FORMATS = (
+    "csv",
+    "xlsx",
+)  # the second files of an importer (typology: passage table, nomenclature)
 
 
 def _keep_report(name: str, title: str, lines: list[str]) -> None:
@@ -39,6 +42,7 @@ def show_pending_report(name: str) -> None:
 
 def _bar_progress(bar, default: str):
     """A progress callback drawing on the Streamlit progress ``bar``."""
+
     def progress(fraction, message=""):
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=plain(message or default))
 
@@ -50,23 +54,36 @@ def import_panel(importer: Importer, present: dict | None) -> None:
     name = importer.layer
     show_pending_report(name)
     st.caption(plain(importer.help))
-    upload = st.file_uploader(f"Fichier ({plain(', '.join(importer.formats))})", type=list(importer.formats),
-                              key=f"upload-{name}")
+    upload = st.file_uploader(
+        f"Fichier ({plain(', '.join(importer.formats))})",
+        type=list(importer.formats),
+        key=f"upload-{name}",
+    )
     options = {}
     for option, label in importer.options.items():
         options[option] = st.text_input(plain(label), key=f"opt-{name}-{option}")
-    extra = {option: st.file_uploader(plain(label), type=list(EXTRA_FORMATS), key=f"upload-{name}-{option}")
-             for option, label in importer.files.items()}
+    extra = {
+        option: st.file_uploader(
+            plain(label), type=list(EXTRA_FORMATS), key=f"upload-{name}-{option}"
+        )
+        for option, label in importer.files.items()
+    }
     replace_ok = True
     if present:
-        replace_ok = st.checkbox(f"Remplacer la couche actuelle ({plain(integer(present['rows']))} lignes, "
-                                 f"{plain(present['vintage'])})",
-                                 key=f"replace-{name}")
-    if st.button("Importer", key=f"import-{name}", disabled=upload is None or not replace_ok, type="primary"):
+        replace_ok = st.checkbox(
+            f"Remplacer la couche actuelle ({plain(integer(present['rows']))} lignes, "
+            f"{plain(present['vintage'])})",
+            key=f"replace-{name}",
+        )
+    if st.button(
+        "Importer", key=f"import-{name}", disabled=upload is None or not replace_ok, type="primary"
+    ):
         run_import(importer, upload, options, extra)
     if present:
         st.divider()
-        confirm = st.checkbox("Je confirme la suppression de cette couche", key=f"confirm-rm-{name}")
+        confirm = st.checkbox(
+            "Je confirme la suppression de cette couche", key=f"confirm-rm-{name}"
+        )
         if st.button("Supprimer la couche", key=f"rm-{name}", disabled=not confirm):
             store.remove_layer(name)
             st.success("Couche supprimée.")
@@ -94,18 +111,28 @@ def store_upload(name: str, data: bytes, folder: Path, formats) -> Path:
     extension = shown.rsplit(".", 1)[-1].lower() if "." in shown else ""
     allowed = [str(f).lower() for f in formats]
     if extension not in allowed:
-        raise DataError(f"Le fichier « {shown} » n'a pas une extension acceptée ici ({', '.join(allowed)}) : "
-                        "fichier refusé.")
+        raise DataError(
+            f"Le fichier « {shown} » n'a pas une extension acceptée ici ({', '.join(allowed)}) : "
+            "fichier refusé."
+        )
     if len(data) > MAX_FILE_BYTES:
         raise DataError(f"Le fichier « {shown} » dépasse {MAX_UPLOAD_MB} Mo : fichier refusé.")
     path = Path(folder) / f"{UPLOAD_PREFIX}{uuid.uuid4().hex}.{extension}"
-    path.touch(mode=0o600, exist_ok=False)  # a new file in the private folder, never one that exists
+    path.touch(
+        mode=0o600, exist_ok=False
+    )  # a new file in the private folder, never one that exists
     path.write_bytes(data)
     return path
 
 
-def import_upload(importer: Importer, name: str, data: bytes, options: dict | None = None,
-                  extra: dict | None = None, progress=None) -> tuple[Report, list[str]]:
+def import_upload(
+    importer: Importer,
+    name: str,
+    data: bytes,
+    options: dict | None = None,
+    extra: dict | None = None,
+    progress=None,
+) -> tuple[Report, list[str]]:
     """Import an uploaded file (``name``: the user's file name, ``data``: its bytes) with ``importer``.
 
     ``extra`` maps an importer's second file (``importer.files``) to another upload ``(name, bytes)``.
@@ -119,8 +146,10 @@ def import_upload(importer: Importer, name: str, data: bytes, options: dict | No
         try:
             options["year"] = int(str(options["year"]).strip())
         except ValueError:
-            raise DataError(f"Année invalide : « {original_name(options['year'])} » (attendu : un nombre, "
-                            "ex. 2023).") from None
+            raise DataError(
+                f"Année invalide : « {original_name(options['year'])} » (attendu : un nombre, "
+                "ex. 2023)."
+            ) from None
     uploads = data_dir() / "uploads"
     uploads.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=uploads) as tmp:
@@ -138,9 +167,18 @@ def run_import(importer: Importer, upload, options: dict, extra: dict) -> None:
     bar = st.progress(0.0, text="Lecture du fichier…")
     shown = original_name(upload.name)
     try:
-        _, lines = import_upload(importer, upload.name, upload.getvalue(), options,
-                                 {key: (value.name, value.getvalue()) for key, value in extra.items()
-                                  if value is not None}, _bar_progress(bar, "Import…"))
+        _, lines = import_upload(
+            importer,
+            upload.name,
+            upload.getvalue(),
+            options,
+            {
+                key: (value.name, value.getvalue())
+                for key, value in extra.items()
+                if value is not None
+            },
+            _bar_progress(bar, "Import…"),
+        )
     except DataError as exc:
         bar.empty()
         message = str(exc)
@@ -167,5 +205,12 @@ def online_update(importer: Importer) -> None:
         _keep_report(importer.layer, "Mise à jour réussie.", importer.lines(report))
 
 
-__all__ = ["import_panel", "import_upload", "online_update", "original_name", "run_import",
-           "show_pending_report", "store_upload"]
+__all__ = [
+    "import_panel",
+    "import_upload",
+    "online_update",
+    "original_name",
+    "run_import",
+    "show_pending_report",
+    "store_upload",
+]

@@ -26,11 +26,14 @@ from geo.territory.plan import Plan
 from layers.safe import css_colour, html_text
 from ui.text import plain
 
-SNAP_RULES = {"point": "Point représentatif de la commune dans le dessin",
-              "half_area": "Au moins la moitié de la surface de la commune dans le dessin"}
+SNAP_RULES = {
+    "point": "Point représentatif de la commune dans le dessin",
+    "half_area": "Au moins la moitié de la surface de la commune dans le dessin",
+}
 
 
 # --- scenario and territory --------------------------------------------------------------
+
 
 def scenario_picker(store, spec: str) -> str | None:
     """Choose, create, duplicate, rename or delete a scenario; returns the chosen name."""
@@ -39,12 +42,23 @@ def scenario_picker(store, spec: str) -> str | None:
     wanted = st.session_state.pop("scenario-wanted", None)
     if wanted in names:
         st.session_state["scenario"] = wanted
-    name = st.selectbox("Scénario", names, key="scenario", index=None if not names else 0,
-                        placeholder="Aucun scénario") if names else None
+    name = (
+        st.selectbox(
+            "Scénario",
+            names,
+            key="scenario",
+            index=None if not names else 0,
+            placeholder="Aucun scénario",
+        )
+        if names
+        else None
+    )
     with st.expander("Nouveau scénario" if names else "Créer un scénario", expanded=not names):
         with st.form("new-scenario", clear_on_submit=True):
             new = st.text_input("Nom du scénario")
-            overlap = st.checkbox("Autoriser qu'une commune soit dans plusieurs territoires", value=False)
+            overlap = st.checkbox(
+                "Autoriser qu'une commune soit dans plusieurs territoires", value=False
+            )
             if st.form_submit_button("Créer"):
                 _run(lambda: store.create(new, scope=spec, allow_overlap=overlap))
                 st.session_state["scenario-wanted"] = new.strip()
@@ -62,12 +76,17 @@ def scenario_picker(store, spec: str) -> str | None:
                 st.session_state["scenario-wanted"] = renamed.strip()
                 st.rerun()
             scen = store.get(name)
-            allow = st.checkbox("Autoriser les chevauchements entre territoires", value=scen.allow_overlap,
-                                key=f"overlap-{name}")
+            allow = st.checkbox(
+                "Autoriser les chevauchements entre territoires",
+                value=scen.allow_overlap,
+                key=f"overlap-{name}",
+            )
             if allow != scen.allow_overlap:
                 store.set_allow_overlap(name, allow)
                 st.rerun()
-            confirm = st.checkbox(f"Je confirme la suppression de « {plain(name)} »", key=f"del-scen-{name}")
+            confirm = st.checkbox(
+                f"Je confirme la suppression de « {plain(name)} »", key=f"del-scen-{name}"
+            )
             if st.button("Supprimer le scénario", disabled=not confirm, type="primary"):
                 store.delete(name)
                 st.session_state.pop("scenario", None)
@@ -112,14 +131,21 @@ def territory_bar(store, scenario):
         st.session_state[key] = ids[0] if ids else None
     names = {t.id: t.name + (" 🔒" if t.locked else "") for t in terrs}
     cols = st.columns([3, 2, 2])
-    slot = st.empty()  # always one element here, even without a territory: the map below keeps its place
-    active_id = cols[0].selectbox("Territoire actif", ids, format_func=names.get, key=key) if ids else None
+    slot = (
+        st.empty()
+    )  # always one element here, even without a territory: the map below keeps its place
+    active_id = (
+        cols[0].selectbox("Territoire actif", ids, format_func=names.get, key=key) if ids else None
+    )
     with cols[1].popover("Nouveau territoire", width="stretch"):
         with st.form(f"new-terr-{scenario.name}", clear_on_submit=True):
             tname = st.text_input("Nom du territoire", value="")
             if st.form_submit_button("Créer le territoire"):
-                tid = _run(lambda: store.add_territory(scenario.name, tname or f"Territoire {len(terrs) + 1}",
-                                                       session=_session()))
+                tid = _run(
+                    lambda: store.add_territory(
+                        scenario.name, tname or f"Territoire {len(terrs) + 1}", session=_session()
+                    )
+                )
                 st.session_state[f"{key}-wanted"] = tid
                 st.rerun()
     active = next((t for t in terrs if t.id == active_id), None)
@@ -128,27 +154,49 @@ def territory_bar(store, scenario):
     with cols[2].popover("Propriétés du territoire", width="stretch"):
         with st.form(f"props-{active.id}"):
             new_name = st.text_input("Nom", value=active.name)
-            status = st.selectbox("Statut", STATUSES, index=STATUSES.index(active.status)
-                                  if active.status in STATUSES else 0)
+            status = st.selectbox(
+                "Statut",
+                STATUSES,
+                index=STATUSES.index(active.status) if active.status in STATUSES else 0,
+            )
             colour = st.color_picker("Couleur", value=active.colour)
             notes = st.text_area("Notes", value=active.notes)
             if st.form_submit_button("Enregistrer"):
-                changes = {k: v for k, v in {"name": new_name, "status": status, "colour": colour,
-                                             "notes": notes}.items() if v != getattr(active, k)}
+                changes = {
+                    k: v
+                    for k, v in {
+                        "name": new_name,
+                        "status": status,
+                        "colour": colour,
+                        "notes": notes,
+                    }.items()
+                    if v != getattr(active, k)
+                }
                 if changes:
-                    _run(lambda: store.update_territory(scenario.name, active.id, session=_session(), **changes))
+                    _run(
+                        lambda: store.update_territory(
+                            scenario.name, active.id, session=_session(), **changes
+                        )
+                    )
                 st.rerun()
-        locked = st.toggle("Verrouiller (les clics ne le modifient plus)", value=active.locked,
-                           key=f"lock-{active.id}")
+        locked = st.toggle(
+            "Verrouiller (les clics ne le modifient plus)",
+            value=active.locked,
+            key=f"lock-{active.id}",
+        )
         if locked != active.locked:
             store.update_territory(scenario.name, active.id, locked=locked)
             st.rerun()
-        confirm = st.checkbox(f"Je confirme la suppression de « {plain(active.name)} »", key=f"del-terr-{active.id}")
+        confirm = st.checkbox(
+            f"Je confirme la suppression de « {plain(active.name)} »", key=f"del-terr-{active.id}"
+        )
         if st.button("Supprimer le territoire", disabled=not confirm, key=f"del-btn-{active.id}"):
             _run(lambda: store.delete_territory(scenario.name, active.id, session=_session()))
             st.rerun()
     if active.locked:
-        slot.caption(f"🔒 « {plain(active.name)} » est verrouillé : déverrouillez-le dans ses propriétés pour le modifier.")
+        slot.caption(
+            f"🔒 « {plain(active.name)} » est verrouillé : déverrouillez-le dans ses propriétés pour le modifier."
+        )
     return active
 
 
@@ -167,21 +215,32 @@ def history_bar(store, scenario: str) -> None:
     state = store.history_state(scenario, _session())
     cols = st.columns([1, 1, 4])
     refused = None
-    if cols[0].button("↶ Annuler", disabled=not state["undo"], help=plain(state["undo_label"]) or None,
-                      width="stretch"):
+    if cols[0].button(
+        "↶ Annuler",
+        disabled=not state["undo"],
+        help=plain(state["undo_label"]) or None,
+        width="stretch",
+    ):
         refused = _history_step(lambda: store.undo(scenario, _session()), undo=True)
-    if cols[1].button("↷ Rétablir", disabled=not state["redo"], help=plain(state["redo_label"]) or None,
-                      width="stretch"):
+    if cols[1].button(
+        "↷ Rétablir",
+        disabled=not state["redo"],
+        help=plain(state["redo_label"]) or None,
+        width="stretch",
+    ):
         refused = _history_step(lambda: store.redo(scenario, _session()), undo=False)
     if refused:
         cols[2].error(plain(refused))
     else:
-        cols[2].caption("Cliquez sur une commune pour l'ajouter au territoire actif ou l'en retirer ; "
-                        "ou dessinez un polygone / rectangle (outils à gauche de la carte). "
-                        "Chaque modification est enregistrée aussitôt.")
+        cols[2].caption(
+            "Cliquez sur une commune pour l'ajouter au territoire actif ou l'en retirer ; "
+            "ou dessinez un polygone / rectangle (outils à gauche de la carte). "
+            "Chaque modification est enregistrée aussitôt."
+        )
 
 
 # --- map ---------------------------------------------------------------------------------
+
 
 def apply_edits(store, edits, ctx) -> tuple[list[str], list[str]]:
     """Apply the map's edits, each to the scenario and territory it was made in (never the active one).
@@ -209,26 +268,39 @@ def apply_edits(store, edits, ctx) -> tuple[list[str], list[str]]:
             if polygon.geom_type not in ("Polygon", "MultiPolygon") or not polygon.is_valid:
                 notes.append("Dessin ignoré : le polygone n'est pas valide.")
                 continue
-            codes, _ = snap_polygon_to_communes(polygon, ctx.communes.reset_index(drop=True), rule=rule)
+            codes, _ = snap_polygon_to_communes(
+                polygon, ctx.communes.reset_index(drop=True), rule=rule
+            )
             if not codes:
                 notes.append("Aucune commune retenue par le dessin.")
                 continue
         add = codes if edit.op in ("add", "draw") else []
         remove = codes if edit.op == "remove" else []
         first = ctx.communes.at[codes[0], "name"] if codes else ""
-        label = {"add": f"Ajout de {first}", "remove": f"Retrait de {first}",
-                 "draw": f"Dessin : {len(codes)} commune(s)"}[edit.op]
+        label = {
+            "add": f"Ajout de {first}",
+            "remove": f"Retrait de {first}",
+            "draw": f"Dessin : {len(codes)} commune(s)",
+        }[edit.op]
         touched += codes
         try:
-            result = store.change_communes(scenario, edit.territory, add=add, remove=remove, label=label,
-                                           session=_session())
+            result = store.change_communes(
+                scenario, edit.territory, add=add, remove=remove, label=label, session=_session()
+            )
         except DataError as exc:
             notes.append(html_text(str(exc)))
             continue
         if result.refused:
-            sample = ", ".join(f"{ctx.communes.at[c, 'name']} ({why})" for c, why in list(result.refused.items())[:5])
-            notes.append(html_text(f"{len(result.refused)} commune(s) non ajoutée(s) : {sample}. Autorisez les "
-                                   "chevauchements dans « Gérer ce scénario » si c'est voulu."))
+            sample = ", ".join(
+                f"{ctx.communes.at[c, 'name']} ({why})"
+                for c, why in list(result.refused.items())[:5]
+            )
+            notes.append(
+                html_text(
+                    f"{len(result.refused)} commune(s) non ajoutée(s) : {sample}. Autorisez les "
+                    "chevauchements dans « Gérer ce scénario » si c'est voulu."
+                )
+            )
     return touched, notes
 
 
@@ -243,17 +315,24 @@ def map_fills(scenario) -> tuple[dict, dict]:
     return fills, names
 
 
-def apply_change(store, scenario: str, active, ctx, add=(), remove=(), label: str = "") -> ChangeResult:
+def apply_change(
+    store, scenario: str, active, ctx, add=(), remove=(), label: str = ""
+) -> ChangeResult:
     try:
-        result = store.change_communes(scenario, active.id, add=add, remove=remove, label=label, session=_session())
+        result = store.change_communes(
+            scenario, active.id, add=add, remove=remove, label=label, session=_session()
+        )
     except DataError as exc:  # shown in the panel; the map and the panel stay
         st.session_state["refused-message"] = str(exc)
         st.rerun(scope="fragment")
     if result.refused:
-        sample = ", ".join(f"{ctx.communes.at[c, 'name']} ({why})" for c, why in list(result.refused.items())[:5])
+        sample = ", ".join(
+            f"{ctx.communes.at[c, 'name']} ({why})" for c, why in list(result.refused.items())[:5]
+        )
         st.session_state["refused-message"] = (
             f"{len(result.refused)} commune(s) non ajoutée(s) : {sample}. Autorisez les chevauchements "
-            "dans « Gérer ce scénario » si c'est voulu.")
+            "dans « Gérer ce scénario » si c'est voulu."
+        )
     st.rerun(scope="fragment")
     return result
 
@@ -269,20 +348,28 @@ def part_zoom_buttons(d: Diagnostics, ctx, scenario: str) -> None:
     cols = st.columns(min(d.parts, 4))
     for i, part in enumerate(d.part_codes):
         pop = sum(ctx.population.get(c, 0) for c in part)
-        if cols[i % len(cols)].button(f"Partie {french.integer(i + 1)} : {len(part)} comm., "
-                                      f"{french.integer(pop)} hab.", key=f"part-{scenario}-{i}"):
+        if cols[i % len(cols)].button(
+            f"Partie {french.integer(i + 1)} : {len(part)} comm., {french.integer(pop)} hab.",
+            key=f"part-{scenario}-{i}",
+        ):
             bounds = shapely.union_all([ctx.geometry[c] for c in part]).bounds
-            st.session_state[f"focus-{scenario}"] = {"bounds": list(bounds), "nonce": time.time_ns()}
+            st.session_state[f"focus-{scenario}"] = {
+                "bounds": list(bounds),
+                "nonce": time.time_ns(),
+            }
             st.rerun(scope="fragment")
 
 
 # --- other ways to add communes ------------------------------------------------------------
 
+
 def commune_tools(store, scenario: str, active, ctx, communes) -> None:
     if active is None:
         return
     disabled = active.locked
-    tabs = st.tabs(["Chercher une commune", "Ajouter un EPCI", "Dessin", "Copier une CPTS existante"])
+    tabs = st.tabs(
+        ["Chercher une commune", "Ajouter un EPCI", "Dessin", "Copier une CPTS existante"]
+    )
     with tabs[0]:
         query = st.text_input("Nom ou code INSEE (accents ignorés)", key="search-q")
         if query:
@@ -291,16 +378,30 @@ def commune_tools(store, scenario: str, active, ctx, communes) -> None:
                 st.caption("Aucune commune trouvée.")
             else:
                 labels = {r.insee: f"{r.name} ({r.insee}, dép. {r.dep})" for r in hits.itertuples()}
-                code = st.selectbox("Résultats", list(labels), format_func=labels.get, key="search-pick")
+                code = st.selectbox(
+                    "Résultats", list(labels), format_func=labels.get, key="search-pick"
+                )
                 inside = code in active.communes
-                if st.button("Retirer du territoire" if inside else "Ajouter au territoire",
-                             disabled=disabled, key="search-apply"):
-                    apply_change(store, scenario, active, ctx=ctx, add=[] if inside else [code],
-                                 remove=[code] if inside else [], label=f"{'Retrait' if inside else 'Ajout'} "
-                                 f"de {labels[code]}")
+                if st.button(
+                    "Retirer du territoire" if inside else "Ajouter au territoire",
+                    disabled=disabled,
+                    key="search-apply",
+                ):
+                    apply_change(
+                        store,
+                        scenario,
+                        active,
+                        ctx=ctx,
+                        add=[] if inside else [code],
+                        remove=[code] if inside else [],
+                        label=f"{'Retrait' if inside else 'Ajout'} de {labels[code]}",
+                    )
     with tabs[1]:
-        epcis = (communes[["epci", "epci_name"]].dropna().drop_duplicates().sort_values("epci_name")
-                 if "epci_name" in communes.columns else pd.DataFrame(columns=["epci", "epci_name"]))
+        epcis = (
+            communes[["epci", "epci_name"]].dropna().drop_duplicates().sort_values("epci_name")
+            if "epci_name" in communes.columns
+            else pd.DataFrame(columns=["epci", "epci_name"])
+        )
         if epcis.empty:
             st.caption("Aucun EPCI dans ce périmètre.")
         else:
@@ -310,27 +411,60 @@ def commune_tools(store, scenario: str, active, ctx, communes) -> None:
             population = sum(ctx.population.get(c, 0) for c in members)
             st.caption(f"{len(members)} commune(s), {french.integer(population)} hab.")
             if st.button("Ajouter toutes ses communes", disabled=disabled, key="epci-apply"):
-                apply_change(store, scenario, active, ctx=ctx, add=members, label=f"Ajout de l'EPCI {labels[epci]}")
+                apply_change(
+                    store,
+                    scenario,
+                    active,
+                    ctx=ctx,
+                    add=members,
+                    label=f"Ajout de l'EPCI {labels[epci]}",
+                )
     with tabs[2]:
-        st.radio("Une commune est retenue quand…", list(SNAP_RULES), format_func=SNAP_RULES.get, key="snap-rule")
-        st.caption("Tracez un polygone ou un rectangle avec les outils de la carte : les communes retenues "
-                   "sont ajoutées au territoire actif. La corbeille efface les dessins.")
+        st.radio(
+            "Une commune est retenue quand…",
+            list(SNAP_RULES),
+            format_func=SNAP_RULES.get,
+            key="snap-rule",
+        )
+        st.caption(
+            "Tracez un polygone ou un rectangle avec les outils de la carte : les communes retenues "
+            "sont ajoutées au territoire actif. La corbeille efface les dessins."
+        )
     with tabs[3]:
-        existing = sorted({cpts for members in ctx.cpts_members.values() for cpts in members}, key=lambda c: c[1])
+        existing = sorted(
+            {cpts for members in ctx.cpts_members.values() for cpts in members}, key=lambda c: c[1]
+        )
         if not existing:
             st.caption("Aucun périmètre de CPTS importé : importez-les depuis la page « Données ».")
         else:
             labels = {cid: name for cid, name in existing}
-            cid = st.selectbox("CPTS existante", list(labels), format_func=labels.get, key="copy-cpts")
-            codes = [code for code, members in ctx.cpts_members.items() if any(m[0] == cid for m in members)]
+            cid = st.selectbox(
+                "CPTS existante", list(labels), format_func=labels.get, key="copy-cpts"
+            )
+            codes = [
+                code
+                for code, members in ctx.cpts_members.items()
+                if any(m[0] == cid for m in members)
+            ]
             st.caption(f"{len(codes)} commune(s)")
-            if st.button("Copier ses communes dans le territoire actif", disabled=disabled, key="copy-apply"):
-                apply_change(store, scenario, active, ctx=ctx, add=codes, label=f"Copie de la CPTS {labels[cid]}")
+            if st.button(
+                "Copier ses communes dans le territoire actif", disabled=disabled, key="copy-apply"
+            ):
+                apply_change(
+                    store,
+                    scenario,
+                    active,
+                    ctx=ctx,
+                    add=codes,
+                    label=f"Copie de la CPTS {labels[cid]}",
+                )
 
 
 # --- comparison, export, import ------------------------------------------------------------
 
-LARGE_SCENARIO = 30  # territories: above, the comparison table is shown on demand (it is resent at each click)
+LARGE_SCENARIO = (
+    30  # territories: above, the comparison table is shown on demand (it is resent at each click)
+)
 
 
 def comparison(plan: Plan, store, scenario: str, ctx) -> None:
@@ -340,8 +474,11 @@ def comparison(plan: Plan, store, scenario: str, ctx) -> None:
     if not count:
         st.caption("Aucun territoire.")
         return
-    if count > LARGE_SCENARIO and not st.toggle(f"Afficher le tableau des {french.integer(count)} territoires",
-                                                value=False, key=f"show-table-{scenario}"):
+    if count > LARGE_SCENARIO and not st.toggle(
+        f"Afficher le tableau des {french.integer(count)} territoires",
+        value=False,
+        key=f"show-table-{scenario}",
+    ):
         st.caption("Tableau masqué pour que la carte reste fluide : il est renvoyé à chaque clic.")
     else:
         st.dataframe(plan.table(), hide_index=True, width="stretch")
@@ -352,19 +489,31 @@ def comparison(plan: Plan, store, scenario: str, ctx) -> None:
 
 
 def _export_rows(scenario) -> list[dict]:
-    return [{"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
-            for t in scenario.territories if t.communes]
+    return [
+        {"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
+        for t in scenario.territories
+        if t.communes
+    ]
 
 
 def _geojson_export(territories: list[dict], ctx, scenario_name: str, cache: dict) -> bytes:
     """The scenario's GeoJSON; each territory's feature is rebuilt only when that territory changed."""
-    keys = [(id(ctx), scenario_name, t["id"], t["name"], t["status"], tuple(t["communes"])) for t in territories]
+    keys = [
+        (id(ctx), scenario_name, t["id"], t["name"], t["status"], tuple(t["communes"]))
+        for t in territories
+    ]
     stamp = now_iso()
     features = []
     for key, terr in zip(keys, territories):
         if key not in cache:
-            cache[key] = territory_feature(terr["name"], terr["communes"], ctx, status=terr["status"],
-                                           scenario=scenario_name, ident=str(terr["id"]))
+            cache[key] = territory_feature(
+                terr["name"],
+                terr["communes"],
+                ctx,
+                status=terr["status"],
+                scenario=scenario_name,
+                ident=str(terr["id"]),
+            )
         feature = cache[key]
         features.append({**feature, "properties": {**feature["properties"], "exported_at": stamp}})
     for stale in set(cache) - set(keys):
@@ -381,18 +530,31 @@ def export_import(store, scenario_name: str, ctx, spec: str) -> None:
         slug = "".join(ch if ch.isalnum() else "_" for ch in scenario_name)[:60]
         cache = st.session_state.setdefault("_geojson-features", {})
         cols[0].download_button(
-            "Télécharger le GeoJSON", key="dl-geojson", file_name=f"{slug}.geojson", mime="application/geo+json",
-            data=lambda: _geojson_export(_export_rows(store.get(scenario_name)), ctx, scenario_name, cache),
-            on_click="ignore")
-        cols[1].download_button("Télécharger la liste des communes (CSV)", key="dl-csv",
-                                data=lambda: to_csv(_export_rows(store.get(scenario_name))), file_name=f"{slug}.csv",
-                                mime="text/csv", on_click="ignore")
+            "Télécharger le GeoJSON",
+            key="dl-geojson",
+            file_name=f"{slug}.geojson",
+            mime="application/geo+json",
+            data=lambda: _geojson_export(
+                _export_rows(store.get(scenario_name)), ctx, scenario_name, cache
+            ),
+            on_click="ignore",
+        )
+        cols[1].download_button(
+            "Télécharger la liste des communes (CSV)",
+            key="dl-csv",
+            data=lambda: to_csv(_export_rows(store.get(scenario_name))),
+            file_name=f"{slug}.csv",
+            mime="text/csv",
+            on_click="ignore",
+        )
     else:
         st.caption("Créez un territoire pour pouvoir exporter le scénario.")
     for text in st.session_state.pop("imp-warnings", []):  # from the import of the previous run
         st.warning(plain(text))
     with st.expander("Importer un export (GeoJSON ou CSV) dans un nouveau scénario"):
-        upload = st.file_uploader("Fichier exporté par CartoCPTS", type=["geojson", "json", "csv"], key="imp-file")
+        upload = st.file_uploader(
+            "Fichier exporté par CartoCPTS", type=["geojson", "json", "csv"], key="imp-file"
+        )
         name = st.text_input("Nom du nouveau scénario", key="imp-name")
         if st.button("Importer", disabled=upload is None or not name.strip()):
             data = upload.getvalue()
@@ -400,5 +562,7 @@ def export_import(store, scenario_name: str, ctx, spec: str) -> None:
             new = _run(lambda: store.create_from(name, imported, scope=spec))
             st.session_state["imp-warnings"] = imported.warnings
             st.session_state["scenario-wanted"] = new.name
-            st.success(f"Scénario « {plain(new.name)} » créé avec {len(new.territories)} territoire(s).")
+            st.success(
+                f"Scénario « {plain(new.name)} » créé avec {len(new.territories)} territoire(s)."
+            )
             st.rerun()

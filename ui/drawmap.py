@@ -27,16 +27,17 @@ from layers.communes import map_frame
 from layers.fastgeojson import compact
 from ui.common import map_communes, population_stamp
 
-
 # The component's script is served by Streamlit's static server (static/cartocpts/drawmap.js) and imported by
 # a two-line loader: the loader, not the whole script, is what travels with every rerun of the page. The
 # version in its address changes with the file, so a browser never keeps an old copy.
 SCRIPT = Path(__file__).resolve().parent.parent / "static" / "cartocpts" / "drawmap.js"
 _VERSION = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:12]
-_JS = ("export default async function (component) {\n"
-       f"  const url = new URL('/app/static/cartocpts/drawmap.js?v={_VERSION}', document.baseURI);\n"
-       "  const module = await import(url.href);\n"
-       "  return module.default(component);\n}\n")
+_JS = (
+    "export default async function (component) {\n"
+    f"  const url = new URL('/app/static/cartocpts/drawmap.js?v={_VERSION}', document.baseURI);\n"
+    "  const module = await import(url.href);\n"
+    "  return module.default(component);\n}\n"
+)
 _CSS = """
 .cartocpts-drawmap-message { display: none; position: absolute; z-index: 1000; top: 10px; left: 60px;
   right: 60px; padding: 6px 10px; background: #fff3cd; border: 1px solid #c9a227; border-radius: 4px;
@@ -78,8 +79,10 @@ def _dict(value) -> dict:
 
 
 def _memo(key: str) -> dict:
-    return st.session_state.setdefault(f"{key}::sent", {"applied": {}, "version": 0, "fills": None,
-                                                         "names": None, "need": None, "layers": {}})
+    return st.session_state.setdefault(
+        f"{key}::sent",
+        {"applied": {}, "version": 0, "fills": None, "names": None, "need": None, "layers": {}},
+    )
 
 
 def new_edits(key: str) -> list[Edit]:
@@ -93,9 +96,15 @@ def new_edits(key: str) -> list[Edit]:
     out = []
     for item in items:
         try:
-            edit = Edit(mount=mount, seq=int(item["seq"]), scenario=int(item["scenario"]),
-                        territory=int(item["territory"]), op=str(item["op"]),
-                        codes=[str(c) for c in item.get("codes") or []], geometry=item.get("geometry"))
+            edit = Edit(
+                mount=mount,
+                seq=int(item["seq"]),
+                scenario=int(item["scenario"]),
+                territory=int(item["territory"]),
+                op=str(item["op"]),
+                codes=[str(c) for c in item.get("codes") or []],
+                geometry=item.get("geometry"),
+            )
         except (KeyError, TypeError, ValueError, AttributeError):
             continue  # not an edit this page made
         if edit.seq > done and edit.op in ("add", "remove", "draw"):
@@ -124,7 +133,9 @@ def prepare_region(spec: str) -> None:
     """Build, in a background thread, the layer of the région holding a département scope: switching to it
     then costs no simplification or serialisation (about two seconds for a région's 4,000 communes).
     Started once per région and process; the page's own call waits for it through Streamlit's cache lock."""
-    if not spec.startswith("dep:") or not st.runtime.exists():  # a served app only (not AppTest runs)
+    if (
+        not spec.startswith("dep:") or not st.runtime.exists()
+    ):  # a served app only (not AppTest runs)
         return
     regions = map_communes(spec)["reg"].dropna().unique()
     if len(regions) != 1:
@@ -135,7 +146,9 @@ def prepare_region(spec: str) -> None:
         if (region, stamp) in _WARMED:
             return
         _WARMED.add((region, stamp))
-    threading.Thread(target=_warm, args=(region, stamp), name=f"cartocpts-warm-{region}", daemon=True).start()
+    threading.Thread(
+        target=_warm, args=(region, stamp), name=f"cartocpts-warm-{region}", daemon=True
+    ).start()
 
 
 def _warm(spec: str, stamp: str) -> None:
@@ -151,9 +164,21 @@ def message(text: str) -> dict:
     return {"nonce": next(_NONCE), "text": text}
 
 
-def show(key: str, *, spec: str, bounds, fills: dict, names: dict, active: dict,
-         touched=(), population_label: str = "Population", focus: dict | None = None, note: dict | None = None,
-         layers: dict | None = None, height: int = 600):
+def show(
+    key: str,
+    *,
+    spec: str,
+    bounds,
+    fills: dict,
+    names: dict,
+    active: dict,
+    touched=(),
+    population_label: str = "Population",
+    focus: dict | None = None,
+    note: dict | None = None,
+    layers: dict | None = None,
+    height: int = 600,
+):
     """Mount the map of the scope ``spec`` (its layer is built by :func:`scope_layer` when sent);
     ``fills`` maps codes to ``[colour, territory id]``; ``names`` territory ids to escaped names; ``touched``
     codes whose colour is re-sent even if unchanged (edits the server refused or corrected); ``layers`` the
@@ -164,9 +189,14 @@ def show(key: str, *, spec: str, bounds, fills: dict, names: dict, active: dict,
     need = _dict(state.get("need"))
     fresh_need = bool(need) and need.get("nonce") != memo["need"]
     memo["need"] = need.get("nonce")
-    data = {"scope": spec, "bounds": [float(b) for b in bounds], "active": active, "height": height,
-            "population_label": population_label,
-            "ack": memo["applied"].get(str(_dict(state.get("edits")).get("mount") or ""), 0)}
+    data = {
+        "scope": spec,
+        "bounds": [float(b) for b in bounds],
+        "active": active,
+        "height": height,
+        "population_label": population_label,
+        "ack": memo["applied"].get(str(_dict(state.get("edits")).get("mount") or ""), 0),
+    }
     # The scope's communes go once; the browser says when it lacks them (a new mount of the map).
     send_scope = memo.get("scope") != spec or (fresh_need and need.get("scope") != spec)
     if send_scope:
@@ -183,8 +213,11 @@ def show(key: str, *, spec: str, bounds, fills: dict, names: dict, active: dict,
     if full:
         data["fills"] = {"full": fills, "version": memo["version"]}
     else:
-        data["fills"] = {"base": memo["version"] - (1 if changed else 0), "version": memo["version"],
-                         "delta": changed}
+        data["fills"] = {
+            "base": memo["version"] - (1 if changed else 0),
+            "version": memo["version"],
+            "delta": changed,
+        }
     if full or names != memo["names"]:
         data["names"] = names
     sent_layers = memo.setdefault("layers", {})

@@ -11,7 +11,13 @@ from layers.indicators import apl_colouring
 from layers.maps import home_map
 from layers.structures import KIND_STYLE, structures_layer, structures_legend
 from layers.typology import typology_colouring
-from ui.common import map_communes, missing_layer_hint, optional_layer, scope_cpts_perimeters, scope_frame
+from ui.common import (
+    map_communes,
+    missing_layer_hint,
+    optional_layer,
+    scope_cpts_perimeters,
+    scope_frame,
+)
 
 COLOURINGS = {
     "population": "Population",
@@ -63,7 +69,9 @@ def overlay_options() -> list[str]:
     kinds = set(finess["kind"].unique()) if finess is not None else set()
     st.markdown("**Sur la carte**")
     for kind in ("msp", "centre_sante", "cpts_seat"):
-        if kind in kinds and st.checkbox(OVERLAYS[kind], value=kind == "msp", key=f"home-overlay-{kind}"):
+        if kind in kinds and st.checkbox(
+            OVERLAYS[kind], value=kind == "msp", key=f"home-overlay-{kind}"
+        ):
             chosen.append(kind)
     if optional_layer("cpts")[0] is not None:
         if st.checkbox(OVERLAYS["cpts"], value=True, key="home-overlay-cpts"):
@@ -97,7 +105,9 @@ def colouring_for(metric: str, frame, population_label: str):
     if metric == "apl":
         apl, meta = optional_layer("apl")
         vintage = str(meta.get("vintage") or "")
-        return apl_colouring(frame, apl, vintage if vintage.startswith("APL") else f"APL {vintage}".strip())
+        return apl_colouring(
+            frame, apl, vintage if vintage.startswith("APL") else f"APL {vintage}".strip()
+        )
     if metric == "typology":
         typology, meta = optional_layer("typology")
         nomenclature = load_nomenclature(meta.get("nomenclature_file") or None)
@@ -109,8 +119,17 @@ def _cpts_overlay(spec: str):
     return cpts_layer(scope_cpts_perimeters(map_communes(spec)))
 
 
-def build_home_map(spec: str, geojson: str, communes, deps, regs, metric: str, overlays: list[str], tiles: bool,
-                   population_label: str):
+def build_home_map(
+    spec: str,
+    geojson: str,
+    communes,
+    deps,
+    regs,
+    metric: str,
+    overlays: list[str],
+    tiles: bool,
+    population_label: str,
+):
     colouring = colouring_for(metric, scope_frame(spec), population_label)
     layers, legends = [], []
     kinds = [k for k in overlays if k in KIND_STYLE]
@@ -119,5 +138,14 @@ def build_home_map(spec: str, geojson: str, communes, deps, regs, metric: str, o
         legends.append(structures_legend(kinds=kinds))
     if "cpts" in overlays:
         layers.append(_cpts_overlay(spec))
-    return home_map(geojson, communes.total_bounds, deps, regs, colouring, population_label,
-                    overlays=layers, legends=legends, with_tiles=tiles)
+    return home_map(
+        geojson,
+        communes.total_bounds,
+        deps,
+        regs,
+        colouring,
+        population_label,
+        overlays=layers,
+        legends=legends,
+        with_tiles=tiles,
+    )

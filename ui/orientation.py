@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from layers.cpts import perimeter_features
 from layers.safe import css_colour, html_text
 from layers.structures import KIND_STYLE
 from ui.common import map_communes, optional_layer, population_stamp, scope_cpts_perimeters
@@ -26,13 +27,20 @@ def controls(spec: str) -> dict:
     options = [NONE, *colouring_options()]
     labels = {NONE: "Aucun", **COLOURINGS}
     cols = st.columns([2, 1, 1.5, 1.5])
-    metric = cols[0].selectbox("Fond sous les territoires", options, format_func=labels.get, key="draw-under")
+    metric = cols[0].selectbox(
+        "Fond sous les territoires", options, format_func=labels.get, key="draw-under"
+    )
     finess, _ = optional_layer("finess")
     kinds = set(finess["kind"].unique()) if finess is not None else set()
-    chosen = [k for i, k in enumerate(MARKER_KINDS) if k in kinds
-              and cols[1 + i].checkbox(plain(KIND_STYLE[k][0]), value=False, key=f"draw-markers-{k}")]
-    outlines = optional_layer("cpts")[0] is not None and cols[3].checkbox("CPTS existantes", value=True,
-                                                                       key="draw-cpts")
+    chosen = [
+        k
+        for i, k in enumerate(MARKER_KINDS)
+        if k in kinds
+        and cols[1 + i].checkbox(plain(KIND_STYLE[k][0]), value=False, key=f"draw-markers-{k}")
+    ]
+    outlines = optional_layer("cpts")[0] is not None and cols[3].checkbox(
+        "CPTS existantes", value=True, key="draw-cpts"
+    )
     return {"metric": metric, "kinds": chosen, "outlines": outlines}
 
 
@@ -49,8 +57,13 @@ def _under(spec: str, metric: str, population_label: str, key: str) -> dict:
     colouring = colouring_for(metric, scope_frame(spec), population_label)
     title, entries = colouring.legend.safe_entries()
     label, texts = colouring.tooltip if colouring.tooltip else ("", {})
-    return {"id": key, "fills": {c: css_colour(v) for c, v in colouring.fills.items()}, "text": texts,
-            "label": html_text(label), "legend": {"title": title, "entries": entries}}
+    return {
+        "id": key,
+        "fills": {c: css_colour(v) for c, v in colouring.fills.items()},
+        "text": texts,
+        "label": html_text(label),
+        "legend": {"title": title, "entries": entries},
+    }
 
 
 def markers(spec: str, kinds: list[str]) -> dict:
@@ -69,8 +82,14 @@ def _markers(spec: str, kinds: tuple[str, ...], key: str) -> dict:
         frame = frame[frame["kind"].isin(kinds) & frame.geometry.notna() & ~frame.geometry.is_empty]
         for kind, name, point in zip(frame["kind"], frame["name"], frame.geometry):
             label = KIND_STYLE[kind][0]
-            items.append([round(point.y, 6), round(point.x, 6), KIND_STYLE[kind][1],
-                          f"{html_text(label)} : {html_text(name)}"])
+            items.append(
+                [
+                    round(point.y, 6),
+                    round(point.x, 6),
+                    KIND_STYLE[kind][1],
+                    f"{html_text(label)} : {html_text(name)}",
+                ]
+            )
     return {"id": key, "items": items}
 
 
@@ -84,8 +103,6 @@ def outlines(spec: str, show: bool) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _outlines(spec: str, key: str) -> dict:
-    from layers.cpts import perimeter_features
-
     perimeters = scope_cpts_perimeters(map_communes(spec))
     if perimeters is None or not len(perimeters):
         return {"id": key, "geojson": None}

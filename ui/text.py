@@ -50,7 +50,7 @@ _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 def _escape(text: str, i: int) -> str:
     char = text[i]
-    if char == "." and text[max(0, i - 3):i].lower() == "www":
+    if char == "." and text[max(0, i - 3) : i].lower() == "www":
         return WORD_JOINER + "\\."
     if char == ":" and i + 1 < len(text) and (text[i + 1].isalnum() or text[i + 1] in "_+-/"):
         return "\\:" + WORD_JOINER

@@ -11,18 +11,56 @@
 
 from geo.base.adjacency import Adjacency, build_adjacency, graph
 from geo.base.communes import (
-    BASE_LAYERS, EQUAL_AREA_CRS, POPULATION_VINTAGE, BuildReport, base_is_current, build_base, load, source_version,
+    BASE_LAYERS,
+    EQUAL_AREA_CRS,
+    POPULATION_VINTAGE,
+    BuildReport,
+    base_is_current,
+    build_base,
+    load,
+    source_version,
 )
 from geo.base.geometry import area_perimeter_km, dissolve, fill_holes, polsby_popper
-from geo.base.scope import Scope, parse_scope, scope_choices, scope_codes, scope_communes, scope_outlines, scope_totals
+from geo.base.scope import (
+    Scope,
+    parse_scope,
+    scope_choices,
+    scope_codes,
+    scope_communes,
+    scope_outlines,
+    scope_totals,
+)
 from geo.base.search import epci_members, search_communes
 from geo.base.shapes import simplify_coverage, simplify_outlines
 from geo.base.snapping import overlap_shares, snap_polygon_to_communes
 
 __all__ = [
-    "BASE_LAYERS", "EQUAL_AREA_CRS", "POPULATION_VINTAGE", "Adjacency", "BuildReport", "Scope", "area_perimeter_km",
-    "base_is_current", "build_adjacency", "build_base", "dissolve", "epci_members", "fill_holes", "graph", "load",
-    "overlap_shares", "parse_scope", "polsby_popper", "scope_choices", "scope_codes", "scope_communes",
-    "scope_outlines", "scope_totals", "search_communes", "simplify_coverage", "simplify_outlines",
-    "snap_polygon_to_communes", "source_version",
+    "BASE_LAYERS",
+    "EQUAL_AREA_CRS",
+    "POPULATION_VINTAGE",
+    "Adjacency",
+    "BuildReport",
+    "Scope",
+    "area_perimeter_km",
+    "base_is_current",
+    "build_adjacency",
+    "build_base",
+    "dissolve",
+    "epci_members",
+    "fill_holes",
+    "graph",
+    "load",
+    "overlap_shares",
+    "parse_scope",
+    "polsby_popper",
+    "scope_choices",
+    "scope_codes",
+    "scope_communes",
+    "scope_outlines",
+    "scope_totals",
+    "search_communes",
+    "simplify_coverage",
+    "simplify_outlines",
+    "snap_polygon_to_communes",
+    "source_version",
 ]

@@ -59,7 +59,7 @@ class Adjacency:
 
     def neighbours(self, code: str) -> list[str]:
         i = self.index[code]
-        row = self.matrix.indices[self.matrix.indptr[i]: self.matrix.indptr[i + 1]]
+        row = self.matrix.indices[self.matrix.indptr[i] : self.matrix.indptr[i + 1]]
         return self.codes[row].tolist()
 
     def parts(self, codes) -> list[list[str]]:

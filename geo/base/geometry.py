@@ -41,5 +41,7 @@ def polsby_popper(area: float, perimeter: float) -> float | None:
 
 def fill_holes(geom) -> shapely.Geometry:
     """The shape with its interior rings filled."""
-    polys = [shapely.Polygon(p.exterior) for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
+    polys = [
+        shapely.Polygon(p.exterior) for p in shapely.get_parts(geom) if p.geom_type == "Polygon"
+    ]
     return shapely.union_all(polys) if polys else shapely.Polygon()

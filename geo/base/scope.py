@@ -32,7 +32,9 @@ class Scope:
 
 
 def parse_scope(spec: str | Scope) -> Scope:
-    """Parse ``fr``, ``reg:76``, ``dep:31`` or ``dep:2a`` (codes checked against the base); a Scope is returned as is."""
+    """Parse ``fr``, ``reg:76``, ``dep:31`` or ``dep:2a`` (codes checked against the base).
+
+    A Scope is returned as is."""
     if isinstance(spec, Scope):
         return spec
     text = (spec or "").strip()

@@ -26,9 +26,16 @@ def search_communes(query: str, communes: pd.DataFrame, limit: int = 20) -> pd.D
     if not key:
         return communes.iloc[0:0]
     folded = communes["name"].map(fold)
-    hits = communes[folded.str.contains(key, regex=False) | communes["insee"].str.startswith(key.upper())]
+    hits = communes[
+        folded.str.contains(key, regex=False) | communes["insee"].str.startswith(key.upper())
+    ]
     starts = folded.loc[hits.index].str.startswith(key)
-    return hits.assign(_starts=~starts).sort_values(["_starts", "name"]).drop(columns="_starts").head(limit)
+    return (
+        hits.assign(_starts=~starts)
+        .sort_values(["_starts", "name"])
+        .drop(columns="_starts")
+        .head(limit)
+    )
 
 
 def epci_members(epci: str, ctx: Context) -> list[str]:

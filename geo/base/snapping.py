@@ -15,7 +15,10 @@ from pyproj import Transformer
 from geo.base.communes import EQUAL_AREA_CRS
 
 HALF = 0.5
-SPLIT_MIN, SPLIT_MAX = 0.01, 0.99  # share of a commune's area inside a polygon for it to count as "cut"
+SPLIT_MIN, SPLIT_MAX = (
+    0.01,
+    0.99,
+)  # share of a commune's area inside a polygon for it to count as "cut"
 RULES = ("point", "half_area")
 
 
@@ -28,8 +31,11 @@ def _tree(geoms: np.ndarray) -> shapely.STRtree:
     if _TREE_CACHE:
         kept, tree = _TREE_CACHE[0]
         # ``kept`` is held here, so its buffer cannot be reused by another array while cached.
-        if (kept.shape == geoms.shape and kept.strides == geoms.strides
-                and kept.__array_interface__["data"][0] == geoms.__array_interface__["data"][0]):
+        if (
+            kept.shape == geoms.shape
+            and kept.strides == geoms.strides
+            and kept.__array_interface__["data"][0] == geoms.__array_interface__["data"][0]
+        ):
             return tree
     tree = shapely.STRtree(geoms)
     _TREE_CACHE[:] = [(geoms, tree)]
@@ -38,7 +44,9 @@ def _tree(geoms: np.ndarray) -> shapely.STRtree:
 
 def _equal_area(geoms):
     """Geometries (WGS84) projected to the equal-area CRS of the commune base's ``area_km2``."""
-    return shapely.transform(geoms, lambda xy: np.column_stack(_TO_EQUAL_AREA.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(
+        geoms, lambda xy: np.column_stack(_TO_EQUAL_AREA.transform(xy[:, 0], xy[:, 1]))
+    )
 
 
 def polygonal(geom) -> shapely.Geometry:
@@ -61,8 +69,13 @@ def overlap_shares(polygon, geoms: np.ndarray) -> pd.DataFrame:
     intersected, in the equal-area CRS.
     """
     polygon = polygonal(polygon)
-    empty = pd.DataFrame({"pos": np.array([], dtype=np.int64), "share": np.array([], dtype=float),
-                          "point_inside": np.array([], dtype=bool)})
+    empty = pd.DataFrame(
+        {
+            "pos": np.array([], dtype=np.int64),
+            "share": np.array([], dtype=float),
+            "point_inside": np.array([], dtype=bool),
+        }
+    )
     if polygon.is_empty:
         return empty
     tree = _tree(geoms)
@@ -81,11 +94,13 @@ def overlap_shares(polygon, geoms: np.ndarray) -> pd.DataFrame:
         share = np.divide(inter, area, out=np.zeros_like(inter), where=area > 0).clip(0.0, 1.0)
         shapely.prepare(polygon)
         point_inside = shapely.contains(polygon, shapely.point_on_surface(cut))
-    out = pd.DataFrame({
-        "pos": np.concatenate([inside, crossed]).astype(np.int64),
-        "share": np.concatenate([np.ones(len(inside)), share]),
-        "point_inside": np.concatenate([np.ones(len(inside), dtype=bool), point_inside]),
-    })
+    out = pd.DataFrame(
+        {
+            "pos": np.concatenate([inside, crossed]).astype(np.int64),
+            "share": np.concatenate([np.ones(len(inside)), share]),
+            "point_inside": np.concatenate([np.ones(len(inside), dtype=bool), point_inside]),
+        }
+    )
     return out.sort_values("pos", ignore_index=True)
 
 
@@ -95,8 +110,9 @@ def _members(shares: pd.DataFrame, rule: str) -> pd.Series:
     return shares["share"] >= HALF
 
 
-def snap_polygon_to_communes(polygon, communes_gdf: gpd.GeoDataFrame,
-                             rule: str = "half_area") -> tuple[list[str], list[str]]:
+def snap_polygon_to_communes(
+    polygon, communes_gdf: gpd.GeoDataFrame, rule: str = "half_area"
+) -> tuple[list[str], list[str]]:
     """Whole communes belonging to a (Multi)Polygon in WGS84, and the communes its boundary cuts.
 
     ``rule="point"``: a commune belongs when its representative point is

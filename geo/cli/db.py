@@ -1,7 +1,7 @@
 """Command-line commands for the scenario database (SQLite file or the team's PostgreSQL).
 
-    python -m geo db migrate [--json]
-    python -m geo db copy --to postgresql://... [--from FICHIER.sqlite] [--json]
+python -m geo db migrate [--json]
+python -m geo db copy --to postgresql://... [--from FICHIER.sqlite] [--json]
 """
 
 from __future__ import annotations
@@ -27,8 +27,15 @@ def cmd_db_migrate(args) -> int:
     done = migrate(db)
     versions = applied_versions(db)
     if args.json:
-        print_json({"database": _label(location), "kind": db.kind, "applied": [m.version for m in done],
-                    "version": max(versions), "latest": LATEST})
+        print_json(
+            {
+                "database": _label(location),
+                "kind": db.kind,
+                "applied": [m.version for m in done],
+                "version": max(versions),
+                "latest": LATEST,
+            }
+        )
     elif done:
         for step in done:
             print(f"Migration {step.version} appliquée : {step.description}.")
@@ -56,11 +63,21 @@ def add_commands(sub, update_sub, import_sub) -> None:
     """Add ``db migrate`` and ``db copy``."""
     db = sub.add_parser("db", help="Base des scénarios : migrations, copie vers PostgreSQL.")
     db_sub = db.add_subparsers(dest="db_command", required=True)
-    mig = db_sub.add_parser("migrate", help="Mettre le schéma de la base à jour (SQLite ou CARTOCPTS_DATABASE_URL).")
+    mig = db_sub.add_parser(
+        "migrate", help="Mettre le schéma de la base à jour (SQLite ou CARTOCPTS_DATABASE_URL)."
+    )
     mig.add_argument("--json", action="store_true")
     mig.set_defaults(func=cmd_db_migrate)
-    copy = db_sub.add_parser("copy", help="Copier les scénarios locaux (et leur historique) dans PostgreSQL.")
-    copy.add_argument("--to", required=True, help="Adresse postgresql://utilisateur@hôte:port/base de l'équipe.")
-    copy.add_argument("--from", dest="source", help="Fichier SQLite à copier (par défaut celui du dossier de données).")
+    copy = db_sub.add_parser(
+        "copy", help="Copier les scénarios locaux (et leur historique) dans PostgreSQL."
+    )
+    copy.add_argument(
+        "--to", required=True, help="Adresse postgresql://utilisateur@hôte:port/base de l'équipe."
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        help="Fichier SQLite à copier (par défaut celui du dossier de données).",
+    )
     copy.add_argument("--json", action="store_true")
     copy.set_defaults(func=cmd_db_copy)

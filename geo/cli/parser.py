@@ -40,7 +40,10 @@ def cmd_data_status(args) -> int:
         print("Aucune couche dans le cache : lancez « python -m geo data build ».")
     else:
         for layer in layers:
-            print(f"{layer['layer']:<14} {layer['rows']:>7} lignes  {layer['vintage']}  ({layer['source']}, {layer['licence']}), {layer['built_at']}")
+            print(
+                f"{layer['layer']:<14} {layer['rows']:>7} lignes  {layer['vintage']}  "
+                f"({layer['source']}, {layer['licence']}), {layer['built_at']}"
+            )
     return 0
 
 
@@ -49,8 +52,10 @@ def cmd_data_sources(args) -> int:
         print_json(sources())
     else:
         for name, src in sources().items():
-            print(f"{name}: {src['title']}\n  éditeur : {src['publisher']}\n  millésime : {src['vintage']}\n"
-                  f"  licence : {src['licence']}\n  format : {src['format']}\n  adresse : {src['url'] or '—'}\n")
+            print(
+                f"{name}: {src['title']}\n  éditeur : {src['publisher']}\n  millésime : {src['vintage']}\n"
+                f"  licence : {src['licence']}\n  format : {src['format']}\n  adresse : {src['url'] or '—'}\n"
+            )
     return 0
 
 
@@ -62,8 +67,10 @@ def _territories_from_args(args) -> tuple[list[dict], str]:
     """Territories to export: ``--communes`` (one territory) or ``--scenario``."""
     if args.scenario:
         scen = ScenarioStore().get(args.scenario)
-        return [{"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
-                for t in scen.territories], scen.name
+        return [
+            {"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
+            for t in scen.territories
+        ], scen.name
     if not args.communes:
         raise DataError("Indiquez --communes CODE,CODE,... ou --scenario NOM.")
     known, unknown = split_codes(_codes(args.communes), context())
@@ -78,7 +85,9 @@ def cmd_assess(args) -> int:
         raise DataError("Aucun code INSEE donné : --communes 09122,09225,...")
     result = assess(codes, context())
     if not result["commune_count"]:
-        raise DataError(f"Aucun code INSEE connu parmi : {', '.join(result['unknown_codes'][:20])}.")
+        raise DataError(
+            f"Aucun code INSEE connu parmi : {', '.join(result['unknown_codes'][:20])}."
+        )
     result.pop("part_codes", None)
     if args.json:
         print_json(result)
@@ -124,7 +133,9 @@ def cmd_scenario_list(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m geo", description="CartoCPTS en ligne de commande.")
+    parser = argparse.ArgumentParser(
+        prog="python -m geo", description="CartoCPTS en ligne de commande."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="Gérer les données (base communale, sources).")
@@ -144,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--json", action="store_true")
     assess.set_defaults(func=cmd_assess)
 
-    export = sub.add_parser("export", help="Exporter un territoire ou un scénario (GeoJSON ou CSV).")
+    export = sub.add_parser(
+        "export", help="Exporter un territoire ou un scénario (GeoJSON ou CSV)."
+    )
     export.add_argument("--communes", help="Codes INSEE séparés par des virgules.")
     export.add_argument("--name", help="Nom du territoire (avec --communes).")
     export.add_argument("--scenario", help="Exporter tous les territoires de ce scénario.")
@@ -157,15 +170,21 @@ def build_parser() -> argparse.ArgumentParser:
     scen_list = scen_sub.add_parser("list", help="Lister les scénarios.")
     scen_list.add_argument("--json", action="store_true")
     scen_list.set_defaults(func=cmd_scenario_list)
-    scen_import = scen_sub.add_parser("import", help="Créer un scénario depuis un export GeoJSON ou CSV.")
+    scen_import = scen_sub.add_parser(
+        "import", help="Créer un scénario depuis un export GeoJSON ou CSV."
+    )
     scen_import.add_argument("path")
     scen_import.add_argument("--name", required=True)
     scen_import.set_defaults(func=cmd_scenario_import)
     team.add_scenario_commands(scen_sub)
 
-    update = data_sub.add_parser("update", help="Mettre à jour une couche depuis sa source officielle (en ligne).")
+    update = data_sub.add_parser(
+        "update", help="Mettre à jour une couche depuis sa source officielle (en ligne)."
+    )
     update_sub = update.add_subparsers(dest="update_command", required=True)
-    imports = sub.add_parser("import", help="Importer un fichier dans une couche (FINESS, APL, typologie, CPTS).")
+    imports = sub.add_parser(
+        "import", help="Importer un fichier dans une couche (FINESS, APL, typologie, CPTS)."
+    )
     import_sub = imports.add_subparsers(dest="import_command", required=True)
     for module in EXTENSIONS:
         module.add_commands(sub, update_sub, import_sub)

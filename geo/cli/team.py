@@ -22,7 +22,9 @@ from geo.store.users import ROLES, SHARING, SHARING_LABELS
 
 
 def _codes(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").replace(";", ",").replace(" ", ",").split(",") if c.strip()]
+    return [
+        c.strip() for c in (text or "").replace(";", ",").replace(" ", ",").split(",") if c.strip()
+    ]
 
 
 def cmd_users_add(args) -> int:
@@ -37,8 +39,10 @@ def cmd_users_list(args) -> int:
     if args.json:
         print_json(users)
     else:
-        print("\n".join(f"{u['name']} : {u['role']}" for u in users) or
-              "Aucun utilisateur : mode poste local (un seul utilisateur, tous les droits).")
+        print(
+            "\n".join(f"{u['name']} : {u['role']}" for u in users)
+            or "Aucun utilisateur : mode poste local (un seul utilisateur, tous les droits)."
+        )
     return 0
 
 
@@ -46,8 +50,10 @@ def cmd_share(args) -> int:
     store = ScenarioStore(user=args.user)
     token = store.share(args.name, args.level)
     scen_id = store.get(args.name).id
-    print(f"Scénario « {args.name} » : {SHARING_LABELS[args.level]}. "
-          f"Lien de consultation : ?scenario={scen_id}&jeton={token}")
+    print(
+        f"Scénario « {args.name} » : {SHARING_LABELS[args.level]}. "
+        f"Lien de consultation : ?scenario={scen_id}&jeton={token}"
+    )
     return 0
 
 
@@ -62,8 +68,10 @@ def cmd_history(args) -> int:
                 moved.append(f"+{len(row['added'])}")
             if row["removed"]:
                 moved.append(f"-{len(row['removed'])}")
-            print(f"n° {row['id']}  {row['at']}  {row['user']}  {row['label']}" +
-                  (f" ({' '.join(moved)} commune(s))" if moved else ""))
+            print(
+                f"n° {row['id']}  {row['at']}  {row['user']}  {row['label']}"
+                + (f" ({' '.join(moved)} commune(s))" if moved else "")
+            )
     return 0
 
 
@@ -71,8 +79,10 @@ def _territory_id(scenario, key: str) -> int:
     for terr in scenario.territories:
         if terr.name == key or str(terr.id) == key:
             return terr.id
-    raise DataError(f"Territoire « {key} » introuvable dans le scénario « {scenario.name} » "
-                    f"(territoires : {', '.join(t.name for t in scenario.territories) or 'aucun'}).")
+    raise DataError(
+        f"Territoire « {key} » introuvable dans le scénario « {scenario.name} » "
+        f"(territoires : {', '.join(t.name for t in scenario.territories) or 'aucun'})."
+    )
 
 
 def cmd_edit(args) -> int:
@@ -81,25 +91,42 @@ def cmd_edit(args) -> int:
     add, remove = _codes(args.add), _codes(args.remove)
     if not add and not remove:
         raise DataError("Rien à modifier : indiquez --add CODES et/ou --remove CODES.")
-    result = store.change_communes(args.name, _territory_id(scen, args.territory), add=add, remove=remove,
-                                   session=f"cli:{store.user}")
+    result = store.change_communes(
+        args.name,
+        _territory_id(scen, args.territory),
+        add=add,
+        remove=remove,
+        session=f"cli:{store.user}",
+    )
     out = {"added": result.added, "removed": result.removed, "refused": result.refused}
     if args.json:
         print_json(out)
     else:
-        print(f"{len(result.added)} commune(s) ajoutée(s), {len(result.removed)} retirée(s)."
-              + (f" Refusées : {json.dumps(result.refused, ensure_ascii=False)}" if result.refused else ""))
+        print(
+            f"{len(result.added)} commune(s) ajoutée(s), {len(result.removed)} retirée(s)."
+            + (
+                f" Refusées : {json.dumps(result.refused, ensure_ascii=False)}"
+                if result.refused
+                else ""
+            )
+        )
     return 0
 
 
 def cmd_restore(args) -> int:
-    count = ScenarioStore(user=args.user).restore(args.name, args.change, session=f"cli:{args.user or ''}")
-    print(f"Scénario « {args.name} » remis dans l'état n° {args.change} ({count} modification(s) défaite(s)).")
+    count = ScenarioStore(user=args.user).restore(
+        args.name, args.change, session=f"cli:{args.user or ''}"
+    )
+    print(
+        f"Scénario « {args.name} » remis dans l'état n° {args.change} ({count} modification(s) défaite(s))."
+    )
     return 0
 
 
 def _user_option(parser) -> None:
-    parser.add_argument("--user", help="Utilisateur qui agit (par défaut CARTOCPTS_USER, sinon « poste local »).")
+    parser.add_argument(
+        "--user", help="Utilisateur qui agit (par défaut CARTOCPTS_USER, sinon « poste local »)."
+    )
 
 
 def add_scenario_commands(scen_sub) -> None:
@@ -122,9 +149,13 @@ def add_scenario_commands(scen_sub) -> None:
     edit.add_argument("--json", action="store_true")
     _user_option(edit)
     edit.set_defaults(func=cmd_edit)
-    restore = scen_sub.add_parser("restore", help="Remettre un scénario dans l'état d'une modification passée.")
+    restore = scen_sub.add_parser(
+        "restore", help="Remettre un scénario dans l'état d'une modification passée."
+    )
     restore.add_argument("name")
-    restore.add_argument("--change", type=int, required=True, help="Numéro de la modification (voir history).")
+    restore.add_argument(
+        "--change", type=int, required=True, help="Numéro de la modification (voir history)."
+    )
     _user_option(restore)
     restore.set_defaults(func=cmd_restore)
 

@@ -7,14 +7,33 @@
 """
 
 from geo.coverage.gaps import (
-    Cluster, CoverageResult, assignment_for, cluster_of, clusters_geojson, coverage, coverage_json, cpts_assignment,
+    Cluster,
+    CoverageResult,
+    assignment_for,
+    cluster_of,
+    clusters_geojson,
+    coverage,
+    coverage_json,
+    cpts_assignment,
     uncovered_csv,
 )
 from geo.coverage.proposals import DEFAULT_MIN_POP, Proposal, proposal_json, propose, to_scenario
 from geo.coverage.regionalise import Cancelled
 
 __all__ = [
-    "DEFAULT_MIN_POP", "Cancelled", "Cluster", "CoverageResult", "Proposal", "assignment_for", "cluster_of",
-    "clusters_geojson", "coverage", "coverage_json", "cpts_assignment", "proposal_json", "propose", "to_scenario",
+    "DEFAULT_MIN_POP",
+    "Cancelled",
+    "Cluster",
+    "CoverageResult",
+    "Proposal",
+    "assignment_for",
+    "cluster_of",
+    "clusters_geojson",
+    "coverage",
+    "coverage_json",
+    "cpts_assignment",
+    "proposal_json",
+    "propose",
+    "to_scenario",
     "uncovered_csv",
 ]

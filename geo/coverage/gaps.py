@@ -51,7 +51,9 @@ class Cluster:
     departements: list[str]
     enclave: bool
     largest_commune: str  # name of its most populated commune
-    neighbour_territories: list[tuple[str, int]] = field(default_factory=list)  # (territory, adjacent communes held)
+    neighbour_territories: list[tuple[str, int]] = field(
+        default_factory=list
+    )  # (territory, adjacent communes held)
     bounds: tuple[float, float, float, float] | None = None  # (west, south, east, north), WGS84
 
     @property
@@ -92,13 +94,16 @@ def cpts_assignment(ctx: Context) -> dict[str, list[str]]:
             ids_by_name.setdefault(name, set()).add(cid)
     out: dict[str, list[str]] = {}
     for code, members in ctx.cpts_members.items():
-        labels = [name if len(ids_by_name[name]) == 1 else f"{name} [{cid}]" for cid, name in members]
+        labels = [
+            name if len(ids_by_name[name]) == 1 else f"{name} [{cid}]" for cid, name in members
+        ]
         out[code] = list(dict.fromkeys(labels))
     return out
 
 
-def assignment_for(ctx: Context | None = None, scenario: str | None = None, store=None,
-                   with_cpts: bool = True) -> dict[str, list[str]]:
+def assignment_for(
+    ctx: Context | None = None, scenario: str | None = None, store=None, with_cpts: bool = True
+) -> dict[str, list[str]]:
     """The imported CPTS perimeters, merged with the territories of ``scenario`` (label « name (scénario) »)."""
     ctx = ctx or context()
     out = cpts_assignment(ctx) if with_cpts else {}
@@ -116,7 +121,9 @@ def assignment_for(ctx: Context | None = None, scenario: str | None = None, stor
 # --- coverage -------------------------------------------------------------------------
 
 
-def coverage(scope, assignment: dict[str, list] | None = None, ctx: Context | None = None) -> CoverageResult:
+def coverage(
+    scope, assignment: dict[str, list] | None = None, ctx: Context | None = None
+) -> CoverageResult:
     """Covered and uncovered communes of a scope, per département and région, and the uncovered clusters."""
     ctx = ctx or context()
     scope = parse_scope(scope)
@@ -129,14 +136,16 @@ def coverage(scope, assignment: dict[str, list] | None = None, ctx: Context | No
     count = np.fromiter((len(h) for h in holders), dtype=np.int64, count=len(codes))
     pop = np.fromiter((ctx.population.get(c, 0) for c in codes), dtype=np.int64, count=len(codes))
     covered = count >= 1
-    frame = pd.DataFrame({
-        "code": codes,
-        "dep": [ctx.dep[c] for c in codes],
-        "reg": [ctx.reg[c] for c in codes],
-        "population": pop,
-        "covered": covered,
-        "overlap": count >= 2,
-    })
+    frame = pd.DataFrame(
+        {
+            "code": codes,
+            "dep": [ctx.dep[c] for c in codes],
+            "reg": [ctx.reg[c] for c in codes],
+            "population": pop,
+            "covered": covered,
+            "overlap": count >= 2,
+        }
+    )
     uncovered = [c for c, ok in zip(codes, covered) if not ok]
     total = int(pop.sum())
     uncovered_pop = int(pop[~covered].sum())
@@ -164,14 +173,16 @@ def _table(frame: pd.DataFrame, level: str, ctx: Context, name_column: str) -> p
         pop_uncovered=frame["population"].where(~frame["covered"], 0),
     )
     grouped = work.groupby(level, sort=True)
-    table = pd.DataFrame({
-        "communes": grouped.size(),
-        "communes_non_couvertes": grouped["covered"].apply(lambda s: int((~s).sum())),
-        "communes_chevauchement": grouped["overlap"].sum().astype(int),
-        "population": grouped["population"].sum(),
-        "population_couverte": grouped["pop_covered"].sum(),
-        "population_non_couverte": grouped["pop_uncovered"].sum(),
-    })
+    table = pd.DataFrame(
+        {
+            "communes": grouped.size(),
+            "communes_non_couvertes": grouped["covered"].apply(lambda s: int((~s).sum())),
+            "communes_chevauchement": grouped["overlap"].sum().astype(int),
+            "population": grouped["population"].sum(),
+            "population_couverte": grouped["pop_covered"].sum(),
+            "population_non_couverte": grouped["pop_uncovered"].sum(),
+        }
+    )
     totals = table["population"].where(table["population"] > 0)
     table["part_non_couverte"] = (table["population_non_couverte"] / totals).fillna(0.0).round(4)
     names = ctx.communes.drop_duplicates(level).set_index(level)[name_column]
@@ -198,7 +209,7 @@ def _clusters(uncovered: list[str], assignment: dict, ctx: Context) -> list[Clus
     bounds_at = np.searchsorted(src, np.arange(len(parts) + 1))
     clusters = []
     for k, part in enumerate(parts):
-        nbrs = np.unique(dst[bounds_at[k]:bounds_at[k + 1]])
+        nbrs = np.unique(dst[bounds_at[k] : bounds_at[k + 1]])
         nbr_codes = graph.codes[nbrs].tolist()
         held = {}
         for code in nbr_codes:
@@ -244,7 +255,9 @@ def _cluster_json(cluster: Cluster) -> dict:
         "msp_count": cluster.msp_count,
         "enclave": cluster.enclave,
         "departements": cluster.departements,
-        "neighbour_territories": [{"territory": t, "communes": n} for t, n in cluster.neighbour_territories],
+        "neighbour_territories": [
+            {"territory": t, "communes": n} for t, n in cluster.neighbour_territories
+        ],
         "bounds": list(cluster.bounds) if cluster.bounds else None,
     }
 
@@ -280,8 +293,16 @@ def uncovered_csv(result: CoverageResult, ctx: Context | None = None) -> bytes:
     rank = cluster_of(result)
     codes = sorted(result.uncovered, key=lambda c: (rank.get(c, 0), c))
     names = ctx.communes["name"].reindex(codes).to_numpy()
-    rows = ([code, name if isinstance(name, str) else "", ctx.dep[code], int(ctx.population.get(code, 0)),
-             rank.get(code, "")] for code, name in zip(codes, names))
+    rows = (
+        [
+            code,
+            name if isinstance(name, str) else "",
+            ctx.dep[code],
+            int(ctx.population.get(code, 0)),
+            rank.get(code, ""),
+        ]
+        for code, name in zip(codes, names)
+    )
     return csv_bytes(UNCOVERED_CSV_COLUMNS, rows)
 
 
@@ -300,7 +321,9 @@ def _zone_shape(codes, ctx: Context, members: dict[str, dict[str, set[str]]]):
     commune by commune again (about 4 s for 34,000 communes, against well under a second)."""
     rest, pieces = set(codes), []
     for level, layer in (("reg", "regions"), ("dep", "departements")):
-        whole = sorted(area for area, inside in members[level].items() if len(inside) > 1 and inside <= rest)
+        whole = sorted(
+            area for area, inside in members[level].items() if len(inside) > 1 and inside <= rest
+        )
         if whole:
             shapes = load(layer).set_index("code").geometry
             pieces += [shapes[area] for area in whole if area in shapes.index]
@@ -320,7 +343,19 @@ def clusters_geojson(result: CoverageResult, ctx: Context | None = None) -> dict
         shape = shapely.orient_polygons(shapely.set_precision(shape, 1e-6), exterior_cw=False)
         props = _cluster_json(cl)
         props.pop("bounds")
-        props.update({"name": cl.label, "scope": result.scope.spec,
-                      "population_vintage": result.population_vintage, "exported_at": stamp})
-        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(shape)), "properties": props})
+        props.update(
+            {
+                "name": cl.label,
+                "scope": result.scope.spec,
+                "population_vintage": result.population_vintage,
+                "exported_at": stamp,
+            }
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(shapely.to_geojson(shape)),
+                "properties": props,
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

@@ -76,7 +76,9 @@ __all__ = ["Cancelled", "Proposal", "propose", "proposal_json", "to_scenario"]
 
 @dataclass
 class Proposal:
-    territories: list[dict]  # name, communes, population, aci_size, contiguous, below_floor, above_max, explanation...
+    territories: list[
+        dict
+    ]  # name, communes, population, aci_size, contiguous, below_floor, above_max, explanation...
     communes: list[str]
     population: int
     min_pop: int
@@ -90,8 +92,13 @@ class Proposal:
 
     @property
     def params(self) -> dict:
-        return {"min_pop": self.min_pop, "max_pop": self.max_pop, "keep_departements": self.keep_departements,
-                "seed": self.seed, "around_msp": self.around_msp}
+        return {
+            "min_pop": self.min_pop,
+            "max_pop": self.max_pop,
+            "keep_departements": self.keep_departements,
+            "seed": self.seed,
+            "around_msp": self.around_msp,
+        }
 
     @property
     def msp_territories(self) -> int:
@@ -120,9 +127,18 @@ class _Steps:
         self.report(f"{self.message} — {integer(seconds)} s{phase}")
 
 
-def propose(codes, ctx: Context, min_pop: int = DEFAULT_MIN_POP, max_pop: int | None = None,
-            keep_departements: bool = False, seed: int = 1, progress=None, cancel=None,
-            assignment: dict[str, list] | None = None, around_msp: bool = True) -> Proposal:
+def propose(
+    codes,
+    ctx: Context,
+    min_pop: int = DEFAULT_MIN_POP,
+    max_pop: int | None = None,
+    keep_departements: bool = False,
+    seed: int = 1,
+    progress=None,
+    cancel=None,
+    assignment: dict[str, list] | None = None,
+    around_msp: bool = True,
+) -> Proposal:
     """Contiguous territories of whole communes of ``codes``, each of at least ``min_pop`` inhabitants.
 
     ``around_msp``: where the imported FINESS places MSPs, also cut with
@@ -142,7 +158,8 @@ def propose(codes, ctx: Context, min_pop: int = DEFAULT_MIN_POP, max_pop: int | 
         raise DataError(
             f"La zone ({integer(len(zone))} communes, {integer(total)} habitants) compte moins d'habitants que le "
             f"plancher demandé ({integer(min_pop)}) : aucun territoire ne peut l'atteindre. Baissez le plancher, "
-            "élargissez la zone ou rattachez ces communes à une CPTS voisine.")
+            "élargissez la zone ou rattachez ces communes à une CPTS voisine."
+        )
     if assignment is None:
         assignment = cpts_assignment(ctx)
     groups = _groups(zone, ctx, keep_departements)
@@ -159,8 +176,14 @@ def propose(codes, ctx: Context, min_pop: int = DEFAULT_MIN_POP, max_pop: int | 
         progress(1.0, f"{len(regions)} territoire(s) proposé(s)")
     territories = _territories(regions, ctx, min_pop, max_pop, assignment)
     return Proposal(
-        territories=territories, communes=zone, population=total, min_pop=min_pop, max_pop=max_pop,
-        keep_departements=keep_departements, seed=int(seed), around_msp=bool(around_msp),
+        territories=territories,
+        communes=zone,
+        population=total,
+        min_pop=min_pop,
+        max_pop=max_pop,
+        keep_departements=keep_departements,
+        seed=int(seed),
+        around_msp=bool(around_msp),
         explanations=[t["explanation"] for t in territories if t["explanation"]],
         notes=_msp_notes(zone, ctx, around_msp, choices),
         elapsed_s=time.perf_counter() - start,
@@ -173,7 +196,9 @@ def _check_codes(codes, ctx: Context) -> list[str]:
         shown = ", ".join(unknown[:20]) + (" ..." if len(unknown) > 20 else "")
         raise DataError(f"Codes INSEE inconnus ou mal formés : {shown}.")
     if not known:
-        raise DataError("La zone à découper est vide : aucune commune (tout le périmètre est peut-être déjà couvert).")
+        raise DataError(
+            "La zone à découper est vide : aucune commune (tout le périmètre est peut-être déjà couvert)."
+        )
     return sorted(known)
 
 
@@ -182,12 +207,16 @@ def _check_bounds(min_pop, max_pop) -> tuple[int, int | None]:
         min_pop = int(min_pop)
         max_pop = None if max_pop in (None, "", 0) else int(max_pop)
     except (TypeError, ValueError) as exc:
-        raise DataError("Les bornes de population doivent être des nombres entiers d'habitants.") from exc
+        raise DataError(
+            "Les bornes de population doivent être des nombres entiers d'habitants."
+        ) from exc
     if min_pop <= 0:
         raise DataError(f"Le plancher de population doit être positif (reçu : {min_pop}).")
     if max_pop is not None and max_pop < min_pop:
-        raise DataError(f"Le maximum de population ({integer(max_pop)}) est inférieur au plancher "
-                        f"({integer(min_pop)}).")
+        raise DataError(
+            f"Le maximum de population ({integer(max_pop)}) est inférieur au plancher "
+            f"({integer(min_pop)})."
+        )
     return min_pop, max_pop
 
 
@@ -221,7 +250,14 @@ def _with_msp(regions: list[list[str]], ctx: Context) -> int:
     return sum(1 for r in regions if any(_msp_flags(r, ctx)))
 
 
-def _maxp(group: list[str], ctx: Context, min_pop: int, seed: int, steps: _Steps, msp: list[float] | None = None):
+def _maxp(
+    group: list[str],
+    ctx: Context,
+    min_pop: int,
+    seed: int,
+    steps: _Steps,
+    msp: list[float] | None = None,
+):
     """The library's max-p regions (with "one MSP commune per region" if ``msp``), split again by our adjacency."""
     bounds = [(float(min_pop), [float(ctx.population.get(c, 0)) for c in group])]
     if msp is not None:
@@ -229,14 +265,25 @@ def _maxp(group: list[str], ctx: Context, min_pop: int, seed: int, steps: _Steps
     steps.phase = "découpage autour des MSP" if msp is not None else "découpage libre"
     labels = run(job_for("maxp", group, ctx, bounds, seed), tick=steps.tick, cancel=steps.cancel)
     regions = [r for r in regions_of(group, labels) if r]
-    if 0 in labels:  # communes left out by the library: their connected parts, as regions of their own
+    if (
+        0 in labels
+    ):  # communes left out by the library: their connected parts, as regions of their own
         left = {c for c, lab in zip(group, labels) if lab == 0}
         regions = [r for r in regions if r[0] not in left] + ctx.graph.parts(sorted(left))
-    return [sorted(part) for r in regions for part in (ctx.graph.parts(r) or [r])]  # guard: contiguity is ours
+    return [
+        sorted(part) for r in regions for part in (ctx.graph.parts(r) or [r])
+    ]  # guard: contiguity is ours
 
 
-def _cut(group: list[str], ctx: Context, min_pop: int, max_pop: int | None, seed: int, around_msp: bool,
-         steps: _Steps) -> tuple[list[list[str]], dict | None]:
+def _cut(
+    group: list[str],
+    ctx: Context,
+    min_pop: int,
+    max_pop: int | None,
+    seed: int,
+    around_msp: bool,
+    steps: _Steps,
+) -> tuple[list[list[str]], dict | None]:
     """Regions of one connected group, each contiguous, and how the MSPs steered the cut (None if they did not)."""
     pop = _population(group, ctx)
     choice = None
@@ -250,9 +297,13 @@ def _cut(group: list[str], ctx: Context, min_pop: int, max_pop: int | None, seed
             free_key = (_with_msp(regions, ctx), len(regions))
             seeded_key = (_with_msp(seeded, ctx), len(seeded))
             kept = "msp" if seeded_key >= free_key else "free"
-            choice = {"communes": len(group), "msp_communes": int(sum(msp)), "kept": kept,
-                      "free": {"territories": len(regions), "with_msp": free_key[0]},
-                      "msp": {"territories": len(seeded), "with_msp": seeded_key[0]}}
+            choice = {
+                "communes": len(group),
+                "msp_communes": int(sum(msp)),
+                "kept": kept,
+                "free": {"territories": len(regions), "with_msp": free_key[0]},
+                "msp": {"territories": len(seeded), "with_msp": seeded_key[0]},
+            }
             if kept == "msp":
                 regions = seeded
     out = []
@@ -264,8 +315,9 @@ def _cut(group: list[str], ctx: Context, min_pop: int, max_pop: int | None, seed
     return out, choice
 
 
-def _split_large(region: list[str], ctx: Context, min_pop: int, max_pop: int, seed: int,
-                 steps: _Steps) -> list[list[str]]:
+def _split_large(
+    region: list[str], ctx: Context, min_pop: int, max_pop: int, seed: int, steps: _Steps
+) -> list[list[str]]:
     """Cut a region above the maximum into the fewest regions within both bounds, if AZP finds them."""
     pop = _population(region, ctx)
     first = math.ceil(pop / max_pop)
@@ -274,7 +326,9 @@ def _split_large(region: list[str], ctx: Context, min_pop: int, max_pop: int, se
     bounds = [(float(min_pop), [float(ctx.population.get(c, 0)) for c in region])]
     for p in range(first, last + 1):
         steps.phase = f"redécoupage d'un territoire au-dessus du maximum en {p}"
-        labels = run(job_for("azp", region, ctx, bounds, seed, p=p), tick=steps.tick, cancel=steps.cancel)
+        labels = run(
+            job_for("azp", region, ctx, bounds, seed, p=p), tick=steps.tick, cancel=steps.cancel
+        )
         parts = [sorted(r) for r in regions_of(region, labels)]
         if any(len(ctx.graph.parts(r)) > 1 for r in parts):
             continue
@@ -291,29 +345,43 @@ def _msp_notes(zone: list[str], ctx: Context, around_msp: bool, choices: list[di
     if not around_msp:
         return ["Découpage sans tenir compte des MSP (option désactivée)."]
     if not any(counts.get("msp", 0) for counts in ctx.structure_counts.values()):
-        return ["Aucune MSP connue (fichier FINESS non importé) : le découpage ne peut pas se faire autour des "
-                "MSP. Importez le FINESS dans la page « Données » puis relancez."]
+        return [
+            "Aucune MSP connue (fichier FINESS non importé) : le découpage ne peut pas se faire autour des "
+            "MSP. Importez le FINESS dans la page « Données » puis relancez."
+        ]
     if not choices:
-        return ["Zone trop petite ou trop peu de communes avec une MSP pour en tenir compte dans le découpage."]
+        return [
+            "Zone trop petite ou trop peu de communes avec une MSP pour en tenir compte dans le découpage."
+        ]
     notes = []
     for ch in choices:
         free, seeded = ch["free"], ch["msp"]
         head = f"Partie de {integer(ch['communes'])} communes ({integer(ch['msp_communes'])} avec une MSP) : "
         if ch["kept"] == "msp":
-            notes.append(head + f"découpage autour des MSP retenu, {seeded['territories']} territoire(s) dont "
-                         f"{seeded['with_msp']} avec une MSP (un découpage libre en donnait {free['territories']}, "
-                         f"dont {free['with_msp']} avec une MSP).")
+            notes.append(
+                head
+                + f"découpage autour des MSP retenu, {seeded['territories']} territoire(s) dont "
+                f"{seeded['with_msp']} avec une MSP (un découpage libre en donnait {free['territories']}, "
+                f"dont {free['with_msp']} avec une MSP)."
+            )
         else:
-            notes.append(head + f"découpage libre retenu, {free['territories']} territoire(s) dont "
-                         f"{free['with_msp']} avec une MSP (imposer une MSP par territoire n'en donnait que "
-                         f"{seeded['territories']}).")
+            notes.append(
+                head + f"découpage libre retenu, {free['territories']} territoire(s) dont "
+                f"{free['with_msp']} avec une MSP (imposer une MSP par territoire n'en donnait que "
+                f"{seeded['territories']})."
+            )
     return notes
 
 
 def _anchor(codes: list[str], ctx: Context) -> tuple[str, bool]:
     """(commune naming the territory, whether it holds an MSP): most MSPs, then most populated."""
+
     def key(code):
-        return (-ctx.structure_counts.get(code, {}).get("msp", 0), -ctx.population.get(code, 0), code)
+        return (
+            -ctx.structure_counts.get(code, {}).get("msp", 0),
+            -ctx.population.get(code, 0),
+            code,
+        )
 
     best = min(codes, key=key)
     return best, ctx.structure_counts.get(best, {}).get("msp", 0) > 0
@@ -330,7 +398,9 @@ def _de(name: str) -> str:
     return "de " + name
 
 
-def _neighbour_holders(codes: list[str], ctx: Context, holders: dict[str, list]) -> list[tuple[str, int]]:
+def _neighbour_holders(
+    codes: list[str], ctx: Context, holders: dict[str, list]
+) -> list[tuple[str, int]]:
     """Territories holding communes adjacent to ``codes``, by number of such communes (most first)."""
     inside = set(codes)
     counts: dict[str, int] = {}
@@ -341,8 +411,13 @@ def _neighbour_holders(codes: list[str], ctx: Context, holders: dict[str, list])
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _territories(regions: list[list[str]], ctx: Context, min_pop: int, max_pop: int | None,
-                 assignment: dict[str, list]) -> list[dict]:
+def _territories(
+    regions: list[list[str]],
+    ctx: Context,
+    min_pop: int,
+    max_pop: int | None,
+    assignment: dict[str, list],
+) -> list[dict]:
     regions = sorted(regions, key=lambda r: (-_population(r, ctx), r[0]))
     out, used = [], {}
     for region in regions:
@@ -352,25 +427,29 @@ def _territories(regions: list[list[str]], ctx: Context, min_pop: int, max_pop: 
         base = f"{kind} autour {_de(str(ctx.communes.at[anchor, 'name']))}"
         used[base] = used.get(base, 0) + 1
         name = base if used[base] == 1 else f"{base} ({used[base]})"
-        diag = diagnose(Tally.of(region, ctx), ctx, with_geometry=False)  # the territory page's own figures
-        out.append({
-            "name": name[:120],
-            "communes": region,
-            "population": pop,
-            "aci_size": diag.aci_size,
-            "contiguous": diag.contiguous,
-            "below_floor": pop < min_pop,
-            "above_max": max_pop is not None and pop > max_pop,
-            "msp_count": diag.msp_count,
-            "centres_sante_count": diag.centres_sante_count,
-            "apl": diag.apl,
-            "irdes_mix": diag.irdes_mix,
-            "density": diag.density,
-            "anchor": anchor,
-            "departements": diag.departements,
-            "status": "proposition",
-            "explanation": "",
-        })
+        diag = diagnose(
+            Tally.of(region, ctx), ctx, with_geometry=False
+        )  # the territory page's own figures
+        out.append(
+            {
+                "name": name[:120],
+                "communes": region,
+                "population": pop,
+                "aci_size": diag.aci_size,
+                "contiguous": diag.contiguous,
+                "below_floor": pop < min_pop,
+                "above_max": max_pop is not None and pop > max_pop,
+                "msp_count": diag.msp_count,
+                "centres_sante_count": diag.centres_sante_count,
+                "apl": diag.apl,
+                "irdes_mix": diag.irdes_mix,
+                "density": diag.density,
+                "anchor": anchor,
+                "departements": diag.departements,
+                "status": "proposition",
+                "explanation": "",
+            }
+        )
     proposed = {c: [t["name"]] for t in out if not t["below_floor"] for c in t["communes"]}
     for terr in out:
         if terr["below_floor"]:
@@ -381,37 +460,53 @@ def _territories(regions: list[list[str]], ctx: Context, min_pop: int, max_pop: 
 
 
 def _explain_large(terr: dict, ctx: Context, max_pop: int) -> str:
-    head = (f"« {terr['name']} » compte {integer(terr['population'])} habitants, "
-            f"au-dessus du maximum de {integer(max_pop)}")
+    head = (
+        f"« {terr['name']} » compte {integer(terr['population'])} habitants, "
+        f"au-dessus du maximum de {integer(max_pop)}"
+    )
     biggest = max(terr["communes"], key=lambda c: (ctx.population.get(c, 0), c))
     if ctx.population.get(biggest, 0) > max_pop:
-        return (f"{head} : la commune de {ctx.communes.at[biggest, 'name']} compte à elle seule "
-                f"{integer(ctx.population[biggest])} habitants ; une commune n'est pas découpée ici "
-                "(plusieurs CPTS peuvent se la partager, à définir à la main).")
-    return (f"{head} : aucun découpage en territoires contigus respectant les deux bornes n'a été trouvé ; "
-            "à redécouper à la main.")
+        return (
+            f"{head} : la commune de {ctx.communes.at[biggest, 'name']} compte à elle seule "
+            f"{integer(ctx.population[biggest])} habitants ; une commune n'est pas découpée ici "
+            "(plusieurs CPTS peuvent se la partager, à définir à la main)."
+        )
+    return (
+        f"{head} : aucun découpage en territoires contigus respectant les deux bornes n'a été trouvé ; "
+        "à redécouper à la main."
+    )
 
 
 def _explain_small(terr: dict, ctx: Context, min_pop: int, assignment: dict, proposed: dict) -> str:
-    head = (f"« {terr['name']} » : zone isolée de {integer(terr['population'])} habitants "
-            f"({integer(len(terr['communes']))} commune(s)), sous le plancher de {integer(min_pop)}")
+    head = (
+        f"« {terr['name']} » : zone isolée de {integer(terr['population'])} habitants "
+        f"({integer(len(terr['communes']))} commune(s)), sous le plancher de {integer(min_pop)}"
+    )
     near = _neighbour_holders(terr["communes"], ctx, assignment)
     if near:
         name, count = near[0]
-        return (f"{head} : proposer de la rattacher à la CPTS voisine « {name} » "
-                f"({count} commune(s) limitrophe(s)).")
+        return (
+            f"{head} : proposer de la rattacher à la CPTS voisine « {name} » "
+            f"({count} commune(s) limitrophe(s))."
+        )
     near = _neighbour_holders(terr["communes"], ctx, proposed)
     if near:
         name, count = near[0]
-        return (f"{head} : proposer de la rattacher au territoire proposé voisin « {name} » "
-                f"({count} commune(s) limitrophe(s)).")
+        return (
+            f"{head} : proposer de la rattacher au territoire proposé voisin « {name} » "
+            f"({count} commune(s) limitrophe(s))."
+        )
     if not any(ctx.geometry.get(c) is not None for c in terr["communes"]):
-        return (f"{head} : commune(s) sans contour dans la base communale, donc sans voisine connue ; "
-                "à rattacher à la main au territoire voisin.")
+        return (
+            f"{head} : commune(s) sans contour dans la base communale, donc sans voisine connue ; "
+            "à rattacher à la main au territoire voisin."
+        )
     inside = set(terr["communes"])
     if any(n not in inside for c in terr["communes"] for n in ctx.graph.neighbours(c)):
-        return (f"{head} : ses communes voisines, hors de la zone découpée, ne sont dans aucune CPTS ; "
-                "élargir la zone au périmètre voisin ou la rattacher à la main.")
+        return (
+            f"{head} : ses communes voisines, hors de la zone découpée, ne sont dans aucune CPTS ; "
+            "élargir la zone au périmètre voisin ou la rattacher à la main."
+        )
     return f"{head}, sans aucune commune voisine (île) : à examiner au cas par cas."
 
 
@@ -433,6 +528,13 @@ def proposal_json(proposal: Proposal) -> dict:
 
 def to_scenario(proposal: Proposal, store, name: str, scope: str = ""):
     """A new draft scenario (status « proposition ») holding the proposed territories, explanations as notes."""
-    territories = [{"name": t["name"], "communes": t["communes"], "status": "proposition",
-                    "notes": t["explanation"]} for t in proposal.territories]
+    territories = [
+        {
+            "name": t["name"],
+            "communes": t["communes"],
+            "status": "proposition",
+            "notes": t["explanation"],
+        }
+        for t in proposal.territories
+    ]
     return store.create_from(name, territories, scope=scope)

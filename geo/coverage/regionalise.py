@@ -74,18 +74,26 @@ def iterations(units: int) -> int:
     return max(MIN_ITERATIONS, ITERATIONS * ITERATION_UNITS // units)
 
 
-def job_for(kind: str, codes: list[str], ctx, bounds: list[tuple[float, list[float]]], seed: int,
-            p: int = 0) -> Job:
+def job_for(
+    kind: str, codes: list[str], ctx, bounds: list[tuple[float, list[float]]], seed: int, p: int = 0
+) -> Job:
     """A job on ``codes`` (their order gives the positions) with our adjacency and km coordinates."""
     index = {c: i for i, c in enumerate(codes)}
     neighbours = [sorted(index[n] for n in ctx.graph.neighbours(c) if n in index) for c in codes]
-    return Job(kind=kind, neighbours=neighbours, coords=coordinates(codes, ctx), bounds=bounds,
-               seed=int(seed), p=int(p), iterations=iterations(len(codes)))
+    return Job(
+        kind=kind,
+        neighbours=neighbours,
+        coords=coordinates(codes, ctx),
+        bounds=bounds,
+        seed=int(seed),
+        p=int(p),
+        iterations=iterations(len(codes)),
+    )
 
 
 def coordinates(codes: list[str], ctx) -> list[list[float]]:
     """Representative points in km (local equirectangular projection), as two columns."""
-    import numpy as np  # here, not at the top: the child process (this file run alone) never needs it
+    import numpy as np  # noqa: PLC0415 - the child process (this file run alone) never needs it
 
     pos = {c: i for i, c in enumerate(ctx.codes)}
     xy = np.full((len(codes), 2), np.nan)
@@ -112,7 +120,7 @@ def regions_of(codes: list[str], labels: list[int]) -> list[list[str]]:
 
 
 def _weights(job: Job, folder: Path):
-    import pygeoda  # heavy (libgeoda): loaded only when a job is solved
+    import pygeoda  # noqa: PLC0415 - heavy (libgeoda): loaded only when a job is solved
 
     lines = [f"0 {job.size} communes insee"]
     for i, nbrs in enumerate(job.neighbours):
@@ -126,12 +134,14 @@ def _weights(job: Job, folder: Path):
 def _solve(job: Job) -> list[int]:
     """Region labels by position (1..p; 0 for units the library left out)."""
     # heavy (libgeoda): loaded only when a job is solved
-    from pygeoda.clustering.utils import calculate_clustering_statistics
-    from pygeoda.libgeoda import VecInt, VecPair, VecVecDouble, gda_azp_greedy, gda_maxp_greedy
+    from pygeoda.clustering.utils import calculate_clustering_statistics  # noqa: PLC0415
+    from pygeoda.libgeoda import VecInt, VecPair, VecVecDouble, gda_azp_greedy, gda_maxp_greedy  # noqa: PLC0415
 
     for minimum, values in job.bounds:
         if sum(values) < minimum:  # unreachable: libgeoda would search without end
-            raise DataError(f"Borne inatteignable pour la zone ({integer(sum(values))} < {integer(minimum)}).")
+            raise DataError(
+                f"Borne inatteignable pour la zone ({integer(sum(values))} < {integer(minimum)})."
+            )
     data = VecVecDouble()
     for column in job.coords:
         data.push_back(column)
@@ -141,11 +151,31 @@ def _solve(job: Job) -> list[int]:
     with tempfile.TemporaryDirectory(prefix="cartocpts-regions-") as tmp:
         w = _weights(job, Path(tmp))
         if job.kind == "maxp":
-            ids = gda_maxp_greedy(w.gda_w, data, "raw", job.iterations, mins, VecPair(), VecInt([]),
-                                  "euclidean", int(job.seed), int(job.threads))
+            ids = gda_maxp_greedy(
+                w.gda_w,
+                data,
+                "raw",
+                job.iterations,
+                mins,
+                VecPair(),
+                VecInt([]),
+                "euclidean",
+                int(job.seed),
+                int(job.threads),
+            )
         elif job.kind == "azp":
-            ids = gda_azp_greedy(int(job.p), w.gda_w, data, "raw", 0, mins, VecPair(), VecInt([]),
-                                 "euclidean", int(job.seed))
+            ids = gda_azp_greedy(
+                int(job.p),
+                w.gda_w,
+                data,
+                "raw",
+                0,
+                mins,
+                VecPair(),
+                VecInt([]),
+                "euclidean",
+                int(job.seed),
+            )
         else:
             raise ValueError(f"unknown job kind {job.kind!r}")
         return [int(x) for x in calculate_clustering_statistics(ids, data, job.size)["Clusters"]]
@@ -177,7 +207,9 @@ def _child_result(returncode: int, out: bytes, err: bytes) -> list[int]:
     if "error" in doc:
         raise DataError(doc["error"])
     last = (err.decode("utf-8", "replace").strip().splitlines() or ["sans message"])[-1]
-    raise DataError(f"Le calcul du découpage a échoué dans la bibliothèque libgeoda (code {returncode} : {last}).")
+    raise DataError(
+        f"Le calcul du découpage a échoué dans la bibliothèque libgeoda (code {returncode} : {last})."
+    )
 
 
 def run(job: Job, tick=None, cancel=None) -> list[int]:
@@ -191,11 +223,20 @@ def run(job: Job, tick=None, cancel=None) -> list[int]:
     """
     if job.size <= CHILD_UNITS:
         return _solve(job)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+    }
     payload = json.dumps(dataclasses.asdict(job)).encode("utf-8")
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, str(Path(__file__).resolve())], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+    )
     try:
         while True:
             try:

@@ -35,7 +35,9 @@ def restore_cell(text: str) -> str:
 def csv_bytes(header, rows, delimiter: str = ";", bom: bool = True) -> bytes:
     """A whole CSV (UTF-8, BOM for spreadsheet users by default) with every cell neutralised."""
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")  # RFC 4180; a CR in a cell gets quoted
+    writer = csv.writer(
+        buf, delimiter=delimiter, lineterminator="\r\n"
+    )  # RFC 4180; a CR in a cell gets quoted
     writer.writerow([neutralise_cell(c) for c in header])
     for row in rows:
         writer.writerow([neutralise_cell(c) for c in row])

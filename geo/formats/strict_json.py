@@ -4,6 +4,7 @@ coverage zones and proposals).
 A non-finite number (a NaN from a missing APL, an infinite ratio) is written ``null``, never ``NaN`` or
 ``Infinity`` that other JSON readers refuse. It imports nothing heavy, so that light commands stay fast.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,10 @@ def finite_json(value):
         except TypeError:
             items = list(value)
         return [finite_json(v) for v in items]
-    if type(value).__name__ in ("NAType", "NaTType"):  # pandas.NA, pandas.NaT (pandas not imported here)
+    if type(value).__name__ in (
+        "NAType",
+        "NaTType",
+    ):  # pandas.NA, pandas.NaT (pandas not imported here)
         return None
     if hasattr(value, "dtype") and hasattr(value, "tolist"):  # numpy scalar or array
         return finite_json(value.tolist())
@@ -45,5 +49,11 @@ def _key(key):
 def json_text(obj, indent: int | None = None, default=None) -> str:
     """``obj`` as strict JSON text (UTF-8 characters kept; compact unless ``indent``)."""
     separators = (",", ":") if indent is None else None
-    return json.dumps(finite_json(obj), ensure_ascii=False, allow_nan=False, indent=indent,
-                      separators=separators, default=default)
+    return json.dumps(
+        finite_json(obj),
+        ensure_ascii=False,
+        allow_nan=False,
+        indent=indent,
+        separators=separators,
+        default=default,
+    )

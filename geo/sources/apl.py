@@ -53,8 +53,11 @@ _PREFIXES: list[tuple[str, str]] = [
     ("std_pop", "population standardisee"),
     ("total_pop", "population totale"),
 ]
-_REQUIRED = {"code": "Code commune INSEE", "apl": "APL aux médecins généralistes",
-             "std_pop": "Population standardisée 20xx pour la médecine générale"}
+_REQUIRED = {
+    "code": "Code commune INSEE",
+    "apl": "APL aux médecins généralistes",
+    "std_pop": "Population standardisée 20xx pour la médecine générale",
+}
 
 
 def _norm(value) -> str:
@@ -72,7 +75,9 @@ def _open(path, name: str | None = None) -> "openpyxl.Workbook":  # noqa: F821 -
     name = name or path.name
     data = read_limited(path, "APL", name)
     if not data:
-        raise DataError(f"Le fichier {name} est vide (0 octet) : ce n'est pas un classeur APL de la DREES.")
+        raise DataError(
+            f"Le fichier {name} est vide (0 octet) : ce n'est pas un classeur APL de la DREES."
+        )
     if not data.startswith(b"PK"):
         raise DataError(
             f"Le fichier {name} n'est pas un classeur Excel XLSX lisible "
@@ -123,7 +128,8 @@ def _find_header(rows: list[tuple], sheet: str, file: str) -> tuple[int, dict[st
             if missing:
                 raise DataError(
                     f"{file}, feuille « {sheet} », ligne {idx + 1} : colonne(s) absente(s) : "
-                    + ", ".join(f"« {m} »" for m in missing) + "."
+                    + ", ".join(f"« {m} »" for m in missing)
+                    + "."
                 )
             return idx, columns
     raise DataError(
@@ -144,7 +150,14 @@ def _number(value) -> float:
         raise _NotNumber
     if isinstance(value, (int, float)):
         return float(value)
-    text = str(value).strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
+    text = (
+        str(value)
+        .strip()
+        .replace("\u202f", "")
+        .replace("\xa0", "")
+        .replace(" ", "")
+        .replace(",", ".")
+    )
     if text in ("", "-", "nd", "NA", "n.d."):
         return math.nan
     try:
@@ -167,7 +180,9 @@ def _pick_year(years: dict[int, str], year, file: str, sheetnames: list[str]) ->
     try:
         year = int(year)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"Année APL invalide : « {year} » (attendu : une année, par exemple 2023).") from exc
+        raise DataError(
+            f"Année APL invalide : « {year} » (attendu : une année, par exemple 2023)."
+        ) from exc
     if year not in years:
         raise DataError(
             f"Pas de feuille « APL {year} » dans {file} : années disponibles "
@@ -194,19 +209,27 @@ class AplReport(Report):
             f"{integer(self.rows)} communes lues en {decimal(self.seconds, 1)} s.",
         ]
         for parent, count in (d.get("arrondissements_merged") or {}).items():
-            lines.append(f"Commune {parent} : APL calculé à partir de ses {count} arrondissements (pondéré par la "
-                         "population standardisée).")
+            lines.append(
+                f"Commune {parent} : APL calculé à partir de ses {count} arrondissements (pondéré par la "
+                "population standardisée)."
+            )
         absorbed = d.get("former_communes_merged") or {}
         if absorbed:
             lines.append(
                 f"{sum(len(v) for v in absorbed.values())} anciennes communes regroupées dans {len(absorbed)} "
                 "communes nouvelles (APL pondéré par la population standardisée) : "
-                + ", ".join(f"{new} ← {'+'.join(olds)}" for new, olds in list(absorbed.items())[:MAX_LISTED])
+                + ", ".join(
+                    f"{new} ← {'+'.join(olds)}" for new, olds in list(absorbed.items())[:MAX_LISTED]
+                )
             )
         if d.get("population_year"):
-            lines.append(f"Population standardisée de {d['population_year']} (pondération des moyennes).")
+            lines.append(
+                f"Population standardisée de {d['population_year']} (pondération des moyennes)."
+            )
         if d.get("rows_without_apl"):
-            lines.append(f"{integer(d['rows_without_apl'])} communes sans valeur d'APL dans le fichier.")
+            lines.append(
+                f"{integer(d['rows_without_apl'])} communes sans valeur d'APL dans le fichier."
+            )
         if self.error_count:
             lines.append(f"{integer(self.error_count)} ligne(s) mal formée(s) ignorée(s) :")
             lines.extend(f"  {m}" for m in self.errors)
@@ -224,12 +247,18 @@ class AplReport(Report):
                 f"{', '.join(missing['codes'])}{' …' if missing['count'] > len(missing['codes']) else ''}"
             )
         if d.get("missing_columns"):
-            lines.append("Colonnes facultatives absentes : " + ", ".join(d["missing_columns"]) + ".")
+            lines.append(
+                "Colonnes facultatives absentes : " + ", ".join(d["missing_columns"]) + "."
+            )
         return lines
 
 
-def parse_apl(path, year: int | None = None, base_codes=None, name: str | None = None,
-              ) -> tuple[pd.DataFrame, AplReport]:
+def parse_apl(
+    path,
+    year: int | None = None,
+    base_codes=None,
+    name: str | None = None,
+) -> tuple[pd.DataFrame, AplReport]:
     """Read one year of the DREES workbook: (frame of COLUMNS, report).
 
     ``name``: the user's name of the file (default its own). ``year`` defaults to the latest
@@ -254,7 +283,7 @@ def parse_apl(path, year: int | None = None, base_codes=None, name: str | None =
         header_idx, columns = _find_header(head, sheet, file)
         header_row = head[header_idx]
         std_label = str(header_row[columns["std_pop"]])
-        data = _read_rows(head[header_idx + 1:], rows, header_idx + 2, columns, sheet, file)
+        data = _read_rows(head[header_idx + 1 :], rows, header_idx + 2, columns, sheet, file)
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - rows are parsed lazily: openpyxl fails here on a corrupt sheet
@@ -265,16 +294,23 @@ def parse_apl(path, year: int | None = None, base_codes=None, name: str | None =
     records, errors, bad, ignored = data
     total = len(records) + bad
     if not records:
-        raise DataError(f"{file}, feuille « {sheet} » : aucune ligne de commune valide sous l'en-tête.")
+        raise DataError(
+            f"{file}, feuille « {sheet} » : aucune ligne de commune valide sous l'en-tête."
+        )
     check_bad_rows(file, bad, total, errors, f", feuille « {sheet} »")
-    frame = pd.DataFrame.from_records(records, columns=["insee", "apl", "apl_under65", "std_pop", "total_pop", "row"])
+    frame = pd.DataFrame.from_records(
+        records, columns=["insee", "apl", "apl_under65", "std_pop", "total_pop", "row"]
+    )
     dup = frame[frame["insee"].duplicated(keep=False)]
     if not dup.empty:
-        listed = [f"{code} (lignes {', '.join(str(r) for r in grp['row'])})"
-                  for code, grp in list(dup.groupby("insee", sort=True))[:MAX_LISTED]]
+        listed = [
+            f"{code} (lignes {', '.join(str(r) for r in grp['row'])})"
+            for code, grp in list(dup.groupby("insee", sort=True))[:MAX_LISTED]
+        ]
         raise DataError(
             f"{file}, feuille « {sheet} » : {dup['insee'].nunique()} code(s) commune en double : "
-            + " ; ".join(listed) + "."
+            + " ; ".join(listed)
+            + "."
         )
     frame = frame.drop(columns="row").sort_values("insee", ignore_index=True)
     frame["insee"] = frame["insee"].astype(str)
@@ -290,24 +326,35 @@ def parse_apl(path, year: int | None = None, base_codes=None, name: str | None =
     not_in_base = sorted(set(frame["insee"]) - base)
     without_value = sorted(base - with_value)
     pop_year = re.search(r"(\d{4})", std_label)
-    report = AplReport(file=file, rows=int(len(frame)), details={
-        "sheet": sheet,
-        "year": year,
-        "available_years": sorted(years),
-        "population_year": int(pop_year.group(1)) if pop_year else None,
-        "rows_without_apl": int(frame["apl"].isna().sum()),
-        "ignored_rows": ignored,
-        "arrondissements_merged": merged,
-        "former_communes_merged": absorbed,
-        "communes_not_in_base": {"count": len(not_in_base), "codes": not_in_base[:MAX_LISTED]},
-        "base_communes_without_value": {"count": len(without_value), "codes": without_value[:MAX_LISTED]},
-        "missing_columns": [c for c in ("name", "apl_under65", "total_pop") if c not in columns],
-    })
+    report = AplReport(
+        file=file,
+        rows=int(len(frame)),
+        details={
+            "sheet": sheet,
+            "year": year,
+            "available_years": sorted(years),
+            "population_year": int(pop_year.group(1)) if pop_year else None,
+            "rows_without_apl": int(frame["apl"].isna().sum()),
+            "ignored_rows": ignored,
+            "arrondissements_merged": merged,
+            "former_communes_merged": absorbed,
+            "communes_not_in_base": {"count": len(not_in_base), "codes": not_in_base[:MAX_LISTED]},
+            "base_communes_without_value": {
+                "count": len(without_value),
+                "codes": without_value[:MAX_LISTED],
+            },
+            "missing_columns": [
+                c for c in ("name", "apl_under65", "total_pop") if c not in columns
+            ],
+        },
+    )
     report.skipped(errors, bad)
     return frame, report
 
 
-def _merge_arrondissements(frame: pd.DataFrame, base: set[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+def _merge_arrondissements(
+    frame: pd.DataFrame, base: set[str]
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Add Paris, Lyon and Marseille as communes when the file only has their arrondissements.
 
     Their APL is the arrondissements' APL weighted by standardised population
@@ -324,13 +371,15 @@ def _merge_arrondissements(frame: pd.DataFrame, base: set[str]) -> tuple[pd.Data
             continue
         part = frame[mask]
         under65 = weighted_apl(part.assign(apl=part["apl_under65"]))
-        extra.append({
-            "insee": parent,
-            "apl": weighted_apl(part),
-            "apl_under65": under65,
-            "std_pop": float(part["std_pop"].sum(min_count=1)),
-            "total_pop": float(part["total_pop"].sum(min_count=1)),
-        })
+        extra.append(
+            {
+                "insee": parent,
+                "apl": weighted_apl(part),
+                "apl_under65": under65,
+                "std_pop": float(part["std_pop"].sum(min_count=1)),
+                "total_pop": float(part["total_pop"].sum(min_count=1)),
+            }
+        )
         merged[parent] = int(mask.sum())
         drop |= mask & ~frame["insee"].isin(base)
     if not extra:
@@ -355,7 +404,9 @@ def _former_codes(base: set[str]) -> dict[str, str]:
     return mapping
 
 
-def _merge_former_communes(frame: pd.DataFrame, base: set[str]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+def _merge_former_communes(
+    frame: pd.DataFrame, base: set[str]
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Fold communes merged since the APL vintage into their commune nouvelle of the base.
 
     Only when the population layer (decoupage-administratif) lists former
@@ -373,14 +424,18 @@ def _merge_former_communes(frame: pd.DataFrame, base: set[str]) -> tuple[pd.Data
     part = groups[groups["_target"].isin(touched)]
     rows = []
     for code, grp in part.groupby("_target", sort=True):
-        rows.append({
-            "insee": code,
-            "apl": weighted_apl(grp),
-            "apl_under65": weighted_apl(grp.assign(apl=grp["apl_under65"])),
-            "std_pop": float(grp["std_pop"].sum(min_count=1)),
-            "total_pop": float(grp["total_pop"].sum(min_count=1)),
-        })
-    out = pd.concat([frame[~groups["_target"].isin(touched)], pd.DataFrame(rows)], ignore_index=True)
+        rows.append(
+            {
+                "insee": code,
+                "apl": weighted_apl(grp),
+                "apl_under65": weighted_apl(grp.assign(apl=grp["apl_under65"])),
+                "std_pop": float(grp["std_pop"].sum(min_count=1)),
+                "total_pop": float(grp["total_pop"].sum(min_count=1)),
+            }
+        )
+    out = pd.concat(
+        [frame[~groups["_target"].isin(touched)], pd.DataFrame(rows)], ignore_index=True
+    )
     for col in COLUMNS[1:]:
         out[col] = out[col].astype("float64")
     merged: dict[str, list[str]] = {}
@@ -407,14 +462,20 @@ def _read_rows(first_rows, rest, first_number, columns, sheet, file):
             code = normalise_code(raw_code)
             if code is None:
                 # A blank row, the units row under the header or a footnote: no code and no figure.
-                numeric = [v for _, v in raw_values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                numeric = [
+                    v
+                    for _, v in raw_values
+                    if isinstance(v, (int, float)) and not isinstance(v, bool)
+                ]
                 if (raw_code is None or str(raw_code).strip() == "") and not numeric:
                     ignored += 1
                 elif not numeric and not any(v not in (None, "") for _, v in raw_values):
                     ignored += 1  # a note written in the first column
                 else:
                     bad += 1
-                    errors.append(f"feuille « {sheet} », ligne {number} : code commune « {raw_code} » mal formé")
+                    errors.append(
+                        f"feuille « {sheet} », ligne {number} : code commune « {raw_code} » mal formé"
+                    )
                 number += 1
                 continue
             values = {}
@@ -426,14 +487,32 @@ def _read_rows(first_rows, rest, first_number, columns, sheet, file):
                     fault = (key, value)
                     break
             if fault is None and (values["apl"] < 0 or values["std_pop"] < 0):
-                fault = ("apl" if values["apl"] < 0 else "std_pop", values["apl"] if values["apl"] < 0 else values["std_pop"])
+                fault = (
+                    "apl" if values["apl"] < 0 else "std_pop",
+                    values["apl"] if values["apl"] < 0 else values["std_pop"],
+                )
             if fault is not None:
                 bad += 1
-                label = {"apl": "APL", "apl_under65": "APL des moins de 65 ans",
-                         "std_pop": "population standardisée", "total_pop": "population totale"}[fault[0]]
-                errors.append(f"feuille « {sheet} », ligne {number} (commune {code}) : {label} non numérique « {fault[1]} »")
+                label = {
+                    "apl": "APL",
+                    "apl_under65": "APL des moins de 65 ans",
+                    "std_pop": "population standardisée",
+                    "total_pop": "population totale",
+                }[fault[0]]
+                errors.append(
+                    f"feuille « {sheet} », ligne {number} (commune {code}) : {label} non numérique « {fault[1]} »"
+                )
             else:
-                records.append((code, values["apl"], values["apl_under65"], values["std_pop"], values["total_pop"], number))
+                records.append(
+                    (
+                        code,
+                        values["apl"],
+                        values["apl_under65"],
+                        values["std_pop"],
+                        values["total_pop"],
+                        number,
+                    )
+                )
             number += 1
     return records, errors, bad, ignored
 
@@ -463,7 +542,9 @@ def _provenance(frame: pd.DataFrame, report: AplReport) -> dict:
 SOURCE = Source(LAYER, "APL", parse_apl, _provenance)
 
 
-def import_apl(path, year: int | None = None, progress=None, display_name: str | None = None) -> AplReport:
+def import_apl(
+    path, year: int | None = None, progress=None, display_name: str | None = None
+) -> AplReport:
     """Import one year of the DREES workbook into the ``apl`` layer; return the report.
 
     ``display_name``: the user's name of the file. ``progress(fraction, message)`` receives French

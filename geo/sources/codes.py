@@ -22,7 +22,16 @@ ARRONDISSEMENTS: tuple[tuple[re.Pattern, str], ...] = (
 
 # Header spellings of a commune code column besides the canonical name (compared after
 # ``geo.sources.tabular.column_key``).
-INSEE_ALIASES = ("insee", "code_commune", "code_commune_insee", "codgeo", "depcom", "com", "code_com", "cog")
+INSEE_ALIASES = (
+    "insee",
+    "code_commune",
+    "code_commune_insee",
+    "codgeo",
+    "depcom",
+    "com",
+    "code_com",
+    "cog",
+)
 
 # The statuts of an existing CPTS: a scenario's statuses without « proposition » (a draft of the app).
 STATUT_LABELS: tuple[str, ...] = tuple(s for s in STATUSES if s != "proposition")
@@ -69,4 +78,7 @@ def fold_arrondissements(codes: pd.Series, known=None) -> tuple[pd.Series, dict[
 def arrondissements_of(codes: pd.Series) -> dict[str, pd.Series]:
     """commune -> mask of ``codes`` that are its arrondissements (for sources that merge their values)."""
     text = codes.astype(object)
-    return {city: text.str.match(pattern).fillna(False).astype(bool) for pattern, city in ARRONDISSEMENTS}
+    return {
+        city: text.str.match(pattern).fillna(False).astype(bool)
+        for pattern, city in ARRONDISSEMENTS
+    }

@@ -185,8 +185,13 @@ def _open(session, url, watchdog, timeout, params=None) -> requests.Response:
     for hop in range(MAX_REDIRECTS + 1):
         watchdog.check()
         read_timeout = max(min(timeout, watchdog.remaining()), 0.1)
-        resp = session.get(current, params=params if hop == 0 else None, stream=True, allow_redirects=False,
-                           timeout=(read_timeout, read_timeout))
+        resp = session.get(
+            current,
+            params=params if hop == 0 else None,
+            stream=True,
+            allow_redirects=False,
+            timeout=(read_timeout, read_timeout),
+        )
         if not resp.is_redirect:
             return resp
         try:
@@ -219,17 +224,19 @@ def _session(watchdog: _Watchdog) -> requests.Session:
 def _check_url(url: str) -> None:
     scheme = urlsplit(str(url)).scheme.lower()
     if scheme not in SCHEMES:
-        raise DownloadError(
-            f"Adresse refusée : « {url} » n'est pas une adresse http ou https."
-        )
+        raise DownloadError(f"Adresse refusée : « {url} » n'est pas une adresse http ou https.")
 
 
 def _network_error(url: str, exc: Exception | None) -> DownloadError:
     if isinstance(exc, requests.exceptions.SSLError):
-        return DownloadError(f"Connexion sécurisée impossible avec {url} : certificat refusé ou connexion TLS "
-                             "interrompue.")
+        return DownloadError(
+            f"Connexion sécurisée impossible avec {url} : certificat refusé ou connexion TLS "
+            "interrompue."
+        )
     if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)):
-        return DownloadError(f"Délai dépassé en contactant {url} : le serveur ne répond pas. Réessayez plus tard.")
+        return DownloadError(
+            f"Délai dépassé en contactant {url} : le serveur ne répond pas. Réessayez plus tard."
+        )
     return DownloadError(
         f"Impossible de joindre {url} : pas de connexion internet ou serveur injoignable. "
         "Vous pouvez importer le fichier à la main depuis la page « Données »."
@@ -238,11 +245,15 @@ def _network_error(url: str, exc: Exception | None) -> DownloadError:
 
 def _check_status(resp: requests.Response, url: str) -> None:
     if 300 <= resp.status_code < 400:
-        raise DownloadError(f"Réponse inattendue de {url} (HTTP {resp.status_code}) : redirection sans adresse.")
+        raise DownloadError(
+            f"Réponse inattendue de {url} (HTTP {resp.status_code}) : redirection sans adresse."
+        )
     if resp.status_code == 404:
         raise DownloadError(f"Fichier introuvable (HTTP 404) : {url}.")
     if resp.status_code >= 400:
-        raise DownloadError(f"Le serveur a refusé le téléchargement de {url} (HTTP {resp.status_code}).")
+        raise DownloadError(
+            f"Le serveur a refusé le téléchargement de {url} (HTTP {resp.status_code})."
+        )
 
 
 # --------------------------------------------------------------------------- decoding
@@ -266,7 +277,9 @@ class _Decoder:
             self._obj = None  # zlib-wrapped or raw: decided on the first bytes
             self._first = True
         else:
-            raise DownloadError(f"Réponse de {url} compressée en « {encoding} », format non pris en charge.")
+            raise DownloadError(
+                f"Réponse de {url} compressée en « {encoding} », format non pris en charge."
+            )
 
     def feed(self, data: bytes):
         if not self.encoding or self.encoding == "identity":
@@ -275,7 +288,9 @@ class _Decoder:
             return
         if self.encoding == "deflate" and self._obj is None:
             # RFC says zlib-wrapped; some servers send raw deflate.
-            wrapped = len(data) >= 2 and (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+            wrapped = (
+                len(data) >= 2 and (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+            )
             self._obj = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
         try:
             while data:
@@ -296,8 +311,18 @@ class _Decoder:
             raise _Truncated(f"Réponse compressée ({self.encoding}) tronquée reçue de {self.url}.")
 
 
-def _stream(session, url, watchdog, *, timeout, max_bytes, write, progress=None, params=None,
-            expected_size=None) -> int:
+def _stream(
+    session,
+    url,
+    watchdog,
+    *,
+    timeout,
+    max_bytes,
+    write,
+    progress=None,
+    params=None,
+    expected_size=None,
+) -> int:
     """GET ``url`` and pass its decoded body to ``write`` chunk by chunk; return the decoded size."""
     with _open(session, url, watchdog, timeout, params) as resp:
         if resp.status_code >= 500:
@@ -330,8 +355,9 @@ def _stream(session, url, watchdog, *, timeout, max_bytes, write, progress=None,
                         )
                     if not plain and received > RATIO_FLOOR and received > MAX_ZIP_RATIO * raw:
                         raise DownloadError(
-                            f"Réponse compressée suspecte reçue de {url} : {megabytes(raw, 1)} compressés donnent plus de "
-                            f"{megabytes(received, 1)} (plus de {MAX_ZIP_RATIO} fois) — bombe de décompression probable, "
+                            f"Réponse compressée suspecte reçue de {url} : {megabytes(raw, 1)} "
+                            f"compressés donnent plus de {megabytes(received, 1)} "
+                            f"(plus de {MAX_ZIP_RATIO} fois) — bombe de décompression probable, "
                             "téléchargement refusé."
                         )
                     write(chunk)
@@ -366,8 +392,11 @@ def _with_retries(url: str, retries: int, deadline: float, attempt_once):
                 return attempt_once(watchdog)
             except _Deadline:
                 raise _deadline_error(url, deadline) from None
-            except (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL,
-                    requests.exceptions.MissingSchema) as exc:
+            except (
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema,
+            ) as exc:
                 raise DownloadError(f"Adresse de téléchargement invalide : {url} ({exc}).") from exc
             except _Retry as exc:
                 last = exc
@@ -400,14 +429,28 @@ class _Retry(Exception):
 # --------------------------------------------------------------------------- public API
 
 
-def get_json(url: str, timeout: float = 30, retries: int = 2, params: dict | None = None,
-             deadline: float = JSON_DEADLINE, max_bytes: int = MAX_FILE_BYTES):
+def get_json(
+    url: str,
+    timeout: float = 30,
+    retries: int = 2,
+    params: dict | None = None,
+    deadline: float = JSON_DEADLINE,
+    max_bytes: int = MAX_FILE_BYTES,
+):
     """GET a JSON document (an API answer) with retries, size cap and deadline; strict JSON; French errors."""
 
     def once(watchdog):
         body = bytearray()
         with _session(watchdog) as session:
-            _stream(session, url, watchdog, timeout=timeout, max_bytes=max_bytes, write=body.extend, params=params)
+            _stream(
+                session,
+                url,
+                watchdog,
+                timeout=timeout,
+                max_bytes=max_bytes,
+                write=body.extend,
+                params=params,
+            )
         return bytes(body)
 
     data = _with_retries(url, retries, deadline, once)
@@ -436,12 +479,18 @@ def download(
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     return _with_retries(
-        url, retries, deadline,
-        lambda watchdog: _download_once(url, dest, progress, expected_size, sha256, timeout, watchdog, max_bytes),
+        url,
+        retries,
+        deadline,
+        lambda watchdog: _download_once(
+            url, dest, progress, expected_size, sha256, timeout, watchdog, max_bytes
+        ),
     )
 
 
-def _download_once(url, dest, progress, expected_size, sha256, timeout, watchdog, max_bytes) -> Path:
+def _download_once(
+    url, dest, progress, expected_size, sha256, timeout, watchdog, max_bytes
+) -> Path:
     try:
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     except OSError as exc:
@@ -458,14 +507,24 @@ def _download_once(url, dest, progress, expected_size, sha256, timeout, watchdog
                     raise DownloadError(str(write_error(exc, dest))) from exc
                 digest.update(chunk)
 
-            received = _stream(session, url, watchdog, timeout=timeout, max_bytes=max_bytes, write=write,
-                               progress=progress, expected_size=expected_size)
+            received = _stream(
+                session,
+                url,
+                watchdog,
+                timeout=timeout,
+                max_bytes=max_bytes,
+                write=write,
+                progress=progress,
+                expected_size=expected_size,
+            )
         if expected_size is not None and received != expected_size:
             raise DownloadError(
                 f"Taille inattendue pour {url} : {received} octets au lieu de {expected_size}."
             )
         if sha256 and digest.hexdigest().lower() != sha256.lower():
-            raise DownloadError(f"Empreinte SHA-256 inattendue pour {url} : le fichier est corrompu.")
+            raise DownloadError(
+                f"Empreinte SHA-256 inattendue pour {url} : le fichier est corrompu."
+            )
         if received == 0:
             raise DownloadError(f"Fichier vide reçu de {url}.")
         try:

@@ -50,10 +50,37 @@ DEFAULT_API = "https://www.data.gouv.fr/api/1"
 RESOURCE_RE = re.compile(r"etalab-cs1100507-stock-(\d{8})-(\d{4})\.csv")
 
 STRUCTURE_FIELDS = [
-    "nofinesset", "nofinessej", "rs", "rslongue", "complrs", "compldistrib", "numvoie", "typvoie", "voie",
-    "compvoie", "lieuditbp", "commune", "departement", "libdepartement", "ligneacheminement", "telephone",
-    "telecopie", "categetab", "libcategetab", "categagretab", "libcategagretab", "siret", "codeape",
-    "codemft", "libmft", "codesph", "libsph", "dateouv", "dateautor", "datemaj", "trailing",
+    "nofinesset",
+    "nofinessej",
+    "rs",
+    "rslongue",
+    "complrs",
+    "compldistrib",
+    "numvoie",
+    "typvoie",
+    "voie",
+    "compvoie",
+    "lieuditbp",
+    "commune",
+    "departement",
+    "libdepartement",
+    "ligneacheminement",
+    "telephone",
+    "telecopie",
+    "categetab",
+    "libcategetab",
+    "categagretab",
+    "libcategagretab",
+    "siret",
+    "codeape",
+    "codemft",
+    "libmft",
+    "codesph",
+    "libsph",
+    "dateouv",
+    "dateautor",
+    "datemaj",
+    "trailing",
 ]
 STRUCTURE_WIDTH = 1 + len(STRUCTURE_FIELDS)  # 32 with the "structureet" tag
 GEO_FIELDS = ["nofinesset", "x", "y", "source", "date"]
@@ -63,17 +90,50 @@ KINDS = {"603": "msp", "124": "centre_sante", "604": "cpts_seat"}
 KIND_LABELS = {"msp": "MSP", "centre_sante": "Centres de santé", "cpts_seat": "Sièges de CPTS"}
 
 COLUMNS = [
-    "nofinesset", "nofinessej", "name", "kind", "categetab", "category_label", "address", "insee",
-    "insee_arrondissement", "dep", "dateouv", "siret", "approx_location", "outside_commune", "geometry",
+    "nofinesset",
+    "nofinessej",
+    "name",
+    "kind",
+    "categetab",
+    "category_label",
+    "address",
+    "insee",
+    "insee_arrondissement",
+    "dep",
+    "dateouv",
+    "siret",
+    "approx_location",
+    "outside_commune",
+    "geometry",
 ]
-COUNTS = ("msp", "centres_sante", "cpts_seats", "without_coordinates", "outside_commune", "skipped_lines")
+COUNTS = (
+    "msp",
+    "centres_sante",
+    "cpts_seats",
+    "without_coordinates",
+    "outside_commune",
+    "skipped_lines",
+)
 OUTSIDE_TOLERANCE_DEG = 0.001  # about 100 m: points on a commune boundary are not "outside"
 
 LEGACY_CRS = {
-    "LAMBERT_93": 2154, "UTM_N20": 5490, "UTM_N22": 2972, "UTM_S40": 2975, "UTM_S38": 4471, "UTM_N21": 32621,
+    "LAMBERT_93": 2154,
+    "UTM_N20": 5490,
+    "UTM_N22": 2972,
+    "UTM_S40": 2975,
+    "UTM_S38": 4471,
+    "UTM_N21": 32621,
 }
-DEP_CRS = {"971": 5490, "972": 5490, "977": 5490, "978": 5490, "973": 2972, "974": 2975, "976": 4471,
-           "975": 32621}
+DEP_CRS = {
+    "971": 5490,
+    "972": 5490,
+    "977": 5490,
+    "978": 5490,
+    "973": 2972,
+    "974": 2975,
+    "976": 4471,
+    "975": 32621,
+}
 DEFAULT_CRS = 2154
 EPSG_RE = r"EPSG\s*:\s*(\d{4,6})"
 
@@ -81,11 +141,34 @@ EPSG_RE = r"EPSG\s*:\s*(\d{4,6})"
 OVERSEAS_DEPS = {"9A", "9B", "9C", "9D", "9E", "9F"}
 
 TYPVOIE = {
-    "R": "RUE", "AV": "AVENUE", "BD": "BOULEVARD", "PL": "PLACE", "RTE": "ROUTE", "CHE": "CHEMIN",
-    "CHEM": "CHEMIN", "ALL": "ALLÉE", "IMP": "IMPASSE", "QU": "QUAI", "QUAI": "QUAI", "CRS": "COURS",
-    "FG": "FAUBOURG", "LD": "LIEU-DIT", "RES": "RÉSIDENCE", "SQ": "SQUARE", "PROM": "PROMENADE",
-    "PASS": "PASSAGE", "HAM": "HAMEAU", "QUA": "QUARTIER", "TSSE": "TERRASSE", "ESP": "ESPLANADE",
-    "MTE": "MONTÉE", "CTRE": "CENTRE", "CAR": "CARREFOUR", "SEN": "SENTIER", "PRV": "PARVIS", "RPT": "ROND-POINT",
+    "R": "RUE",
+    "AV": "AVENUE",
+    "BD": "BOULEVARD",
+    "PL": "PLACE",
+    "RTE": "ROUTE",
+    "CHE": "CHEMIN",
+    "CHEM": "CHEMIN",
+    "ALL": "ALLÉE",
+    "IMP": "IMPASSE",
+    "QU": "QUAI",
+    "QUAI": "QUAI",
+    "CRS": "COURS",
+    "FG": "FAUBOURG",
+    "LD": "LIEU-DIT",
+    "RES": "RÉSIDENCE",
+    "SQ": "SQUARE",
+    "PROM": "PROMENADE",
+    "PASS": "PASSAGE",
+    "HAM": "HAMEAU",
+    "QUA": "QUARTIER",
+    "TSSE": "TERRASSE",
+    "ESP": "ESPLANADE",
+    "MTE": "MONTÉE",
+    "CTRE": "CENTRE",
+    "CAR": "CARREFOUR",
+    "SEN": "SENTIER",
+    "PRV": "PARVIS",
+    "RPT": "ROND-POINT",
 }
 COMPVOIE = {"B": "BIS", "T": "TER", "Q": "QUATER", "C": "QUINQUIES"}
 
@@ -129,7 +212,10 @@ def _check_first_line(first: str, number: int, name: str) -> tuple[bool, str | N
     if ";" in first and tag in ("structureet", "geolocalisation"):
         return False, None  # no manifest line: the data starts at once
     for sep, label in SEPARATORS.items():
-        if sep in first and first.split(sep, 1)[0].strip().strip('"').lower() in ("finess", "structureet"):
+        if sep in first and first.split(sep, 1)[0].strip().strip('"').lower() in (
+            "finess",
+            "structureet",
+        ):
             raise DataError(
                 f"{name}, ligne {number} : mauvais séparateur ({label}) ; le fichier FINESS etalab-cs1100507 "
                 "utilise le point-virgule « ; »."
@@ -172,16 +258,22 @@ def _read_lines(path: Path, name: str):
             wrong_sep = re.match(r"^(?:structureet|geolocalisation)([,\t|])", tag)
             if wrong_sep:
                 label = SEPARATORS[wrong_sep.group(1)]
-                errors.append(f"ligne {number} : mauvais séparateur ({label}) au lieu du point-virgule « ; », "
-                              "ligne ignorée")
+                errors.append(
+                    f"ligne {number} : mauvais séparateur ({label}) au lieu du point-virgule « ; », "
+                    "ligne ignorée"
+                )
             else:
-                errors.append(f"ligne {number} : type de ligne inconnu « {_shorten(fields[0], 30)} », ligne ignorée")
+                errors.append(
+                    f"ligne {number} : type de ligne inconnu « {_shorten(fields[0], 30)} », ligne ignorée"
+                )
             continue
         if len(fields) > width and not any(f.strip() for f in fields[width:]):
             fields = fields[:width]  # extra empty trailing fields are harmless
         if len(fields) != width:
             bad += 1
-            errors.append(f"ligne {number} : {len(fields)} champs au lieu de {width}, ligne ignorée")
+            errors.append(
+                f"ligne {number} : {len(fields)} champs au lieu de {width}, ligne ignorée"
+            )
             continue
         if not fields[1].strip():
             bad += 1
@@ -195,7 +287,8 @@ def _read_lines(path: Path, name: str):
         if bad and bad == total:
             raise DataError(
                 f"{name} : aucune ligne lisible ({bad} lignes mal formées). Premières erreurs : "
-                + " ; ".join(errors[:3]) + "."
+                + " ; ".join(errors[:3])
+                + "."
             )
         raise DataError(
             f"{name} ne contient aucune ligne « structureet » : ce n'est pas une extraction FINESS des "
@@ -203,7 +296,11 @@ def _read_lines(path: Path, name: str):
         )
     frame = pd.DataFrame(structures, columns=STRUCTURE_FIELDS, dtype=object)
     frame["line"] = structure_lines
-    geo = pd.DataFrame(geos, columns=GEO_FIELDS, dtype=object) if geos else pd.DataFrame(columns=GEO_FIELDS)
+    geo = (
+        pd.DataFrame(geos, columns=GEO_FIELDS, dtype=object)
+        if geos
+        else pd.DataFrame(columns=GEO_FIELDS)
+    )
     geo["line"] = geo_lines
     return frame, geo, vintage, bad, errors
 
@@ -287,6 +384,7 @@ def _iso_date(values: pd.Series) -> pd.Series:
 
 def _addresses(frame: pd.DataFrame) -> pd.Series:
     """Postal address: number (bis/ter), street type and name, lieu-dit or BP, then post code and town."""
+
     def col(name):
         return frame[name].fillna("").str.strip()
 
@@ -297,7 +395,11 @@ def _addresses(frame: pd.DataFrame) -> pd.Series:
     street = (col("numvoie") + " " + comp + " " + typ + " " + col("voie")).str.split().str.join(" ")
     sep = "\x1f"
     joined = street + sep + col("lieuditbp") + sep + col("ligneacheminement")
-    return joined.str.replace(f"{sep}+", ", ", regex=True).str.strip(", ").str.replace(r"^, |, $", "", regex=True)
+    return (
+        joined.str.replace(f"{sep}+", ", ", regex=True)
+        .str.strip(", ")
+        .str.replace(r"^, |, $", "", regex=True)
+    )
 
 
 # --------------------------------------------------------------------------- parsing
@@ -326,8 +428,9 @@ class FinessReport(Report):
         return lines
 
 
-def parse_finess(path, communes: gpd.GeoDataFrame | None = None,
-                 name: str | None = None) -> tuple[gpd.GeoDataFrame, FinessReport]:
+def parse_finess(
+    path, communes: gpd.GeoDataFrame | None = None, name: str | None = None
+) -> tuple[gpd.GeoDataFrame, FinessReport]:
     """Read a FINESS extraction: the MSP, centres de santé and CPTS seats, and a report.
 
     Nothing is written. ``name``: the user's name of the file (default its own). ``communes`` (insee,
@@ -338,7 +441,11 @@ def parse_finess(path, communes: gpd.GeoDataFrame | None = None,
     name = name or path.name
     structures, geo, vintage, bad, errors = _read_lines(path, name)
     structures, dup_structures = _drop_duplicates(structures, "établissement", errors)
-    geo, dup_geo = _drop_duplicates(geo, "géolocalisation de l'établissement", errors) if len(geo) else (geo, 0)
+    geo, dup_geo = (
+        _drop_duplicates(geo, "géolocalisation de l'établissement", errors)
+        if len(geo)
+        else (geo, 0)
+    )
     skipped = bad + dup_structures + dup_geo
     total = len(structures) + len(geo) + skipped
     check_bad_rows(name, skipped, total, errors)
@@ -359,12 +466,18 @@ def parse_finess(path, communes: gpd.GeoDataFrame | None = None,
     kept["dep"] = _dep_of(insee)
     invalid = kept[insee.isna()]
     for number, dep, com in zip(invalid["line"], invalid["departement"], invalid["commune"]):
-        errors.append(f"ligne {number} : code commune invalide (département « {dep} », commune « {com} »)")
+        errors.append(
+            f"ligne {number} : code commune invalide (département « {dep} », commune « {com} »)"
+        )
 
     # Coordinates: join on nofinesset, pick the CRS, transform per CRS.
     located = kept[["nofinesset", "dep"]].merge(geo, on="nofinesset", how="left")
-    x = pd.to_numeric(located["x"].fillna("").str.strip().str.replace(",", ".", regex=False), errors="coerce")
-    y = pd.to_numeric(located["y"].fillna("").str.strip().str.replace(",", ".", regex=False), errors="coerce")
+    x = pd.to_numeric(
+        located["x"].fillna("").str.strip().str.replace(",", ".", regex=False), errors="coerce"
+    )
+    y = pd.to_numeric(
+        located["y"].fillna("").str.strip().str.replace(",", ".", regex=False), errors="coerce"
+    )
     epsg = crs_codes(located["source"], located["dep"])
     lon, lat = to_wgs84(x.to_numpy(float), y.to_numpy(float), epsg.to_numpy())
     has_coords = np.isfinite(lon) & np.isfinite(lat)
@@ -387,9 +500,14 @@ def parse_finess(path, communes: gpd.GeoDataFrame | None = None,
     outside = np.zeros(len(kept), dtype=bool)
     test = has_coords & known
     outside[test] = ~shapely.dwithin(polygon[test], points[test], OUTSIDE_TOLERANCE_DEG)
-    for number, label, code in zip(kept.loc[~has_coords & ~known, "line"], kept.loc[~has_coords & ~known, "rs"],
-                                   kept.loc[~has_coords & ~known, "insee"]):
-        errors.append(f"ligne {number} : « {label} » sans coordonnées ni commune connue ({code}) : pas de position")
+    for number, label, code in zip(
+        kept.loc[~has_coords & ~known, "line"],
+        kept.loc[~has_coords & ~known, "rs"],
+        kept.loc[~has_coords & ~known, "insee"],
+    ):
+        errors.append(
+            f"ligne {number} : « {label} » sans coordonnées ni commune connue ({code}) : pas de position"
+        )
 
     name_col = kept["rslongue"].fillna("").str.strip()
     name_col = name_col.where(name_col != "", kept["rs"].fillna("").str.strip())
@@ -416,14 +534,18 @@ def parse_finess(path, communes: gpd.GeoDataFrame | None = None,
     )[COLUMNS]
 
     kinds = out["kind"].value_counts()
-    report = FinessReport(file=name, rows=int(total), details={
-        "msp": int(kinds.get("msp", 0)),
-        "centres_sante": int(kinds.get("centre_sante", 0)),
-        "cpts_seats": int(kinds.get("cpts_seat", 0)),
-        "without_coordinates": int((~has_coords).sum()),
-        "outside_commune": int(outside.sum()),
-        "skipped_lines": int(skipped),
-    })
+    report = FinessReport(
+        file=name,
+        rows=int(total),
+        details={
+            "msp": int(kinds.get("msp", 0)),
+            "centres_sante": int(kinds.get("centre_sante", 0)),
+            "cpts_seats": int(kinds.get("cpts_seat", 0)),
+            "without_coordinates": int((~has_coords).sum()),
+            "outside_commune": int(outside.sum()),
+            "skipped_lines": int(skipped),
+        },
+    )
     report.skipped(errors)
     out.attrs["vintage"] = vintage or "inconnue"
     return out, report
@@ -443,15 +565,22 @@ def _provenance(frame: gpd.GeoDataFrame, report: FinessReport) -> dict:
 SOURCE = Source(LAYER, "FINESS", parse_finess, _provenance, file_key="origin_file")
 
 
-def import_finess(path, progress=None, url: str | None = None, display_name: str | None = None) -> FinessReport:
+def import_finess(
+    path, progress=None, url: str | None = None, display_name: str | None = None
+) -> FinessReport:
     """Parse a FINESS extraction and, if it is sound, replace the ``finess`` layer; return the report.
 
     ``url``: where the file was downloaded from (kept in the provenance). ``display_name``: the user's
     name of the file. ``progress(fraction, message)`` receives French messages. On any error
     (``DataError``) nothing is written and the previous layer stays as it was.
     """
-    return import_file(SOURCE, path, display_name=display_name, progress=progress,
-                       meta={"url": url} if url else None)
+    return import_file(
+        SOURCE,
+        path,
+        display_name=display_name,
+        progress=progress,
+        meta={"url": url} if url else None,
+    )
 
 
 # --------------------------------------------------------------------------- online update
@@ -488,7 +617,9 @@ def update_finess(api_base: str = DEFAULT_API, progress=None) -> FinessReport:
     api = f"{api_base.rstrip('/')}/datasets/{DATASET_SLUG}/"
     say(0.0, f"Interrogation de {api}…")
     url, filename = latest_resource(get_json(api))
-    if not RESOURCE_RE.fullmatch(filename) or Path(filename).name != filename:  # never a path from the API
+    if (
+        not RESOURCE_RE.fullmatch(filename) or Path(filename).name != filename
+    ):  # never a path from the API
         raise DataError(f"Nom de fichier FINESS refusé dans la réponse de {api} : « {filename} ».")
     downloads = data_dir() / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
@@ -496,8 +627,10 @@ def update_finess(api_base: str = DEFAULT_API, progress=None) -> FinessReport:
 
     def on_bytes(received: int, total: int | None) -> None:
         if total:
-            say(0.02 + 0.6 * min(received / total, 1.0),
-                f"Téléchargement de {filename} : {integer(received // 1024)} / {integer(total // 1024)} Kio")
+            say(
+                0.02 + 0.6 * min(received / total, 1.0),
+                f"Téléchargement de {filename} : {integer(received // 1024)} / {integer(total // 1024)} Kio",
+            )
         else:
             say(0.02, f"Téléchargement de {filename} : {integer(received // 1024)} Kio")
 

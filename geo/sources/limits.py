@@ -29,7 +29,9 @@ MAX_ZIP_RATIO = 100  # uncompressed / compressed, per archive member
 MAX_JSON_DEPTH = 64
 
 
-def read_limited(path, what: str, display_name: str | None = None, limit: int = MAX_FILE_BYTES) -> bytes:
+def read_limited(
+    path, what: str, display_name: str | None = None, limit: int = MAX_FILE_BYTES
+) -> bytes:
     """The bytes of ``path``, refused (DataError) when missing, not a regular file or larger than ``limit``.
 
     Reads at most ``limit + 1`` bytes, so a device or a growing file cannot eat the memory.
@@ -45,8 +47,10 @@ def read_limited(path, what: str, display_name: str | None = None, limit: int = 
     if stat.S_ISDIR(info.st_mode):
         raise DataError(f"{name} est un dossier, pas un fichier {what}.")
     if info.st_size > limit:
-        raise DataError(f"Le fichier {what} {name} est trop gros ({megabytes(info.st_size)}) : "
-                        f"{megabytes(limit)} au plus.")
+        raise DataError(
+            f"Le fichier {what} {name} est trop gros ({megabytes(info.st_size)}) : "
+            f"{megabytes(limit)} au plus."
+        )
     # Read in pieces (the whole regular file in one): ``read(limit + 1)`` would allocate the full
     # cap up front for every file, even a small one.
     step = max(info.st_size + 1, 1024 * 1024)
@@ -99,17 +103,23 @@ def load_json(data: bytes | str, name: str, what: str = "JSON", max_depth: int =
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise DataError(f"{name} : le fichier {what} n'est pas un texte UTF-8 (octet invalide en position "
-                            f"{exc.start}).") from exc
+            raise DataError(
+                f"{name} : le fichier {what} n'est pas un texte UTF-8 (octet invalide en position "
+                f"{exc.start})."
+            ) from exc
     else:
         text = data
     if not _depth_ok(text, max_depth):
-        raise DataError(f"{name} : le fichier {what} est imbriqué sur plus de {max_depth} niveaux : fichier refusé.")
+        raise DataError(
+            f"{name} : le fichier {what} est imbriqué sur plus de {max_depth} niveaux : fichier refusé."
+        )
     try:
         return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{name}, ligne {exc.lineno}, colonne {exc.colno} : {what} mal formé (fichier tronqué, "
-                        "virgule, guillemet ou accolade manquant ?), fichier refusé.") from exc
+        raise DataError(
+            f"{name}, ligne {exc.lineno}, colonne {exc.colno} : {what} mal formé (fichier tronqué, "
+            "virgule, guillemet ou accolade manquant ?), fichier refusé."
+        ) from exc
     except (ValueError, RecursionError) as exc:
         raise DataError(f"{name} : {what} refusé ({exc}).") from exc
 
@@ -117,14 +127,19 @@ def load_json(data: bytes | str, name: str, what: str = "JSON", max_depth: int =
 # --------------------------------------------------------------------------- XLSX (zip) archives
 
 MAX_ZIP_MEMBERS = 2_000  # a workbook has a few dozen parts
-ZIP_RATIO_MIN_BYTES = 1024 * 1024  # the ratio check applies to members larger than this (uncompressed)
+ZIP_RATIO_MIN_BYTES = (
+    1024 * 1024
+)  # the ratio check applies to members larger than this (uncompressed)
 MAX_SHEET_ROWS = 2_000_000
 MAX_SHEET_CELLS = 20_000_000  # cells read from one sheet, padding included
 _SCAN_CHUNK = 1024 * 1024
 # A DTD is how entity-expansion ("billion laughs") and external-entity (XXE) attacks start; an
 # OOXML part never has one. Searched in UTF-8/ASCII and in both UTF-16 byte orders.
-_DTD_MARKERS = [re.compile(b"".join(re.escape(ch.encode(enc)) for ch in marker), re.IGNORECASE)
-                for enc in ("ascii", "utf-16-le", "utf-16-be") for marker in ("<!DOCTYPE", "<!ENTITY")]
+_DTD_MARKERS = [
+    re.compile(b"".join(re.escape(ch.encode(enc)) for ch in marker), re.IGNORECASE)
+    for enc in ("ascii", "utf-16-le", "utf-16-be")
+    for marker in ("<!DOCTYPE", "<!ENTITY")
+]
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _ALLOWED_XML_ENCODINGS = {"utf-8", "utf8", "utf-16", "utf16", "utf-16le", "utf-16be"}
 
@@ -143,25 +158,34 @@ def check_xlsx(data: bytes, name: str, what: str = "Excel") -> None:
     # Every member has a central-directory entry starting with this signature: counting it bounds
     # the number of members before zipfile builds one object per entry.
     if data.count(b"PK\x01\x02") > MAX_ZIP_MEMBERS:
-        raise DataError(f"{label} contient plus de {integer(MAX_ZIP_MEMBERS)} éléments : fichier refusé.")
+        raise DataError(
+            f"{label} contient plus de {integer(MAX_ZIP_MEMBERS)} éléments : fichier refusé."
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - any failure of the zip reader on outside bytes
-        raise DataError(f"{label} n'est pas un classeur Excel XLSX lisible (archive ZIP corrompue ou tronquée).") \
-            from exc
+        raise DataError(
+            f"{label} n'est pas un classeur Excel XLSX lisible (archive ZIP corrompue ou tronquée)."
+        ) from exc
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
-            raise DataError(f"{label} contient {len(members)} éléments (au plus {MAX_ZIP_MEMBERS}) : fichier refusé.")
+            raise DataError(
+                f"{label} contient {len(members)} éléments (au plus {MAX_ZIP_MEMBERS}) : fichier refusé."
+            )
         total = sum(info.file_size for info in members)
         if total > MAX_UNCOMPRESSED_BYTES:
-            raise DataError(f"{label} occupe {megabytes(total)} une fois décompressé ({megabytes(MAX_UNCOMPRESSED_BYTES)} "
-                            "au plus) : fichier refusé (archive piégée ?).")
+            raise DataError(
+                f"{label} occupe {megabytes(total)} une fois décompressé ({megabytes(MAX_UNCOMPRESSED_BYTES)} "
+                "au plus) : fichier refusé (archive piégée ?)."
+            )
         for info in members:
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > ZIP_RATIO_MIN_BYTES and ratio > MAX_ZIP_RATIO:
-                raise DataError(f"{label} : l'élément {info.filename} est compressé {integer(ratio)} fois "
-                                f"({MAX_ZIP_RATIO} au plus) : fichier refusé (archive piégée ?).")
+                raise DataError(
+                    f"{label} : l'élément {info.filename} est compressé {integer(ratio)} fois "
+                    f"({MAX_ZIP_RATIO} au plus) : fichier refusé (archive piégée ?)."
+                )
         for info in members:
             if info.is_dir():
                 continue
@@ -170,8 +194,10 @@ def check_xlsx(data: bytes, name: str, what: str = "Excel") -> None:
             except DataError:
                 raise
             except Exception as exc:  # noqa: BLE001 - CRC error, bad compression, encryption...
-                raise DataError(f"{label} est corrompu : l'élément {info.filename} est illisible "
-                                f"({type(exc).__name__}).") from exc
+                raise DataError(
+                    f"{label} est corrompu : l'élément {info.filename} est illisible "
+                    f"({type(exc).__name__})."
+                ) from exc
 
 
 def _scan_member(archive, info, label: str) -> None:
@@ -186,18 +212,31 @@ def _scan_member(archive, info, label: str) -> None:
             if first:
                 first = False
                 declared = _XML_ENCODING.match(chunk[:512])
-                if declared and declared.group(1).decode("ascii").lower() not in _ALLOWED_XML_ENCODINGS:
-                    raise DataError(f"{label} : l'élément {info.filename} est encodé en "
-                                    f"« {declared.group(1).decode('ascii')} » (UTF-8 attendu) : fichier refusé.")
+                if (
+                    declared
+                    and declared.group(1).decode("ascii").lower() not in _ALLOWED_XML_ENCODINGS
+                ):
+                    raise DataError(
+                        f"{label} : l'élément {info.filename} est encodé en "
+                        f"« {declared.group(1).decode('ascii')} » (UTF-8 attendu) : fichier refusé."
+                    )
             window = tail + chunk
             if any(marker.search(window) for marker in _DTD_MARKERS):
-                raise DataError(f"{label} : l'élément {info.filename} contient une déclaration DTD "
-                                "(<!DOCTYPE>/<!ENTITY>), interdite dans un classeur Excel : fichier refusé.")
+                raise DataError(
+                    f"{label} : l'élément {info.filename} contient une déclaration DTD "
+                    "(<!DOCTYPE>/<!ENTITY>), interdite dans un classeur Excel : fichier refusé."
+                )
             tail = window[-32:]
 
 
-def limit_rows(rows, name: str, what: str, sheet: str | None = None,
-               max_rows: int | None = None, max_cells: int | None = None):
+def limit_rows(
+    rows,
+    name: str,
+    what: str,
+    sheet: str | None = None,
+    max_rows: int | None = None,
+    max_cells: int | None = None,
+):
     """Yield the rows of a sheet, refusing (DataError) past ``max_rows`` rows or ``max_cells`` cells
     (default MAX_SHEET_ROWS, MAX_SHEET_CELLS; empty rows count as rows)."""
     max_rows = MAX_SHEET_ROWS if max_rows is None else max_rows
@@ -207,8 +246,12 @@ def limit_rows(rows, name: str, what: str, sheet: str | None = None,
     for count, row in enumerate(rows, 1):
         cells += len(row)
         if count > max_rows:
-            raise DataError(f"{where} : plus de {integer(max_rows)} lignes ({what}) : fichier refusé.")
+            raise DataError(
+                f"{where} : plus de {integer(max_rows)} lignes ({what}) : fichier refusé."
+            )
         if cells > max_cells:
-            raise DataError(f"{where} : plus de {integer(max_cells)} cellules ({what}) : fichier refusé "
-                            "(feuille démesurée ou dimensions falsifiées).")
+            raise DataError(
+                f"{where} : plus de {integer(max_cells)} cellules ({what}) : fichier refusé "
+                "(feuille démesurée ou dimensions falsifiées)."
+            )
         yield row

@@ -25,7 +25,9 @@ from geo.errors import DataError
 from geo.formats.french import integer
 from geo.store import layers as store
 
-MAX_BAD_SHARE = 0.10  # more malformed (or duplicated) rows than this share of the rows: the file is refused
+MAX_BAD_SHARE = (
+    0.10  # more malformed (or duplicated) rows than this share of the rows: the file is refused
+)
 MAX_MESSAGES = 20  # error messages kept in a report (all of them are counted)
 
 Progress = Callable[..., None]  # progress(fraction between 0 and 1, French message)
@@ -60,7 +62,9 @@ def check_bad_rows(name: str, bad: int, total: int, messages: list[str], where: 
         first = " ; ".join(messages[:3])
         raise DataError(
             f"{name}{where} : {integer(bad)} lignes sur {integer(total)} sont mal formées ou ignorées (plus de "
-            f"{integer(100 * MAX_BAD_SHARE)} %), fichier refusé." + (f" Premières erreurs : {first}." if first else ""))
+            f"{integer(100 * MAX_BAD_SHARE)} %), fichier refusé."
+            + (f" Premières erreurs : {first}." if first else "")
+        )
 
 
 @dataclass
@@ -75,14 +79,23 @@ class Report:
 
     file: str = ""  # the user's name of the file ("" for an online source)
     rows: int = 0  # rows (lines, entries, objects) read
-    errors: list[str] = field(default_factory=list)  # the first MAX_MESSAGES messages of skipped rows
+    errors: list[str] = field(
+        default_factory=list
+    )  # the first MAX_MESSAGES messages of skipped rows
     error_count: int = 0  # every skipped row
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     details: dict = field(default_factory=dict)
     meta: dict | None = None  # the layer's stored provenance, once written
 
-    JSON_MEMBERS: ClassVar[tuple[str, ...]] = ("file", "rows", "errors", "warnings", "seconds", "meta")
+    JSON_MEMBERS: ClassVar[tuple[str, ...]] = (
+        "file",
+        "rows",
+        "errors",
+        "warnings",
+        "seconds",
+        "meta",
+    )
 
     def skipped(self, messages: list[str], count: int | None = None) -> None:
         """Record skipped rows: their messages (the first MAX_MESSAGES kept) and their number."""
@@ -90,13 +103,22 @@ class Report:
         self.error_count = len(messages) if count is None else int(count)
 
     def _common(self) -> dict:
-        return {"file": self.file, "rows": self.rows,
-                "errors": {"count": self.error_count, "messages": list(self.errors)},
-                "warnings": list(self.warnings), "seconds": self.seconds, "meta": self.meta}
+        return {
+            "file": self.file,
+            "rows": self.rows,
+            "errors": {"count": self.error_count, "messages": list(self.errors)},
+            "warnings": list(self.warnings),
+            "seconds": self.seconds,
+            "meta": self.meta,
+        }
 
     def to_dict(self) -> dict:
         common = self._common()
-        out = {key: common[key] for key in self.JSON_MEMBERS if not (key == "meta" and self.meta is None)}
+        out = {
+            key: common[key]
+            for key in self.JSON_MEMBERS
+            if not (key == "meta" and self.meta is None)
+        }
         return {**out, **self.details}
 
     def lines(self) -> list[str]:
@@ -133,8 +155,15 @@ class Source:
     file_key: str = "file"
 
 
-def import_file(source: Source, path, *, display_name: str | None = None, progress: Progress | None = None,
-                meta: dict | None = None, **options) -> Report:
+def import_file(
+    source: Source,
+    path,
+    *,
+    display_name: str | None = None,
+    progress: Progress | None = None,
+    meta: dict | None = None,
+    **options,
+) -> Report:
     """Read, check and write ``source``'s layer from ``path``; return the report (``report.meta`` set).
 
     ``display_name``: the user's name of the file (an upload is stored under a generated name): the only
@@ -146,11 +175,18 @@ def import_file(source: Source, path, *, display_name: str | None = None, progre
     say = progress_of(progress)
     start = time.perf_counter()
     name = display_name or (Path(path).name if path is not None else source.what)
-    say(0.05, f"Lecture du fichier {source.what} {name}…" if path is not None else f"Lecture de {name}…")
+    say(
+        0.05,
+        f"Lecture du fichier {source.what} {name}…" if path is not None else f"Lecture de {name}…",
+    )
     frame, report = source.parse(path, name=name, **options)
     say(0.85, f"Écriture de la couche {source.what}…")
-    provenance = {**source.provenance(frame, report), **(meta or {}), "imported_at": store.now_iso(),
-                  source.file_key: report.file}
+    provenance = {
+        **source.provenance(frame, report),
+        **(meta or {}),
+        "imported_at": store.now_iso(),
+        source.file_key: report.file,
+    }
     report.meta = source.write(source.layer, frame, provenance, report)
     report.seconds = round(time.perf_counter() - start, 2)
     say(1.0, f"Import terminé : {report.lines()[0]}")

@@ -39,7 +39,9 @@ CODE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 KEEP_TYPES = {"commune-actuelle"}
 MAX_LISTED = 20
 COLUMNS = ["insee", "name", "population", "dep", "reg", "epci", "former"]
-MAX_POPULATION = 100_000_000  # far above any commune: beyond it a figure is an error (and overflows int64 later)
+MAX_POPULATION = (
+    100_000_000  # far above any commune: beyond it a figure is an error (and overflows int64 later)
+)
 
 
 def _is_url(source) -> bool:
@@ -58,7 +60,9 @@ def _entries(document, origin: str) -> tuple[list, object]:
                 vintage = document[key]
                 break
         if isinstance(document.get("features"), list):  # GeoJSON answer of the API (format=geojson)
-            entries = [f.get("properties") if isinstance(f, dict) else f for f in document["features"]]
+            entries = [
+                f.get("properties") if isinstance(f, dict) else f for f in document["features"]
+            ]
             return entries, vintage
         for key in ("communes", "data"):
             if isinstance(document.get(key), list):
@@ -80,13 +84,17 @@ def _text(value, origin: str = "", idx: int = 0, field: str = "") -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise DataError(f"{origin}, entrée n° {idx} : champ « {field} » invalide ({type(value).__name__}, "
-                        "texte attendu).")
+        raise DataError(
+            f"{origin}, entrée n° {idx} : champ « {field} » invalide ({type(value).__name__}, "
+            "texte attendu)."
+        )
     text = str(value).strip()
     return text or None
 
 
-def parse_communes(document, origin: str, epci_of: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict]:
+def parse_communes(
+    document, origin: str, epci_of: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Commune entries -> (frame of COLUMNS, notes). French DataError naming ``origin`` and the entry."""
     entries, declared = _entries(document, origin)
     if not entries:
@@ -96,46 +104,71 @@ def parse_communes(document, origin: str, epci_of: dict[str, str] | None = None)
     without_population: list[str] = []
     for idx, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise DataError(f"{origin}, entrée n° {idx} : un objet JSON était attendu, trouvé {type(entry).__name__}.")
+            raise DataError(
+                f"{origin}, entrée n° {idx} : un objet JSON était attendu, trouvé {type(entry).__name__}."
+            )
         kind = entry.get("type")
         if kind is not None and not isinstance(kind, str):
-            raise DataError(f"{origin}, entrée n° {idx} : champ « type » invalide ({type(kind).__name__}, texte attendu).")
+            raise DataError(
+                f"{origin}, entrée n° {idx} : champ « type » invalide ({type(kind).__name__}, texte attendu)."
+            )
         if kind is not None and kind not in KEEP_TYPES:
             skipped_types[str(kind)] = skipped_types.get(str(kind), 0) + 1
             continue
         raw_code = entry.get("code")
         if raw_code in (None, ""):
-            raise DataError(f"{origin}, entrée n° {idx} : champ « code » absent (code INSEE de la commune).")
+            raise DataError(
+                f"{origin}, entrée n° {idx} : champ « code » absent (code INSEE de la commune)."
+            )
         if isinstance(raw_code, bool) or not isinstance(raw_code, (str, int)):
-            raise DataError(f"{origin}, entrée n° {idx} : champ « code » invalide ({type(raw_code).__name__}, "
-                            "code INSEE attendu).")
+            raise DataError(
+                f"{origin}, entrée n° {idx} : champ « code » invalide ({type(raw_code).__name__}, "
+                "code INSEE attendu)."
+            )
         code = str(raw_code).strip().upper()
         if not CODE_PATTERN.match(code):
-            raise DataError(f"{origin}, entrée n° {idx} : code commune « {raw_code} » mal formé (5 caractères attendus).")
+            raise DataError(
+                f"{origin}, entrée n° {idx} : code commune « {raw_code} » mal formé (5 caractères attendus)."
+            )
         if code in seen:
-            raise DataError(f"{origin}, entrées n° {seen[code]} et {idx} : code commune {code} en double.")
+            raise DataError(
+                f"{origin}, entrées n° {seen[code]} et {idx} : code commune {code} en double."
+            )
         seen[code] = idx
         pop = entry.get("population")
         if pop is None:
             without_population.append(code)
             continue
-        if isinstance(pop, bool) or not isinstance(pop, (int, float)) or pop != pop or not 0 <= pop <= MAX_POPULATION \
-                or int(pop) != pop:
+        if (
+            isinstance(pop, bool)
+            or not isinstance(pop, (int, float))
+            or pop != pop
+            or not 0 <= pop <= MAX_POPULATION
+            or int(pop) != pop
+        ):
             raise DataError(
                 f"{origin}, entrée n° {idx} (commune {code}) : population « {pop} » invalide (entier positif attendu)."
             )
-        dep = _text(entry.get("codeDepartement", entry.get("departement")), origin, idx, "codeDepartement")
+        dep = _text(
+            entry.get("codeDepartement", entry.get("departement")), origin, idx, "codeDepartement"
+        )
         reg = _text(entry.get("codeRegion", entry.get("region")), origin, idx, "codeRegion")
         epci = _text(entry.get("codeEpci"), origin, idx, "codeEpci") or (epci_of or {}).get(code)
         former = entry.get("anciensCodes") or []
         if not isinstance(former, list):
             former = []
         former = [_text(c, origin, idx, "anciensCodes") for c in former]
-        rows.append({
-            "insee": code, "name": _text(entry.get("nom"), origin, idx, "nom") or "", "population": int(pop),
-            "dep": dep, "reg": reg, "epci": epci,
-            "former": ",".join(c.upper() for c in former if c),
-        })
+        rows.append(
+            {
+                "insee": code,
+                "name": _text(entry.get("nom"), origin, idx, "nom") or "",
+                "population": int(pop),
+                "dep": dep,
+                "reg": reg,
+                "epci": epci,
+                "former": ",".join(c.upper() for c in former if c),
+            }
+        )
     if not rows:
         raise DataError(
             f"{origin} : aucune commune actuelle avec une population "
@@ -145,7 +178,11 @@ def parse_communes(document, origin: str, epci_of: dict[str, str] | None = None)
     frame["population"] = frame["population"].astype("int64")
     for col in ("insee", "name", "dep", "reg", "epci", "former"):
         frame[col] = frame[col].astype(object)
-    notes = {"declared_vintage": declared, "skipped_types": skipped_types, "without_population": without_population}
+    notes = {
+        "declared_vintage": declared,
+        "skipped_types": skipped_types,
+        "without_population": without_population,
+    }
     return frame, notes
 
 
@@ -153,8 +190,10 @@ def _read_file(path: Path, name: str):
     """The JSON document of a communes.json file: size-capped read, strict JSON (geo.sources.limits)."""
     data = read_limited(path, "communes.json", name)
     if not data.strip():
-        raise DataError(f"Le fichier {name} est vide : attendu un fichier communes.json (format "
-                        "decoupage-administratif).")
+        raise DataError(
+            f"Le fichier {name} est vide : attendu un fichier communes.json (format "
+            "decoupage-administratif)."
+        )
     return load_json(data, name, "JSON")
 
 
@@ -175,12 +214,19 @@ def _sibling_epci(path: Path) -> dict[str, str]:
     if not isinstance(groups, list):
         return {}
     for group in groups:
-        if not isinstance(group, dict) or not isinstance(group.get("code"), (str, int)) or isinstance(group.get("code"), bool):
+        if (
+            not isinstance(group, dict)
+            or not isinstance(group.get("code"), (str, int))
+            or isinstance(group.get("code"), bool)
+        ):
             continue
         members = group.get("membres")
         for member in members if isinstance(members, list) else []:
-            if isinstance(member, dict) and isinstance(member.get("code"), (str, int)) \
-                    and not isinstance(member.get("code"), bool):
+            if (
+                isinstance(member, dict)
+                and isinstance(member.get("code"), (str, int))
+                and not isinstance(member.get("code"), bool)
+            ):
                 out[str(member["code"])] = str(group["code"])
     return out
 
@@ -195,8 +241,10 @@ def _vintage(value, origin: str):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise DataError(f"{origin} : millésime « {str(value)[:40]} » invalide (une année est attendue, "
-                        "par exemple 2026).")
+        raise DataError(
+            f"{origin} : millésime « {str(value)[:40]} » invalide (une année est attendue, "
+            "par exemple 2026)."
+        )
     text = str(value).strip()
     if re.fullmatch(r"\d{4}", text):
         year = int(text)
@@ -247,19 +295,34 @@ class PopulationReport(Report):
         d = self.details
         lines = [
             f"Populations légales en vigueur en {d['vintage']}"
-            + (" (millésime supposé : année de la mise à jour)" if d.get("vintage_inferred") else "")
+            + (
+                " (millésime supposé : année de la mise à jour)"
+                if d.get("vintage_inferred")
+                else ""
+            )
             + f" : {integer(self.rows)} communes, {integer(d['total_population'])} habitants, depuis {d['origin']}.",
         ]
         if d.get("skipped_types"):
-            lines.append("Entrées écartées (pas des communes actuelles) : "
-                         + ", ".join(f"{integer(n)} {k}" for k, n in sorted(d["skipped_types"].items())) + ".")
+            lines.append(
+                "Entrées écartées (pas des communes actuelles) : "
+                + ", ".join(f"{integer(n)} {k}" for k, n in sorted(d["skipped_types"].items()))
+                + "."
+            )
         wp = d.get("without_population", {})
         if wp.get("count"):
-            lines.append(f"{integer(wp['count'])} communes sans population ignorées : {', '.join(wp['codes'])}.")
+            lines.append(
+                f"{integer(wp['count'])} communes sans population ignorées : {', '.join(wp['codes'])}."
+            )
         for key, text in (
-            ("communes_not_in_base", "communes actuelles absentes de la base communale (créées depuis, ou "
-                                     "collectivités d'outre-mer hors de la base)"),
-            ("base_communes_missing", "communes de la base absentes de la liste actuelle (fusionnées depuis)"),
+            (
+                "communes_not_in_base",
+                "communes actuelles absentes de la base communale (créées depuis, ou "
+                "collectivités d'outre-mer hors de la base)",
+            ),
+            (
+                "base_communes_missing",
+                "communes de la base absentes de la liste actuelle (fusionnées depuis)",
+            ),
         ):
             part = d.get(key, {})
             if part.get("count"):
@@ -270,15 +333,20 @@ class PopulationReport(Report):
                 f"{integer(d['base_communes_merged'])} anciennes communes reçoivent une part de la population de "
                 "leur commune nouvelle, au prorata de leur population 2017."
             )
-        missing = d.get("base_communes_missing", {}).get("count", 0) - d.get("base_communes_merged", 0)
+        missing = d.get("base_communes_missing", {}).get("count", 0) - d.get(
+            "base_communes_merged", 0
+        )
         if missing > 0:
-            lines.append(f"{integer(missing)} communes de la base gardent leur population 2017 faute de "
-                         "correspondance.")
+            lines.append(
+                f"{integer(missing)} communes de la base gardent leur population 2017 faute de "
+                "correspondance."
+            )
         return lines
 
 
-def parse_population(path, name: str | None = None, vintage=None,
-                     document=None) -> tuple[pd.DataFrame, PopulationReport]:
+def parse_population(
+    path, name: str | None = None, vintage=None, document=None
+) -> tuple[pd.DataFrame, PopulationReport]:
     """Read and check the légal populations: (frame of COLUMNS, report). Nothing is written.
 
     From the ``communes.json`` file ``path`` (an ``epci.json`` beside it gives the EPCI), or from a
@@ -297,7 +365,11 @@ def parse_population(path, name: str | None = None, vintage=None,
         epci_of = _sibling_epci(path)
     frame, notes = parse_communes(document, origin, epci_of)
 
-    chosen = _vintage(vintage, origin) or _vintage(notes["declared_vintage"], origin) or _catalogue_vintage()
+    chosen = (
+        _vintage(vintage, origin)
+        or _vintage(notes["declared_vintage"], origin)
+        or _catalogue_vintage()
+    )
     inferred = False
     if chosen is None:
         if not online:
@@ -306,17 +378,23 @@ def parse_population(path, name: str | None = None, vintage=None,
                 "(par exemple --vintage 2026 pour decoupage-administratif 6.0.0, COG 2026)."
             )
         chosen, inferred = date.today().year, True
-    report = PopulationReport(file="" if online else origin, rows=int(len(frame)), details={
-        "origin": origin,
-        "online": online,
-        "vintage": chosen,
-        "vintage_inferred": inferred,
-        "total_population": int(frame["population"].sum()),
-        "skipped_types": notes["skipped_types"],
-        "without_population": {"count": len(notes["without_population"]),
-                               "codes": notes["without_population"][:MAX_LISTED]},
-        **base_comparison(frame, load("communes")["insee"]),
-    })
+    report = PopulationReport(
+        file="" if online else origin,
+        rows=int(len(frame)),
+        details={
+            "origin": origin,
+            "online": online,
+            "vintage": chosen,
+            "vintage_inferred": inferred,
+            "total_population": int(frame["population"].sum()),
+            "skipped_types": notes["skipped_types"],
+            "without_population": {
+                "count": len(notes["without_population"]),
+                "codes": notes["without_population"][:MAX_LISTED],
+            },
+            **base_comparison(frame, load("communes")["insee"]),
+        },
+    )
     return frame, report
 
 
@@ -339,7 +417,9 @@ def _provenance(frame: pd.DataFrame, report: PopulationReport) -> dict:
 SOURCE = Source(LAYER, "des populations", parse_population, _provenance)
 
 
-def update_population(source=None, progress=None, vintage=None, display_name: str | None = None) -> PopulationReport:
+def update_population(
+    source=None, progress=None, vintage=None, display_name: str | None = None
+) -> PopulationReport:
     """Read the légal populations in force and write the ``population`` layer; return the report.
 
     ``source``: None (the geo.api.gouv.fr API), a URL (API or a local server in tests) or a path to a
@@ -351,10 +431,20 @@ def update_population(source=None, progress=None, vintage=None, display_name: st
         say = progress_of(progress)
         url, params = _api_url(source)
         say(0.05, f"Interrogation de {url}…")
-        document = get_json(url, params=params, timeout=60, deadline=5 * 60)  # size-capped, strict JSON
-        return import_file(SOURCE, None, display_name=url, progress=scaled(say, 0.3, 1.0), vintage=vintage,
-                           document=document)
-    return import_file(SOURCE, source, display_name=display_name, progress=progress, vintage=vintage)
+        document = get_json(
+            url, params=params, timeout=60, deadline=5 * 60
+        )  # size-capped, strict JSON
+        return import_file(
+            SOURCE,
+            None,
+            display_name=url,
+            progress=scaled(say, 0.3, 1.0),
+            vintage=vintage,
+            document=document,
+        )
+    return import_file(
+        SOURCE, source, display_name=display_name, progress=progress, vintage=vintage
+    )
 
 
 # --------------------------------------------------------------------------- reading the layer
@@ -392,7 +482,9 @@ def current_populations() -> tuple[pd.Series, int | str]:
     the layer are absent from the series (callers fall back to 2017).
     """
     base = load("communes")
-    base_pop = pd.Series(base["population"].to_numpy(), index=pd.Index(base["insee"].to_numpy(), name="insee"))
+    base_pop = pd.Series(
+        base["population"].to_numpy(), index=pd.Index(base["insee"].to_numpy(), name="insee")
+    )
     frame = store.read_layer(LAYER)
     meta = store.read_meta(LAYER)
     if frame is None or meta is None:
@@ -403,7 +495,9 @@ def current_populations() -> tuple[pd.Series, int | str]:
         for code, pop, former in zip(frame["insee"], frame["population"], frame["former"]):
             if not former:
                 continue
-            absorbed = [c for c in former.split(",") if c in pop2017 and c not in current and c != code]
+            absorbed = [
+                c for c in former.split(",") if c in pop2017 and c not in current and c != code
+            ]
             if not absorbed:
                 continue
             members = ([code] if code in pop2017 else []) + absorbed
@@ -416,7 +510,8 @@ def current_populations() -> tuple[pd.Series, int | str]:
 
 
 def populations_in_use(codes, fallback) -> tuple[pd.Series, int | str]:
-    """(population of each code, vintage): the current populations, else ``fallback`` (the base's, aligned with ``codes``).
+    """(population of each code, vintage): the current populations, else ``fallback``
+    (the base's, aligned with ``codes``).
 
     The one rule by which every figure of the app picks its populations.
     """

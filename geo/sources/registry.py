@@ -42,8 +42,13 @@ class Importer:
     update: Callable[..., Report] | None = None
     update_label: str = ""
 
-    def run(self, path: Path, progress: Callable | None = None, display_name: str | None = None,
-            **options) -> Report:
+    def run(
+        self,
+        path: Path,
+        progress: Callable | None = None,
+        display_name: str | None = None,
+        **options,
+    ) -> Report:
         """Import ``path`` (``display_name``: the user's name of it); empty options are left out."""
         given = {key: value for key, value in options.items() if value not in (None, "")}
         return self.function(path, progress=progress, display_name=display_name, **given)
@@ -55,29 +60,52 @@ class Importer:
 
 IMPORTERS: dict[str, Importer] = {
     "finess": Importer(
-        "finess", "FINESS (MSP, centres de santé, sièges de CPTS)", ("csv", "txt"), import_finess, FinessReport,
+        "finess",
+        "FINESS (MSP, centres de santé, sièges de CPTS)",
+        ("csv", "txt"),
+        import_finess,
+        FinessReport,
         "Fichier « etalab-cs1100507 » de data.gouv.fr (séparateur ;, UTF-8 ou Windows-1252).",
-        update=update_finess, update_label="Télécharger le dernier fichier depuis data.gouv.fr",
+        update=update_finess,
+        update_label="Télécharger le dernier fichier depuis data.gouv.fr",
     ),
     "apl": Importer(
-        "apl", "APL aux médecins généralistes (DREES)", ("xlsx",), import_apl, AplReport,
+        "apl",
+        "APL aux médecins généralistes (DREES)",
+        ("xlsx",),
+        import_apl,
+        AplReport,
         "Classeur de la DREES, feuilles « APL 2022 », « APL 2023 »… (la plus récente par défaut).",
         {"year": "Année (feuille « APL <année> »)"},
     ),
     "population": Importer(
-        "population", "Populations légales en vigueur", ("json",), update_population, PopulationReport,
+        "population",
+        "Populations légales en vigueur",
+        ("json",),
+        update_population,
+        PopulationReport,
         "Fichier communes.json au format « decoupage-administratif » d'Etalab.",
         {"vintage": "Millésime des populations (ex. 2026)"},
-        update=update_population, update_label="Mettre à jour depuis geo.api.gouv.fr",
+        update=update_population,
+        update_label="Mettre à jour depuis geo.api.gouv.fr",
     ),
     "typology": Importer(
-        "typology", "Typologie socio-sanitaire (Irdes)", ("csv", "xlsx"), import_typology, TypologyReport,
+        "typology",
+        "Typologie socio-sanitaire (Irdes)",
+        ("csv", "xlsx"),
+        import_typology,
+        TypologyReport,
         "Colonnes code_insee;classe (ou code_tv;classe avec une table de passage commune → territoire de vie).",
-        files={"tv_map": "Table de passage commune → territoire de vie (si le fichier est par code_tv)",
-               "nomenclature": "Nomenclature propre (facultatif : classe, libellé, libellé court, couleur)"},
+        files={
+            "tv_map": "Table de passage commune → territoire de vie (si le fichier est par code_tv)",
+            "nomenclature": "Nomenclature propre (facultatif : classe, libellé, libellé court, couleur)",
+        },
     ),
     "cpts": Importer(
-        "cpts", "Périmètres des CPTS existantes", ("csv", "xlsx", "geojson", "json", "gpkg"), import_cpts,
+        "cpts",
+        "Périmètres des CPTS existantes",
+        ("csv", "xlsx", "geojson", "json", "gpkg"),
+        import_cpts,
         CptsReport,
         "Liste cpts_id;cpts_nom;code_insee[;statut] (une ligne par commune) ou polygones GeoJSON / GeoPackage.",
         {"vintage": "Date des périmètres (facultatif, ex. 2026-10 ; par défaut la date du jour)"},

@@ -51,7 +51,8 @@ def is_binary(data: bytes) -> bool:
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
     rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
-    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
 _ASCII = bytes(range(128))
 
 
@@ -82,8 +83,10 @@ def decode_text(data: bytes, name: str | None = None, what: str = "texte") -> st
         except UnicodeDecodeError as exc:
             if exc.end == len(data) and exc.start > 2:  # cut at the end (sniffed prefix)
                 return data[: exc.start].decode("utf-16") + "\ufffd"
-            raise DataError(f"{label} (UTF-16) est corrompu : octets invalides vers la position {exc.start} "
-                            f"(ligne {_line_of(data, exc.start)} environ).") from exc
+            raise DataError(
+                f"{label} (UTF-16) est corrompu : octets invalides vers la position {exc.start} "
+                f"(ligne {_line_of(data, exc.start)} environ)."
+            ) from exc
     bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
         return data[bom:].decode("utf-8")
@@ -91,8 +94,11 @@ def decode_text(data: bytes, name: str | None = None, what: str = "texte") -> st
         first_error = exc
     offset = bom + first_error.start  # position of the first invalid byte in ``data``
     head = data[bom:offset]
-    if first_error.reason == "unexpected end of data" and offset + (first_error.end - first_error.start) == len(data) \
-            and not head.isascii():
+    if (
+        first_error.reason == "unexpected end of data"
+        and offset + (first_error.end - first_error.start) == len(data)
+        and not head.isascii()
+    ):
         return head.decode("utf-8") + "\ufffd"
     non_ascii = len(data.translate(None, _ASCII))
     rest, sequences = _UTF8_MULTIBYTE.subn(b"", data)
@@ -102,7 +108,8 @@ def decode_text(data: bytes, name: str | None = None, what: str = "texte") -> st
         raise DataError(
             f"{label}, ligne {line} : encodage incohérent, le fichier est en UTF-8 mais contient "
             f"{stray} octet(s) invalide(s) (premier à la ligne {line}). Enregistrez-le à nouveau en UTF-8 "
-            "(ou entièrement en Windows-1252) puis importez-le.")
+            "(ou entièrement en Windows-1252) puis importez-le."
+        )
     return data.decode("cp1252", errors="replace")
 
 
@@ -151,7 +158,7 @@ def _read_csv(data: bytes, name: str, what: str) -> list[tuple[int, list[str]]]:
             start = reader.line_num + 1
     except csv.Error as exc:
         raise DataError(
-            f"{name}, ligne {start} : fichier {what} mal formé, guillemet (\") non refermé ou mal placé."
+            f'{name}, ligne {start} : fichier {what} mal formé, guillemet (") non refermé ou mal placé.'
         ) from exc
     return rows
 
@@ -168,7 +175,7 @@ def open_workbook(data: bytes, name: str, what: str):
     Every failure of openpyxl on the archive (malformed XML, missing part, bad value...) becomes a
     French DataError naming the file; the caller closes the workbook.
     """
-    import openpyxl  # heavy (about 0.3 s), and only an XLSX input needs it
+    import openpyxl  # noqa: PLC0415 - heavy (about 0.3 s), and only an XLSX input needs it
 
     check_xlsx(data, name, what)
     try:
@@ -187,7 +194,9 @@ def xlsx_error(exc: Exception, name: str, what: str) -> DataError:
         detail = "mémoire insuffisante pour le lire"
     else:
         detail = f"contenu invalide ({type(exc).__name__})"
-    return DataError(f"Le fichier {name} n'est pas un classeur Excel XLSX lisible ({what}) : {detail}.")
+    return DataError(
+        f"Le fichier {name} n'est pas un classeur Excel XLSX lisible ({what}) : {detail}."
+    )
 
 
 def _cell_text(value) -> str:
@@ -207,7 +216,9 @@ def _read_xlsx(data: bytes, name: str, what: str) -> list[tuple[int, list[str]]]
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # never pad rows to the (outside, maybe forged) declared dimensions
         rows = []
-        for number, row in enumerate(limit_rows(sheet.iter_rows(values_only=True), name, what, sheet.title), 1):
+        for number, row in enumerate(
+            limit_rows(sheet.iter_rows(values_only=True), name, what, sheet.title), 1
+        ):
             cells = [_cell_text(v) for v in row]
             while cells and not cells[-1].strip():
                 cells.pop()
@@ -222,8 +233,13 @@ def _read_xlsx(data: bytes, name: str, what: str) -> list[tuple[int, list[str]]]
         workbook.close()
 
 
-def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: dict[str, tuple[str, ...]] = None,
-               display_name: str | None = None) -> pd.DataFrame:
+def read_table(
+    path,
+    what: str,
+    columns: dict[str, tuple[str, ...]],
+    optional: dict[str, tuple[str, ...]] = None,
+    display_name: str | None = None,
+) -> pd.DataFrame:
     """Rows of a CSV (``;``, ``,``, tab or ``|``, any BOM/encoding) or XLSX table as strings.
 
     ``columns`` maps each required canonical column to the header spellings it
@@ -240,11 +256,15 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
         rows = _read_xlsx(data, name, what)
         sheet = True
     elif data.startswith(OLE_MAGIC):
-        raise DataError(f"Le fichier {name} est un classeur Excel 97-2003 (.xls) ou un autre document Office "
-                        f"ancien ({what}) : enregistrez-le au format XLSX ou CSV, puis importez-le.")
+        raise DataError(
+            f"Le fichier {name} est un classeur Excel 97-2003 (.xls) ou un autre document Office "
+            f"ancien ({what}) : enregistrez-le au format XLSX ou CSV, puis importez-le."
+        )
     elif is_binary(data):
-        raise DataError(f"Le fichier {name} n'est pas un tableau CSV ou XLSX ({what}) : c'est un fichier binaire "
-                        "(image, PDF, archive...).")
+        raise DataError(
+            f"Le fichier {name} n'est pas un tableau CSV ou XLSX ({what}) : c'est un fichier binaire "
+            "(image, PDF, archive...)."
+        )
     else:
         rows = _read_csv(data, name, what)
         sheet = False
@@ -253,7 +273,10 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
         raise DataError(f"Le fichier {what} {name} est vide : rien à importer.")
     header_line, header = numbered[0]
     keys = [column_key(c) for c in header]
-    wanted = {**{k: (k, *v) for k, v in columns.items()}, **{k: (k, *v) for k, v in optional.items()}}
+    wanted = {
+        **{k: (k, *v) for k, v in columns.items()},
+        **{k: (k, *v) for k, v in optional.items()},
+    }
     index: dict[str, int] = {}
     for canonical, spellings in wanted.items():
         for spelling in spellings:
@@ -268,7 +291,8 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
             hint = " Une seule colonne lue : le séparateur n'est peut-être pas reconnu, utilisez « ; » ou « , »."
         raise DataError(
             f"{name}, ligne {header_line} : colonne(s) {', '.join('« ' + c + ' »' for c in missing)} absente(s) "
-            f"(colonnes trouvées : {seen}).{hint}")
+            f"(colonnes trouvées : {seen}).{hint}"
+        )
     width = len(header)
     last = max(index.values())
     values: dict[str, list[str]] = {c: [] for c in index}
@@ -278,15 +302,21 @@ def read_table(path, what: str, columns: dict[str, tuple[str, ...]], optional: d
         # A sheet has no field count (a missing cell is an empty one): only CSV rows are checked.
         if size != width and not sheet:
             if size < width and last >= size:
-                raise DataError(f"{name}, ligne {line} : ligne tronquée ({size} champ(s) au lieu de {width}).")
+                raise DataError(
+                    f"{name}, ligne {line} : ligne tronquée ({size} champ(s) au lieu de {width})."
+                )
             if size > width and "".join(row[width:]).strip():
-                raise DataError(f"{name}, ligne {line} : {size} champs au lieu de {width} "
-                                "(séparateur en trop ou guillemets manquants ?).")
+                raise DataError(
+                    f"{name}, ligne {line} : {size} champs au lieu de {width} "
+                    "(séparateur en trop ou guillemets manquants ?)."
+                )
         for column, position in index.items():
             values[column].append(row[position].strip() if position < size else "")
         lines.append(line)
     if not lines:
-        raise DataError(f"Le fichier {what} {name} ne contient qu'une ligne d'en-tête : aucune donnée.")
+        raise DataError(
+            f"Le fichier {what} {name} ne contient qu'une ligne d'en-tête : aucune donnée."
+        )
     return pd.DataFrame({**values, "_line": lines}, columns=[*index.keys(), "_line"])
 
 

@@ -19,8 +19,8 @@ into the data directory and its path kept in the layer's meta
 (``nomenclature_file``), which ``geo.territory.context`` reads back.
 
 ``parse_typology`` never writes; ``import_typology`` writes through the import
-pipeline (``geo.sources.pipeline``) only after the whole input has been checked, so a failed import leaves the previous layer as
-it was.
+pipeline (``geo.sources.pipeline``) only after the whole input has been
+checked, so a failed import leaves the previous layer as it was.
 """
 
 from __future__ import annotations
@@ -53,12 +53,28 @@ MAX_LISTED = 10
 
 # Okabe-Ito (colour-blind safe), then Paul Tol's "muted" scheme for larger nomenclatures.
 PALETTE = [
-    "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442",
-    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#F0E442",
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
 ]
 HEX_COLOUR = re.compile(r"^#?([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
 
-NOMENCLATURE_COLUMNS = {"classe": ("class", "code", "code_classe", "numero", "num_classe", "classe_irdes")}
+NOMENCLATURE_COLUMNS = {
+    "classe": ("class", "code", "code_classe", "numero", "num_classe", "classe_irdes")
+}
 NOMENCLATURE_OPTIONAL = {
     "label": ("libelle", "libelle_long", "intitule", "nom", "name"),
     "short_label": ("libelle_court", "label_court", "intitule_court", "short", "abrege"),
@@ -67,8 +83,26 @@ NOMENCLATURE_OPTIONAL = {
     "vintage": ("millesime", "annee", "year"),
 }
 CODE_INSEE = INSEE_ALIASES
-CODE_TV = ("tv", "code_territoire_de_vie", "territoire_de_vie", "codtv", "cod_tv", "tv_code", "code_tv2012", "tv2012")
-CLASSE = ("class", "classe_irdes", "typologie", "typo", "classe_typologie", "cluster", "groupe", "type")
+CODE_TV = (
+    "tv",
+    "code_territoire_de_vie",
+    "territoire_de_vie",
+    "codtv",
+    "cod_tv",
+    "tv_code",
+    "code_tv2012",
+    "tv2012",
+)
+CLASSE = (
+    "class",
+    "classe_irdes",
+    "typologie",
+    "typo",
+    "classe_typologie",
+    "cluster",
+    "groupe",
+    "type",
+)
 
 
 # --------------------------------------------------------------------------- nomenclature
@@ -79,8 +113,14 @@ def _builtin_attrs() -> dict:
         info = json.loads(BUILTIN_META.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(f"Référence de la typologie Irdes illisible : {BUILTIN_META}.") from exc
-    return {"reference": info["reference"], "vintage": str(info.get("vintage", "2019")),
-            "url": info.get("url", ""), "unit": info.get("unit", ""), "builtin": True, "file": BUILTIN_FILE.name}
+    return {
+        "reference": info["reference"],
+        "vintage": str(info.get("vintage", "2019")),
+        "url": info.get("url", ""),
+        "unit": info.get("unit", ""),
+        "builtin": True,
+        "file": BUILTIN_FILE.name,
+    }
 
 
 def _resolve(path) -> Path:
@@ -101,7 +141,11 @@ def _class_number(text: str) -> int | None:
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= SHORT_LABEL_MAX else label[: SHORT_LABEL_MAX - 1].rstrip(" ,;:") + "…"
+    return (
+        label
+        if len(label) <= SHORT_LABEL_MAX
+        else label[: SHORT_LABEL_MAX - 1].rstrip(" ,;:") + "…"
+    )
 
 
 def load_nomenclature(path=None, name: str | None = None) -> pd.DataFrame:
@@ -120,7 +164,9 @@ def load_nomenclature(path=None, name: str | None = None) -> pd.DataFrame:
     what = "nomenclature"
     table = read_table(path, what, NOMENCLATURE_COLUMNS, NOMENCLATURE_OPTIONAL, display_name=name)
     if "label" not in table.columns:
-        raise DataError(f"{name}, ligne 1 : colonne « label » (ou « libellé ») absente de la nomenclature.")
+        raise DataError(
+            f"{name}, ligne 1 : colonne « label » (ou « libellé ») absente de la nomenclature."
+        )
     errors, seen, rows = [], {}, []
     for rec in table.to_dict("records"):
         line = rec["_line"]
@@ -130,7 +176,9 @@ def load_nomenclature(path=None, name: str | None = None) -> pd.DataFrame:
             errors.append(f"ligne {line} : classe « {rec['classe']} » non entière")
             continue
         if number in seen:
-            errors.append(f"ligne {line} : classe {number} en double (déjà définie ligne {seen[number]})")
+            errors.append(
+                f"ligne {line} : classe {number} en double (déjà définie ligne {seen[number]})"
+            )
             continue
         seen[number] = line
         if not label:
@@ -144,14 +192,28 @@ def load_nomenclature(path=None, name: str | None = None) -> pd.DataFrame:
                 continue
             hexa = match.group(1)
             colour = "#" + (hexa if len(hexa) == 6 else "".join(c * 2 for c in hexa)).upper()
-        rows.append({"classe": number, "label": label, "short_label": str(rec.get("short_label") or "").strip(),
-                     "colour": colour, "_line": line, "reference": str(rec.get("reference") or "").strip(),
-                     "vintage": str(rec.get("vintage") or "").strip()})
+        rows.append(
+            {
+                "classe": number,
+                "label": label,
+                "short_label": str(rec.get("short_label") or "").strip(),
+                "colour": colour,
+                "_line": line,
+                "reference": str(rec.get("reference") or "").strip(),
+                "vintage": str(rec.get("vintage") or "").strip(),
+            }
+        )
     if errors:
-        raise DataError(f"{name} : nomenclature refusée — " + " ; ".join(errors[:MAX_LISTED])
-                        + (f" (et {len(errors) - MAX_LISTED} autre(s))" if len(errors) > MAX_LISTED else "") + ".")
+        raise DataError(
+            f"{name} : nomenclature refusée — "
+            + " ; ".join(errors[:MAX_LISTED])
+            + (f" (et {len(errors) - MAX_LISTED} autre(s))" if len(errors) > MAX_LISTED else "")
+            + "."
+        )
     frame = pd.DataFrame(rows).sort_values("classe", ignore_index=True)
-    frame["short_label"] = [s or _short(lab) for s, lab in zip(frame["short_label"], frame["label"])]
+    frame["short_label"] = [
+        s or _short(lab) for s, lab in zip(frame["short_label"], frame["label"])
+    ]
     used = {c for c in frame["colour"] if c}
     spare = iter([c for c in PALETTE if c not in used])
     colours = []
@@ -163,8 +225,14 @@ def load_nomenclature(path=None, name: str | None = None) -> pd.DataFrame:
     else:
         reference = next((r for r in frame["reference"] if r), "")
         vintage = next((v for v in frame["vintage"] if v), "")
-        attrs = {"reference": reference or f"Nomenclature fournie par l'utilisateur ({name})",
-                 "vintage": vintage, "url": "", "unit": "", "builtin": False, "file": name}
+        attrs = {
+            "reference": reference or f"Nomenclature fournie par l'utilisateur ({name})",
+            "vintage": vintage,
+            "url": "",
+            "unit": "",
+            "builtin": False,
+            "file": name,
+        }
     out = frame[["classe", "label", "short_label", "colour"]].copy()
     out["classe"] = out["classe"].astype("int64")
     out.attrs.update(attrs)
@@ -181,8 +249,10 @@ def _as_nomenclature(nomenclature, name: str | None = None) -> pd.DataFrame:
 def class_labels(nomenclature: pd.DataFrame, short: bool = True) -> dict[int, str]:
     """Class number -> « n — label » (short label by default, the label when a class has no short one)."""
     column = "short_label" if short and "short_label" in nomenclature.columns else "label"
-    return {int(c): f"{int(c)} — {lab or full}"
-            for c, lab, full in zip(nomenclature["classe"], nomenclature[column], nomenclature["label"])}
+    return {
+        int(c): f"{int(c)} — {lab or full}"
+        for c, lab, full in zip(nomenclature["classe"], nomenclature[column], nomenclature["label"])
+    }
 
 
 # --------------------------------------------------------------------------- parsing
@@ -192,32 +262,46 @@ def class_labels(nomenclature: pd.DataFrame, short: bool = True) -> dict[int, st
 class TypologyReport(Report):
     """A typology import: communes and population classified, by class, and the nomenclature used."""
 
-    nomenclature_path: str | None = None  # a user nomenclature, copied beside the layer when it is written
+    nomenclature_path: str | None = (
+        None  # a user nomenclature, copied beside the layer when it is written
+    )
 
     JSON_MEMBERS = ("file", "rows", "warnings")
 
     def to_dict(self) -> dict:
         out = super().to_dict()
         if self.meta is not None:
-            out.update(vintage=self.meta["vintage"], nomenclature_file=self.meta["nomenclature_file"])
+            out.update(
+                vintage=self.meta["vintage"], nomenclature_file=self.meta["nomenclature_file"]
+            )
         return out
 
     def lines(self) -> list[str]:
         d = self.details
         nomen = d.get("nomenclature") or {}
         by = "commune" if d.get("key") == "code_insee" else "territoire de vie"
-        lines = [f"Fichier {self.file} : {integer(self.rows)} ligne(s) lue(s), classement par {by}."]
+        lines = [
+            f"Fichier {self.file} : {integer(self.rows)} ligne(s) lue(s), classement par {by}."
+        ]
         if d.get("tv_map_file"):
-            lines.append(f"Table de passage {d['tv_map_file']} : {integer(d.get('territories', 0))} territoires "
-                         f"de vie classés, {integer(d.get('tv_map_communes', 0))} communes dans la table.")
-        lines.append(f"Nomenclature : {nomen.get('reference', '')} ({nomen.get('classes', '?')} classes).")
-        lines.append(f"{integer(d['communes_classified'])} communes classées sur {integer(d['communes_total'])} "
-                     f"({_pct(d['share_communes'])}), soit {integer(d['population_classified'])} habitants "
-                     f"({_pct(d['share_population'])} de la population).")
+            lines.append(
+                f"Table de passage {d['tv_map_file']} : {integer(d.get('territories', 0))} territoires "
+                f"de vie classés, {integer(d.get('tv_map_communes', 0))} communes dans la table."
+            )
+        lines.append(
+            f"Nomenclature : {nomen.get('reference', '')} ({nomen.get('classes', '?')} classes)."
+        )
+        lines.append(
+            f"{integer(d['communes_classified'])} communes classées sur {integer(d['communes_total'])} "
+            f"({_pct(d['share_communes'])}), soit {integer(d['population_classified'])} habitants "
+            f"({_pct(d['share_population'])} de la population)."
+        )
         labels = d.get("labels") or {}
         for cls, count in (d.get("classes") or {}).items():
             label = labels.get(cls) or labels.get(str(cls)) or ""
-            lines.append(f"Classe {cls}{' — ' + label if label else ''} : {integer(count)} communes.")
+            lines.append(
+                f"Classe {cls}{' — ' + label if label else ''} : {integer(count)} communes."
+            )
         return lines + list(self.warnings)
 
 
@@ -225,14 +309,20 @@ def _pct(value: float) -> str:
     return f"{decimal(100 * value, 1)} %"
 
 
-def _commune_codes(table: pd.DataFrame, column: str, name: str, base: set[str]) -> tuple[pd.Series, dict]:
+def _commune_codes(
+    table: pd.DataFrame, column: str, name: str, base: set[str]
+) -> tuple[pd.Series, dict]:
     """Normalised commune codes of ``table[column]`` (arrondissements folded); refuses bad or unknown codes."""
     codes = pd.Series([normalise_code(v) for v in table[column]], index=table.index, dtype=object)
     bad = table.loc[codes.isna(), ["_line", column]]
     if len(bad):
         raise DataError(
             f"{name} : {len(bad)} code(s) commune mal formé(s) (5 caractères attendus, ex. 09122 ou 2A004) : "
-            + first_items(f"ligne {line} « {value} »" for line, value in zip(bad["_line"], bad[column])) + ".")
+            + first_items(
+                f"ligne {line} « {value} »" for line, value in zip(bad["_line"], bad[column])
+            )
+            + "."
+        )
     codes, folded = fold_arrondissements(codes, base)
     unknown = ~codes.isin(base)
     if unknown.any():
@@ -240,18 +330,22 @@ def _commune_codes(table: pd.DataFrame, column: str, name: str, base: set[str]) 
         raise DataError(
             f"{name} : {len(listed)} code(s) commune absent(s) de la base communale (ancienne commune, autre "
             f"millésime du code officiel géographique ?) : {first_items(listed)} "
-            f"(première ligne concernée : {int(table.loc[unknown, '_line'].iloc[0])}).")
+            f"(première ligne concernée : {int(table.loc[unknown, '_line'].iloc[0])})."
+        )
     return codes, folded
 
 
 def _tv_codes(values: pd.Series) -> pd.Series:
     """Territoire de vie codes: stripped, leading zero restored when they look like commune codes."""
     text = values.astype(str).str.strip()
-    return pd.Series([normalise_code(v) or v.upper() for v in text], index=values.index, dtype=object)
+    return pd.Series(
+        [normalise_code(v) or v.upper() for v in text], index=values.index, dtype=object
+    )
 
 
-def _dedupe(frame: pd.DataFrame, key: str, value: str, name: str, what: str,
-            differing: str) -> tuple[pd.DataFrame, list[str]]:
+def _dedupe(
+    frame: pd.DataFrame, key: str, value: str, name: str, what: str, differing: str
+) -> tuple[pd.DataFrame, list[str]]:
     """Rows unique by ``key``: identical repeats dropped (and listed), conflicting ones refused."""
     dup = frame[key].duplicated(keep=False)
     if not dup.any():
@@ -266,8 +360,11 @@ def _dedupe(frame: pd.DataFrame, key: str, value: str, name: str, what: str,
         else:
             repeats.append(f"{what} {code} répété lignes {lines}")
     if conflicts:
-        raise DataError(f"{name} : doublons avec des {differing} ({len(conflicts)}) : "
-                        + first_items(conflicts) + ".")
+        raise DataError(
+            f"{name} : doublons avec des {differing} ({len(conflicts)}) : "
+            + first_items(conflicts)
+            + "."
+        )
     return frame.drop_duplicates(key, keep="first"), repeats
 
 
@@ -282,8 +379,12 @@ def _classes(table: pd.DataFrame, name: str, nomen: pd.DataFrame) -> tuple[pd.Da
         expected = ", ".join(str(c) for c in sorted(known))
         raise DataError(
             f"{name} : {int(bad.sum())} classe(s) inconnue(s) de la nomenclature (classes attendues : {expected}) : "
-            + first_items(f"ligne {line} « {value} »" for line, value in zip(table.loc[bad, "_line"], text[bad]))
-            + ".")
+            + first_items(
+                f"ligne {line} « {value} »"
+                for line, value in zip(table.loc[bad, "_line"], text[bad])
+            )
+            + "."
+        )
     out = table.loc[~empty].copy()
     out["classe"] = numbers[~empty].astype("int64")
     return out, [int(n) for n in table.loc[empty, "_line"]]
@@ -291,28 +392,47 @@ def _classes(table: pd.DataFrame, name: str, nomen: pd.DataFrame) -> tuple[pd.Da
 
 def _read_input(path: Path, name: str) -> pd.DataFrame:
     what = "typologie Irdes"
-    table = read_table(path, what, {"classe": CLASSE}, {"code_insee": CODE_INSEE, "code_tv": CODE_TV},
-                       display_name=name)
+    table = read_table(
+        path,
+        what,
+        {"classe": CLASSE},
+        {"code_insee": CODE_INSEE, "code_tv": CODE_TV},
+        display_name=name,
+    )
     if "code_insee" not in table.columns and "code_tv" not in table.columns:
         try:
             read_table(path, what, {"code_insee": CODE_INSEE, "classe": CLASSE}, display_name=name)
         except DataError as exc:
-            raise DataError(f"{exc} Le fichier doit avoir une colonne « code_insee » (par commune) ou "
-                            "« code_tv » (par territoire de vie, avec une table de passage).") from exc
+            raise DataError(
+                f"{exc} Le fichier doit avoir une colonne « code_insee » (par commune) ou "
+                "« code_tv » (par territoire de vie, avec une table de passage)."
+            ) from exc
     return table
 
 
 def _communes(communes) -> pd.DataFrame:
     if communes is None:
         communes = load("communes")
-    frame = pd.DataFrame({"insee": communes["insee"].astype(str).to_numpy(),
-                          "population": pd.to_numeric(communes["population"], errors="coerce").fillna(0).to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "insee": communes["insee"].astype(str).to_numpy(),
+            "population": pd.to_numeric(communes["population"], errors="coerce")
+            .fillna(0)
+            .to_numpy(),
+        }
+    )
     return frame.drop_duplicates("insee")
 
 
-def parse_typology(path, tv_map=None, nomenclature=None, communes=None, name: str | None = None,
-                   tv_map_name: str | None = None, nomenclature_name: str | None = None,
-                   ) -> tuple[pd.DataFrame, TypologyReport]:
+def parse_typology(
+    path,
+    tv_map=None,
+    nomenclature=None,
+    communes=None,
+    name: str | None = None,
+    tv_map_name: str | None = None,
+    nomenclature_name: str | None = None,
+) -> tuple[pd.DataFrame, TypologyReport]:
     """Read and check a typology file; return (frame insee, classe) and a report. Nothing is written.
 
     ``path``: CSV/XLSX keyed by commune (``code_insee``, ``classe``) or by
@@ -325,7 +445,9 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None, name: st
     path = Path(path)
     name = name or path.name
     nomen = _as_nomenclature(nomenclature, nomenclature_name)
-    table = _read_input(path, name)  # before loading the commune base: a bad file is refused at once
+    table = _read_input(
+        path, name
+    )  # before loading the commune base: a bad file is refused at once
     base = _communes(communes)
     base_codes = set(base["insee"])
     rows = len(table)
@@ -334,13 +456,18 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None, name: st
 
     table, empty_lines = _classes(table, name, nomen)
     if empty_lines:
-        warnings.append(f"{len(empty_lines)} ligne(s) sans classe ignorée(s) : "
-                        + first_items(f"ligne {n}" for n in empty_lines) + ".")
+        warnings.append(
+            f"{len(empty_lines)} ligne(s) sans classe ignorée(s) : "
+            + first_items(f"ligne {n}" for n in empty_lines)
+            + "."
+        )
     if "code_insee" in table.columns:
         key = "code_insee"
         if "code_tv" in table.columns:
-            warnings.append("Colonnes « code_insee » et « code_tv » présentes : classement par commune "
-                            "(code_insee).")
+            warnings.append(
+                "Colonnes « code_insee » et « code_tv » présentes : classement par commune "
+                "(code_insee)."
+            )
         codes, folded = _commune_codes(table, "code_insee", name, base_codes)
         table = table.assign(insee=codes)
         table, repeats = _dedupe(table, "insee", "classe", name, "commune", "classes différentes")
@@ -348,23 +475,33 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None, name: st
     else:
         key = "code_tv"
         if tv_map is None:
-            raise DataError(f"{name} est classé par territoire de vie (colonne « code_tv ») : fournissez aussi la "
-                            "table de passage commune → territoire de vie (colonnes code_insee;code_tv : option "
-                            "--tv-map en ligne de commande, second fichier sur la page « Données »).")
+            raise DataError(
+                f"{name} est classé par territoire de vie (colonne « code_tv ») : fournissez aussi la "
+                "table de passage commune → territoire de vie (colonnes code_insee;code_tv : option "
+                "--tv-map en ligne de commande, second fichier sur la page « Données »)."
+            )
         empty = table["code_tv"].str.strip() == ""
         if empty.any():
-            raise DataError(f"{name} : code de territoire de vie (code_tv) vide, "
-                            + first_items(f"ligne {n}" for n in table.loc[empty, "_line"]) + ".")
+            raise DataError(
+                f"{name} : code de territoire de vie (code_tv) vide, "
+                + first_items(f"ligne {n}" for n in table.loc[empty, "_line"])
+                + "."
+            )
         table = table.assign(tv=_tv_codes(table["code_tv"]))
-        table, repeats = _dedupe(table, "tv", "classe", name, "territoire de vie", "classes différentes")
-        frame, folded, map_repeats, tv_report = _apply_tv_map(table, name, Path(tv_map), tv_map_name, base_codes,
-                                                              warnings)
+        table, repeats = _dedupe(
+            table, "tv", "classe", name, "territoire de vie", "classes différentes"
+        )
+        frame, folded, map_repeats, tv_report = _apply_tv_map(
+            table, name, Path(tv_map), tv_map_name, base_codes, warnings
+        )
         repeats += map_repeats
         report_extra.update(tv_report)
     if not len(frame):
         raise DataError(f"{name} : aucune commune classée (toutes les lignes sont sans classe).")
     if repeats:
-        warnings.append(f"{len(repeats)} doublon(s) identique(s) ignoré(s) : {first_items(repeats)}.")
+        warnings.append(
+            f"{len(repeats)} doublon(s) identique(s) ignoré(s) : {first_items(repeats)}."
+        )
     for city, count in folded.items():
         warnings.append(f"{count} arrondissement(s) rattaché(s) à la commune {city}.")
 
@@ -375,56 +512,86 @@ def parse_typology(path, tv_map=None, nomenclature=None, communes=None, name: st
     total_pop = float(population.sum())
     classified_pop = float(population.reindex(frame["insee"]).sum())
     counts = frame["classe"].value_counts()
-    report = TypologyReport(file=name, rows=rows, warnings=warnings, details={
-        "key": key,
-        "communes_classified": int(len(frame)),
-        "communes_total": int(len(base)),
-        "share_communes": len(frame) / len(base) if len(base) else 0.0,
-        "population_classified": int(round(classified_pop)),
-        "share_population": classified_pop / total_pop if total_pop else 0.0,
-        "classes": {int(c): int(counts.get(c, 0)) for c in nomen["classe"]},
-        "duplicates": len(repeats),
-        "nomenclature": {"reference": nomen.attrs.get("reference", ""), "vintage": nomen.attrs.get("vintage", ""),
-                         "file": nomen.attrs.get("file", ""), "classes": int(len(nomen))},
-        "labels": {int(c): str(lab) for c, lab in zip(nomen["classe"], nomen["short_label"])},
-        **report_extra,
-    })
+    report = TypologyReport(
+        file=name,
+        rows=rows,
+        warnings=warnings,
+        details={
+            "key": key,
+            "communes_classified": int(len(frame)),
+            "communes_total": int(len(base)),
+            "share_communes": len(frame) / len(base) if len(base) else 0.0,
+            "population_classified": int(round(classified_pop)),
+            "share_population": classified_pop / total_pop if total_pop else 0.0,
+            "classes": {int(c): int(counts.get(c, 0)) for c in nomen["classe"]},
+            "duplicates": len(repeats),
+            "nomenclature": {
+                "reference": nomen.attrs.get("reference", ""),
+                "vintage": nomen.attrs.get("vintage", ""),
+                "file": nomen.attrs.get("file", ""),
+                "classes": int(len(nomen)),
+            },
+            "labels": {int(c): str(lab) for c, lab in zip(nomen["classe"], nomen["short_label"])},
+            **report_extra,
+        },
+    )
     user_nomenclature = nomenclature is not None and not nomen.attrs.get("builtin")
     report.nomenclature_path = nomen.attrs["path"] if user_nomenclature else None
     return frame, report
 
 
-def _apply_tv_map(table: pd.DataFrame, name: str, tv_map: Path, map_name: str | None, base_codes: set[str],
-                  warnings: list[str]):
+def _apply_tv_map(
+    table: pd.DataFrame,
+    name: str,
+    tv_map: Path,
+    map_name: str | None,
+    base_codes: set[str],
+    warnings: list[str],
+):
     """Communes of the classified territoires de vie through the correspondence table."""
     map_name = map_name or tv_map.name
-    mapping = read_table(tv_map, "table de passage",
-                         {"code_insee": CODE_INSEE, "code_tv": CODE_TV}, display_name=map_name)
+    mapping = read_table(
+        tv_map,
+        "table de passage",
+        {"code_insee": CODE_INSEE, "code_tv": CODE_TV},
+        display_name=map_name,
+    )
     empty = mapping["code_tv"].str.strip() == ""
     if empty.any():
-        raise DataError(f"{map_name} : code de territoire de vie (code_tv) vide, "
-                        + first_items(f"ligne {n}" for n in mapping.loc[empty, "_line"]) + ".")
+        raise DataError(
+            f"{map_name} : code de territoire de vie (code_tv) vide, "
+            + first_items(f"ligne {n}" for n in mapping.loc[empty, "_line"])
+            + "."
+        )
     codes, folded = _commune_codes(mapping, "code_insee", map_name, base_codes)
     mapping = mapping.assign(insee=codes, tv=_tv_codes(mapping["code_tv"]))
-    mapping, repeats = _dedupe(mapping, "insee", "tv", map_name, "commune", "territoires de vie différents")
+    mapping, repeats = _dedupe(
+        mapping, "insee", "tv", map_name, "commune", "territoires de vie différents"
+    )
     missing = ~table["tv"].isin(set(mapping["tv"]))
     if missing.any():
         listed = list(dict.fromkeys(table.loc[missing, "tv"]))
         raise DataError(
             f"{name} : {len(listed)} territoire(s) de vie absent(s) de la "
             f"table de passage {map_name} : {first_items(listed)} (première ligne concernée : "
-            f"{int(table.loc[missing, '_line'].iloc[0])}).")
+            f"{int(table.loc[missing, '_line'].iloc[0])})."
+        )
     classes = table.set_index("tv")["classe"]
     mapping = mapping.assign(classe=mapping["tv"].map(classes))
     unclassified = mapping["classe"].isna()
     if unclassified.any():
         tvs = list(dict.fromkeys(mapping.loc[unclassified, "tv"]))
-        warnings.append(f"{len(tvs)} territoire(s) de vie de la table de passage sans classe dans le fichier "
-                        f"({int(unclassified.sum())} communes non classées) : {first_items(tvs)}.")
+        warnings.append(
+            f"{len(tvs)} territoire(s) de vie de la table de passage sans classe dans le fichier "
+            f"({int(unclassified.sum())} communes non classées) : {first_items(tvs)}."
+        )
     frame = mapping.loc[~unclassified, ["insee", "classe"]].copy()
     frame["classe"] = frame["classe"].astype("int64")
-    report = {"tv_map_file": map_name, "territories": int(table["tv"].nunique()),
-              "tv_map_communes": int(len(mapping))}
+    report = {
+        "tv_map_file": map_name,
+        "territories": int(table["tv"].nunique()),
+        "tv_map_communes": int(len(mapping)),
+    }
     return frame, folded, [f"table de passage : {r}" for r in repeats], report
 
 
@@ -434,7 +601,11 @@ def _apply_tv_map(table: pd.DataFrame, name: str, tv_map: Path, map_name: str | 
 def _keep_nomenclature(source: Path) -> Path:
     """Copy a user nomenclature into the data directory under a content-named file (atomic)."""
     data = read_limited(source, "nomenclature")
-    suffix = source.suffix.lower() if source.suffix.lower() in (".csv", ".xlsx", ".xlsm", ".txt") else ".csv"
+    suffix = (
+        source.suffix.lower()
+        if source.suffix.lower() in (".csv", ".xlsx", ".xlsm", ".txt")
+        else ".csv"
+    )
     target = data_dir() / f"{NOMENCLATURE_PREFIX}{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
     if not target.exists():
         store.write_bytes_atomic(target, data)
@@ -472,7 +643,9 @@ def _write(layer: str, frame: pd.DataFrame, meta: dict, report: TypologyReport) 
     """Write the layer; a user nomenclature is first copied beside it, and removed again if writing fails."""
     kept = _keep_nomenclature(Path(report.nomenclature_path)) if report.nomenclature_path else None
     try:
-        stored = write_layer(layer, frame, {**meta, "nomenclature_file": str(kept) if kept else None}, report)
+        stored = write_layer(
+            layer, frame, {**meta, "nomenclature_file": str(kept) if kept else None}, report
+        )
     except BaseException:
         previous = (store.read_meta(LAYER) or {}).get("nomenclature_file")
         if kept is not None and str(kept) != previous:
@@ -485,8 +658,15 @@ def _write(layer: str, frame: pd.DataFrame, meta: dict, report: TypologyReport) 
 SOURCE = Source(LAYER, "typologie", parse_typology, _provenance, write=_write)
 
 
-def import_typology(path, tv_map=None, nomenclature=None, progress=None, display_name: str | None = None,
-                    tv_map_name: str | None = None, nomenclature_name: str | None = None) -> TypologyReport:
+def import_typology(
+    path,
+    tv_map=None,
+    nomenclature=None,
+    progress=None,
+    display_name: str | None = None,
+    tv_map_name: str | None = None,
+    nomenclature_name: str | None = None,
+) -> TypologyReport:
     """Check a typology file and, if it is sound, replace the ``typology`` layer; return the report.
 
     ``nomenclature`` is an optional user nomenclature file (copied into the data directory).
@@ -494,5 +674,13 @@ def import_typology(path, tv_map=None, nomenclature=None, progress=None, display
     ``progress(fraction, message)`` receives French messages. On any error (``DataError``) nothing is
     written.
     """
-    return import_file(SOURCE, path, display_name=display_name, progress=progress, tv_map=tv_map,
-                       nomenclature=nomenclature, tv_map_name=tv_map_name, nomenclature_name=nomenclature_name)
+    return import_file(
+        SOURCE,
+        path,
+        display_name=display_name,
+        progress=progress,
+        tv_map=tv_map,
+        nomenclature=nomenclature,
+        tv_map_name=tv_map_name,
+        nomenclature_name=nomenclature_name,
+    )

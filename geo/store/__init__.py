@@ -8,16 +8,39 @@
 - ``preferences``: small user preferences (the last scope used...).
 """
 
-from geo.store.catalogue import sources, status
 from geo.store.cache import cached_by_layers, cached_layer, clear_all, layers_version
+from geo.store.catalogue import sources, status
 from geo.store.layers import (
-    layer_version, list_layers, now_iso, read_layer, read_meta, write_bytes_atomic, write_error,
+    layer_version,
+    list_layers,
+    now_iso,
+    read_layer,
+    read_meta,
+    write_bytes_atomic,
+    write_error,
 )
 from geo.store.paths import REPO_ROOT, data_dir
 from geo.store.scenarios import PALETTE, STATUSES, ChangeResult, Scenario, ScenarioStore
 
 __all__ = [
-    "PALETTE", "REPO_ROOT", "STATUSES", "ChangeResult", "Scenario", "ScenarioStore", "cached_by_layers",
-    "cached_layer", "clear_all", "data_dir", "layer_version", "layers_version", "list_layers",
-    "now_iso", "read_layer", "read_meta", "sources", "status", "write_bytes_atomic", "write_error",
+    "PALETTE",
+    "REPO_ROOT",
+    "STATUSES",
+    "ChangeResult",
+    "Scenario",
+    "ScenarioStore",
+    "cached_by_layers",
+    "cached_layer",
+    "clear_all",
+    "data_dir",
+    "layer_version",
+    "layers_version",
+    "list_layers",
+    "now_iso",
+    "read_layer",
+    "read_meta",
+    "sources",
+    "status",
+    "write_bytes_atomic",
+    "write_error",
 ]

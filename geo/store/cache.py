@@ -45,7 +45,12 @@ class LayerCache:
     two sessions asking at once build the value once.
     """
 
-    def __init__(self, build: Callable, layers: tuple[str, ...] | Callable[..., tuple[str, ...]], maxsize: int = 1):
+    def __init__(
+        self,
+        build: Callable,
+        layers: tuple[str, ...] | Callable[..., tuple[str, ...]],
+        maxsize: int = 1,
+    ):
         self._build = build
         self._layers = layers
         self._maxsize = maxsize

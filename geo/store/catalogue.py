@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from geo.store.paths import REPO_ROOT
 from geo.store.layers import list_layers
+from geo.store.paths import REPO_ROOT
 
 CATALOGUE_FILE = REPO_ROOT / "data" / "sources.json"
 
@@ -22,13 +22,15 @@ def status() -> list[dict]:
     out = []
     for meta in list_layers():
         entry = sources().get(meta["layer"], {})
-        out.append({
-            "layer": meta["layer"],
-            "source": meta.get("source") or entry.get("publisher", ""),
-            "vintage": meta.get("vintage") or entry.get("vintage", ""),
-            "licence": meta.get("licence") or entry.get("licence", ""),
-            "rows": meta["rows"],
-            "built_at": meta.get("built_at") or meta.get("imported_at"),
-            "file": meta.get("file", ""),
-        })
+        out.append(
+            {
+                "layer": meta["layer"],
+                "source": meta.get("source") or entry.get("publisher", ""),
+                "vintage": meta.get("vintage") or entry.get("vintage", ""),
+                "licence": meta.get("licence") or entry.get("licence", ""),
+                "rows": meta["rows"],
+                "built_at": meta.get("built_at") or meta.get("imported_at"),
+                "file": meta.get("file", ""),
+            }
+        )
     return out

@@ -23,15 +23,24 @@ class CopyReport:
     history_steps: int = 0
 
     def to_dict(self) -> dict:
-        return {"copied": self.copied, "skipped": self.skipped, "territories": self.territories,
-                "history_steps": self.history_steps}
+        return {
+            "copied": self.copied,
+            "skipped": self.skipped,
+            "territories": self.territories,
+            "history_steps": self.history_steps,
+        }
 
     def lines(self) -> list[str]:
-        out = [f"{len(self.copied)} scénario(s) copié(s) ({self.territories} territoire(s), "
-               f"{self.history_steps} étape(s) d'historique)."]
+        out = [
+            f"{len(self.copied)} scénario(s) copié(s) ({self.territories} territoire(s), "
+            f"{self.history_steps} étape(s) d'historique)."
+        ]
         if self.skipped:
-            out.append(f"{len(self.skipped)} scénario(s) déjà présent(s) dans la cible, laissé(s) tel(s) quel(s) : "
-                       + ", ".join(f"« {name} »" for name in self.skipped) + ".")
+            out.append(
+                f"{len(self.skipped)} scénario(s) déjà présent(s) dans la cible, laissé(s) tel(s) quel(s) : "
+                + ", ".join(f"« {name} »" for name in self.skipped)
+                + "."
+            )
         return out
 
 
@@ -39,13 +48,18 @@ def _read(source: ScenarioStore, scenario_id: int) -> tuple[list, list, list]:
     with source.db.connect() as con:
         territories = con.execute(
             "SELECT id, name, status, colour, notes, locked, created_at, updated_at FROM territories "
-            "WHERE scenario_id=? ORDER BY id", (scenario_id,)).fetchall()
+            "WHERE scenario_id=? ORDER BY id",
+            (scenario_id,),
+        ).fetchall()
         assignments = con.execute(
             "SELECT a.territory_id, a.insee FROM assignments a JOIN territories t ON t.id=a.territory_id "
-            "WHERE t.scenario_id=? ORDER BY a.territory_id, a.insee", (scenario_id,)).fetchall()
+            "WHERE t.scenario_id=? ORDER BY a.territory_id, a.insee",
+            (scenario_id,),
+        ).fetchall()
         history = con.execute(
             "SELECT ops, label, undone, created_at, session FROM history WHERE scenario_id=? ORDER BY id",
-            (scenario_id,)).fetchall()
+            (scenario_id,),
+        ).fetchall()
     return territories, assignments, history
 
 
@@ -66,10 +80,11 @@ def copy_scenarios(source: ScenarioStore, target: ScenarioStore) -> CopyReport:
             new_sid = con.execute(
                 "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) "
                 "VALUES (?,?,?,?,?,?) RETURNING id",
-                (name, scope, allow_overlap, notes, created_at, updated_at)).fetchone()[0]
+                (name, scope, allow_overlap, notes, created_at, updated_at),
+            ).fetchone()[0]
             numbers: dict[int, int] = {}
 
-            def renumber(old: int) -> int:
+            def renumber(old: int, numbers: dict[int, int] = numbers) -> int:
                 if old not in numbers:
                     numbers[old] = next_territory_id(con)
                 return numbers[old]
@@ -78,16 +93,38 @@ def copy_scenarios(source: ScenarioStore, target: ScenarioStore) -> CopyReport:
                 con.execute(
                     "INSERT INTO territories(id, scenario_id, name, status, colour, notes, locked, created_at, "
                     "updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (renumber(tid), new_sid, tname, status, colour, tnotes, locked, t_created, t_updated))
-            con.executemany("INSERT INTO assignments VALUES (?,?)",
-                            [(numbers[tid], code) for tid, code in assignments])
+                    (
+                        renumber(tid),
+                        new_sid,
+                        tname,
+                        status,
+                        colour,
+                        tnotes,
+                        locked,
+                        t_created,
+                        t_updated,
+                    ),
+                )
+            con.executemany(
+                "INSERT INTO assignments VALUES (?,?)",
+                [(numbers[tid], code) for tid, code in assignments],
+            )
             for ops, label, undone, h_created, session in history:
                 steps = json.loads(ops)
                 for op in steps:
                     op[1] = renumber(int(op[1]))
-                con.execute("INSERT INTO history(scenario_id, ops, label, undone, created_at, session) "
-                            "VALUES (?,?,?,?,?,?)",
-                            (new_sid, json.dumps(steps, ensure_ascii=False), label, undone, h_created, session))
+                con.execute(
+                    "INSERT INTO history(scenario_id, ops, label, undone, created_at, session) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (
+                        new_sid,
+                        json.dumps(steps, ensure_ascii=False),
+                        label,
+                        undone,
+                        h_created,
+                        session,
+                    ),
+                )
         report.copied.append(name)
         report.territories += len(territories)
         report.history_steps += len(history)

@@ -123,17 +123,31 @@ class SqliteDatabase(Database):
         """A French DataError for a full disk, a write refused by the system or a busy database."""
         name = getattr(exc, "sqlite_errorname", "") or ""
         text = str(exc)
-        if name.startswith(("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE", "SQLITE_IOERR_SHMSIZE")) \
-                or "database or disk is full" in text:
+        if (
+            name.startswith(
+                (
+                    "SQLITE_FULL",
+                    "SQLITE_IOERR_WRITE",
+                    "SQLITE_IOERR_TRUNCATE",
+                    "SQLITE_IOERR_SHMSIZE",
+                )
+            )
+            or "database or disk is full" in text
+        ):
             return DataError(
                 f"Disque plein : impossible d'enregistrer la modification dans {self.label} "
                 f"(écriture refusée par le système : {name or text}). "
-                "Libérez de la place puis recommencez ; les modifications déjà enregistrées sont intactes.")
+                "Libérez de la place puis recommencez ; les modifications déjà enregistrées sont intactes."
+            )
         if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
-            return DataError(f"La base des scénarios {self.label} est occupée par une autre écriture : "
-                             "réessayez dans un instant.")
+            return DataError(
+                f"La base des scénarios {self.label} est occupée par une autre écriture : "
+                "réessayez dans un instant."
+            )
         if isinstance(exc, sqlite3.OperationalError):
-            return DataError(f"Erreur de la base des scénarios {self.label} : {text} ({name or 'SQLite'}).")
+            return DataError(
+                f"Erreur de la base des scénarios {self.label} : {text} ({name or 'SQLite'})."
+            )
         return exc
 
     def integrity_check(self) -> str:
@@ -174,8 +188,13 @@ class PostgresDatabase(Database):
             pool = _POOLS.get(self.url)
             if pool is None:
                 pool = psycopg_pool.ConnectionPool(
-                    self.url, min_size=1, max_size=POOL_MAX, open=False, name=self.label,
-                    kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "cartocpts"})
+                    self.url,
+                    min_size=1,
+                    max_size=POOL_MAX,
+                    open=False,
+                    name=self.label,
+                    kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "cartocpts"},
+                )
                 try:
                     pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
                 except (psycopg_pool.PoolTimeout, psycopg.Error) as exc:
@@ -205,11 +224,15 @@ class PostgresDatabase(Database):
         if isinstance(exc, psycopg_pool.PoolTimeout) or isinstance(exc, psycopg.OperationalError):
             sqlstate = getattr(exc, "sqlstate", None) or ""
             if sqlstate == "53100":
-                return DataError(f"Disque plein sur le serveur PostgreSQL {self.label} : la modification n'est "
-                                 "pas enregistrée ; les modifications déjà enregistrées sont intactes.")
+                return DataError(
+                    f"Disque plein sur le serveur PostgreSQL {self.label} : la modification n'est "
+                    "pas enregistrée ; les modifications déjà enregistrées sont intactes."
+                )
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return DataError(f"Base PostgreSQL {self.label} injoignable ou refusée : {detail}. "
-                             "Vérifiez CARTOCPTS_DATABASE_URL et que le serveur est démarré.")
+            return DataError(
+                f"Base PostgreSQL {self.label} injoignable ou refusée : {detail}. "
+                "Vérifiez CARTOCPTS_DATABASE_URL et que le serveur est démarré."
+            )
         return exc
 
     def integrity_check(self) -> str:

@@ -28,7 +28,9 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from geopandas.io.arrow import _geopandas_to_arrow  # what GeoDataFrame.to_parquet uses (private to geopandas)
+from geopandas.io.arrow import (
+    _geopandas_to_arrow,  # what GeoDataFrame.to_parquet uses (private to geopandas)
+)
 
 from geo.errors import DataError
 from geo.store.paths import data_dir
@@ -85,10 +87,14 @@ def write_error(exc: OSError, path: Path) -> DataError:
     """The French DataError for a failed write of ``path`` (« Disque plein : … » when out of room)."""
     reason = WRITE_ERRORS.get(exc.errno, exc.strerror or type(exc).__name__)
     if exc.errno in DISK_FULL_ERRNOS:
-        return DataError(f"Disque plein : impossible d'écrire {path} ({reason}). Libérez de la place puis "
-                         "recommencez ; les données déjà enregistrées sont intactes.")
-    return DataError(f"Impossible d'écrire {path} : {reason}. Le fichier existant, s'il y en a un, "
-                     "n'a pas été modifié.")
+        return DataError(
+            f"Disque plein : impossible d'écrire {path} ({reason}). Libérez de la place puis "
+            "recommencez ; les données déjà enregistrées sont intactes."
+        )
+    return DataError(
+        f"Impossible d'écrire {path} : {reason}. Le fichier existant, s'il y en a un, "
+        "n'a pas été modifié."
+    )
 
 
 def _atomic_target(path: Path):
@@ -125,7 +131,12 @@ def _to_table(frame: pd.DataFrame) -> pa.Table:
 def write_layer(name: str, frame: pd.DataFrame, meta: dict) -> dict:
     """Write a layer with its provenance in one file and one rename; return the stored metadata."""
     path = layer_path(name)
-    meta = {**meta, "layer": name, "rows": int(len(frame)), "built_at": meta.get("built_at") or now_iso()}
+    meta = {
+        **meta,
+        "layer": name,
+        "rows": int(len(frame)),
+        "built_at": meta.get("built_at") or now_iso(),
+    }
     _write_table(path, _with_meta(_to_table(frame), meta))
     legacy_meta_path(name).unlink(missing_ok=True)
     return meta
@@ -143,16 +154,20 @@ def _write_table(path: Path, table: pa.Table) -> None:
 
 
 def _with_meta(table: pa.Table, meta: dict) -> pa.Table:
-    return table.replace_schema_metadata({
-        **(table.schema.metadata or {}),
-        META_KEY: json.dumps(meta, ensure_ascii=False).encode("utf-8"),
-    })
+    return table.replace_schema_metadata(
+        {
+            **(table.schema.metadata or {}),
+            META_KEY: json.dumps(meta, ensure_ascii=False).encode("utf-8"),
+        }
+    )
 
 
 def update_meta(name: str, meta: dict) -> None:
     """Replace a layer's provenance (same rows), in one rewrite and one rename."""
     path = layer_path(name)
-    _write_table(path, _with_meta(pq.read_table(path), {**meta, "rows": pq.read_metadata(path).num_rows}))
+    _write_table(
+        path, _with_meta(pq.read_table(path), {**meta, "rows": pq.read_metadata(path).num_rows})
+    )
 
 
 def read_meta(name: str) -> dict | None:

@@ -47,8 +47,10 @@ def _territory_counter(con, kind: str) -> None:
             "SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM territories UNION ALL "
             "SELECT MAX((op->>1)::bigint) FROM history, jsonb_array_elements(history.ops::jsonb) AS op) AS u"
         ).fetchone()[0]
-    con.execute("INSERT INTO counters(name, value) VALUES ('territory', ?) ON CONFLICT (name) DO NOTHING",
-                (int(used or 0),))
+    con.execute(
+        "INSERT INTO counters(name, value) VALUES ('territory', ?) ON CONFLICT (name) DO NOTHING",
+        (int(used or 0),),
+    )
 
 
 _SCENARIOS_SQLITE = (
@@ -121,8 +123,11 @@ _SCENARIOS_POSTGRESQL = (
 )
 _COUNTERS = ("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",)
 
-_TEAM_COLUMNS = (("owner", "TEXT NOT NULL DEFAULT ''"), ("sharing", "TEXT NOT NULL DEFAULT 'ecriture'"),
-                 ("share_token", "TEXT NOT NULL DEFAULT ''"))
+_TEAM_COLUMNS = (
+    ("owner", "TEXT NOT NULL DEFAULT ''"),
+    ("sharing", "TEXT NOT NULL DEFAULT 'ecriture'"),
+    ("share_token", "TEXT NOT NULL DEFAULT ''"),
+)
 
 
 def _scenario_team_columns(con, kind: str) -> None:
@@ -167,28 +172,49 @@ _TEAM_POSTGRESQL = (
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "Scénarios, territoires, communes affectées et historique des modifications",
-              _SCENARIOS_SQLITE, _SCENARIOS_POSTGRESQL, after=_history_session_column),
-    Migration(2, "Compteur des numéros de territoire (un numéro n'est jamais redonné)",
-              _COUNTERS, _COUNTERS, after=_territory_counter),
-    Migration(3, "Équipe : utilisateurs et rôles, propriétaire et partage des scénarios, journal des modifications",
-              _TEAM_SQLITE, _TEAM_POSTGRESQL, after=_scenario_team_columns),
+    Migration(
+        1,
+        "Scénarios, territoires, communes affectées et historique des modifications",
+        _SCENARIOS_SQLITE,
+        _SCENARIOS_POSTGRESQL,
+        after=_history_session_column,
+    ),
+    Migration(
+        2,
+        "Compteur des numéros de territoire (un numéro n'est jamais redonné)",
+        _COUNTERS,
+        _COUNTERS,
+        after=_territory_counter,
+    ),
+    Migration(
+        3,
+        "Équipe : utilisateurs et rôles, propriétaire et partage des scénarios, journal des modifications",
+        _TEAM_SQLITE,
+        _TEAM_POSTGRESQL,
+        after=_scenario_team_columns,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 
-_VERSION_TABLE = ("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-                  "description TEXT NOT NULL, applied_at TEXT NOT NULL)")
+_VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+    "description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
 
 
 def applied_versions(db: Database) -> list[int]:
     with db.connect() as con:
         if db.kind == "sqlite":
-            exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
+            exists = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'"
+            ).fetchone()
         else:
             exists = con.execute("SELECT to_regclass('schema_version')").fetchone()[0]
         if not exists:
             return []
-        return [row[0] for row in con.execute("SELECT version FROM schema_version ORDER BY version")]
+        return [
+            row[0] for row in con.execute("SELECT version FROM schema_version ORDER BY version")
+        ]
 
 
 def migrate(db: Database) -> list[Migration]:
@@ -202,11 +228,13 @@ def migrate(db: Database) -> list[Migration]:
         for step in MIGRATIONS:
             if step.version in have:
                 continue
-            for statement in (step.sqlite if db.kind == "sqlite" else step.postgresql):
+            for statement in step.sqlite if db.kind == "sqlite" else step.postgresql:
                 con.execute(statement)
             if step.after:
                 step.after(con, db.kind)
-            con.execute("INSERT INTO schema_version(version, description, applied_at) VALUES (?,?,?)",
-                        (step.version, step.description, now_iso()))
+            con.execute(
+                "INSERT INTO schema_version(version, description, applied_at) VALUES (?,?,?)",
+                (step.version, step.description, now_iso()),
+            )
             done.append(step)
     return done

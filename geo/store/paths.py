@@ -57,7 +57,10 @@ def remove_stale_temp_files(root: Path, older_than: float = STALE_SECONDS) -> li
             if not TEMP_PATTERN.match(entry.name):
                 continue
             try:
-                if not entry.is_file(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_mtime > limit:
+                if (
+                    not entry.is_file(follow_symlinks=False)
+                    or entry.stat(follow_symlinks=False).st_mtime > limit
+                ):
                     continue
                 os.unlink(entry.path)
             except OSError:

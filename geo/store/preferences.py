@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from geo.store.paths import data_dir
 from geo.store.layers import write_bytes_atomic
+from geo.store.paths import data_dir
 
 DEFAULTS = {"scope": "reg:76"}  # Occitanie at first run
 

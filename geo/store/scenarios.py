@@ -37,12 +37,26 @@ from geo.store.database import Database, is_postgresql, open_database
 from geo.store.layers import now_iso
 from geo.store.migrations import migrate
 from geo.store.paths import data_dir
-from geo.store.users import ARBITRE_STATUSES, Actor, check_role, check_sharing, clean_user, current_user
+from geo.store.users import (
+    ARBITRE_STATUSES,
+    Actor,
+    check_role,
+    check_sharing,
+    clean_user,
+    current_user,
+)
 
 DATABASE_URL_VAR = "CARTOCPTS_DATABASE_URL"
 
 HISTORY_LIMIT = 200
-STATUSES = ("proposition", "initiative", "projet", "contractualisée", "en fonctionnement", *ARBITRE_STATUSES)
+STATUSES = (
+    "proposition",
+    "initiative",
+    "projet",
+    "contractualisée",
+    "en fonctionnement",
+    *ARBITRE_STATUSES,
+)
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 # All sessions together keep at most this many steps per scenario.
@@ -77,7 +91,9 @@ class Scenario:
         for terr in self.territories:
             if terr.id == territory_id:
                 return terr
-        raise DataError(f"Territoire n° {territory_id} introuvable dans le scénario « {self.name} ».")
+        raise DataError(
+            f"Territoire n° {territory_id} introuvable dans le scénario « {self.name} »."
+        )
 
     def assignment(self) -> dict[str, list[int]]:
         """commune -> territories holding it."""
@@ -103,7 +119,9 @@ def default_location() -> Path | str:
     url = os.environ.get(DATABASE_URL_VAR, "").strip()
     if url:
         if not is_postgresql(url):
-            raise DataError(f"{DATABASE_URL_VAR} doit commencer par postgresql:// (reçu « {url[:40]} »).")
+            raise DataError(
+                f"{DATABASE_URL_VAR} doit commencer par postgresql:// (reçu « {url[:40]} »)."
+            )
         return url
     return data_dir() / "scenarios.sqlite"
 
@@ -118,10 +136,14 @@ class ScenarioStore:
     def __init__(self, location: Path | str | None = None, user: str | None = None):
         if location is None:
             location = default_location()
-        self.user = current_user(user)  # who acts through this store: --user, CARTOCPTS_USER or « poste local »
+        self.user = current_user(
+            user
+        )  # who acts through this store: --user, CARTOCPTS_USER or « poste local »
         self.db: Database = open_database(location)
         self.location = location if is_postgresql(location) else Path(location)
-        self.path = self.location if isinstance(self.location, Path) else None  # the SQLite file, if any
+        self.path = (
+            self.location if isinstance(self.location, Path) else None
+        )  # the SQLite file, if any
         migrate(self.db)
 
     def _connect(self):
@@ -137,20 +159,26 @@ class ScenarioStore:
         if con is None:
             with self._connect() as con:
                 return self.actor(con)
-        team, role = con.execute("SELECT EXISTS(SELECT 1 FROM users), (SELECT role FROM users WHERE name=?)",
-                                 (self.user,)).fetchone()
+        team, role = con.execute(
+            "SELECT EXISTS(SELECT 1 FROM users), (SELECT role FROM users WHERE name=?)",
+            (self.user,),
+        ).fetchone()
         if not team:
             return Actor(self.user, None)
         if role is None:
-            raise DataError(f"Utilisateur « {self.user} » inconnu de l'équipe : un arbitre doit l'ajouter "
-                            f"(python -m geo users add NOM --role editeur).")
+            raise DataError(
+                f"Utilisateur « {self.user} » inconnu de l'équipe : un arbitre doit l'ajouter "
+                f"(python -m geo users add NOM --role editeur)."
+            )
         return Actor(self.user, role)
 
     def names(self) -> list[str]:
         """Names of the scenarios the user may read."""
         with self._connect() as con:
             actor = self.actor(con)
-            rows = con.execute("SELECT name, owner, sharing FROM scenarios ORDER BY name").fetchall()
+            rows = con.execute(
+                "SELECT name, owner, sharing FROM scenarios ORDER BY name"
+            ).fetchall()
         return [name for name, owner, sharing in rows if actor.can_read(owner, sharing)]
 
     def ids(self) -> dict[int, str]:
@@ -179,14 +207,26 @@ class ScenarioStore:
             self.actor(con)  # a known user (or single-user mode)
             row = con.execute(
                 "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing, share_token "
-                "FROM scenarios WHERE id=?", (int(scenario_id),)).fetchone()
+                "FROM scenarios WHERE id=?",
+                (int(scenario_id),),
+            ).fetchone()
             if row is None or not row[9] or not hmac.compare_digest(row[9], str(token or "")):
                 raise DataError("Lien de consultation invalide ou révoqué.")
             return self._load(con, row[:9])
 
     @staticmethod
     def _load(con, row) -> Scenario:
-        scen = Scenario(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], owner=row[7], sharing=row[8])
+        scen = Scenario(
+            row[0],
+            row[1],
+            row[2],
+            bool(row[3]),
+            row[4],
+            row[5],
+            row[6],
+            owner=row[7],
+            sharing=row[8],
+        )
         terrs = {}
         for t in con.execute(
             "SELECT id, name, status, colour, notes, locked FROM territories WHERE scenario_id=? ORDER BY id",
@@ -207,7 +247,9 @@ class ScenarioStore:
 
     # --- scenarios ---------------------------------------------------------------
 
-    def create(self, name: str, scope: str = "", allow_overlap: bool = False, notes: str = "") -> Scenario:
+    def create(
+        self, name: str, scope: str = "", allow_overlap: bool = False, notes: str = ""
+    ) -> Scenario:
         name = _clean_name(name, "scénario")
         try:
             with self._transaction() as con:
@@ -221,7 +263,10 @@ class ScenarioStore:
         try:
             with self._transaction() as con:
                 scen_id, _ = self._require_write(con, name)
-                con.execute("UPDATE scenarios SET name=?, updated_at=? WHERE id=?", (new_name, now_iso(), scen_id))
+                con.execute(
+                    "UPDATE scenarios SET name=?, updated_at=? WHERE id=?",
+                    (new_name, now_iso(), scen_id),
+                )
                 self._journal(con, scen_id, "renommage", f"Renommé de « {name} » en « {new_name} »")
         except self.db.integrity_errors as exc:
             raise DataError(f"Un scénario nommé « {new_name} » existe déjà.") from exc
@@ -229,9 +274,16 @@ class ScenarioStore:
     def set_allow_overlap(self, name: str, allow: bool) -> None:
         with self._transaction() as con:
             scen_id, _ = self._require_write(con, name)
-            con.execute("UPDATE scenarios SET allow_overlap=?, updated_at=? WHERE id=?", (int(allow), now_iso(), scen_id))
-            self._journal(con, scen_id, "chevauchement",
-                          "Chevauchements autorisés" if allow else "Chevauchements interdits")
+            con.execute(
+                "UPDATE scenarios SET allow_overlap=?, updated_at=? WHERE id=?",
+                (int(allow), now_iso(), scen_id),
+            )
+            self._journal(
+                con,
+                scen_id,
+                "chevauchement",
+                "Chevauchements autorisés" if allow else "Chevauchements interdits",
+            )
 
     def delete(self, name: str) -> None:
         with self._transaction() as con:
@@ -248,35 +300,54 @@ class ScenarioStore:
         """A copy of a scenario (territories and assignments, not the history)."""
         source = self.get(name)
         new_name = _clean_name(new_name, "scénario")
-        stamp = now_iso()
         try:
             with self._transaction() as con:
-                scen_id = self._insert_scenario(con, new_name, source.scope, source.allow_overlap, source.notes)
+                scen_id = self._insert_scenario(
+                    con, new_name, source.scope, source.allow_overlap, source.notes
+                )
                 for terr in source.territories:
-                    tid = self._insert_territory(con, scen_id, terr.name, terr.status, terr.colour, terr.notes)
-                    con.execute("UPDATE territories SET locked=? WHERE id=?", (int(terr.locked), tid))
-                    con.executemany("INSERT INTO assignments VALUES (?,?)", [(tid, c) for c in sorted(terr.communes)])
+                    tid = self._insert_territory(
+                        con, scen_id, terr.name, terr.status, terr.colour, terr.notes
+                    )
+                    con.execute(
+                        "UPDATE territories SET locked=? WHERE id=?", (int(terr.locked), tid)
+                    )
+                    con.executemany(
+                        "INSERT INTO assignments VALUES (?,?)",
+                        [(tid, c) for c in sorted(terr.communes)],
+                    )
         except self.db.integrity_errors as exc:
             raise DataError(f"Un scénario nommé « {new_name} » existe déjà.") from exc
         return self.get(new_name)
 
-    def create_from(self, name: str, territories: list[dict], scope: str = "", allow_overlap: bool = False) -> Scenario:
-        """A new scenario holding the given territories (dicts with name, communes, optional status), in one transaction."""
+    def create_from(
+        self, name: str, territories: list[dict], scope: str = "", allow_overlap: bool = False
+    ) -> Scenario:
+        """A new scenario holding the given territories (dicts with name, communes, optional
+        status), in one transaction."""
         name = _clean_name(name, "scénario")
-        stamp = now_iso()
         try:
             with self._transaction() as con:
                 scen_id = self._insert_scenario(con, name, scope, allow_overlap, "")
                 for i, terr in enumerate(territories):
                     status = terr.get("status") or "proposition"
                     _check_status(status)
-                    tid = self._insert_territory(con, scen_id, _clean_name(terr["name"], "territoire"), status,
-                                                 _check_colour(terr.get("colour") or PALETTE[i % len(PALETTE)]),
-                                                 terr.get("notes", ""))
-                    con.executemany("INSERT INTO assignments VALUES (?,?) ON CONFLICT DO NOTHING",
-                                    [(tid, c) for c in sorted(set(terr["communes"]))])
+                    tid = self._insert_territory(
+                        con,
+                        scen_id,
+                        _clean_name(terr["name"], "territoire"),
+                        status,
+                        _check_colour(terr.get("colour") or PALETTE[i % len(PALETTE)]),
+                        terr.get("notes", ""),
+                    )
+                    con.executemany(
+                        "INSERT INTO assignments VALUES (?,?) ON CONFLICT DO NOTHING",
+                        [(tid, c) for c in sorted(set(terr["communes"]))],
+                    )
         except self.db.integrity_errors as exc:
-            raise DataError(f"Le scénario « {name} » existe déjà, ou deux territoires y portent le même nom.") from exc
+            raise DataError(
+                f"Le scénario « {name} » existe déjà, ou deux territoires y portent le même nom."
+            ) from exc
         return self.get(name)
 
     def _insert_scenario(self, con, name: str, scope: str, allow_overlap: bool, notes: str) -> int:
@@ -287,14 +358,25 @@ class ScenarioStore:
         scen_id = con.execute(
             "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing) "
             "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
-            (name, scope, int(allow_overlap), notes, stamp, stamp, actor.name,
-             "lecture" if actor.team_mode else "ecriture")).fetchone()[0]
+            (
+                name,
+                scope,
+                int(allow_overlap),
+                notes,
+                stamp,
+                stamp,
+                actor.name,
+                "lecture" if actor.team_mode else "ecriture",
+            ),
+        ).fetchone()[0]
         self._journal(con, scen_id, "scénario", f"Création du scénario « {name} »")
         return scen_id
 
     def _require_write(self, con, scenario: str) -> tuple[int, Actor]:
         """The scenario's id once the user may change it (French DataError otherwise)."""
-        row = con.execute("SELECT id, owner, sharing FROM scenarios WHERE name=?", (scenario,)).fetchone()
+        row = con.execute(
+            "SELECT id, owner, sharing FROM scenarios WHERE name=?", (scenario,)
+        ).fetchone()
         if row is None:
             raise DataError(f"Le scénario « {scenario} » n'existe pas.")
         actor = self.actor(con)
@@ -308,28 +390,39 @@ class ScenarioStore:
         name, role = clean_user(name), check_role(role)
         with self._transaction() as con:
             self.actor(con).require("arbitre", "gérer les utilisateurs")
-            con.execute("INSERT INTO users(name, role, created_at) VALUES (?,?,?) "
-                        "ON CONFLICT (name) DO UPDATE SET role=excluded.role", (name, role, now_iso()))
+            con.execute(
+                "INSERT INTO users(name, role, created_at) VALUES (?,?,?) "
+                "ON CONFLICT (name) DO UPDATE SET role=excluded.role",
+                (name, role, now_iso()),
+            )
 
     def users(self) -> list[dict]:
         with self._connect() as con:
-            return [{"name": n, "role": r, "created_at": c}
-                    for n, r, c in con.execute("SELECT name, role, created_at FROM users ORDER BY name")]
+            return [
+                {"name": n, "role": r, "created_at": c}
+                for n, r, c in con.execute("SELECT name, role, created_at FROM users ORDER BY name")
+            ]
 
     def share(self, scenario: str, level: str) -> str:
         """Set the sharing level (owner or arbitre); the scenario's read-only link token."""
         level = check_sharing(level)
         with self._transaction() as con:
-            row = con.execute("SELECT id, owner, share_token FROM scenarios WHERE name=?", (scenario,)).fetchone()
+            row = con.execute(
+                "SELECT id, owner, share_token FROM scenarios WHERE name=?", (scenario,)
+            ).fetchone()
             if row is None:
                 raise DataError(f"Le scénario « {scenario} » n'existe pas.")
             scen_id, owner, token = row
             actor = self.actor(con)
             if actor.team_mode and owner != actor.name:
-                actor.require("arbitre", f"changer le partage du scénario « {scenario} » de {owner}")
+                actor.require(
+                    "arbitre", f"changer le partage du scénario « {scenario} » de {owner}"
+                )
             token = token or secrets.token_urlsafe(18)
-            con.execute("UPDATE scenarios SET sharing=?, share_token=?, updated_at=? WHERE id=?",
-                        (level, token, now_iso(), scen_id))
+            con.execute(
+                "UPDATE scenarios SET sharing=?, share_token=?, updated_at=? WHERE id=?",
+                (level, token, now_iso(), scen_id),
+            )
             self._journal(con, scen_id, "partage", f"Partage : {level}")
         return token
 
@@ -337,7 +430,9 @@ class ScenarioStore:
         """(scenario id, token) of the read-only link; the owner (or an arbitre) creates it if missing."""
         scen = self.get(scenario)
         with self._connect() as con:
-            token = con.execute("SELECT share_token FROM scenarios WHERE id=?", (scen.id,)).fetchone()[0]
+            token = con.execute(
+                "SELECT share_token FROM scenarios WHERE id=?", (scen.id,)
+            ).fetchone()[0]
         return scen.id, token or self.share(scenario, scen.sharing)
 
     # --- territories -------------------------------------------------------------
@@ -358,8 +453,15 @@ class ScenarioStore:
         )
         return tid
 
-    def add_territory(self, scenario: str, name: str, colour: str | None = None,
-                      status: str = "proposition", notes: str = "", session: str = "") -> int:
+    def add_territory(
+        self,
+        scenario: str,
+        name: str,
+        colour: str | None = None,
+        status: str = "proposition",
+        notes: str = "",
+        session: str = "",
+    ) -> int:
         name = _clean_name(name, "territoire")
         _check_status(status)
         scen = self.get(scenario)
@@ -370,13 +472,22 @@ class ScenarioStore:
                 if status in ARBITRE_STATUSES:
                     self.actor(con).require("arbitre", f"le statut « {status} »")
                 tid = self._insert_territory(con, scen.id, name, status, colour, notes)
-                self._record(con, scen.id, [["create", tid, name, status, colour, notes]], f"Création de « {name} »",
-                             session)
+                self._record(
+                    con,
+                    scen.id,
+                    [["create", tid, name, status, colour, notes]],
+                    f"Création de « {name} »",
+                    session,
+                )
         except self.db.integrity_errors as exc:
-            raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {name} ».") from exc
+            raise DataError(
+                f"Le scénario « {scenario} » a déjà un territoire nommé « {name} »."
+            ) from exc
         return tid
 
-    def update_territory(self, scenario: str, territory_id: int, session: str = "", **fields) -> None:
+    def update_territory(
+        self, scenario: str, territory_id: int, session: str = "", **fields
+    ) -> None:
         """Change name, status, colour, notes or locked of a territory.
 
         Locking and unlocking are not recorded in the history (undo never
@@ -401,25 +512,46 @@ class ScenarioStore:
                 _, actor = self._require_write(con, scenario)
                 if "locked" in fields:
                     actor.require("arbitre", "verrouiller ou déverrouiller un territoire")
-                if fields.get("status") in ARBITRE_STATUSES or terr.status in ARBITRE_STATUSES and "status" in fields:
+                if (
+                    fields.get("status") in ARBITRE_STATUSES
+                    or terr.status in ARBITRE_STATUSES
+                    and "status" in fields
+                ):
                     actor.require("arbitre", f"le statut « {fields.get('status')} »")
                 self._apply_update(con, territory_id, after)
                 if "locked" in fields and bool(fields["locked"]) != terr.locked:
-                    self._journal(con, scen.id, "verrouillage" if fields["locked"] else "déverrouillage",
-                                  f"{'Verrouillage' if fields['locked'] else 'Déverrouillage'} de « {terr.name} »",
-                                  territory=terr.name)
+                    self._journal(
+                        con,
+                        scen.id,
+                        "verrouillage" if fields["locked"] else "déverrouillage",
+                        f"{'Verrouillage' if fields['locked'] else 'Déverrouillage'} de « {terr.name} »",
+                        territory=terr.name,
+                    )
                 if before:
                     recorded = {k: v for k, v in after.items() if k != "locked"}
-                    self._record(con, scen.id, [["update", territory_id, _jsonable(before), recorded]],
-                                 f"Modification de « {terr.name} »", session)
+                    self._record(
+                        con,
+                        scen.id,
+                        [["update", territory_id, _jsonable(before), recorded]],
+                        f"Modification de « {terr.name} »",
+                        session,
+                    )
         except self.db.integrity_errors as exc:
-            raise DataError(f"Le scénario « {scenario} » a déjà un territoire nommé « {fields.get('name')} ».") from exc
+            raise DataError(
+                f"Le scénario « {scenario} » a déjà un territoire nommé « {fields.get('name')} »."
+            ) from exc
 
     @staticmethod
     def _apply_update(con, territory_id: int, values: dict) -> None:
         sets = ", ".join(f"{k}=?" for k in values)
-        con.execute(f"UPDATE territories SET {sets}, updated_at=? WHERE id=?",
-                    (*[int(v) if isinstance(v, bool) else v for v in values.values()], now_iso(), territory_id))
+        con.execute(
+            f"UPDATE territories SET {sets}, updated_at=? WHERE id=?",
+            (
+                *[int(v) if isinstance(v, bool) else v for v in values.values()],
+                now_iso(),
+                territory_id,
+            ),
+        )
 
     def delete_territory(self, scenario: str, territory_id: int, session: str = "") -> None:
         scen = self.get(scenario)
@@ -427,15 +559,40 @@ class ScenarioStore:
         with self._transaction() as con:
             self._require_write(con, scenario)
             if terr.locked:
-                raise DataError(f"Le territoire « {terr.name} » est verrouillé : déverrouillez-le pour le supprimer.")
+                raise DataError(
+                    f"Le territoire « {terr.name} » est verrouillé : déverrouillez-le pour le supprimer."
+                )
             con.execute("DELETE FROM territories WHERE id=?", (territory_id,))
-            self._record(con, scen.id, [["delete", territory_id, terr.name, terr.status, terr.colour, terr.notes,
-                                         sorted(terr.communes)]], f"Suppression de « {terr.name} »", session)
+            self._record(
+                con,
+                scen.id,
+                [
+                    [
+                        "delete",
+                        territory_id,
+                        terr.name,
+                        terr.status,
+                        terr.colour,
+                        terr.notes,
+                        sorted(terr.communes),
+                    ]
+                ],
+                f"Suppression de « {terr.name} »",
+                session,
+            )
 
     # --- assignments -------------------------------------------------------------
 
-    def change_communes(self, scenario: str, territory_id: int, add=(), remove=(), label: str = "",
-                        session: str = "", seen: int | None = None) -> ChangeResult:
+    def change_communes(
+        self,
+        scenario: str,
+        territory_id: int,
+        add=(),
+        remove=(),
+        label: str = "",
+        session: str = "",
+        seen: int | None = None,
+    ) -> ChangeResult:
         """Add and remove communes of a territory in one recorded transaction.
 
         Communes held by another territory are refused unless the scenario
@@ -449,23 +606,40 @@ class ScenarioStore:
             self._require_write(con, scenario)
             row = con.execute(
                 "SELECT s.id, s.allow_overlap, t.locked, t.name FROM territories t JOIN scenarios s "
-                "ON s.id=t.scenario_id WHERE t.id=? AND s.name=?", (territory_id, scenario)).fetchone()
+                "ON s.id=t.scenario_id WHERE t.id=? AND s.name=?",
+                (territory_id, scenario),
+            ).fetchone()
             if row is None:
-                raise DataError(f"Territoire n° {territory_id} introuvable dans le scénario « {scenario} ».")
+                raise DataError(
+                    f"Territoire n° {territory_id} introuvable dans le scénario « {scenario} »."
+                )
             scen_id, allow_overlap, locked, tname = row
             if locked:
-                raise DataError(f"Le territoire « {tname} » est verrouillé : déverrouillez-le pour le modifier.")
+                raise DataError(
+                    f"Le territoire « {tname} » est verrouillé : déverrouillez-le pour le modifier."
+                )
             if seen is not None:
                 self._refuse_stale(con, scen_id, set(add) | set(remove), seen, session)
             wanted = sorted(set(add) | set(remove))
             among, among_params = _among("a.insee", wanted)
-            current = {r[0] for r in con.execute(
-                f"SELECT a.insee FROM assignments a WHERE a.territory_id=?{among}", (territory_id, *among_params))}
+            current = {
+                r[0]
+                for r in con.execute(
+                    f"SELECT a.insee FROM assignments a WHERE a.territory_id=?{among}",
+                    (territory_id, *among_params),
+                )
+            }
             holders: dict[str, tuple[str, int]] = {}
             among, among_params = _among("a.insee", sorted(set(add)))
-            for code, name, lock in con.execute(
-                "SELECT a.insee, t.name, t.locked FROM assignments a JOIN territories t ON t.id=a.territory_id "
-                f"WHERE t.scenario_id=? AND t.id<>?{among}", (scen_id, territory_id, *among_params)) if add else ():
+            for code, name, lock in (
+                con.execute(
+                    "SELECT a.insee, t.name, t.locked FROM assignments a JOIN territories t ON t.id=a.territory_id "
+                    f"WHERE t.scenario_id=? AND t.id<>?{among}",
+                    (scen_id, territory_id, *among_params),
+                )
+                if add
+                else ()
+            ):
                 holders[code] = (name, lock)
             for code in dict.fromkeys(add):
                 if code in current:
@@ -474,25 +648,56 @@ class ScenarioStore:
                     result.refused[code] = f"déjà dans « {holders[code][0]} »"
                     continue
                 result.added.append(code)
-            result.removed = [c for c in dict.fromkeys(remove) if c in current and c not in result.added]
-            con.executemany("INSERT INTO assignments VALUES (?,?)", [(territory_id, c) for c in result.added])
-            con.executemany("DELETE FROM assignments WHERE territory_id=? AND insee=?",
-                            [(territory_id, c) for c in result.removed])
+            result.removed = [
+                c for c in dict.fromkeys(remove) if c in current and c not in result.added
+            ]
+            con.executemany(
+                "INSERT INTO assignments VALUES (?,?)", [(territory_id, c) for c in result.added]
+            )
+            con.executemany(
+                "DELETE FROM assignments WHERE territory_id=? AND insee=?",
+                [(territory_id, c) for c in result.removed],
+            )
             if result.added or result.removed:
-                con.execute("UPDATE territories SET updated_at=? WHERE id=?", (now_iso(), territory_id))
-                self._record(con, scen_id, [["assign", territory_id, result.added, result.removed]],
-                             label or f"Communes de « {tname} »", session)
+                con.execute(
+                    "UPDATE territories SET updated_at=? WHERE id=?", (now_iso(), territory_id)
+                )
+                self._record(
+                    con,
+                    scen_id,
+                    [["assign", territory_id, result.added, result.removed]],
+                    label or f"Communes de « {tname} »",
+                    session,
+                )
         return result
 
     # --- history -----------------------------------------------------------------
 
-    def _journal(self, con, scenario_id: int, action: str, label: str, ops: list | None = None,
-                 session: str = "", territory: str = "") -> None:
+    def _journal(
+        self,
+        con,
+        scenario_id: int,
+        action: str,
+        label: str,
+        ops: list | None = None,
+        session: str = "",
+        territory: str = "",
+    ) -> None:
         """One line of the scenario's change journal (never trimmed): when, who, what."""
-        con.execute("INSERT INTO changes(scenario_id, at, user_name, session, action, territory, label, ops) "
-                    "VALUES (?,?,?,?,?,?,?,?)",
-                    (scenario_id, now_iso(), self.user, str(session or ""), action, territory, label,
-                     json.dumps(ops or [], ensure_ascii=False)))
+        con.execute(
+            "INSERT INTO changes(scenario_id, at, user_name, session, action, territory, label, ops) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (
+                scenario_id,
+                now_iso(),
+                self.user,
+                str(session or ""),
+                action,
+                territory,
+                label,
+                json.dumps(ops or [], ensure_ascii=False),
+            ),
+        )
 
     def _territory_names(self, con, ops: list) -> str:
         names = []
@@ -507,15 +712,18 @@ class ScenarioStore:
     def last_change(self, scenario: str) -> int:
         """The number of the scenario's last change (0 when none): what a view was built on."""
         with self._connect() as con:
-            row = con.execute("SELECT MAX(c.id) FROM changes c JOIN scenarios s ON s.id=c.scenario_id WHERE s.name=?",
-                              (scenario,)).fetchone()
+            row = con.execute(
+                "SELECT MAX(c.id) FROM changes c JOIN scenarios s ON s.id=c.scenario_id WHERE s.name=?",
+                (scenario,),
+            ).fetchone()
         return int(row[0] or 0)
 
     def _refuse_stale(self, con, scen_id: int, codes: set[str], seen: int, session: str) -> None:
         """Refuse an edit of communes that another person or session changed after change ``seen``."""
-        for cid, at, user, other_session, ops in con.execute(
-                "SELECT id, at, user_name, session, ops FROM changes WHERE scenario_id=? AND id>? ORDER BY id",
-                (scen_id, int(seen))):
+        for _cid, at, user, other_session, ops in con.execute(
+            "SELECT id, at, user_name, session, ops FROM changes WHERE scenario_id=? AND id>? ORDER BY id",
+            (scen_id, int(seen)),
+        ):
             if user == self.user and other_session == str(session or ""):
                 continue
             touched = set()
@@ -526,29 +734,52 @@ class ScenarioStore:
                     touched |= set(op[6])
             clash = sorted(touched & codes)
             if clash:
-                raise DataError(f"Modification refusée : {', '.join(clash[:10])} modifiée(s) par {user} le "
-                                f"{_french_time(at)}, depuis l'affichage de la page. Rechargez pour voir "
-                                "l'état actuel puis recommencez.")
+                raise DataError(
+                    f"Modification refusée : {', '.join(clash[:10])} modifiée(s) par {user} le "
+                    f"{_french_time(at)}, depuis l'affichage de la page. Rechargez pour voir "
+                    "l'état actuel puis recommencez."
+                )
 
-    def _record(self, con, scenario_id: int, ops: list, label: str, session: str = "",
-                action: str | None = None) -> None:
+    def _record(
+        self,
+        con,
+        scenario_id: int,
+        ops: list,
+        label: str,
+        session: str = "",
+        action: str | None = None,
+    ) -> None:
         """Record a step of ``session``: its redo stack is cleared, other sessions' are kept; and journal it."""
         session = str(session or "")
-        self._journal(con, scenario_id, action or _ACTIONS[ops[0][0]], label, ops, session,
-                      self._territory_names(con, ops))
-        con.execute("DELETE FROM history WHERE scenario_id=? AND session=? AND undone=1", (scenario_id, session))
-        con.execute("INSERT INTO history(scenario_id, ops, label, created_at, session) VALUES (?,?,?,?,?)",
-                    (scenario_id, json.dumps(ops, ensure_ascii=False), label, now_iso(), session))
+        self._journal(
+            con,
+            scenario_id,
+            action or _ACTIONS[ops[0][0]],
+            label,
+            ops,
+            session,
+            self._territory_names(con, ops),
+        )
+        con.execute(
+            "DELETE FROM history WHERE scenario_id=? AND session=? AND undone=1",
+            (scenario_id, session),
+        )
+        con.execute(
+            "INSERT INTO history(scenario_id, ops, label, created_at, session) VALUES (?,?,?,?,?)",
+            (scenario_id, json.dumps(ops, ensure_ascii=False), label, now_iso(), session),
+        )
         # Steps beyond the limits are dropped (the journal keeps every change): the oldest kept step is found
         # through the index, so a long history costs no more than a short one.
         con.execute(
             "DELETE FROM history WHERE scenario_id=? AND session=? AND id <= "
             "(SELECT id FROM history WHERE scenario_id=? AND session=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (scenario_id, session, scenario_id, session, HISTORY_LIMIT))
+            (scenario_id, session, scenario_id, session, HISTORY_LIMIT),
+        )
         con.execute(
             "DELETE FROM history WHERE scenario_id=? AND id <= "
             "(SELECT id FROM history WHERE scenario_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (scenario_id, scenario_id, HISTORY_SCENARIO_LIMIT))
+            (scenario_id, scenario_id, HISTORY_SCENARIO_LIMIT),
+        )
         con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scenario_id))
 
     def history_state(self, scenario: str, session: str = "") -> dict:
@@ -556,11 +787,17 @@ class ScenarioStore:
         with self._connect() as con:
             rows = con.execute(
                 "SELECT h.label, h.undone FROM history h JOIN scenarios s ON s.id=h.scenario_id "
-                "WHERE s.name=? AND h.session=? ORDER BY h.id", (scenario, str(session or ""))).fetchall()
+                "WHERE s.name=? AND h.session=? ORDER BY h.id",
+                (scenario, str(session or "")),
+            ).fetchall()
         done = [label for label, undone in rows if not undone]
         undone = [label for label, undone in rows if undone]
-        return {"undo": len(done), "redo": len(undone),
-                "undo_label": done[-1] if done else None, "redo_label": undone[0] if undone else None}
+        return {
+            "undo": len(done),
+            "redo": len(undone),
+            "undo_label": done[-1] if done else None,
+            "redo_label": undone[0] if undone else None,
+        }
 
     def undo(self, scenario: str, session: str = "") -> str | None:
         """Revert the last step of ``session``; its label, or None when there is none."""
@@ -577,7 +814,8 @@ class ScenarioStore:
                 f"SELECT h.id, h.ops, h.label, h.scenario_id, s.allow_overlap FROM history h "
                 f"JOIN scenarios s ON s.id=h.scenario_id "
                 f"WHERE s.name=? AND h.session=? AND h.undone=? ORDER BY h.id {order} LIMIT 1",
-                (scenario, str(session or ""), 0 if undo else 1)).fetchone()
+                (scenario, str(session or ""), 0 if undo else 1),
+            ).fetchone()
             if row is None:
                 return None
             hid, ops, label, scen_id, allow_overlap = row
@@ -585,18 +823,32 @@ class ScenarioStore:
             ops = json.loads(ops)
             what = "d'annuler" if undo else "de rétablir"
             try:
-                for op in (reversed(ops) if undo else ops):
-                    self._replay(con, scen_id, op, inverse=undo, allow_overlap=bool(allow_overlap),
-                                 refuse=lambda why: DataError(f"Impossible {what} « {label} » : {why}"))
+                for op in reversed(ops) if undo else ops:
+                    self._replay(
+                        con,
+                        scen_id,
+                        op,
+                        inverse=undo,
+                        allow_overlap=bool(allow_overlap),
+                        refuse=lambda why: DataError(f"Impossible {what} « {label} » : {why}"),
+                    )
             except self.db.integrity_errors as exc:
-                raise DataError(f"Impossible {what} « {label} » : le scénario « {scenario} » a changé depuis "
-                                f"(un territoire de même nom ou de même numéro existe déjà).") from exc
+                raise DataError(
+                    f"Impossible {what} « {label} » : le scénario « {scenario} » a changé depuis "
+                    f"(un territoire de même nom ou de même numéro existe déjà)."
+                ) from exc
             con.execute("UPDATE history SET undone=? WHERE id=?", (1 if undo else 0, hid))
             con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scen_id))
             done = [_inverse(op) for op in reversed(ops)] if undo else ops
-            self._journal(con, scen_id, "annulation" if undo else "rétablissement",
-                          f"{'Annulation' if undo else 'Rétablissement'} : {label}", done, session,
-                          self._territory_names(con, done))
+            self._journal(
+                con,
+                scen_id,
+                "annulation" if undo else "rétablissement",
+                f"{'Annulation' if undo else 'Rétablissement'} : {label}",
+                done,
+                session,
+                self._territory_names(con, done),
+            )
             return label
 
     # --- change journal ------------------------------------------------------------
@@ -605,8 +857,11 @@ class ScenarioStore:
         """Every change of the scenario, oldest first: id, at, user, action, territory, added, removed, label."""
         scen = self.get(scenario)
         with self._connect() as con:
-            rows = con.execute("SELECT id, at, user_name, action, territory, label, ops FROM changes "
-                               "WHERE scenario_id=? ORDER BY id", (scen.id,)).fetchall()
+            rows = con.execute(
+                "SELECT id, at, user_name, action, territory, label, ops FROM changes "
+                "WHERE scenario_id=? ORDER BY id",
+                (scen.id,),
+            ).fetchall()
         out = []
         for cid, at, user, action, territory, label, ops in rows:
             added, removed = [], []
@@ -616,8 +871,18 @@ class ScenarioStore:
                     removed += op[3]
                 elif op[0] == "delete":
                     removed += op[6]
-            out.append({"id": cid, "at": at, "user": user, "action": action, "territory": territory,
-                        "added": sorted(set(added)), "removed": sorted(set(removed)), "label": label})
+            out.append(
+                {
+                    "id": cid,
+                    "at": at,
+                    "user": user,
+                    "action": action,
+                    "territory": territory,
+                    "added": sorted(set(added)),
+                    "removed": sorted(set(removed)),
+                    "label": label,
+                }
+            )
         return out
 
     def restore(self, scenario: str, change_id: int, session: str = "") -> int:
@@ -625,38 +890,68 @@ class ScenarioStore:
         The number of changes reverted."""
         with self._transaction() as con:
             scen_id, _ = self._require_write(con, scenario)
-            if con.execute("SELECT 1 FROM changes WHERE id=? AND scenario_id=?",
-                           (int(change_id), scen_id)).fetchone() is None:
-                raise DataError(f"Modification n° {change_id} introuvable dans le scénario « {scenario} ».")
-            allow_overlap = bool(con.execute("SELECT allow_overlap FROM scenarios WHERE id=?",
-                                             (scen_id,)).fetchone()[0])
-            later = con.execute("SELECT id, label, ops FROM changes WHERE scenario_id=? AND id>? ORDER BY id DESC",
-                                (scen_id, int(change_id))).fetchall()
+            if (
+                con.execute(
+                    "SELECT 1 FROM changes WHERE id=? AND scenario_id=?", (int(change_id), scen_id)
+                ).fetchone()
+                is None
+            ):
+                raise DataError(
+                    f"Modification n° {change_id} introuvable dans le scénario « {scenario} »."
+                )
+            allow_overlap = bool(
+                con.execute(
+                    "SELECT allow_overlap FROM scenarios WHERE id=?", (scen_id,)
+                ).fetchone()[0]
+            )
+            later = con.execute(
+                "SELECT id, label, ops FROM changes WHERE scenario_id=? AND id>? ORDER BY id DESC",
+                (scen_id, int(change_id)),
+            ).fetchall()
             done = []
             for _, label, ops in later:
                 for op in reversed(json.loads(ops)):
-                    self._replay(con, scen_id, op, inverse=True, allow_overlap=allow_overlap,
-                                 refuse=lambda why, label=label: DataError(
-                                     f"Impossible de restaurer l'état n° {change_id} : « {label} » ne peut être "
-                                     f"défait ({why})"))
+                    self._replay(
+                        con,
+                        scen_id,
+                        op,
+                        inverse=True,
+                        allow_overlap=allow_overlap,
+                        refuse=lambda why, label=label: DataError(
+                            f"Impossible de restaurer l'état n° {change_id} : « {label} » ne peut être "
+                            f"défait ({why})"
+                        ),
+                    )
                     done.append(_inverse(op))
             if done:
-                self._record(con, scen_id, done, f"Restauration de l'état n° {change_id}", session,
-                             action="restauration")
+                self._record(
+                    con,
+                    scen_id,
+                    done,
+                    f"Restauration de l'état n° {change_id}",
+                    session,
+                    action="restauration",
+                )
             return len(later)
 
     @staticmethod
     def _territory_row(con, scen_id: int, tid: int):
-        return con.execute("SELECT name, locked, status, colour, notes FROM territories WHERE id=? AND scenario_id=?",
-                           (tid, scen_id)).fetchone()
+        return con.execute(
+            "SELECT name, locked, status, colour, notes FROM territories WHERE id=? AND scenario_id=?",
+            (tid, scen_id),
+        ).fetchone()
 
-    def _replay(self, con, scen_id: int, op: list, inverse: bool, allow_overlap: bool, refuse) -> None:
+    def _replay(
+        self, con, scen_id: int, op: list, inverse: bool, allow_overlap: bool, refuse
+    ) -> None:
         """Apply one recorded operation (or its inverse), refusing what would revert another session's work."""
         kind, tid = op[0], op[1]
         row = self._territory_row(con, scen_id, tid)
         if row is not None and row[1]:
-            raise DataError(f"Le territoire « {row[0]} » est verrouillé : déverrouillez-le pour "
-                            f"{'annuler' if inverse else 'rétablir'} cette modification.")
+            raise DataError(
+                f"Le territoire « {row[0]} » est verrouillé : déverrouillez-le pour "
+                f"{'annuler' if inverse else 'rétablir'} cette modification."
+            )
         if kind == "assign":
             _, tid, added, removed = op
             if inverse:
@@ -665,8 +960,14 @@ class ScenarioStore:
                 raise refuse(f"le territoire n° {tid} n'existe plus.")
             if added and not allow_overlap:
                 _refuse_taken(con, scen_id, added, tid, refuse)
-            con.executemany("INSERT INTO assignments VALUES (?,?) ON CONFLICT DO NOTHING", [(tid, c) for c in added])
-            con.executemany("DELETE FROM assignments WHERE territory_id=? AND insee=?", [(tid, c) for c in removed])
+            con.executemany(
+                "INSERT INTO assignments VALUES (?,?) ON CONFLICT DO NOTHING",
+                [(tid, c) for c in added],
+            )
+            con.executemany(
+                "DELETE FROM assignments WHERE territory_id=? AND insee=?",
+                [(tid, c) for c in removed],
+            )
         elif kind == "update":
             _, tid, before, after = op
             target, expected = (before, after) if inverse else (after, before)
@@ -679,15 +980,24 @@ class ScenarioStore:
             self._apply_update(con, tid, target)
         elif kind in ("create", "delete"):
             tid, name, status, colour, notes = op[1:6]
-            communes = op[6] if len(op) > 6 else []  # a re-creation (undo of a deletion) carries its communes
+            communes = (
+                op[6] if len(op) > 6 else []
+            )  # a re-creation (undo of a deletion) carries its communes
             remove = (kind == "delete") != inverse
             if remove:
                 if row is None:
                     return
-                held = {r[0] for r in con.execute("SELECT insee FROM assignments WHERE territory_id=?", (tid,))}
+                held = {
+                    r[0]
+                    for r in con.execute(
+                        "SELECT insee FROM assignments WHERE territory_id=?", (tid,)
+                    )
+                }
                 extra = sorted(held - set(communes))
                 if extra:
-                    raise refuse(f"« {row[0]} » contient des communes ajoutées depuis ({', '.join(extra[:10])}).")
+                    raise refuse(
+                        f"« {row[0]} » contient des communes ajoutées depuis ({', '.join(extra[:10])})."
+                    )
                 con.execute("DELETE FROM territories WHERE id=?", (tid,))
             else:
                 if row is not None:
@@ -697,11 +1007,20 @@ class ScenarioStore:
                 stamp = now_iso()
                 con.execute(
                     "INSERT INTO territories(id, scenario_id, name, status, colour, notes, created_at, updated_at) "
-                    "VALUES (?,?,?,?,?,?,?,?)", (tid, scen_id, name, status, colour, notes, stamp, stamp))
-                con.executemany("INSERT INTO assignments VALUES (?,?)", [(tid, c) for c in communes])
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (tid, scen_id, name, status, colour, notes, stamp, stamp),
+                )
+                con.executemany(
+                    "INSERT INTO assignments VALUES (?,?)", [(tid, c) for c in communes]
+                )
 
 
-_ACTIONS = {"assign": "communes", "create": "création", "delete": "suppression", "update": "modification"}
+_ACTIONS = {
+    "assign": "communes",
+    "create": "création",
+    "delete": "suppression",
+    "update": "modification",
+}
 
 
 def _inverse(op: list) -> list:
@@ -725,7 +1044,9 @@ def _french_time(iso: str) -> str:
 def next_territory_id(con) -> int:
     """A territory number never given before in this store (the ``territory`` counter, in the caller's
     write transaction)."""
-    value = con.execute("UPDATE counters SET value = value + 1 WHERE name='territory' RETURNING value").fetchone()
+    value = con.execute(
+        "UPDATE counters SET value = value + 1 WHERE name='territory' RETURNING value"
+    ).fetchone()
     return int(value[0])
 
 
@@ -754,7 +1075,8 @@ def _refuse_taken(con, scen_id: int, codes, territory_id: int, refuse) -> None:
     taken = con.execute(
         f"SELECT a.insee, t.name FROM assignments a JOIN territories t ON t.id=a.territory_id "
         f"WHERE t.scenario_id=? AND t.id<>? AND a.insee IN ({marks}) ORDER BY a.insee",
-        (scen_id, territory_id, *codes)).fetchall()
+        (scen_id, territory_id, *codes),
+    ).fetchall()
     if taken:
         listed = ", ".join(f"{code} (dans « {name} »)" for code, name in taken[:10])
         raise refuse(f"commune(s) désormais dans un autre territoire : {listed}.")

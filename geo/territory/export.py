@@ -37,8 +37,16 @@ from geo.territory.diagnostics import Tally, diagnose
 CSV_COLUMNS = ("cpts_id", "cpts_nom", "code_insee")
 
 
-def territory_feature(name: str, codes, ctx: Context, *, status: str = "proposition",
-                      scenario: str = "", ident: str | None = None, exported_at: str | None = None) -> dict:
+def territory_feature(
+    name: str,
+    codes,
+    ctx: Context,
+    *,
+    status: str = "proposition",
+    scenario: str = "",
+    ident: str | None = None,
+    exported_at: str | None = None,
+) -> dict:
     """A GeoJSON Feature for one territory (geometry dissolved, figures computed)."""
     codes = sorted(set(codes))
     diag = diagnose(Tally.of(codes, ctx), ctx)
@@ -68,15 +76,26 @@ def territory_feature(name: str, codes, ctx: Context, *, status: str = "proposit
         "exported_at": exported_at or now_iso(),
         "sources": dict(ctx.vintages),
     }
-    return {"type": "Feature", "geometry": json.loads(shapely.to_geojson(shape)), "properties": props}
+    return {
+        "type": "Feature",
+        "geometry": json.loads(shapely.to_geojson(shape)),
+        "properties": props,
+    }
 
 
 def to_geojson(territories: list[dict], ctx: Context, scenario: str = "") -> dict:
     """FeatureCollection of territories given as dicts with ``name``, ``communes`` and optional ``status``/``id``."""
     stamp = now_iso()
     features = [
-        territory_feature(t["name"], t["communes"], ctx, status=t.get("status", "proposition"),
-                          scenario=scenario, ident=str(t.get("id") or t["name"]), exported_at=stamp)
+        territory_feature(
+            t["name"],
+            t["communes"],
+            ctx,
+            status=t.get("status", "proposition"),
+            scenario=scenario,
+            ident=str(t.get("id") or t["name"]),
+            exported_at=stamp,
+        )
         for t in territories
     ]
     return {"type": "FeatureCollection", "features": features}
@@ -89,8 +108,14 @@ def geojson_bytes(collection: dict) -> bytes:
 
 def to_csv(territories: list[dict]) -> bytes:
     """``cpts_id;cpts_nom;code_insee`` rows (UTF-8 with BOM, for spreadsheet users; formula cells neutralised)."""
-    return csv_bytes(CSV_COLUMNS, ([terr.get("id") or terr["name"], terr["name"], code]
-                                   for terr in territories for code in sorted(set(terr["communes"]))))
+    return csv_bytes(
+        CSV_COLUMNS,
+        (
+            [terr.get("id") or terr["name"], terr["name"], code]
+            for terr in territories
+            for code in sorted(set(terr["communes"]))
+        ),
+    )
 
 
 # --- reading an export back (``scenario import``, territory page) ------------------------
@@ -147,15 +172,21 @@ def read_export(data: bytes, filename: str = "fichier", known=None) -> ImportedT
     if not isinstance(data, (bytes, bytearray)):
         raise DataError(f"{filename} : contenu illisible (octets attendus).")
     if len(data) > MAX_FILE_BYTES:
-        raise DataError(f"{filename} : fichier trop gros ({len(data) // (1024 * 1024)} Mo), "
-                        f"{MAX_FILE_BYTES // (1024 * 1024)} Mo au plus.")
-    body = bytes(data[len(BOM):] if data.startswith(BOM) else data)
+        raise DataError(
+            f"{filename} : fichier trop gros ({len(data) // (1024 * 1024)} Mo), "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} Mo au plus."
+        )
+    body = bytes(data[len(BOM) :] if data.startswith(BOM) else data)
     if not body.strip():
         raise DataError(f"{filename} : le fichier est vide.")
     if known is None:
         known = context().population
     first = body.lstrip()[:1]
-    raw = _geojson_territories(body, filename) if first in (b"{", b"[") else _csv_territories(body, filename)
+    raw = (
+        _geojson_territories(body, filename)
+        if first in (b"{", b"[")
+        else _csv_territories(body, filename)
+    )
     return _checked(raw, filename, known)
 
 
@@ -163,43 +194,73 @@ def _geojson_territories(data: bytes, filename: str) -> list[dict]:
     doc = load_json(data, filename, "GeoJSON")
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
-        found = "pas de liste « features »" if isinstance(doc, dict) else f"le document est {_kind(doc)}"
-        raise DataError(f"{filename} : GeoJSON inattendu ({found}) ; un FeatureCollection exporté par CartoCPTS "
-                        "est attendu.")
+        found = (
+            "pas de liste « features »"
+            if isinstance(doc, dict)
+            else f"le document est {_kind(doc)}"
+        )
+        raise DataError(
+            f"{filename} : GeoJSON inattendu ({found}) ; un FeatureCollection exporté par CartoCPTS "
+            "est attendu."
+        )
     if len(features) > MAX_TERRITORIES:
-        raise DataError(f"{filename} : {len(features)} territoires, {MAX_TERRITORIES} au plus : fichier refusé.")
+        raise DataError(
+            f"{filename} : {len(features)} territoires, {MAX_TERRITORIES} au plus : fichier refusé."
+        )
 
     out, entries = [], 0
     for i, feat in enumerate(features, start=1):
         where = f"{filename}, objet n° {i}"
         if not isinstance(feat, dict):
-            raise DataError(f"{where} : un objet GeoJSON « Feature » est attendu, trouvé {_kind(feat)}.")
+            raise DataError(
+                f"{where} : un objet GeoJSON « Feature » est attendu, trouvé {_kind(feat)}."
+            )
         props = feat.get("properties")
         if not isinstance(props, dict):
             raise DataError(f"{where} : « properties » doit être un objet, trouvé {_kind(props)}.")
         name, communes = props.get("name"), props.get("communes")
         if not isinstance(name, str) or not name.strip():
-            raise DataError(f"{where} : la propriété « name » (nom du territoire, texte) manque ou est vide.")
+            raise DataError(
+                f"{where} : la propriété « name » (nom du territoire, texte) manque ou est vide."
+            )
         if not isinstance(communes, list):
-            raise DataError(f"{where} : la propriété « communes » doit être une liste de codes INSEE, "
-                            f"trouvé {_kind(communes)}.")
+            raise DataError(
+                f"{where} : la propriété « communes » doit être une liste de codes INSEE, "
+                f"trouvé {_kind(communes)}."
+            )
         entries += len(communes)
         if entries > MAX_ENTRIES:
-            raise DataError(f"{where} : plus de {MAX_ENTRIES} codes commune dans le fichier : fichier refusé.")
+            raise DataError(
+                f"{where} : plus de {MAX_ENTRIES} codes commune dans le fichier : fichier refusé."
+            )
         for j, code in enumerate(communes, start=1):
             if isinstance(code, bool) or not isinstance(code, (str, int, float)):
-                raise DataError(f"{where} : la commune n° {j} de « communes » doit être un code INSEE, "
-                                f"trouvé {_kind(code)}.")
+                raise DataError(
+                    f"{where} : la commune n° {j} de « communes » doit être un code INSEE, "
+                    f"trouvé {_kind(code)}."
+                )
         status = props.get("status")
         if status is None or status == "":
             status = "proposition"
         if not isinstance(status, str) or status not in STATUSES:
             shown = f"« {_shown(status)} »" if isinstance(status, str) else f"({_kind(status)})"
-            raise DataError(f"{where} : statut {shown} inconnu ; statuts possibles : {', '.join(STATUSES)}.")
+            raise DataError(
+                f"{where} : statut {shown} inconnu ; statuts possibles : {', '.join(STATUSES)}."
+            )
         ident = props.get("id")
-        ident = str(ident) if isinstance(ident, (str, int)) and not isinstance(ident, bool) and str(ident) else name
-        out.append({"id": ident, "name": name, "status": status,
-                    "codes": [(f"objet n° {i}", code) for code in communes]})
+        ident = (
+            str(ident)
+            if isinstance(ident, (str, int)) and not isinstance(ident, bool) and str(ident)
+            else name
+        )
+        out.append(
+            {
+                "id": ident,
+                "name": name,
+                "status": status,
+                "codes": [(f"objet n° {i}", code) for code in communes],
+            }
+        )
     return out
 
 
@@ -207,12 +268,16 @@ def _csv_territories(data: bytes, filename: str) -> list[dict]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise DataError(f"{filename}, ligne {line} : le fichier n'est pas en UTF-8 (octet invalide). Un export "
-                        "CartoCPTS est en UTF-8 : réenregistrez-le en « CSV UTF-8 ».") from exc
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{filename}, ligne {line} : le fichier n'est pas en UTF-8 (octet invalide). Un export "
+            "CartoCPTS est en UTF-8 : réenregistrez-le en « CSV UTF-8 »."
+        ) from exc
     if "\x00" in text:
-        raise DataError(f"{filename} : le fichier contient des octets nuls, ce n'est pas un CSV exporté par "
-                        "CartoCPTS.")
+        raise DataError(
+            f"{filename} : le fichier contient des octets nuls, ce n'est pas un CSV exporté par "
+            "CartoCPTS."
+        )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", strict=True)
     by_id: dict[str, dict] = {}
     entries = 0
@@ -220,34 +285,50 @@ def _csv_territories(data: bytes, filename: str) -> list[dict]:
         header = next(reader, [])
         found = [restore_cell(h).strip().lower() for h in header[:3]]
         if tuple(found) != CSV_COLUMNS:
-            raise DataError(f"{filename}, ligne 1 : colonnes attendues « {';'.join(CSV_COLUMNS)} », "
-                            f"trouvé « {_shown(';'.join(header))} ».")
+            raise DataError(
+                f"{filename}, ligne 1 : colonnes attendues « {';'.join(CSV_COLUMNS)} », "
+                f"trouvé « {_shown(';'.join(header))} »."
+            )
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) < 3:
-                raise DataError(f"{filename}, ligne {line} : 3 champs attendus, {len(row)} trouvé(s).")
+                raise DataError(
+                    f"{filename}, ligne {line} : 3 champs attendus, {len(row)} trouvé(s)."
+                )
             entries += 1
             if entries > MAX_ENTRIES:
-                raise DataError(f"{filename}, ligne {line} : plus de {MAX_ENTRIES} lignes : fichier refusé.")
+                raise DataError(
+                    f"{filename}, ligne {line} : plus de {MAX_ENTRIES} lignes : fichier refusé."
+                )
             ident, name, code = (restore_cell(cell) for cell in row[:3])
             if not name.strip():
                 name = ident
             key = ident.strip() or name.strip()
             if not key:
-                raise DataError(f"{filename}, ligne {line} : ni identifiant (cpts_id) ni nom (cpts_nom).")
+                raise DataError(
+                    f"{filename}, ligne {line} : ni identifiant (cpts_id) ni nom (cpts_nom)."
+                )
             terr = by_id.get(key)
             if terr is None:
                 if len(by_id) >= MAX_TERRITORIES:
-                    raise DataError(f"{filename}, ligne {line} : plus de {MAX_TERRITORIES} territoires : "
-                                    "fichier refusé.")
-                terr = by_id[key] = {"id": ident if ident.strip() else name, "name": name, "status": "proposition",
-                                     "codes": []}
+                    raise DataError(
+                        f"{filename}, ligne {line} : plus de {MAX_TERRITORIES} territoires : "
+                        "fichier refusé."
+                    )
+                terr = by_id[key] = {
+                    "id": ident if ident.strip() else name,
+                    "name": name,
+                    "status": "proposition",
+                    "codes": [],
+                }
             terr["codes"].append((f"ligne {line}", code.strip()))
     except csv.Error as exc:
-        raise DataError(f"{filename}, ligne {reader.line_num} : CSV mal formé (guillemet mal placé ou champ trop "
-                        "long).") from exc
+        raise DataError(
+            f"{filename}, ligne {reader.line_num} : CSV mal formé (guillemet mal placé ou champ trop "
+            "long)."
+        ) from exc
     return list(by_id.values())
 
 
@@ -267,15 +348,24 @@ def _checked(raw: list[dict], filename: str, known) -> ImportedTerritories:
         else:
             emptied.append(f"« {_shown(terr['name'])} »")
     if not out:
-        detail = (f" ({len(unknown)} code(s) inconnu(s) ou mal formé(s) : {first_items(unknown)})" if unknown
-                  else "")
-        raise DataError(f"{filename} : aucun code commune reconnu dans la base communale{detail}. Les communes "
-                        "sont des codes INSEE à 5 caractères (ex. 09122 ou 2A004).")
+        detail = (
+            f" ({len(unknown)} code(s) inconnu(s) ou mal formé(s) : {first_items(unknown)})"
+            if unknown
+            else ""
+        )
+        raise DataError(
+            f"{filename} : aucun code commune reconnu dans la base communale{detail}. Les communes "
+            "sont des codes INSEE à 5 caractères (ex. 09122 ou 2A004)."
+        )
     warnings = []
     if unknown:
-        warnings.append(f"{filename} : {len(unknown)} code(s) commune inconnu(s) ou mal formé(s), ignoré(s) : "
-                        f"{first_items(unknown)}.")
+        warnings.append(
+            f"{filename} : {len(unknown)} code(s) commune inconnu(s) ou mal formé(s), ignoré(s) : "
+            f"{first_items(unknown)}."
+        )
     if emptied:
-        warnings.append(f"{filename} : territoire(s) sans aucune commune reconnue, non importé(s) : "
-                        f"{first_items(emptied)}.")
+        warnings.append(
+            f"{filename} : territoire(s) sans aucune commune reconnue, non importé(s) : "
+            f"{first_items(emptied)}."
+        )
     return ImportedTerritories(out, warnings)

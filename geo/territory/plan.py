@@ -15,7 +15,13 @@ import pandas as pd
 from geo.formats import french
 from geo.store.scenarios import Scenario
 from geo.territory.context import Context
-from geo.territory.diagnostics import Diagnostics, Tally, diagnose, territory_overlaps, with_apl_reference
+from geo.territory.diagnostics import (
+    Diagnostics,
+    Tally,
+    diagnose,
+    territory_overlaps,
+    with_apl_reference,
+)
 
 
 class Plan:
@@ -58,12 +64,16 @@ class Plan:
         """
         tally = self.tallies.get(territory_id)
         if tally is None:
-            raise KeyError(f"territory {territory_id} is not in the plan (sync the plan with its scenario)")
+            raise KeyError(
+                f"territory {territory_id} is not in the plan (sync the plan with its scenario)"
+            )
         cached = self._diagnostics.get(territory_id)
         if cached is None:
             cached = with_apl_reference(diagnose(tally, self.ctx), self.ctx)
             self._diagnostics[territory_id] = cached
-        others = {self.names[t]: other.codes for t, other in self.tallies.items() if t != territory_id}
+        others = {
+            self.names[t]: other.codes for t, other in self.tallies.items() if t != territory_id
+        }
         return replace(cached, territory_overlaps=territory_overlaps(tally.codes, others, self.ctx))
 
     def table(self) -> pd.DataFrame:
@@ -71,20 +81,26 @@ class Plan:
         rows = []
         for tid in self.tallies:
             d = self.diagnostics(tid)
-            rows.append({
-                "Territoire": self.names[tid],
-                f"Population ({d.population_vintage})": french.integer(d.population),
-                "Taille ACI": french.integer(d.aci_size),
-                "Communes": french.integer(d.commune_count),
-                "MSP": french.integer(d.msp_count),
-                "Centres de santé": french.integer(d.centres_sante_count),
-                "APL": french.decimal(d.apl, 3),
-                "D'un seul tenant": "oui" if d.contiguous else f"non ({french.integer(d.parts)} parties)",
-                "Départements": ", ".join(d.departements),
-                "Régions": ", ".join(d.regions),
-                "Superficie (km²)": french.decimal(d.area_km2, 2),
-                "Densité (hab./km²)": french.decimal(d.density, 1),
-                "Compacité (Polsby-Popper)": french.decimal(d.polsby_popper, 4),
-                "Chevauchements": french.integer(sum(len(o.communes) for o in d.overlaps + d.territory_overlaps)),
-            })
+            rows.append(
+                {
+                    "Territoire": self.names[tid],
+                    f"Population ({d.population_vintage})": french.integer(d.population),
+                    "Taille ACI": french.integer(d.aci_size),
+                    "Communes": french.integer(d.commune_count),
+                    "MSP": french.integer(d.msp_count),
+                    "Centres de santé": french.integer(d.centres_sante_count),
+                    "APL": french.decimal(d.apl, 3),
+                    "D'un seul tenant": "oui"
+                    if d.contiguous
+                    else f"non ({french.integer(d.parts)} parties)",
+                    "Départements": ", ".join(d.departements),
+                    "Régions": ", ".join(d.regions),
+                    "Superficie (km²)": french.decimal(d.area_km2, 2),
+                    "Densité (hab./km²)": french.decimal(d.density, 1),
+                    "Compacité (Polsby-Popper)": french.decimal(d.polsby_popper, 4),
+                    "Chevauchements": french.integer(
+                        sum(len(o.communes) for o in d.overlaps + d.territory_overlaps)
+                    ),
+                }
+            )
         return pd.DataFrame(rows)

@@ -32,8 +32,12 @@ def home_map(
     FastGeoJson(
         communes_geojson,
         style={"fillColor": NO_DATA, "color": "#666666", "weight": 0.4, "fillOpacity": 0.7},
-        tooltip=[("nom", "Commune"), ("insee", "Code INSEE"), ("pop", population_label),
-                 ("dens", "Densité (hab./km²)")],
+        tooltip=[
+            ("nom", "Commune"),
+            ("insee", "Code INSEE"),
+            ("pop", population_label),
+            ("dens", "Densité (hab./km²)"),
+        ],
         fills=colouring.fills,
         extra=[colouring.tooltip] if colouring.tooltip else None,
         name="Communes",
@@ -60,5 +64,12 @@ def scope_map(
 ) -> folium.Map:
     """The home map of already simplified ``communes`` coloured by population or density, no overlays (benchmarks)."""
     frame = map_frame(communes)
-    return home_map(serialise(frame), communes.total_bounds, departements, regions,
-                    metric_colouring(frame, metric, population_label), population_label, with_tiles=with_tiles)
+    return home_map(
+        serialise(frame),
+        communes.total_bounds,
+        departements,
+        regions,
+        metric_colouring(frame, metric, population_label),
+        population_label,
+        with_tiles=with_tiles,
+    )

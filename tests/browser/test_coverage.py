@@ -6,18 +6,30 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import (
-    UNASSIGNED_FILL, ARTIFACTS, assert_no_exception, commune_fill, foreign_requests, map_frame, select_scope,
-    wait_for_app, wait_for_drawmap,
-)
 from tests.conftest import REPO
+from tests.support.browser import (
+    ARTIFACTS,
+    UNASSIGNED_FILL,
+    assert_no_exception,
+    commune_fill,
+    foreign_requests,
+    map_frame,
+    select_scope,
+    wait_for_app,
+    wait_for_drawmap,
+)
 
 pytestmark = pytest.mark.browser
 
 
 def metric(page, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return box.locator('[data-testid="stMetricValue"]').inner_text().replace("\u202f", "").replace(" ", "")
+    return (
+        box.locator('[data-testid="stMetricValue"]')
+        .inner_text()
+        .replace("\u202f", "")
+        .replace(" ", "")
+    )
 
 
 @pytest.fixture
@@ -53,7 +65,9 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
         """(expected) => [...document.querySelectorAll('[data-testid="stMetric"]')].some(m =>
              m.innerText.includes('Population non couverte') &&
              m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/[\\s\\u202f]/g, '') === expected)""",
-        arg=str(expected), timeout=60_000)
+        arg=str(expected),
+        timeout=60_000,
+    )
     assert metric(page, "Population non couverte") == str(expected)
     page.get_by_text("Zones non couvertes (communes non couvertes contiguës)").wait_for()
     frame = map_frame(page)
@@ -61,10 +75,15 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "coverage_ariege.png"), full_page=True)
 
-    with page.expect_download(timeout=60_000) as info:  # a download does not rerun the page (on_click="ignore")
+    with page.expect_download(
+        timeout=60_000
+    ) as info:  # a download does not rerun the page (on_click="ignore")
         page.get_by_role("button", name="Communes non couvertes (CSV)").click()
     rows = Path(info.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    assert rows[0] == "code_insee;nom;departement;population;cluster" and len(rows) == len(ariege_cpts) + 1
+    assert (
+        rows[0] == "code_insee;nom;departement;population;cluster"
+        and len(rows) == len(ariege_cpts) + 1
+    )
 
     # the same map drawn a second time (reload: a cached folium map object used to come back blank)
     errors = []
@@ -77,11 +96,15 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     map_frame(page).locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
     assert errors == []
 
-    page.get_by_role("button", name="Proposer des territoires pour toutes les communes non couvertes").click()
+    page.get_by_role(
+        "button", name="Proposer des territoires pour toutes les communes non couvertes"
+    ).click()
     page.get_by_role("heading", name="Proposer des territoires").wait_for(timeout=60_000)
     wait_for_app(page)
     page.get_by_text(f"{len(ariege_cpts)} communes").first.wait_for(timeout=30_000)
-    assert page.get_by_role("checkbox", name="Regrouper autour des MSP").is_checked()  # FINESS imported
+    assert page.get_by_role(
+        "checkbox", name="Regrouper autour des MSP"
+    ).is_checked()  # FINESS imported
     page.get_by_role("button", name="Calculer la proposition").click()
     page.get_by_text("territoire(s) proposé(s)").wait_for(timeout=120_000)
     note = page.get_by_text(f"Partie de {len(ariege_cpts)} communes").first
@@ -100,7 +123,9 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "proposal_ariege.png"), full_page=True)
 
-    page.get_by_role("button", name="Créer le scénario et l'ouvrir dans « Dessiner un territoire »").click()
+    page.get_by_role(
+        "button", name="Créer le scénario et l'ouvrir dans « Dessiner un territoire »"
+    ).click()
     page.get_by_role("heading", name="Dessiner un territoire").wait_for(timeout=60_000)
     wait_for_app(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -112,7 +137,9 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     assert "Proposition — Communes non couvertes" in chosen, chosen
     wait_for_drawmap(page, scope="dep:09")  # the drawing map shows the proposal's territories
     fills = {code: commune_fill(page, code) for code in ariege_cpts["insee"]}
-    assert UNASSIGNED_FILL not in fills.values(), [c for c, f in fills.items() if f == UNASSIGNED_FILL][:10]
+    assert UNASSIGNED_FILL not in fills.values(), [
+        c for c, f in fills.items() if f == UNASSIGNED_FILL
+    ][:10]
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "proposal_opened.png"), full_page=True)
     assert foreign_requests(page.requests) == []
@@ -149,8 +176,9 @@ def test_cancel_a_region_proposal(fresh_page, fresh_app_server):
     page.get_by_text("communes non couvertes — Occitanie").first.wait_for(timeout=120_000)
     wait_for_app(page)
     page.get_by_role("button", name="Calculer la proposition").click()
-    page.get_by_text(re.compile(r"Découpage de la partie 1 sur \d+ \(\d+ communes\) — [1-9]\d* s")).wait_for(
-        timeout=120_000)
+    page.get_by_text(
+        re.compile(r"Découpage de la partie 1 sur \d+ \(\d+ communes\) — [1-9]\d* s")
+    ).wait_for(timeout=120_000)
     assert regionalise_children(), "the région should be cut in a child process"
     page.screenshot(path=str(ARTIFACTS / "proposal_running.png"), full_page=True)
     page.get_by_role("button", name="Annuler").click()

@@ -59,7 +59,10 @@ def settle(page) -> None:
                 && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
             window.__quietSince = busy ? null : (window.__quietSince || performance.now());
             return window.__quietSince !== null && performance.now() - window.__quietSince > 300;
-        }""", polling=100, timeout=TIMEOUT)
+        }""",
+        polling=100,
+        timeout=TIMEOUT,
+    )
 
 
 def cpts_panel(page):
@@ -89,23 +92,33 @@ def upload(page, path) -> None:
     if delete.count():
         delete.first.click()
         # the rerun may close the expander (see cpts_panel): look for the button even when hidden
-        button = page.locator('[data-testid="stExpander"]').filter(has_text=LABEL).get_by_role(
-            "button", name="Importer", exact=True, include_hidden=True)
+        button = (
+            page.locator('[data-testid="stExpander"]')
+            .filter(has_text=LABEL)
+            .get_by_role("button", name="Importer", exact=True, include_hidden=True)
+        )
         expect(button).to_be_disabled(timeout=TIMEOUT)
     panel = cpts_panel(page)
     panel.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
-    panel.locator(f'[data-testid="stFileChipName"][title="{path.name}"]').wait_for(state="attached",
-                                                                                  timeout=TIMEOUT)
-    expect(panel.locator('[data-testid="stFileChipIconSpinner"]')).to_have_count(0, timeout=TIMEOUT)  # uploaded
+    panel.locator(f'[data-testid="stFileChipName"][title="{path.name}"]').wait_for(
+        state="attached", timeout=TIMEOUT
+    )
+    expect(panel.locator('[data-testid="stFileChipIconSpinner"]')).to_have_count(
+        0, timeout=TIMEOUT
+    )  # uploaded
 
 
 def replace_box(page):
-    return cpts_panel(page).get_by_role("checkbox", name=re.compile(r"^Remplacer la couche actuelle"))
+    return cpts_panel(page).get_by_role(
+        "checkbox", name=re.compile(r"^Remplacer la couche actuelle")
+    )
 
 
 def confirm_replacement(page, rows: int) -> None:
     """Tick « Remplacer la couche actuelle (N lignes, ...) », which must name the current layer's size."""
-    expect(replace_box(page)).to_have_accessible_name(re.compile(rf"\({rows} lignes, "), timeout=TIMEOUT)
+    expect(replace_box(page)).to_have_accessible_name(
+        re.compile(rf"\({rows} lignes, "), timeout=TIMEOUT
+    )
     if not replace_box(page).is_checked():  # the input is drawn over by its label: click the label
         replace_box(page).locator("xpath=ancestor::label[1]").click()
     expect(replace_box(page)).to_be_checked(timeout=TIMEOUT)
@@ -119,7 +132,9 @@ def press_import(page) -> None:
 
 def refusal(page, file_name: str) -> str:
     """The text of the refusal shown for ``file_name`` (waits for it)."""
-    alert = page.locator('[data-testid="stAlert"]').filter(has_text=f"Import refusé : {file_name}, ")
+    alert = page.locator('[data-testid="stAlert"]').filter(
+        has_text=f"Import refusé : {file_name}, "
+    )
     alert.wait_for(timeout=120_000)
     settle(page)
     alert.scroll_into_view_if_needed()  # Streamlit scrolls inside its own container: bring it on screen
@@ -135,7 +150,9 @@ def stored_layer():
     return store.read_layer("cpts"), store.read_meta("cpts")
 
 
-def test_bad_file_refused_and_previous_layer_kept(fresh_page, fresh_app_server, communes, tmp_path, monkeypatch):
+def test_bad_file_refused_and_previous_layer_kept(
+    fresh_page, fresh_app_server, communes, tmp_path, monkeypatch
+):
     monkeypatch.setenv("CARTOCPTS_DATA_DIR", str(fresh_app_server.data_dir))
     lists = ariege_lists(communes)
     header = "cpts_id;cpts_nom;code_insee"
@@ -149,7 +166,9 @@ def test_bad_file_refused_and_previous_layer_kept(fresh_page, fresh_app_server, 
     truncated_lines[3] = f"{cid};{name}"
     truncated = write_lines(tmp_path / "cpts tronqué.csv", truncated_lines)
     # test fixture: the same list whose commune column is named « ville » (the required code_insee is missing)
-    no_code = write_lines(tmp_path / "cpts_sans_code.csv", ["cpts_id;cpts_nom;ville"] + good_lines[1:])
+    no_code = write_lines(
+        tmp_path / "cpts_sans_code.csv", ["cpts_id;cpts_nom;ville"] + good_lines[1:]
+    )
     assert stored_layer() == (None, None)  # fresh data directory: no CPTS layer yet
 
     page = fresh_page
@@ -174,7 +193,9 @@ def test_bad_file_refused_and_previous_layer_kept(fresh_page, fresh_app_server, 
     text = refusal(page, truncated.name)
     assert f"{truncated.name}, ligne 4 : ligne tronquée (2 champ(s) au lieu de 3)" in text, text
     assert "La couche précédente est conservée" in text, text
-    assert "Traceback" not in page.content() and "Une erreur inattendue" not in page.inner_text("body")
+    assert "Traceback" not in page.content() and "Une erreur inattendue" not in page.inner_text(
+        "body"
+    )
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "data_refusal_truncated_line.png"))
     after, meta_after = stored_layer()
@@ -188,8 +209,12 @@ def test_bad_file_refused_and_previous_layer_kept(fresh_page, fresh_app_server, 
     text = refusal(page, no_code.name)
     assert f"{no_code.name}, ligne 1 : colonne(s) « code_insee » absente(s)" in text, text
     assert "« ville »" in text and "La couche précédente est conservée" in text, text
-    assert page.get_by_text(f"Import refusé : {truncated.name}").count() == 0  # the old refusal is gone
-    assert "Traceback" not in page.content() and "Une erreur inattendue" not in page.inner_text("body")
+    assert (
+        page.get_by_text(f"Import refusé : {truncated.name}").count() == 0
+    )  # the old refusal is gone
+    assert "Traceback" not in page.content() and "Une erreur inattendue" not in page.inner_text(
+        "body"
+    )
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "data_refusal_missing_column.png"))
     after, meta_after = stored_layer()

@@ -5,9 +5,25 @@ import json
 import pytest
 
 from tests.support.browser import (
-    ARTIFACTS, UNASSIGNED_FILL, assert_no_exception, click_commune, commune_fill, create_scenario, create_territory, drawmap_eval,
-    foreign_requests, map_view, metric_value as metric, select_scope, wait_for_acknowledged, wait_for_app,
-    wait_for_drawmap, wait_for_fill, wait_metric,
+    ARTIFACTS,
+    UNASSIGNED_FILL,
+    assert_no_exception,
+    click_commune,
+    commune_fill,
+    create_scenario,
+    create_territory,
+    drawmap_eval,
+    foreign_requests,
+    map_view,
+    select_scope,
+    wait_for_acknowledged,
+    wait_for_app,
+    wait_for_drawmap,
+    wait_for_fill,
+    wait_metric,
+)
+from tests.support.browser import (
+    metric_value as metric,
 )
 
 pytestmark = pytest.mark.browser

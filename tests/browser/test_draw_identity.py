@@ -12,9 +12,25 @@ import re
 import pytest
 
 from tests.support.browser import (
-    DRAWMAP_STATE, UNASSIGNED_FILL, assert_no_exception, click_commune, commune_fill, create_scenario, create_territory,
-    drawmap_eval, drawmap_message, map_view, metric_value, open_drawing_page, recording_page, select_scenario,
-    wait_for_acknowledged, wait_for_app, wait_for_drawmap, wait_for_fill, wait_metric,
+    DRAWMAP_STATE,
+    UNASSIGNED_FILL,
+    assert_no_exception,
+    click_commune,
+    commune_fill,
+    create_scenario,
+    create_territory,
+    drawmap_eval,
+    drawmap_message,
+    map_view,
+    metric_value,
+    open_drawing_page,
+    recording_page,
+    select_scenario,
+    wait_for_acknowledged,
+    wait_for_app,
+    wait_for_drawmap,
+    wait_for_fill,
+    wait_metric,
 )
 
 pytestmark = pytest.mark.browser
@@ -53,7 +69,9 @@ def test_no_commune_added_without_a_click(fresh_page, fresh_app_server, store):
     page.get_by_role("heading", name="T1", exact=True).wait_for(timeout=30_000)
     assert metric_value(page, "Communes") == "0"
     assert held(store, "Identité B") == {"T1": set()}
-    assert commune_fill(page, MONTGAILHARD) == UNASSIGNED_FILL  # B's map does not show A's territory
+    assert (
+        commune_fill(page, MONTGAILHARD) == UNASSIGNED_FILL
+    )  # B's map does not show A's territory
 
     for name in ("Identité A", "Identité B", "Identité A", "Identité B", "Identité A"):
         select_scenario(page, name)
@@ -72,7 +90,9 @@ def lock_active_territory(page) -> None:
     page.get_by_text("Verrouiller (les clics ne le modifient plus)").click()
     wait_for_app(page)
     page.keyboard.press("Escape")  # close the popover
-    page.get_by_text("est verrouillé : déverrouillez-le dans ses propriétés").wait_for(timeout=30_000)
+    page.get_by_text("est verrouillé : déverrouillez-le dans ses propriétés").wait_for(
+        timeout=30_000
+    )
 
 
 def refused_undo(page, name: str) -> None:
@@ -134,9 +154,12 @@ def test_map_kept_across_lock_toggle_and_refused_undo(fresh_page, fresh_app_serv
     assert map_view(page) == view, "the lock toggle moved the map"
 
     refused_undo(page, name)
-    assert page.locator("div.cartocpts-drawmap").count() == 1, "the map is gone after a refused « Annuler »"
-    assert page.locator('[data-testid="stMetric"]').filter(has_text="Communes").count() == 1, \
+    assert page.locator("div.cartocpts-drawmap").count() == 1, (
+        "the map is gone after a refused « Annuler »"
+    )
+    assert page.locator('[data-testid="stMetric"]').filter(has_text="Communes").count() == 1, (
         "the panel is gone after a refused « Annuler »"
+    )
     wait_for_drawmap(page, scope="dep:09", timeout=10_000)
     assert drawmap_eval(page, "s.mount") == mount, "the refused « Annuler » remounted the map"
     assert map_view(page) == view
@@ -173,9 +196,14 @@ def test_two_users_on_two_scenarios(browser, fresh_app_server, store):
         click_commune(page1, MONTGAILHARD)
         wait_metric(page1, "Communes", "3")
         wait_for_acknowledged(page1)
-        assert held(store, "Utilisateur 1") == {"Territoire de Utilisateur 1": {FOIX, PAMIERS, MONTGAILHARD}}
+        assert held(store, "Utilisateur 1") == {
+            "Territoire de Utilisateur 1": {FOIX, PAMIERS, MONTGAILHARD}
+        }
         assert held(store, "Utilisateur 2") == {"Territoire de Utilisateur 2": {SAINT_GIRONS}}
-        assert commune_fill(page2, FOIX) == UNASSIGNED_FILL and commune_fill(page1, SAINT_GIRONS) == UNASSIGNED_FILL
+        assert (
+            commune_fill(page2, FOIX) == UNASSIGNED_FILL
+            and commune_fill(page1, SAINT_GIRONS) == UNASSIGNED_FILL
+        )
         assert_no_exception(page1)
         assert_no_exception(page2)
     finally:
@@ -212,9 +240,13 @@ def test_click_recoloured_before_the_server_answers(browser, fresh_app_server, s
         click_commune(page, FOIX)
         wait_for_fill(page, FOIX, colour, timeout=5_000)  # recoloured by the browser itself
         page.wait_for_timeout(1_500)  # the server had time to answer: its answer is held
-        assert drawmap_eval(page, "s.pending.map(e => [e.op, e.codes])") == [["add", [FOIX]]]  # not acknowledged
+        assert drawmap_eval(page, "s.pending.map(e => [e.op, e.codes])") == [
+            ["add", [FOIX]]
+        ]  # not acknowledged
         assert commune_fill(page, FOIX) == colour
-        assert metric_value(page, "Communes") == "0"  # the panel has not been updated: no answer came
+        assert (
+            metric_value(page, "Communes") == "0"
+        )  # the panel has not been updated: no answer came
 
         while route["held"]:  # in order; messages arriving meanwhile are queued behind
             route["page"].send(route["held"].pop(0))

@@ -2,7 +2,15 @@
 
 import pytest
 
-from tests.support.browser import ARTIFACTS, assert_no_exception, foreign_requests, map_frame, select_scope, wait_for_app, wait_for_count
+from tests.support.browser import (
+    ARTIFACTS,
+    assert_no_exception,
+    foreign_requests,
+    map_frame,
+    select_scope,
+    wait_for_app,
+    wait_for_count,
+)
 
 pytestmark = pytest.mark.browser
 

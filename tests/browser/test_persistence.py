@@ -2,11 +2,19 @@
 
 import pytest
 
-from tests.support.browser import (
-    ARTIFACTS, assert_no_exception, click_commune, commune_fill, drawmap_eval, open_drawing_page, recording_page,
-    require_browser, wait_for_drawmap, wait_metric,
-)
 from tests.conftest import link_base
+from tests.support.browser import (
+    ARTIFACTS,
+    assert_no_exception,
+    click_commune,
+    commune_fill,
+    drawmap_eval,
+    open_drawing_page,
+    recording_page,
+    require_browser,
+    wait_for_drawmap,
+    wait_metric,
+)
 from tests.support.streamlit_server import StreamlitApp
 
 pytestmark = pytest.mark.browser
@@ -21,7 +29,9 @@ def open_draw_page(browser, app):
     return context, page
 
 
-def test_click_survives_refresh_and_server_restart(browser, base_dir, communes, tmp_path, monkeypatch):
+def test_click_survives_refresh_and_server_restart(
+    browser, base_dir, communes, tmp_path, monkeypatch
+):
     from geo.base.adjacency import graph
     from geo.store.scenarios import ScenarioStore
 
@@ -47,7 +57,9 @@ def test_click_survives_refresh_and_server_restart(browser, base_dir, communes, 
         page.reload()
         wait_for_drawmap(page, scope="dep:09")  # the scope chosen is kept
         wait_metric(page, "Population", str(population), timeout=60_000)
-        assert commune_fill(page, FOIX) == colour  # the map of a new browser page shows the saved territory
+        assert (
+            commune_fill(page, FOIX) == colour
+        )  # the map of a new browser page shows the saved territory
         assert drawmap_eval(page, "s.pending.length") == 0
         assert_no_exception(page)
         context.close()

@@ -58,27 +58,42 @@ def test_home_map_of_ariege_has_every_commune_and_a_french_legend(ariege):
     assert {"Départements", "Régions"} <= set(layers)
     legend = metric_colouring(map_frame(communes), "population", "Population 2017").legend
     assert legend.title == "Population 2017"
-    top = legend.entries[-1][1]  # « 1 234 – 15 678 »: the largest class, bounds written by geo.formats.french
+    top = legend.entries[-1][
+        1
+    ]  # « 1 234 – 15 678 »: the largest class, bounds written by geo.formats.french
     assert NARROW_NBSP in top and "," not in top
     density = metric_colouring(map_frame(communes), "density").legend
-    assert any("," in label for _, label in density.entries)  # sparse communes: « 2,4 – 6,1 » hab./km²
+    assert any(
+        "," in label for _, label in density.entries
+    )  # sparse communes: « 2,4 – 6,1 » hab./km²
 
 
 def test_coverage_map_of_ariege_with_two_uncovered_epcis(ctx):
     ariege = ctx.communes[ctx.communes["dep"] == "09"]
     pops = ariege.groupby("epci")["population"].sum().sort_values()
     left_out = set(pops.index[-2:])  # the two most populated EPCIs (Foix, Pamiers)
-    assignment = {code: [HOSTILE if epci == pops.index[0] else f"CPTS {epci}"]
-                  for code, epci in zip(ariege["insee"], ariege["epci"]) if epci not in left_out}
+    assignment = {
+        code: [HOSTILE if epci == pops.index[0] else f"CPTS {epci}"]
+        for code, epci in zip(ariege["insee"], ariege["epci"])
+        if epci not in left_out
+    }
     result = coverage("dep:09", assignment, ctx)
     assert FOIX in result.uncovered and PAMIERS in result.uncovered
     outlines = territory_outlines(assignment, ctx, result.communes)
     clusters = clusters_geojson(result, ctx)
-    fmap = coverage_map(tuple(ctx.communes.loc[result.communes].total_bounds), result, ctx, outlines, clusters,
-                        "Population 2017")
+    fmap = coverage_map(
+        tuple(ctx.communes.loc[result.communes].total_bounds),
+        result,
+        ctx,
+        outlines,
+        clusters,
+        "Population 2017",
+    )
     rendered = fmap.get_root().render()
     assert "Communes non couvertes" in rendered and "Zones non couvertes" in rendered
-    assert integer(ctx.population[PAMIERS]) in shown(rendered)  # the tooltip's population, in French
+    assert integer(ctx.population[PAMIERS]) in shown(
+        rendered
+    )  # the tooltip's population, in French
     assert integer(result.clusters[0].population) in shown(rendered)
     assert_escaped(rendered, HOSTILE)
 
@@ -87,8 +102,18 @@ def test_proposal_map_of_ariege_escapes_names_and_fits_the_territories(ctx):
     codes = sorted(c for c, dep in ctx.dep.items() if dep == "09")
     territories = [
         {"id": 0, "name": HOSTILE, "colour": "#E69F00", "communes": [FOIX]},
-        {"id": 1, "name": "Autour de Pamiers", "colour": "red;background:url(x)", "communes": [PAMIERS]},
-        {"id": 2, "name": "Le reste", "colour": "#56B4E9", "communes": [c for c in codes if c not in (FOIX, PAMIERS)]},
+        {
+            "id": 1,
+            "name": "Autour de Pamiers",
+            "colour": "red;background:url(x)",
+            "communes": [PAMIERS],
+        },
+        {
+            "id": 2,
+            "name": "Le reste",
+            "colour": "#56B4E9",
+            "communes": [c for c in codes if c not in (FOIX, PAMIERS)],
+        },
     ]
     fmap = proposal_map(territories, ctx)
     rendered = fmap.get_root().render()
@@ -96,5 +121,7 @@ def test_proposal_map_of_ariege_escapes_names_and_fits_the_territories(ctx):
     assert "url(x)" not in rendered  # a colour cannot carry CSS (layers.safe.css_colour)
     assert "Autour de Pamiers" in rendered
     minx, miny, maxx, maxy = ctx.communes.loc[codes].total_bounds
-    fit = [child for child in fmap._children.values() if type(child).__name__ == "FitBounds"]  # fitted, not centred
+    fit = [
+        child for child in fmap._children.values() if type(child).__name__ == "FitBounds"
+    ]  # fitted, not centred
     assert fit and fit[0].bounds == [[miny, minx], [maxy, maxx]]

@@ -15,7 +15,12 @@ from geo.base.communes import load
 from geo.sources.finess import parse_finess
 from layers.basemap import base_map
 from layers.structures import (
-    CLUSTER_THRESHOLD, StructureMarkers, icon_html, popup_html, structures_layer, structures_legend,
+    CLUSTER_THRESHOLD,
+    StructureMarkers,
+    icon_html,
+    popup_html,
+    structures_layer,
+    structures_legend,
 )
 from tests.conftest import SHARED_DATA
 
@@ -76,7 +81,7 @@ def test_groups_per_kind_with_french_names(occitanie):
     assert all(any(isinstance(c, MarkerCluster) for c in g._children.values()) for g in groups)
     only = structures_layer(occitanie, kinds=("cpts_seat",))
     assert [g.layer_name for g in only] == ["Sièges de CPTS"]
-    for lat, lon, approx, tooltip, popup in rows_of(only[0]):
+    for lat, lon, approx, _tooltip, popup in rows_of(only[0]):
         assert 42 <= lat <= 45.1 and -0.5 <= lon <= 5 and approx in (0, 1)
         assert "N° FINESS : " in popup
 
@@ -129,11 +134,17 @@ def test_rendered_map_loads_only_local_assets(occitanie):
     assert urls, "no asset at all?"
     assert all(u.startswith("/app/static/") for u in urls), urls
     assert "leaflet.markercluster.js" in html
-    assert "ges de CPTS" in html and "Structures (FINESS)" in html  # layer control and legend (JSON-escaped)
+    assert (
+        "ges de CPTS" in html and "Structures (FINESS)" in html
+    )  # layer control and legend (JSON-escaped)
     assert "L.divIcon" in html and "L.AwesomeMarkers" not in html and "glyphicon" not in html
     assert "setMaxZoom" in html  # clusters work on a map without tiles
 
 
 def test_legend_entries():
     legend = structures_legend(kinds=("msp", "cpts_seat"))
-    assert "MSP" in legend.html and "Sièges de CPTS" in legend.html and "Centres de santé" not in legend.html
+    assert (
+        "MSP" in legend.html
+        and "Sièges de CPTS" in legend.html
+        and "Centres de santé" not in legend.html
+    )

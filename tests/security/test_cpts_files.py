@@ -9,11 +9,11 @@ import sqlite3
 import geopandas as gpd
 import pytest
 
-from geo.sources import cpts
-from geo.store import layers as store
-from geo.formats.csv_cells import csv_bytes
 from geo.errors import DataError
+from geo.formats.csv_cells import csv_bytes
+from geo.sources import cpts
 from geo.sources.limits import MAX_JSON_DEPTH
+from geo.store import layers as store
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +22,18 @@ def ariege(communes):
 
 
 def square(x=1.5, y=42.95, d=0.05):
-    return {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]}
+    return {
+        "type": "Polygon",
+        "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]],
+    }
 
 
 def feature(geometry=None, **props):
-    return {"type": "Feature", "properties": props or {"nom": "CPTS Test"}, "geometry": geometry or square()}
+    return {
+        "type": "Feature",
+        "properties": props or {"nom": "CPTS Test"},
+        "geometry": geometry or square(),
+    }
 
 
 def collection(*features):
@@ -53,29 +60,65 @@ def write_json(path, doc):
 
 HOSTILE_GEOJSON = {
     "features_not_list": ({"type": "FeatureCollection", "features": 5}, ["« features »", "nombre"]),
-    "features_scalars": ({"type": "FeatureCollection", "features": [1, "x", None]}, ["objet n° 1", "« Feature »"]),
+    "features_scalars": (
+        {"type": "FeatureCollection", "features": [1, "x", None]},
+        ["objet n° 1", "« Feature »"],
+    ),
     "second_feature_null": (collection(feature(), None), ["objet n° 2"]),
-    "geometry_string": (collection(feature(), {"type": "Feature", "properties": {"nom": "B"}, "geometry": "POLYGON"}),
-                        ["objet n° 2", "« geometry »"]),
-    "geometry_list": (collection({"type": "Feature", "properties": {}, "geometry": [1, 2]}),
-                      ["objet n° 1", "« geometry »"]),
-    "properties_list": (collection({"type": "Feature", "properties": ["nom"], "geometry": square()}),
-                        ["objet n° 1", "« properties »"]),
-    "properties_string": (collection(feature(), {"type": "Feature", "properties": "x", "geometry": square()}),
-                          ["objet n° 2", "« properties »"]),
-    "coordinates_string": (collection(feature({"type": "Polygon", "coordinates": "1,2"})), ["objet n° 1"]),
-    "position_text": (collection(feature({"type": "Polygon", "coordinates": [[["1", "2"], [1, 3], [2, 3], [1, 2]]]})),
-                      ["objet n° 1", "position invalide"]),
-    "position_bool": (collection(feature({"type": "Polygon", "coordinates": [[[True, 2], [1, 3], [2, 3], [1, 2]]]})),
-                      ["objet n° 1", "position invalide"]),
-    "ring_too_short": (collection(feature({"type": "Polygon", "coordinates": [[[1, 42], [2, 43]]]})),
-                       ["objet n° 1", "moins de 4 positions"]),
-    "huge_integer": (collection(feature({"type": "Polygon", "coordinates": [[[10 ** 320, 2], [1, 3], [2, 3]]]})),
-                     ["objet n° 1", "position invalide"]),
-    "multipolygon_number": (collection(feature({"type": "MultiPolygon", "coordinates": 7})), ["objet n° 1"]),
-    "unknown_geometry_type": (collection(feature({"type": "Circle", "coordinates": [1, 2]})),
-                              ["objet n° 1", "« Circle »"]),
-    "geometry_type_object": (collection(feature({"type": {"a": 1}, "coordinates": [1, 2]})), ["objet n° 1"]),
+    "geometry_string": (
+        collection(
+            feature(), {"type": "Feature", "properties": {"nom": "B"}, "geometry": "POLYGON"}
+        ),
+        ["objet n° 2", "« geometry »"],
+    ),
+    "geometry_list": (
+        collection({"type": "Feature", "properties": {}, "geometry": [1, 2]}),
+        ["objet n° 1", "« geometry »"],
+    ),
+    "properties_list": (
+        collection({"type": "Feature", "properties": ["nom"], "geometry": square()}),
+        ["objet n° 1", "« properties »"],
+    ),
+    "properties_string": (
+        collection(feature(), {"type": "Feature", "properties": "x", "geometry": square()}),
+        ["objet n° 2", "« properties »"],
+    ),
+    "coordinates_string": (
+        collection(feature({"type": "Polygon", "coordinates": "1,2"})),
+        ["objet n° 1"],
+    ),
+    "position_text": (
+        collection(
+            feature({"type": "Polygon", "coordinates": [[["1", "2"], [1, 3], [2, 3], [1, 2]]]})
+        ),
+        ["objet n° 1", "position invalide"],
+    ),
+    "position_bool": (
+        collection(
+            feature({"type": "Polygon", "coordinates": [[[True, 2], [1, 3], [2, 3], [1, 2]]]})
+        ),
+        ["objet n° 1", "position invalide"],
+    ),
+    "ring_too_short": (
+        collection(feature({"type": "Polygon", "coordinates": [[[1, 42], [2, 43]]]})),
+        ["objet n° 1", "moins de 4 positions"],
+    ),
+    "huge_integer": (
+        collection(feature({"type": "Polygon", "coordinates": [[[10**320, 2], [1, 3], [2, 3]]]})),
+        ["objet n° 1", "position invalide"],
+    ),
+    "multipolygon_number": (
+        collection(feature({"type": "MultiPolygon", "coordinates": 7})),
+        ["objet n° 1"],
+    ),
+    "unknown_geometry_type": (
+        collection(feature({"type": "Circle", "coordinates": [1, 2]})),
+        ["objet n° 1", "« Circle »"],
+    ),
+    "geometry_type_object": (
+        collection(feature({"type": {"a": 1}, "coordinates": [1, 2]})),
+        ["objet n° 1"],
+    ),
     "top_level_list": ([collection(feature())], ["commencer par « { »"]),
     "empty_collection": (collection(), ["aucun objet"]),
 }
@@ -106,22 +149,32 @@ def test_non_finite_numbers_refused(isolated_data, tmp_path, literal):
 
 def test_feature_cap(isolated_data, tmp_path, monkeypatch):
     monkeypatch.setattr(cpts, "MAX_FEATURES", 3)
-    refused(write_json(tmp_path / "nombreux.geojson", collection(*[feature() for _ in range(4)])),
-            "4 objets", "3 au plus")
-    report = cpts.import_cpts(write_json(tmp_path / "trois.geojson", collection(*[feature() for _ in range(3)])))
+    refused(
+        write_json(tmp_path / "nombreux.geojson", collection(*[feature() for _ in range(4)])),
+        "4 objets",
+        "3 au plus",
+    )
+    report = cpts.import_cpts(
+        write_json(tmp_path / "trois.geojson", collection(*[feature() for _ in range(3)]))
+    )
     assert report.to_dict()["rows"] == 3
 
 
 def test_vertex_cap(isolated_data, tmp_path, monkeypatch):
     monkeypatch.setattr(cpts, "MAX_VERTICES", 12)
-    path = write_json(tmp_path / "sommets.geojson", collection(feature(), feature(), feature(square(1.6))))
+    path = write_json(
+        tmp_path / "sommets.geojson", collection(feature(), feature(), feature(square(1.6)))
+    )
     refused(path, "plus de 12 sommets", "objet n° 3")
 
 
 def test_non_polygon_geometries_named(isolated_data, tmp_path):
     line = {"type": "LineString", "coordinates": [[1.5, 42.9], [1.6, 43.0]]}
-    refused(write_json(tmp_path / "lignes.geojson", collection(feature(), feature(line))),
-            "objet n° 2 (LineString)", "polygones attendus")
+    refused(
+        write_json(tmp_path / "lignes.geojson", collection(feature(), feature(line))),
+        "objet n° 2 (LineString)",
+        "polygones attendus",
+    )
 
 
 def test_valid_geojson_still_imports_with_object_properties(isolated_data, ariege, tmp_path):
@@ -130,8 +183,13 @@ def test_valid_geojson_still_imports_with_object_properties(isolated_data, arieg
     geom = json.loads(gpd.GeoSeries([foix]).to_json())["features"][0]["geometry"]
     if geom["type"] == "Polygon":
         geom["coordinates"][0] = geom["coordinates"][0][:-1]  # ring left open: closed by the reader
-    doc = collection({"type": "Feature", "properties": {"nom": "CPTS Foix", "meta": {"a": [1, 2]}, "statut": "projet"},
-                      "geometry": geom})
+    doc = collection(
+        {
+            "type": "Feature",
+            "properties": {"nom": "CPTS Foix", "meta": {"a": [1, 2]}, "statut": "projet"},
+            "geometry": geom,
+        }
+    )
     report = cpts.import_cpts(write_json(tmp_path / "foix.geojson", doc))
     assert report.to_dict()["cpts_count"] == 1
     layer = store.read_layer("cpts")
@@ -157,7 +215,9 @@ def test_sqlite_without_layer(isolated_data, tmp_path):
 
 
 def test_gpkg_feature_cap(isolated_data, ariege, tmp_path, monkeypatch):
-    frame = gpd.GeoDataFrame({"nom": ["A", "B", "C"]}, geometry=list(ariege.geometry[:3]), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"nom": ["A", "B", "C"]}, geometry=list(ariege.geometry[:3]), crs="EPSG:4326"
+    )
     path = tmp_path / "trois.gpkg"
     frame.to_file(path, driver="GPKG")
     monkeypatch.setattr(cpts, "MAX_FEATURES", 2)
@@ -179,9 +239,16 @@ def test_file_size_cap_is_read_limited(isolated_data, tmp_path, monkeypatch):
 def test_formula_like_names_read_back_unchanged(isolated_data, tmp_path):
     name = '=HYPERLINK("http://x")'
     path = tmp_path / "export.csv"
-    path.write_bytes(csv_bytes(["cpts_id", "cpts_nom", "code_insee", "statut"],
-                               [["@id1", name, "09122", "projet"], ["@id1", name, "09225", "projet"],
-                                ["+2", "-CPTS moins", "09001", ""]]))
+    path.write_bytes(
+        csv_bytes(
+            ["cpts_id", "cpts_nom", "code_insee", "statut"],
+            [
+                ["@id1", name, "09122", "projet"],
+                ["@id1", name, "09225", "projet"],
+                ["+2", "-CPTS moins", "09001", ""],
+            ],
+        )
+    )
     assert b"'=HYPERLINK" in path.read_bytes()  # neutralised on disk
     report = cpts.import_cpts(path)
     layer = store.read_layer("cpts")
@@ -198,11 +265,15 @@ def test_large_list_imports(isolated_data, communes, tmp_path):
     lines = ["cpts_id;cpts_nom;code_insee"]
     for k in range(500):
         start = k * 50
-        lines += [f"C{k};CPTS {k};{code}" for code in codes[start:start + 200]]
+        lines += [f"C{k};CPTS {k};{code}" for code in codes[start : start + 200]]
     path = tmp_path / "grande.csv"
     path.write_text("\n".join(lines) + "\n")
     report = cpts.import_cpts(path)
-    assert report.to_dict()["rows"] == 100_000 and report.to_dict()["cpts_count"] == 500 and report.to_dict()["memberships"] == 100_000
+    assert (
+        report.to_dict()["rows"] == 100_000
+        and report.to_dict()["cpts_count"] == 500
+        and report.to_dict()["memberships"] == 100_000
+    )
     covered = set(codes[: 499 * 50 + 200])
     assert report.to_dict()["communes_count"] == len(covered)
     # every commune past the first 50 is in 2 to 4 windows of 200 codes shifted by 50

@@ -15,12 +15,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.store import layers as store
-from geo.sources.download import MAX_REDIRECTS, download, get_json
 from geo.errors import DataError, DownloadError
+from geo.sources.download import MAX_REDIRECTS, download, get_json
 from geo.sources.finess import update_finess
+from geo.store import layers as store
+from tests.geo.sources.test_finess import (  # noqa: F401 - fixtures
+    API_PATH,
+    _dataset,
+    assert_layer_intact,
+    imported,
+    real_file,
+)
 from tests.support.http_server import LocalHTTPServer
-from tests.geo.sources.test_finess import API_PATH, _dataset, assert_layer_intact, imported, real_file  # noqa: F401 - fixtures
 
 NEWEST = "etalab-cs1100507-stock-20260105-0400.csv"
 
@@ -97,12 +103,20 @@ def test_gzip_answer_is_accepted_and_decoded(server, shared_data, tmp_path):
     source = (shared_data / "finess" / "etalab-cs1100507-occitanie.csv").read_bytes()
     server.add_gzip("/finess.csv", source, "text/csv")
     calls = []
-    dest = download(f"{server.url}/finess.csv", tmp_path / "finess.csv", expected_size=len(source),
-                    sha256=hashlib.sha256(source).hexdigest(), progress=lambda got, total: calls.append((got, total)))
+    dest = download(
+        f"{server.url}/finess.csv",
+        tmp_path / "finess.csv",
+        expected_size=len(source),
+        sha256=hashlib.sha256(source).hexdigest(),
+        progress=lambda got, total: calls.append((got, total)),
+    )
     assert dest.read_bytes() == source
     compressed = len(gzip.compress(source))
     assert compressed < len(source) // 3  # really compressed on the wire
-    assert calls[-1] == (compressed, compressed)  # progress counts the bytes on the wire, as announced
+    assert calls[-1] == (
+        compressed,
+        compressed,
+    )  # progress counts the bytes on the wire, as announced
     # A decoded size other than the expected one is still caught.
     with pytest.raises(DownloadError, match="Taille inattendue"):
         download(f"{server.url}/finess.csv", tmp_path / "f.csv", expected_size=compressed)
@@ -124,7 +138,9 @@ def test_gzip_bomb_is_refused(server, tmp_path):
 
 
 def test_gzip_decoded_size_over_the_cap_is_refused(server, shared_data, tmp_path):
-    text = (shared_data / "finess" / "etalab-cs1100507-occitanie.csv").read_bytes()  # 3.5 MB, ratio < 100
+    text = (
+        shared_data / "finess" / "etalab-cs1100507-occitanie.csv"
+    ).read_bytes()  # 3.5 MB, ratio < 100
     packed = gzip.compress(text)
     assert len(text) < 100 * len(packed) and len(packed) < (1 << 20) < len(text)
     server.add("/text.csv", packed, headers={"Content-Encoding": "gzip"})
@@ -145,9 +161,13 @@ def test_corrupt_or_cut_gzip_is_refused(server, tmp_path):
     only(tmp_path)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(min_size=1, max_size=300_000), encoding=st.sampled_from(
-    ["identity", "gzip", "gzip2", "deflate", "rawdeflate"]))
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(min_size=1, max_size=300_000),
+    encoding=st.sampled_from(["identity", "gzip", "gzip2", "deflate", "rawdeflate"]),
+)
 def test_every_encoding_round_trips(server, tmp_path, data, encoding):
     if encoding == "identity":
         body, header = data, {}
@@ -155,7 +175,10 @@ def test_every_encoding_round_trips(server, tmp_path, data, encoding):
         body, header = gzip.compress(data), {"Content-Encoding": "gzip"}
     elif encoding == "gzip2":  # two gzip members, as concatenated archives are
         half = len(data) // 2
-        body, header = gzip.compress(data[:half]) + gzip.compress(data[half:]), {"Content-Encoding": "gzip"}
+        body, header = (
+            gzip.compress(data[:half]) + gzip.compress(data[half:]),
+            {"Content-Encoding": "gzip"},
+        )
     elif encoding == "deflate":
         body, header = zlib.compress(data), {"Content-Encoding": "deflate"}
     else:
@@ -179,10 +202,14 @@ def test_redirect_loop_is_refused(server, tmp_path):
     only(tmp_path)
 
 
-@pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://127.0.0.1/finess.csv", "gopher://127.0.0.1/x"])
+@pytest.mark.parametrize(
+    "target", ["file:///etc/passwd", "ftp://127.0.0.1/finess.csv", "gopher://127.0.0.1/x"]
+)
 def test_redirect_to_another_scheme_is_refused(server, tmp_path, target):
     server.add_redirect("/r", target, status=301)
-    with pytest.raises(DownloadError, match="Redirection refusée.*seules les adresses http et https"):
+    with pytest.raises(
+        DownloadError, match="Redirection refusée.*seules les adresses http et https"
+    ):
         download(f"{server.url}/r", tmp_path / "r.csv")
     with pytest.raises(DownloadError, match="Redirection refusée"):
         get_json(f"{server.url}/r")
@@ -194,7 +221,10 @@ def test_redirect_to_another_scheme_is_refused(server, tmp_path, target):
 def test_redirect_within_http_is_followed_without_reading_its_body(server, tmp_path):
     server.add("/real.csv", b"code;nom\n31555;Toulouse\n", "text/csv")
     server.add_redirect("/moved.csv", f"{server.url}/real.csv")
-    assert download(f"{server.url}/moved.csv", tmp_path / "m.csv").read_bytes() == b"code;nom\n31555;Toulouse\n"
+    assert (
+        download(f"{server.url}/moved.csv", tmp_path / "m.csv").read_bytes()
+        == b"code;nom\n31555;Toulouse\n"
+    )
     # A redirect whose own body never ends: followed at once (reading that body would hit the deadline).
     server.add_redirect("/endless-redirect", "/real.csv", endless_body=True)
     path = download(f"{server.url}/endless-redirect", tmp_path / "m.csv", deadline=20)
@@ -263,7 +293,9 @@ def _serve_finess(server, body: bytes, **kwargs):
     server.add(f"/files/{NEWEST}", body, "text/csv", **kwargs)
 
 
-def test_refused_answers_never_replace_the_cached_finess(imported, server, real_file, isolated_data):
+def test_refused_answers_never_replace_the_cached_finess(
+    imported, server, real_file, isolated_data
+):
     source = real_file.read_bytes()
     _serve_finess(server, source)
     report = update_finess(api_base=f"{server.url}/api/1")

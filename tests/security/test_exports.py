@@ -19,13 +19,15 @@ from geo.territory.context import context
 from geo.territory.export import geojson_bytes, read_export, to_csv, to_geojson
 
 REPO = Path(__file__).resolve().parents[2]
-FORMULAS = ["=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(A1)", "\t=1", "=HYPERLINK(\"http://x\";\"y\")"]
+FORMULAS = ["=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(A1)", "\t=1", '=HYPERLINK("http://x";"y")']
 
 
 def strict_loads(data: bytes):
     """json.loads refusing NaN, Infinity and -Infinity (what other JSON readers do)."""
+
     def refuse(name):
         raise ValueError(f"non-strict JSON constant {name}")
+
     return json.loads(data.decode("utf-8"), parse_constant=refuse)
 
 
@@ -73,15 +75,21 @@ def test_carriage_return_in_a_name_stays_in_its_cell(ariege):
     named = [{"name": "\r=2", "communes": terrs[0]["communes"]}]
     rows = csv_rows(to_csv(named))
     assert {tuple(r) for r in rows[1:]} == {("'\r=2", "'\r=2", c) for c in terrs[0]["communes"]}
-    assert [t["name"] for t in read_export(to_csv(named), "export.csv", known=ctx.population)] == ["\r=2"]
+    assert [t["name"] for t in read_export(to_csv(named), "export.csv", known=ctx.population)] == [
+        "\r=2"
+    ]
 
 
 def test_geojson_names_round_trip_unchanged(ariege):
     ctx, terrs = ariege
     named = [{"name": name, "communes": t["communes"]} for name, t in zip(FORMULAS[:3], terrs)]
     doc = strict_loads(geojson_bytes(to_geojson(named, ctx)))
-    assert [f["properties"]["name"] for f in doc["features"]] == FORMULAS[:3]  # JSON is not a spreadsheet
-    back = read_export(geojson_bytes(to_geojson(named, ctx)), "export.geojson", known=ctx.population)
+    assert [f["properties"]["name"] for f in doc["features"]] == FORMULAS[
+        :3
+    ]  # JSON is not a spreadsheet
+    back = read_export(
+        geojson_bytes(to_geojson(named, ctx)), "export.geojson", known=ctx.population
+    )
     assert [t["name"] for t in back] == FORMULAS[:3]
 
 
@@ -89,10 +97,12 @@ def test_uncovered_communes_csv_neutralises_names(ariege):
     from geo.coverage.gaps import coverage, uncovered_csv
 
     ctx, _ = ariege
-    codes = sorted(ctx.communes.index[ctx.communes["dep"] == "09"])[:len(FORMULAS)]
+    codes = sorted(ctx.communes.index[ctx.communes["dep"] == "09"])[: len(FORMULAS)]
     communes = ctx.communes.copy()
     communes.loc[codes, "name"] = FORMULAS
-    tricky = dataclasses.replace(ctx, communes=communes)  # same base, commune names as a hostile source would
+    tricky = dataclasses.replace(
+        ctx, communes=communes
+    )  # same base, commune names as a hostile source would
     result = coverage("dep:09", {}, tricky)
     rows = csv_rows(uncovered_csv(result, tricky))
     assert rows[0] == ["code_insee", "nom", "departement", "population", "cluster"]
@@ -110,7 +120,9 @@ def test_proposal_commune_list_goes_through_the_same_writer(ariege):
     _, terrs = ariege
     numbered = [{**t, "name": "@" + t["name"], "id": f"P{i}"} for i, t in enumerate(terrs, start=1)]
     rows = csv_rows(to_csv(numbered))
-    assert {(r[0], r[1]) for r in rows[1:]} == {(f"P{i}", "'@" + t["name"]) for i, t in enumerate(terrs, 1)}
+    assert {(r[0], r[1]) for r in rows[1:]} == {
+        (f"P{i}", "'@" + t["name"]) for i, t in enumerate(terrs, 1)
+    }
 
 
 # --- strict JSON --------------------------------------------------------------------------------------------
@@ -120,24 +132,34 @@ def test_geojson_of_territories_without_apl_is_strict_json(isolated_data, tmp_pa
     from geo.sources.apl import import_apl
     from tests.geo.sources.test_apl import GOOD_ROWS, make_workbook
 
-    import_apl(make_workbook(tmp_path / "apl.xlsx", {"APL 2023": GOOD_ROWS}))  # Foix has an APL, few others
+    import_apl(
+        make_workbook(tmp_path / "apl.xlsx", {"APL 2023": GOOD_ROWS})
+    )  # Foix has an APL, few others
     ctx = context()
     assert ctx.apl is not None
     foix_epci = ctx.communes.at["09122", "epci"]
     with_apl = sorted(ctx.communes.index[ctx.communes["epci"] == foix_epci])
-    without = sorted(ctx.communes.index[(ctx.communes["dep"] == "09") & (ctx.communes["epci"] != foix_epci)])[:30]
+    without = sorted(
+        ctx.communes.index[(ctx.communes["dep"] == "09") & (ctx.communes["epci"] != foix_epci)]
+    )[:30]
     assert not set(without) & set(ctx.apl.index[ctx.apl["apl"].notna()])
-    collection = to_geojson([{"name": "Avec APL", "communes": with_apl}, {"name": "Sans APL", "communes": without}],
-                            ctx)
+    collection = to_geojson(
+        [{"name": "Avec APL", "communes": with_apl}, {"name": "Sans APL", "communes": without}], ctx
+    )
     doc = strict_loads(geojson_bytes(collection))
     props = {f["properties"]["name"]: f["properties"] for f in doc["features"]}
     assert isinstance(props["Avec APL"]["apl"], float) and props["Sans APL"]["apl"] is None
 
     # A figure that is NaN or infinite (numpy, pandas or plain) is written null, never NaN/Infinity.
     feature = collection["features"][1]
-    feature["properties"].update(apl=float("nan"), polsby_popper=np.float64("inf"), area_km2=np.float32("-inf"),
-                                 density=pd.NA, irdes_mix={"1": np.nan, "2": np.float64(0.5)},
-                                 extra=[np.int64(3), (float("nan"), 1.0)])
+    feature["properties"].update(
+        apl=float("nan"),
+        polsby_popper=np.float64("inf"),
+        area_km2=np.float32("-inf"),
+        density=pd.NA,
+        irdes_mix={"1": np.nan, "2": np.float64(0.5)},
+        extra=[np.int64(3), (float("nan"), 1.0)],
+    )
     text = geojson_bytes(collection)
     for word in (b"NaN", b"Infinity"):
         assert word not in text
@@ -155,10 +177,18 @@ def test_cli_json_output_is_strict(ariege, capsys):
     assert main(["coverage", "--scope", "dep:09", "--json"]) == 0
     doc = strict_loads(capsys.readouterr().out.encode())
     assert doc["scope"] == "dep:09" and doc["uncovered_communes"] == doc["communes"]
-    print_json({"share": float("nan"), "ratio": np.float64("inf"), "rows": pd.DataFrame(
-        {"x": [1.0, np.nan]}).to_dict("records")})
-    assert strict_loads(capsys.readouterr().out.encode()) == {"share": None, "ratio": None,
-                                                               "rows": [{"x": 1.0}, {"x": None}]}
+    print_json(
+        {
+            "share": float("nan"),
+            "ratio": np.float64("inf"),
+            "rows": pd.DataFrame({"x": [1.0, np.nan]}).to_dict("records"),
+        }
+    )
+    assert strict_loads(capsys.readouterr().out.encode()) == {
+        "share": None,
+        "ratio": None,
+        "rows": [{"x": 1.0}, {"x": None}],
+    }
 
 
 # --- atomic CLI export --------------------------------------------------------------------------------------
@@ -181,9 +211,28 @@ def test_failing_cli_export_keeps_the_previous_file(ariege, tmp_path, fmt, limit
     out.write_bytes(previous)
     codes = ",".join(terrs[1]["communes"] + terrs[2]["communes"])
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run([sys.executable, "-c", LIMITED, str(limit), "export", "--communes", codes,
-                           "--name", "CPTS trop grosse", "--format", fmt, "--out", str(out)],
-                          capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LIMITED,
+            str(limit),
+            "export",
+            "--communes",
+            codes,
+            "--name",
+            "CPTS trop grosse",
+            "--format",
+            fmt,
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode != 0
     assert "impossible d'écrire" in done.stderr.lower() and "trop gros" in done.stderr
     assert "Traceback" not in done.stderr

@@ -11,19 +11,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.sources.cpts import import_cpts
 from geo.errors import DataError
+from geo.sources.cpts import import_cpts
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture(scope="module")
 def seeds(communes):
     ariege = communes[communes["dep"] == "09"]
     lines = ["cpts_id;cpts_nom;code_insee;statut"]
-    for i, (epci, grp) in enumerate(ariege.groupby("epci")):
-        lines += [f"E{i};CPTS {grp['epci_name'].iloc[0]};{code};projet" for code in sorted(grp["insee"])[:6]]
+    for i, (_epci, grp) in enumerate(ariege.groupby("epci")):
+        lines += [
+            f"E{i};CPTS {grp['epci_name'].iloc[0]};{code};projet"
+            for code in sorted(grp["insee"])[:6]
+        ]
     table = ("\n".join(lines[:40]) + "\n").encode("utf-8")
     shapes = ariege.head(60).dissolve(by="epci")[["epci_name", "geometry"]].reset_index()
     shapes["geometry"] = shapes.geometry.simplify(0.01)
@@ -41,14 +48,35 @@ def mutate(data: bytes, draw) -> bytes:
             at = draw(st.integers(0, len(buf) - 1))
             buf[at] ^= 1 << draw(st.integers(0, 7))
         elif op == "truncate" and buf:
-            del buf[draw(st.integers(0, len(buf) - 1)):]
+            del buf[draw(st.integers(0, len(buf) - 1)) :]
         elif op == "insert":
             at = draw(st.integers(0, len(buf)))
-            buf[at:at] = draw(st.sampled_from([b";", b'"', b"\n", b"{", b"[", b"]", b"}", b",", b"null", b"1e999",
-                                               b"\x00", b"\xff", b"=cmd", b"'", b"-1", b"NaN", b"\xef\xbb\xbf"]))
+            buf[at:at] = draw(
+                st.sampled_from(
+                    [
+                        b";",
+                        b'"',
+                        b"\n",
+                        b"{",
+                        b"[",
+                        b"]",
+                        b"}",
+                        b",",
+                        b"null",
+                        b"1e999",
+                        b"\x00",
+                        b"\xff",
+                        b"=cmd",
+                        b"'",
+                        b"-1",
+                        b"NaN",
+                        b"\xef\xbb\xbf",
+                    ]
+                )
+            )
         elif op == "delete" and buf:
             at = draw(st.integers(0, len(buf) - 1))
-            del buf[at:at + draw(st.integers(1, 50))]
+            del buf[at : at + draw(st.integers(1, 50))]
         elif op == "shuffle":
             lines = bytes(buf).split(b"\n")
             buf = bytearray(b"\n".join(draw(st.permutations(lines))))
@@ -62,7 +90,10 @@ def check(path: Path, data: bytes) -> None:
     except DataError as exc:
         assert str(exc).strip()
         return
-    assert report.to_dict()["cpts_count"] >= 1 and report.to_dict()["memberships"] >= report.to_dict()["communes_count"] >= 1
+    assert (
+        report.to_dict()["cpts_count"] >= 1
+        and report.to_dict()["memberships"] >= report.to_dict()["communes_count"] >= 1
+    )
 
 
 @pytest.mark.parametrize("kind", ["csv", "geojson"])

@@ -14,14 +14,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.sources.apl import import_apl
 from geo.errors import DataError
+from geo.sources.apl import import_apl
 from geo.sources.finess import import_finess
 from geo.sources.population import update_population
 from geo.sources.typology import import_typology
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def mutate(data: bytes, seed: int, kind: str) -> bytes:
@@ -38,16 +42,22 @@ def mutate(data: bytes, seed: int, kind: str) -> bytes:
         return data[: rng.randrange(len(data))]
     if kind == "insert":
         pos = rng.randrange(len(data))
-        return data[:pos] + bytes(rng.randrange(256) for _ in range(rng.randint(1, 16))) + data[pos:]
+        return (
+            data[:pos] + bytes(rng.randrange(256) for _ in range(rng.randint(1, 16))) + data[pos:]
+        )
     lines = data.split(b"\n")
     rng.shuffle(lines)
     return b"\n".join(lines)
 
 
-MUTATION = st.tuples(st.integers(0, 2**32 - 1), st.sampled_from(["flip", "truncate", "insert", "shuffle"]))
-RANDOM_BYTES = st.one_of(st.binary(max_size=2000),
-                         st.binary(max_size=500).map(lambda b: b"PK\x03\x04" + b),
-                         st.binary(max_size=500).map(lambda b: b"\xff\xfe" + b))
+MUTATION = st.tuples(
+    st.integers(0, 2**32 - 1), st.sampled_from(["flip", "truncate", "insert", "shuffle"])
+)
+RANDOM_BYTES = st.one_of(
+    st.binary(max_size=2000),
+    st.binary(max_size=500).map(lambda b: b"PK\x03\x04" + b),
+    st.binary(max_size=500).map(lambda b: b"\xff\xfe" + b),
+)
 
 
 def accepted_or_refused(call):
@@ -63,18 +73,30 @@ _CACHE: dict = {}
 @pytest.fixture
 def samples(shared_data, communes, tmp_path):
     if not _CACHE:
-        _CACHE.update(_build_samples(shared_data, sorted(c for c in communes["insee"] if c.startswith("09"))[:60]))
+        _CACHE.update(
+            _build_samples(
+                shared_data, sorted(c for c in communes["insee"] if c.startswith("09"))[:60]
+            )
+        )
     folder = tmp_path / "samples"
     folder.mkdir()
     return {**_CACHE, "folder": folder}
 
 
 def _build_samples(shared_data, codes):
-    finess = b"\n".join((shared_data / "finess" / "etalab-cs1100507-occitanie.csv").read_bytes().split(b"\n")[:200])
+    finess = b"\n".join(
+        (shared_data / "finess" / "etalab-cs1100507-occitanie.csv").read_bytes().split(b"\n")[:200]
+    )
     communes = json.loads((shared_data / "cog" / "communes.json").read_text(encoding="utf-8"))
-    communes = json.dumps([c for c in communes if str(c.get("code", "")).startswith("09")][:300]).encode()
-    typology = ("code_insee;classe\n" + "".join(f"{c};{1 + i % 6}\n" for i, c in enumerate(codes))).encode()
-    source = openpyxl.load_workbook(shared_data / "apl" / "apl_generalistes_drees_2022_2023.xlsx", read_only=True)
+    communes = json.dumps(
+        [c for c in communes if str(c.get("code", "")).startswith("09")][:300]
+    ).encode()
+    typology = (
+        "code_insee;classe\n" + "".join(f"{c};{1 + i % 6}\n" for i, c in enumerate(codes))
+    ).encode()
+    source = openpyxl.load_workbook(
+        shared_data / "apl" / "apl_generalistes_drees_2022_2023.xlsx", read_only=True
+    )
     small = openpyxl.Workbook()
     sheet = small.active
     sheet.title = "APL 2023"
@@ -85,7 +107,12 @@ def _build_samples(shared_data, codes):
     source.close()
     buffer = io.BytesIO()
     small.save(buffer)
-    return {"finess": finess, "population": communes, "typology": typology, "apl": buffer.getvalue()}
+    return {
+        "finess": finess,
+        "population": communes,
+        "typology": typology,
+        "apl": buffer.getvalue(),
+    }
 
 
 IMPORTERS = {

@@ -18,8 +18,8 @@ import pytest
 from branca.element import MacroElement
 from jinja2 import Template
 
-from tests.support.apptest import REPO, protos, run_page
 from tests.conftest import link_base
+from tests.support.apptest import REPO, protos, run_page
 
 ARIEGE = ["09122", "09225", "09160", "09032", "09207", "09268"]
 
@@ -39,7 +39,9 @@ def payloads(marker: Path) -> dict[str, str]:
 def assert_inert(sent: str, names: dict[str, str], marker: Path) -> None:
     """``sent`` (what goes to the browser) holds the names as text only: not evaluated, not live HTML."""
     assert not marker.exists(), "a name was run as code on the server"
-    script = sent.encode().decode("unicode_escape", errors="ignore")  # \u escapes of JSON in the script
+    script = sent.encode().decode(
+        "unicode_escape", errors="ignore"
+    )  # \u escapes of JSON in the script
     assert "ZZ49ZZ" not in script
     assert "<img src=x" not in script, "a name reached the page as live HTML"
     shown = html.unescape(script)
@@ -67,8 +69,10 @@ def test_rendered_output_is_never_compiled_again(tmp_path):
     marker = tmp_path / "pwned"
 
     class Unsafe(MacroElement):
-        _template = Template("{% macro html(this, kwargs) %}<p>{{ this.text }}</p>{% endmacro %}"
-                             "{% macro script(this, kwargs) %}var t = {{ this.text|tojson }};{% endmacro %}")
+        _template = Template(
+            "{% macro html(this, kwargs) %}<p>{{ this.text }}</p>{% endmacro %}"
+            "{% macro script(this, kwargs) %}var t = {{ this.text|tojson }};{% endmacro %}"
+        )
 
         def __init__(self, text):
             super().__init__()
@@ -109,15 +113,15 @@ def hostile_data(base_dir, tmp_path_factory):
 
 
 def _import_layers(root: Path, names: dict[str, str]) -> None:
-    from geo.store import preferences
     from geo.sources.cpts import import_cpts
     from geo.sources.finess import import_finess
-    from geo.store.scenarios import ScenarioStore
     from geo.sources.typology import import_typology
+    from geo.store import preferences
+    from geo.store.scenarios import ScenarioStore
 
     cpts = root / "cpts.csv"
     rows = ["cpts_id;cpts_nom;code_insee"]
-    for i, (key, name) in enumerate(names.items()):
+    for i, name in enumerate(names.values()):
         rows.append(f"C{i};{name.replace(';', ',')};{ARIEGE[i]}")
     cpts.write_text("\n".join(rows) + "\n", encoding="utf-8")
     import_cpts(cpts, vintage="2026-11")
@@ -125,20 +129,30 @@ def _import_layers(root: Path, names: dict[str, str]) -> None:
     shared = REPO.parent / "shared" / "data" / "finess" / "etalab-cs1100507-occitanie.csv"
     if shared.is_file():
         lines = shared.read_bytes().decode("cp1252").splitlines()
-        keep = [lines[0]] + [ln for ln in lines[1:] if ";09" in ln[:40] or ln.startswith("geolocalisation;09")]
-        text = "\n".join(keep).replace("MSP DU PAYS DE FOIX", names["calc"]).replace(
-            "MSP DU PLANTAUREL", names["run"].replace(";", ","))
+        keep = [lines[0]] + [
+            ln for ln in lines[1:] if ";09" in ln[:40] or ln.startswith("geolocalisation;09")
+        ]
+        text = (
+            "\n".join(keep)
+            .replace("MSP DU PAYS DE FOIX", names["calc"])
+            .replace("MSP DU PLANTAUREL", names["run"].replace(";", ","))
+        )
         finess = root / "finess.csv"
         finess.write_bytes(text.encode("cp1252", errors="replace"))
         import_finess(finess)
 
     nomenclature = root / "nomenclature.csv"
-    nomenclature.write_text("classe;libelle;libelle_court;couleur\n"
-                            f"1;{names['calc']};{names['calc']};#E69F00\n"
-                            f"2;{names['raw']};{names['raw']};#56B4E9\n", encoding="utf-8")
+    nomenclature.write_text(
+        "classe;libelle;libelle_court;couleur\n"
+        f"1;{names['calc']};{names['calc']};#E69F00\n"
+        f"2;{names['raw']};{names['raw']};#56B4E9\n",
+        encoding="utf-8",
+    )
     typology = root / "typology.csv"
-    typology.write_text("code_insee;classe\n" + "".join(f"{c};{1 + i % 2}\n" for i, c in enumerate(ARIEGE)),
-                        encoding="utf-8")
+    typology.write_text(
+        "code_insee;classe\n" + "".join(f"{c};{1 + i % 2}\n" for i, c in enumerate(ARIEGE)),
+        encoding="utf-8",
+    )
     import_typology(typology, nomenclature=nomenclature)
 
     store = ScenarioStore()
@@ -154,9 +168,13 @@ def _all_component_args(at) -> str:
     found = []
     for proto in protos(at):
         kind = type(proto).__name__
-        if kind == "ComponentInstance":  # streamlit-folium: the map's script, as the browser gets it
+        if (
+            kind == "ComponentInstance"
+        ):  # streamlit-folium: the map's script, as the browser gets it
             found.extend(str(value) for value in json.loads(proto.json_args).values())
-        elif kind == "BidiComponent" and proto.json:  # the drawing map: its data (GeoJSON, names, legend...)
+        elif (
+            kind == "BidiComponent" and proto.json
+        ):  # the drawing map: its data (GeoJSON, names, legend...)
             found.extend(str(value) for value in json.loads(proto.json).values())
     return "\n".join(found)
 

@@ -17,24 +17,34 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from geo.store import layers as store
 from geo.errors import DataError
+from geo.store import layers as store
 from geo.store.paths import STALE_SECONDS, remove_stale_temp_files
 from geo.store.scenarios import ScenarioStore
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_child(code: str, data_dir: Path, fsize_limit: int | None = None, **env) -> subprocess.CompletedProcess:
+def run_child(
+    code: str, data_dir: Path, fsize_limit: int | None = None, **env
+) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh Python on ``data_dir``; with a file-size limit set just before ``code``."""
     prelude = "import json, os, signal, resource, sys\n"
     if fsize_limit is not None:
         prelude += "def limit():\n"
         prelude += "    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-        prelude += f"    resource.setrlimit(resource.RLIMIT_FSIZE, ({fsize_limit}, {fsize_limit}))\n"
+        prelude += (
+            f"    resource.setrlimit(resource.RLIMIT_FSIZE, ({fsize_limit}, {fsize_limit}))\n"
+        )
     env = {**os.environ, **env, "CARTOCPTS_DATA_DIR": str(data_dir), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-c", prelude + code], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", prelude + code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def ariege(communes, rows: int | None = None):
@@ -47,25 +57,37 @@ def ariege(communes, rows: int | None = None):
 
 def test_layer_and_provenance_are_one_file(isolated_data, communes):
     meta = store.write_layer("ariege", ariege(communes, 7), {"source": "test", "vintage": "2024"})
-    assert sorted(p.name for p in isolated_data.iterdir() if "ariege" in p.name) == ["ariege.parquet"]
+    assert sorted(p.name for p in isolated_data.iterdir() if "ariege" in p.name) == [
+        "ariege.parquet"
+    ]
     footer = pq.read_schema(store.layer_path("ariege")).metadata
     assert json.loads(footer[store.META_KEY]) == meta == store.read_meta("ariege")
     assert meta["rows"] == len(store.read_layer("ariege")) == 7
     assert store.read_layer("ariege").attrs == {}
     assert "ariege" in [m["layer"] for m in store.list_layers()]
     # a leftover temporary file of a crashed write is never read as the layer
-    (isolated_data / ".ariege.parquet.k3j2h1.tmp").write_bytes(store.layer_path("ariege").read_bytes()[:500])
+    (isolated_data / ".ariege.parquet.k3j2h1.tmp").write_bytes(
+        store.layer_path("ariege").read_bytes()[:500]
+    )
     assert [m["layer"] for m in store.list_layers()].count("ariege") == 1
     assert len(store.read_layer("ariege")) == 7
 
 
 def test_legacy_sidecar_used_only_when_rows_match(isolated_data, communes):
     frame = ariege(communes, 7)
-    frame.to_parquet(store.layer_path("old"), index=False)  # an earlier version's layer: no embedded provenance
+    frame.to_parquet(
+        store.layer_path("old"), index=False
+    )  # an earlier version's layer: no embedded provenance
     legacy = store.legacy_meta_path("old")
-    legacy.write_text(json.dumps({"layer": "old", "rows": 3, "source": "ancienne"}), encoding="utf-8")
-    assert store.read_meta("old") is None and store.read_layer("old") is None  # 7 rows, provenance says 3
-    legacy.write_text(json.dumps({"layer": "old", "rows": 7, "source": "ancienne"}), encoding="utf-8")
+    legacy.write_text(
+        json.dumps({"layer": "old", "rows": 3, "source": "ancienne"}), encoding="utf-8"
+    )
+    assert (
+        store.read_meta("old") is None and store.read_layer("old") is None
+    )  # 7 rows, provenance says 3
+    legacy.write_text(
+        json.dumps({"layer": "old", "rows": 7, "source": "ancienne"}), encoding="utf-8"
+    )
     assert store.read_meta("old")["source"] == "ancienne" and len(store.read_layer("old")) == 7
     store.write_layer("old", frame, {"source": "nouvelle"})
     assert not legacy.exists() and store.read_meta("old")["source"] == "nouvelle"
@@ -96,12 +118,16 @@ def test_crash_at_rename_never_mixes_rows_and_provenance(isolated_data, communes
     assert out.returncode == -9 and "not killed" not in out.stdout, out.stderr
     meta, frame = store.read_meta("ariege"), store.read_layer("ariege")
     assert meta["rows"] == len(frame)
-    assert (meta["source"], len(frame)) == (("ancienne", 3) if when == "before" else ("nouvelle", 7))
+    assert (meta["source"], len(frame)) == (
+        ("ancienne", 3) if when == "before" else ("nouvelle", 7)
+    )
     leftovers = list(isolated_data.glob(".ariege.parquet.*.tmp"))
     assert len(leftovers) == (1 if when == "before" else 0)
     for path in leftovers:  # the crashed write's temporary file goes at the next start
         os.utime(path, (time.time() - STALE_SECONDS - 5,) * 2)
-    assert run_child("from geo.store.paths import data_dir; data_dir()", isolated_data).returncode == 0
+    assert (
+        run_child("from geo.store.paths import data_dir; data_dir()", isolated_data).returncode == 0
+    )
     assert not list(isolated_data.glob(".*.tmp"))
     assert store.read_meta("ariege")["rows"] == len(store.read_layer("ariege"))
 
@@ -113,11 +139,18 @@ def test_stale_temporary_files_removed_at_start(tmp_path):
     data = tmp_path / "data"
     (data / "downloads").mkdir(parents=True)
     old = time.time() - STALE_SECONDS - 30
-    stale = [data / ".communes.parquet.a1b2c3.tmp", data / ".preferences.json.x9.tmp",
-             data / "downloads" / ".finess.csv.zz.part"]
-    kept = [data / ".apl.parquet.fresh1.tmp",  # young: may be a write still running in another process
-            data / "notes.tmp", data / "scenarios.sqlite-wal", data / "communes.parquet",
-            data / "downloads" / "finess.csv"]
+    stale = [
+        data / ".communes.parquet.a1b2c3.tmp",
+        data / ".preferences.json.x9.tmp",
+        data / "downloads" / ".finess.csv.zz.part",
+    ]
+    kept = [
+        data / ".apl.parquet.fresh1.tmp",  # young: may be a write still running in another process
+        data / "notes.tmp",
+        data / "scenarios.sqlite-wal",
+        data / "communes.parquet",
+        data / "downloads" / "finess.csv",
+    ]
     for path in stale + kept:
         path.write_bytes(b"x")
     for path in stale + kept[1:]:
@@ -126,7 +159,9 @@ def test_stale_temporary_files_removed_at_start(tmp_path):
     link.symlink_to(data / "communes.parquet")
     os.utime(link, (old, old), follow_symlinks=False)
 
-    out = run_child("from geo.store.paths import data_dir; data_dir(); data_dir()", data)  # the app's entry point
+    out = run_child(
+        "from geo.store.paths import data_dir; data_dir(); data_dir()", data
+    )  # the app's entry point
     assert out.returncode == 0, out.stderr
     assert [p for p in stale if p.exists()] == []
     assert [p for p in kept if not p.exists()] == []
@@ -138,13 +173,26 @@ def test_command_line_removes_stale_temporary_files(isolated_data):
     leftover = isolated_data / ".apl.parquet.dead00.tmp"
     leftover.write_bytes(b"PAR1 half written")
     os.utime(leftover, (time.time() - 3600,) * 2)
-    out = subprocess.run([sys.executable, "-m", "geo", "data", "status", "--json"], cwd=REPO,
-                         env={**os.environ, "CARTOCPTS_DATA_DIR": str(isolated_data)},
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "geo", "data", "status", "--json"],
+        cwd=REPO,
+        env={**os.environ, "CARTOCPTS_DATA_DIR": str(isolated_data)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert not leftover.exists()
     layers = {entry["layer"]: entry for entry in json.loads(out.stdout)}
-    assert set(layers["communes"]) == {"layer", "source", "vintage", "licence", "rows", "built_at", "file"}
+    assert set(layers["communes"]) == {
+        "layer",
+        "source",
+        "vintage",
+        "licence",
+        "rows",
+        "built_at",
+        "file",
+    }
     assert layers["communes"]["rows"] == 34875
 
 
@@ -179,13 +227,21 @@ def test_full_disk_keeps_previous_layer(isolated_data, communes, tmp_path):
     size = store.layer_path("ariege").stat().st_size
     source = tmp_path / "all.parquet"
     ariege(communes).to_parquet(source)  # every Ariège commune: far bigger than the limit
-    out = run_child(FULL_DISK_LAYER, isolated_data, fsize_limit=size + 20000, SOURCE_FILE=str(source))
+    out = run_child(
+        FULL_DISK_LAYER, isolated_data, fsize_limit=size + 20000, SOURCE_FILE=str(source)
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert "written" not in result
     assert result["error"].startswith("Disque plein : ") and "ariege.parquet" in result["error"]
-    assert result["prefs_error"].startswith("Disque plein : ") and "preferences.json" in result["prefs_error"]
-    assert (result["read_rows"], result["read_source"]) == (3, "ancienne")  # reads still work in the full process
+    assert (
+        result["prefs_error"].startswith("Disque plein : ")
+        and "preferences.json" in result["prefs_error"]
+    )
+    assert (result["read_rows"], result["read_source"]) == (
+        3,
+        "ancienne",
+    )  # reads still work in the full process
     pd.testing.assert_frame_equal(store.read_layer("ariege"), before)
     assert store.read_meta("ariege")["source"] == "ancienne"
     assert not [p.name for p in isolated_data.iterdir() if p.name.endswith(".tmp")]
@@ -223,20 +279,30 @@ def test_full_disk_keeps_scenario_database(tmp_path, communes):
     tid = scenarios.add_territory("Occitanie", "CPTS Foix", session="a")
     scenarios.change_communes("Occitanie", tid, add=["09122", "09225"], session="a")
     history = scenarios.history_state("Occitanie", "a")
-    codes = sorted(communes.loc[communes["reg"] == "76", "insee"])  # 4,400 real communes: many pages
-    limit = max(p.stat().st_size for p in tmp_path.iterdir()) + 40000  # above SQLite's 32 KB shared-memory file
-    out = run_child(FULL_DISK_SCENARIO, tmp_path, fsize_limit=limit, CODES=json.dumps(codes), DB=str(db))
+    codes = sorted(
+        communes.loc[communes["reg"] == "76", "insee"]
+    )  # 4,400 real communes: many pages
+    limit = (
+        max(p.stat().st_size for p in tmp_path.iterdir()) + 40000
+    )  # above SQLite's 32 KB shared-memory file
+    out = run_child(
+        FULL_DISK_SCENARIO, tmp_path, fsize_limit=limit, CODES=json.dumps(codes), DB=str(db)
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     for name in ("change", "create"):
-        assert result[name].startswith("Disque plein : ") and "scenarios.sqlite" in result[name], result
+        assert result[name].startswith("Disque plein : ") and "scenarios.sqlite" in result[name], (
+            result
+        )
     assert result["communes"] == ["09122", "09225"] and result["names"] == ["Occitanie"]
     after = ScenarioStore(db)
     assert after.integrity_check() == "ok"
     assert after.get("Occitanie").territory(tid).communes == {"09122", "09225"}
     assert after.names() == ["Occitanie"]
     assert after.history_state("Occitanie", "a") == history
-    assert after.change_communes("Occitanie", tid, add=codes[:50], session="a").added  # writable again
+    assert after.change_communes(
+        "Occitanie", tid, add=codes[:50], session="a"
+    ).added  # writable again
 
 
 def test_write_error_says_disk_full_only_for_full_disk(tmp_path):

@@ -63,7 +63,11 @@ from tests.support.apptest import run_page
 from ui.text import WORD_JOINER, link, plain
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "ui").glob("*.py"))]
+SOURCES = [
+    REPO / "app.py",
+    *sorted((REPO / "pages").glob("*.py")),
+    *sorted((REPO / "ui").glob("*.py")),
+]
 # Modules outside the pages whose functions the rule may follow (the one French number formatter).
 HELPERS = {"geo.formats.french": REPO / "geo" / "formats" / "french.py"}
 
@@ -136,7 +140,9 @@ def test_plain_leaves_no_markdown_sign_active(payload):
     assert not out.startswith(" ")  # no indented code block
     # the finders that run after escapes are removed (emoji, :material/, autolinks) see a word joiner
     shown = unescape(out)
-    assert not re.search(r":[\w+-]+:", shown)  # remark-emoji / :streamlit: / material icon shortcodes
+    assert not re.search(
+        r":[\w+-]+:", shown
+    )  # remark-emoji / :streamlit: / material icon shortcodes
     assert not re.search(r"(https?://|www(?=\.))", shown, re.I)  # GFM autolink literals
     assert not re.search(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+", shown)  # e-mail autolinks
     # readable: once rendered, the text is the original (white space collapsed, controls and bidi marks gone)
@@ -145,7 +151,12 @@ def test_plain_leaves_no_markdown_sign_active(payload):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st_text(alphabet=st_sampled(list("wWhtps:/.@[]()!<>$`*_~#-+=|\\{}&;'\"%, a1é\n\t\u2060\u202e\x00")), max_size=40))
+@given(
+    st_text(
+        alphabet=st_sampled(list("wWhtps:/.@[]()!<>$`*_~#-+=|\\{}&;'\"%, a1é\n\t\u2060\u202e\x00")),
+        max_size=40,
+    )
+)
 def test_plain_invariants_on_any_text(text):
     out = plain(text)
     assert unescaped_punctuation(out) == []
@@ -166,8 +177,10 @@ def test_plain_of_non_text_values():
 
 
 def test_link_only_for_web_addresses():
-    assert link("DREES", "https://drees.solidarites-sante.gouv.fr/x") == \
-        "[DREES](https://drees.solidarites-sante.gouv.fr/x)"
+    assert (
+        link("DREES", "https://drees.solidarites-sante.gouv.fr/x")
+        == "[DREES](https://drees.solidarites-sante.gouv.fr/x)"
+    )
     evil = link("x", "https://e.example/a)(b<c>[d] e")
     assert evil.startswith("[x](https://e.example/a%29%28b%3Cc%3E%5Bd%5D%20e)")
     for bad in ("javascript:alert(1)", "data:text/html,<b>", "//e.example/x", "vbscript:x"):
@@ -177,12 +190,17 @@ def test_link_only_for_web_addresses():
 
 def test_markdown_sign_in_a_name_survives_real_names():
     # a real name with punctuation reads the same once rendered, without any invisible character
-    for name in ("Saint-Jean-de-Luz (64) : CPTS « Côte basque » n°1, 25 % d'APL", "etalab-cs1100507 (1).csv",
-                 "data.gouv.fr", "Import réussi : finess.csv."):
+    for name in (
+        "Saint-Jean-de-Luz (64) : CPTS « Côte basque » n°1, 25 % d'APL",
+        "etalab-cs1100507 (1).csv",
+        "data.gouv.fr",
+        "Import réussi : finess.csv.",
+    ):
         assert unescape(plain(name)) == name
 
 
 # --------------------------------------------------------------------------- the page, run by Streamlit
+
 
 def test_drawing_page_shows_a_scenario_name_as_text(isolated_data):
     """The drawing page with a scenario named like a Markdown image: the page's Markdown holds it escaped."""
@@ -194,12 +212,32 @@ def test_drawing_page_shows_a_scenario_name_as_text(isolated_data):
     tid = store.add_territory(name, "[clic](javascript:alert(1)) :red[x] $x$")
     app = run_page("pages/2_Dessiner_un_territoire.py", timeout=60, **{"scenario-wanted": name})
     assert not app.exception, app.exception
-    texts = [el.value for kind in ("markdown", "caption", "subheader", "title", "info", "warning", "success",
-                                   "error", "toast") for el in getattr(app, kind)]
-    texts += [el.label for el in app.expander] + [el.label for el in app.checkbox] + [el.label for el in app.button]
+    texts = [
+        el.value
+        for kind in (
+            "markdown",
+            "caption",
+            "subheader",
+            "title",
+            "info",
+            "warning",
+            "success",
+            "error",
+            "toast",
+        )
+        for el in getattr(app, kind)
+    ]
+    texts += (
+        [el.label for el in app.expander]
+        + [el.label for el in app.checkbox]
+        + [el.label for el in app.button]
+    )
     texts = [str(t) for t in texts]
     assert not any(("![" in t or "](" in t or ":red[" in t) for t in texts), texts
-    assert any(unescape(t).replace(WORD_JOINER, "") == "[clic](javascript:alert(1)) :red[x] $x$" for t in texts)
+    assert any(
+        unescape(t).replace(WORD_JOINER, "") == "[clic](javascript:alert(1)) :red[x] $x$"
+        for t in texts
+    )
     # the scenario's name is shown escaped (in the comparison heading and the deletion checkbox)
     assert any(name in unescape(t).replace(WORD_JOINER, "") for t in texts), texts
     assert tid
@@ -207,11 +245,43 @@ def test_drawing_page_shows_a_scenario_name_as_text(isolated_data):
 
 # --------------------------------------------------------------------------- the static rule
 
-WIDGETS = ("button", "download_button", "form_submit_button", "checkbox", "toggle", "radio", "selectbox",
-           "multiselect", "select_slider", "slider", "text_input", "text_area", "number_input", "date_input",
-           "time_input", "file_uploader", "color_picker", "camera_input", "audio_input", "chat_input", "pills",
-           "segmented_control", "link_button")
-BODIES = ("markdown", "caption", "title", "header", "subheader", "success", "info", "warning", "error", "toast")
+WIDGETS = (
+    "button",
+    "download_button",
+    "form_submit_button",
+    "checkbox",
+    "toggle",
+    "radio",
+    "selectbox",
+    "multiselect",
+    "select_slider",
+    "slider",
+    "text_input",
+    "text_area",
+    "number_input",
+    "date_input",
+    "time_input",
+    "file_uploader",
+    "color_picker",
+    "camera_input",
+    "audio_input",
+    "chat_input",
+    "pills",
+    "segmented_control",
+    "link_button",
+)
+BODIES = (
+    "markdown",
+    "caption",
+    "title",
+    "header",
+    "subheader",
+    "success",
+    "info",
+    "warning",
+    "error",
+    "toast",
+)
 
 # method name -> (positional indices rendered as Markdown, keyword names rendered as Markdown)
 MARKDOWN_ARGS: dict[str, tuple[tuple[int, ...] | str, tuple[str, ...]]] = {
@@ -273,7 +343,9 @@ class Module:
     dotted: str
     tree: ast.Module
     functions: dict[str, ast.AST] = field(default_factory=dict)
-    imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # alias -> (module, name|None)
+    imports: dict[str, tuple[str, str | None]] = field(
+        default_factory=dict
+    )  # alias -> (module, name|None)
     scopes: dict[int, Scope] = field(default_factory=dict)
 
 
@@ -349,7 +421,9 @@ class _Binder(ast.NodeVisitor):
 
     def visit_Import(self, node):
         for alias in node.names:
-            self.scope.bind((alias.asname or alias.name).split(".")[0], ("import", alias.name, None))
+            self.scope.bind(
+                (alias.asname or alias.name).split(".")[0], ("import", alias.name, None)
+            )
 
     def visit_ImportFrom(self, node):
         for alias in node.names:
@@ -357,8 +431,11 @@ class _Binder(ast.NodeVisitor):
 
     def visit_Call(self, node):
         func = node.func
-        if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.attr in ("append", "extend", "insert", "update", "add")):
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.attr in ("append", "extend", "insert", "update", "add")
+        ):
             for arg in node.args[-1:]:
                 self.scope.bind(func.value.id, ("value", arg))
         self.generic_visit(node)
@@ -544,29 +621,46 @@ class Checker:
                     return f"appel « {ast.unparse(func)}(...) » : résultat non échappé"
             if method in TEXT_METHODS and not node.args:
                 return self.safe(receiver, scope)
-            if method == "replace" and len(node.args) == 2:  # the replacement is what could bring text in
+            if (
+                method == "replace" and len(node.args) == 2
+            ):  # the replacement is what could bring text in
                 return self.safe(receiver, scope) or self.safe(node.args[1], scope)
             if method == "join" and len(node.args) == 1:
                 return self.safe(receiver, scope) or self.safe(node.args[0], scope)
             if method == "get":
-                return self.safe(receiver, scope) or (self.safe(node.args[1], scope) if len(node.args) > 1 else None)
+                return self.safe(receiver, scope) or (
+                    self.safe(node.args[1], scope) if len(node.args) > 1 else None
+                )
             if method == "format":
                 return self.safe(receiver, scope) or next(
-                    (w for w in (self.safe(a, scope) for a in [*node.args, *(k.value for k in node.keywords)]) if w),
-                    None)
+                    (
+                        w
+                        for w in (
+                            self.safe(a, scope)
+                            for a in [*node.args, *(k.value for k in node.keywords)]
+                        )
+                        if w
+                    ),
+                    None,
+                )
         return f"appel « {ast.unparse(func)}(...) » : résultat non échappé"
 
     def _is_ui_text(self, name: str, scope: Scope) -> bool:
         _, bindings = scope.lookup(name)
-        return bool(bindings) and all(b[0] == "import" and b[1] == "ui.text" for b in bindings) or (
-            scope.module.dotted == "ui.text")
+        return (
+            bool(bindings)
+            and all(b[0] == "import" and b[1] == "ui.text" for b in bindings)
+            or (scope.module.dotted == "ui.text")
+        )
 
     def _function(self, name: str, scope: Scope):
         owner, bindings = scope.lookup(name)
         if not bindings or len(bindings) != 1:
             return None
         binding = bindings[0]
-        if binding[0] == "function" and isinstance(binding[1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if binding[0] == "function" and isinstance(
+            binding[1], (ast.FunctionDef, ast.AsyncFunctionDef)
+        ):
             return owner.module, binding[1]
         if binding[0] == "import" and binding[2] and binding[1] in self.modules:
             module = self.modules[binding[1]]
@@ -593,8 +687,9 @@ class Checker:
         self._functions[key] = None
         scope = module.scopes[id(func)]
         returns = [n for n in self._own_nodes(func) if isinstance(n, ast.Return)]
-        ok = bool(returns) and all(r.value is not None and self.safe(r.value, scope) is None
-                                   for r in returns)
+        ok = bool(returns) and all(
+            r.value is not None and self.safe(r.value, scope) is None for r in returns
+        )
         self._functions[key] = ok
         return ok
 
@@ -629,8 +724,9 @@ class Checker:
     def _check_call(self, node: ast.Call, scope: Scope, rel, found: list[str]) -> int:
         func = node.func
         for keyword in node.keywords:
-            if keyword.arg == "unsafe_allow_html" and not (isinstance(keyword.value, ast.Constant)
-                                                           and keyword.value.value is False):
+            if keyword.arg == "unsafe_allow_html" and not (
+                isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+            ):
                 found.append(f"{rel}:{node.lineno}: unsafe_allow_html interdit")
         if not isinstance(func, ast.Attribute):
             return 0
@@ -648,10 +744,15 @@ class Checker:
             positions, keywords = PLAIN_TEXT_CONTEXTS[name]
             for arg in self._args(node, positions, keywords):
                 if any(isinstance(n, ast.Name) and n.id == "plain" for n in ast.walk(arg)):
-                    found.append(f"{where}: plain() dans un texte que Streamlit n'interprète pas "
-                                 f"(les barres obliques s'afficheraient) : {ast.unparse(arg)}")
-        is_column = (name.endswith("Column") and isinstance(func.value, ast.Attribute)
-                     and func.value.attr == "column_config")
+                    found.append(
+                        f"{where}: plain() dans un texte que Streamlit n'interprète pas "
+                        f"(les barres obliques s'afficheraient) : {ast.unparse(arg)}"
+                    )
+        is_column = (
+            name.endswith("Column")
+            and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "column_config"
+        )
         if name not in MARKDOWN_ARGS and not is_column:
             return 0
         positions, keywords = ((0,), ("label", "help")) if is_column else MARKDOWN_ARGS[name]
@@ -698,45 +799,56 @@ def test_every_streamlit_text_of_the_app_is_escaped():
     assert not problems, "Texte non échappé vers le Markdown de Streamlit :\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("source", [
-    "import streamlit as st\ndef f(name):\n    st.markdown(f'**{name}**')",
-    "import streamlit as st\ndef f(name):\n    st.caption('Scénario ' + name)",
-    "import streamlit as st\ndef f(scen):\n    st.subheader(scen.name)",
-    "import streamlit as st\ndef f(exc):\n    st.error(str(exc))",
-    "import streamlit as st\ndef f(rows):\n    for r in rows:\n        st.checkbox(f\"Supprimer « {r} »\")",
-    "import streamlit as st\ndef f(d):\n    st.metric('MSP', d['msp'])",
-    "import streamlit as st\ndef f(names):\n    st.radio('x', names)",
-    "import streamlit as st\ndef f(names):\n    labels = {n: n for n in names}\n"
-    "    st.radio('x', names, format_func=labels.get)",
-    "import streamlit as st\ndef f(label):\n    st.toast(f'Annulé : {label}')",
-    "import streamlit as st\ndef f(x):\n    st.button('ok', help=x)",
-    "import streamlit as st\ndef f(x):\n    st.expander(x)",
-    "import streamlit as st\ndef f(lines):\n    st.markdown('\\n'.join(f'- {l}' for l in lines))",
-    "import streamlit as st\ndef f(x):\n    msg = 'a'\n    msg += x\n    st.info(msg)",
-    "import streamlit as st\ndef f(x):\n    parts = []\n    parts.append(x)\n    st.info(' '.join(parts))",
-    "import streamlit as st\ndef f(x):\n    bar = st.progress(0.0)\n    bar.progress(0.5, text=x)",
-    "import streamlit as st\ndef f(x):\n    st.write(x)",
-    "import streamlit as st\ndef f(x):\n    st.markdown(f'{x:>10}')",
-    "import streamlit as st\nst.markdown('<b>x</b>', unsafe_allow_html=True)",
-    "import streamlit as st\nfrom ui.text import plain\ndef f(names):\n    st.selectbox('x', names, format_func=plain)",
-    "import streamlit as st\nfrom ui.common import fmt_datetime\ndef f(x):\n    st.caption(fmt_datetime(x))",
-    "import streamlit as st\ndef f(x, name):\n    st.caption('Territoire T'.replace('T', name))",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import streamlit as st\ndef f(name):\n    st.markdown(f'**{name}**')",
+        "import streamlit as st\ndef f(name):\n    st.caption('Scénario ' + name)",
+        "import streamlit as st\ndef f(scen):\n    st.subheader(scen.name)",
+        "import streamlit as st\ndef f(exc):\n    st.error(str(exc))",
+        'import streamlit as st\ndef f(rows):\n    for r in rows:\n        st.checkbox(f"Supprimer « {r} »")',
+        "import streamlit as st\ndef f(d):\n    st.metric('MSP', d['msp'])",
+        "import streamlit as st\ndef f(names):\n    st.radio('x', names)",
+        "import streamlit as st\ndef f(names):\n    labels = {n: n for n in names}\n"
+        "    st.radio('x', names, format_func=labels.get)",
+        "import streamlit as st\ndef f(label):\n    st.toast(f'Annulé : {label}')",
+        "import streamlit as st\ndef f(x):\n    st.button('ok', help=x)",
+        "import streamlit as st\ndef f(x):\n    st.expander(x)",
+        "import streamlit as st\ndef f(lines):\n    st.markdown('\\n'.join(f'- {l}' for l in lines))",
+        "import streamlit as st\ndef f(x):\n    msg = 'a'\n    msg += x\n    st.info(msg)",
+        "import streamlit as st\ndef f(x):\n    parts = []\n    parts.append(x)\n    st.info(' '.join(parts))",
+        "import streamlit as st\ndef f(x):\n    bar = st.progress(0.0)\n    bar.progress(0.5, text=x)",
+        "import streamlit as st\ndef f(x):\n    st.write(x)",
+        "import streamlit as st\ndef f(x):\n    st.markdown(f'{x:>10}')",
+        "import streamlit as st\nst.markdown('<b>x</b>', unsafe_allow_html=True)",
+        "import streamlit as st\nfrom ui.text import plain\n"
+        "def f(names):\n    st.selectbox('x', names, format_func=plain)",
+        "import streamlit as st\nfrom ui.common import fmt_datetime\ndef f(x):\n    st.caption(fmt_datetime(x))",
+        "import streamlit as st\ndef f(x, name):\n    st.caption('Territoire T'.replace('T', name))",
+    ],
+)
 def test_the_rule_refuses_unescaped_text(source):
     assert _check_snippet(source), source
 
 
-@pytest.mark.parametrize("source", [
-    "import streamlit as st\nfrom ui.text import plain\ndef f(name):\n    st.markdown(f'**{plain(name)}**')",
-    "import streamlit as st\nfrom ui.common import fmt_int\ndef f(d):\n    st.metric('MSP', fmt_int(d['msp']))",
-    "import streamlit as st\nfrom geo.formats import french\ndef f(d):\n    st.metric('MSP', french.integer(d['msp']))",
-    "import streamlit as st\nfrom geo.formats import french\ndef f(d):\n    st.caption(f\"{french.decimal(d['x'], 1)} %\")",
-    "import streamlit as st\ndef f(d):\n    st.caption(f\"{d['share']:.1%} et {len(d['x'])} communes\")",
-    "import streamlit as st\nL = {'a': 'A', 'b': 'B'}\ndef f(k):\n    st.radio('x', list(L), format_func=L.get)",
-    "import streamlit as st\nfrom ui.text import plain\ndef f(lines):\n"
-    "    st.markdown('  \\n'.join(f'- {plain(l)}' for l in lines))",
-    "import streamlit as st\nfrom ui.common import commune_list\ndef f(c, ctx):\n    st.warning(commune_list(c, ctx))",
-    "import streamlit as st\ndef f(names):\n    st.selectbox('x', names, format_func=lambda n: n)",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import streamlit as st\nfrom ui.text import plain\ndef f(name):\n    st.markdown(f'**{plain(name)}**')",
+        "import streamlit as st\nfrom ui.common import fmt_int\n"
+        "def f(d):\n    st.metric('MSP', fmt_int(d['msp']))",
+        "import streamlit as st\nfrom geo.formats import french\n"
+        "def f(d):\n    st.metric('MSP', french.integer(d['msp']))",
+        "import streamlit as st\nfrom geo.formats import french\n"
+        "def f(d):\n    st.caption(f\"{french.decimal(d['x'], 1)} %\")",
+        "import streamlit as st\ndef f(d):\n    st.caption(f\"{d['share']:.1%} et {len(d['x'])} communes\")",
+        "import streamlit as st\nL = {'a': 'A', 'b': 'B'}\ndef f(k):\n    st.radio('x', list(L), format_func=L.get)",
+        "import streamlit as st\nfrom ui.text import plain\ndef f(lines):\n"
+        "    st.markdown('  \\n'.join(f'- {plain(l)}' for l in lines))",
+        "import streamlit as st\nfrom ui.common import commune_list\n"
+        "def f(c, ctx):\n    st.warning(commune_list(c, ctx))",
+        "import streamlit as st\ndef f(names):\n    st.selectbox('x', names, format_func=lambda n: n)",
+    ],
+)
 def test_the_rule_accepts_escaped_text(source):
     assert _check_snippet(source) == [], source

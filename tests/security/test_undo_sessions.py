@@ -137,7 +137,9 @@ def test_undo_of_deletion_refused_when_other_session_reused_communes(store):
 
 def test_old_database_is_migrated(tmp_path):
     path = tmp_path / "old.sqlite"
-    ScenarioStore(path)  # the current schema, then made old: no versions, history without the session column
+    ScenarioStore(
+        path
+    )  # the current schema, then made old: no versions, history without the session column
     con = sqlite3.connect(path)
     con.executescript("""
         DROP TABLE schema_version;
@@ -158,14 +160,20 @@ def test_old_database_is_migrated(tmp_path):
     columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(history)")]
     assert "session" in columns
     assert store.history_state("Ancien", A)["undo"] == 0
-    assert store.history_state("Ancien")["undo"] == 1  # earlier steps belong to the command line ("")
+    assert (
+        store.history_state("Ancien")["undo"] == 1
+    )  # earlier steps belong to the command line ("")
     assert store.undo("Ancien") == "Ajout de Foix"
     assert store.get("Ancien").territory(7).communes == set()
     assert store.integrity_check() == "ok"
-    assert store.add_territory("Ancien", "Pamiers") > 7  # a number never given before, history included
+    assert (
+        store.add_territory("Ancien", "Pamiers") > 7
+    )  # a number never given before, history included
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_interleaved_sessions_undo_all_of_one(tmp_path_factory, ariege, data):
     """Any interleaving: undoing all of A's steps removes A's communes and keeps all of B's."""
@@ -179,7 +187,7 @@ def test_interleaved_sessions_undo_all_of_one(tmp_path_factory, ariege, data):
     b_steps = 0
     i = 0
     for owner, size in zip(owners, steps):
-        chunk = pool[i:i + size]
+        chunk = pool[i : i + size]
         i += size
         if not chunk:
             break
@@ -189,7 +197,10 @@ def test_interleaved_sessions_undo_all_of_one(tmp_path_factory, ariege, data):
     while store.undo("Ariège", A) is not None:
         pass
     assert communes_of(store, tid) == by_session[B]
-    assert store.history_state("Ariège", B)["undo"] == b_steps and store.history_state("Ariège", B)["redo"] == 0
+    assert (
+        store.history_state("Ariège", B)["undo"] == b_steps
+        and store.history_state("Ariège", B)["redo"] == 0
+    )
     while store.redo("Ariège", A) is not None:
         pass
     assert communes_of(store, tid) == by_session[A] | by_session[B]

@@ -14,9 +14,9 @@ import re
 
 import pytest
 
-from geo.store import layers as store
 from geo.errors import DataError
 from geo.sources.registry import IMPORTERS
+from geo.store import layers as store
 from geo.store.paths import data_dir
 from ui.data_import import import_upload, original_name, store_upload
 
@@ -56,7 +56,9 @@ def test_two_uploads_with_the_same_name_do_not_collide(tmp_path):
     assert first != second and first.read_bytes() == b"1" and second.read_bytes() == b"2"
 
 
-@pytest.mark.parametrize("name", ["finess.exe", "finess", "finess.csv.exe", "finess.csv/", "finess.csv\x00.sh"])
+@pytest.mark.parametrize(
+    "name", ["finess.exe", "finess", "finess.csv.exe", "finess.csv/", "finess.csv\x00.sh"]
+)
 def test_an_extension_outside_the_importer_s_is_refused(name, tmp_path):
     with pytest.raises(DataError) as info:
         store_upload(name, b"x", tmp_path, ("csv", "txt"))
@@ -77,7 +79,11 @@ def test_original_name_keeps_what_the_user_sees():
 @pytest.fixture
 def finess_ariege(shared_data) -> bytes:
     """The manifest line and the structure / location lines of Ariège (09) of the Occitanie extraction."""
-    lines = (shared_data / "finess" / "etalab-cs1100507-occitanie.csv").read_bytes().splitlines(keepends=True)
+    lines = (
+        (shared_data / "finess" / "etalab-cs1100507-occitanie.csv")
+        .read_bytes()
+        .splitlines(keepends=True)
+    )
     kept = [lines[0]]
     numbers = set()
     for line in lines[1:]:
@@ -85,7 +91,11 @@ def finess_ariege(shared_data) -> bytes:
         if fields[0] == b"structureet" and fields[13] == b"09":
             numbers.add(fields[1])
             kept.append(line)
-    kept += [line for line in lines[1:] if line.startswith(b"geolocalisation;") and line.split(b";")[1] in numbers]
+    kept += [
+        line
+        for line in lines[1:]
+        if line.startswith(b"geolocalisation;") and line.split(b";")[1] in numbers
+    ]
     assert len(numbers) > 20
     return b"".join(kept)
 
@@ -95,16 +105,23 @@ def _uploads_left() -> list:
     return [p for p in folder.rglob("*")] if folder.exists() else []
 
 
-@pytest.mark.parametrize("name", [
-    "F" * 296 + ".csv",
-    "../../etc/etalab-cs1100507 ariège.csv",
-    "fi\x00chier\n\x07finess.txt",
-    "![i](http://127.0.0.1:9/x.png) :red[x] $x$.csv",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "F" * 296 + ".csv",
+        "../../etc/etalab-cs1100507 ariège.csv",
+        "fi\x00chier\n\x07finess.txt",
+        "![i](http://127.0.0.1:9/x.png) :red[x] $x$.csv",
+    ],
+)
 def test_import_keeps_the_user_s_file_name_in_provenance(name, finess_ariege, isolated_data):
     said = []
-    report, lines = import_upload(IMPORTERS["finess"], name, finess_ariege,
-                                  progress=lambda fraction, message="": said.append(message))
+    report, lines = import_upload(
+        IMPORTERS["finess"],
+        name,
+        finess_ariege,
+        progress=lambda fraction, message="": said.append(message),
+    )
     shown = original_name(name)
     meta = store.read_meta("finess")
     assert meta["origin_file"] == shown

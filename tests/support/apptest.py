@@ -32,12 +32,13 @@ def run_page(page: str, data_dir: Path | str | None = None, timeout: float = 120
 
 def protos(app):
     """Every element proto of the last run of ``app``, depth first."""
+
     def walk(node):
         proto = getattr(node, "proto", None)
         if proto is not None:
             yield proto
         children = getattr(node, "children", None)
-        for child in (children.values() if isinstance(children, dict) else children or []):
+        for child in children.values() if isinstance(children, dict) else children or []:
             yield from walk(child)
 
     yield from walk(app._tree)
@@ -47,5 +48,9 @@ def sent_to_map(app) -> dict | None:
     """The data the page sent to its drawing map in the last run, or None when no map was drawn."""
     import json
 
-    found = [json.loads(p.json) for p in protos(app) if getattr(p, "component_name", "").endswith("cartocpts_drawmap")]
+    found = [
+        json.loads(p.json)
+        for p in protos(app)
+        if getattr(p, "component_name", "").endswith("cartocpts_drawmap")
+    ]
     return found[-1] if found else None

@@ -45,8 +45,12 @@ def require_browser() -> None:
 
 def recording_page(browser):
     """(context, page) where ``page.requests`` lists every URL the page asked for."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="fr-FR",
-                                  timezone_id="Europe/Paris")  # as the users: French number formats
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000},
+        accept_downloads=True,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+    )  # as the users: French number formats
     page = context.new_page()
     page.requests = []
     page.on("request", lambda req: page.requests.append(req.url))
@@ -173,9 +177,11 @@ def leaflet_frame(page, timeout: float = 60.0):
 
 def click_latlng(page, frame, lat: float, lng: float) -> None:
     """Click the map at a geographic point (through the real mouse, on the real iframe)."""
-    point = frame.evaluate(f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lng}]); "
-                           "const r = window.map.getContainer().getBoundingClientRect(); "
-                           "return {x: p.x + r.left, y: p.y + r.top}; }")
+    point = frame.evaluate(
+        f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lng}]); "
+        "const r = window.map.getContainer().getBoundingClientRect(); "
+        "return {x: p.x + r.left, y: p.y + r.top}; }"
+    )
     box = frame.frame_element().bounding_box()
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
 
@@ -191,7 +197,9 @@ def drawmap_eval(page, body: str, arg=None):
     return page.evaluate(f"(arg) => {{ const s = {DRAWMAP_STATE}; return ({body}); }}", arg)
 
 
-def wait_for_drawmap(page, scope: str | None = None, pending: bool = False, timeout: float = 60_000) -> None:
+def wait_for_drawmap(
+    page, scope: str | None = None, pending: bool = False, timeout: float = 60_000
+) -> None:
     """Wait until the drawing map shows its communes (of ``scope``, e.g. "dep:09", when given), Streamlit has
     finished its run and, unless ``pending``, every edit made in the browser was acknowledged by the server."""
     wait_for_app(page, timeout=timeout)
@@ -202,7 +210,10 @@ def wait_for_drawmap(page, scope: str | None = None, pending: bool = False, time
              return !!(s && s.map && root.querySelector('path[class*="c-"]')
                        && (!scope || root.dataset.scope === scope)
                        && (pending || s.pending.length === 0));
-           }""", arg=[scope, pending], timeout=timeout)
+           }""",
+        arg=[scope, pending],
+        timeout=timeout,
+    )
 
 
 def wait_for_acknowledged(page, timeout: float = 60_000) -> None:
@@ -238,7 +249,9 @@ def commune_point(page, code: str, latlng: tuple[float, float] | None = None) ->
                }
              }
              return null;
-           }""", [code, list(latlng) if latlng else None, DRAWMAP_STATE])
+           }""",
+        [code, list(latlng) if latlng else None, DRAWMAP_STATE],
+    )
     assert point, f"no visible point of commune {code} on the drawing map"
     return point
 
@@ -261,7 +274,9 @@ def wait_for_fill(page, code: str, colour: str, timeout: float = 30_000) -> None
     page.wait_for_function(
         "([code, colour]) => { const p = document.querySelector('path.c-' + code); "
         "return !!p && (p.getAttribute('fill') || '').toLowerCase() === colour; }",
-        arg=[code, colour.lower()], timeout=timeout)
+        arg=[code, colour.lower()],
+        timeout=timeout,
+    )
 
 
 def map_view(page) -> list[float]:
@@ -271,8 +286,10 @@ def map_view(page) -> list[float]:
 
 def drawmap_message(page) -> str:
     """The text of the message band over the drawing map, when shown, else ''."""
-    return page.evaluate("() => { const m = document.querySelector('.cartocpts-drawmap-message'); "
-                         "return m && m.style.display === 'block' ? m.innerText : ''; }")
+    return page.evaluate(
+        "() => { const m = document.querySelector('.cartocpts-drawmap-message'); "
+        "return m && m.style.display === 'block' ? m.innerText : ''; }"
+    )
 
 
 def select_scenario(page, name: str) -> None:
@@ -281,7 +298,8 @@ def select_scenario(page, name: str) -> None:
 
     sidebar = page.locator('[data-testid="stSidebar"]')
     box = sidebar.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(r"^\s*Scénario\s*$")))
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(r"^\s*Scénario\s*$"))
+    )
     box.click()
     page.keyboard.type(name)
     page.get_by_role("option", name=name, exact=True).click()
@@ -307,8 +325,9 @@ def create_territory(page, name: str) -> None:
     wait_for_app(page)
 
 
-def open_drawing_page(page, url: str, scope_text: str = "Ariège", scenario: str | None = None,
-                      scope: str = "dep:09") -> None:
+def open_drawing_page(
+    page, url: str, scope_text: str = "Ariège", scenario: str | None = None, scope: str = "dep:09"
+) -> None:
     """Open « Dessiner un territoire », choose the scope (and the scenario), wait for the map."""
     page.goto(f"{url}/Dessiner_un_territoire")
     wait_for_app(page)
@@ -322,7 +341,12 @@ def open_drawing_page(page, url: str, scope_text: str = "Ariège", scenario: str
 def metric_value(page, label: str) -> str:
     """The value of the first st.metric whose text holds ``label``, spaces removed."""
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return box.locator('[data-testid="stMetricValue"]').inner_text().replace("\u202f", "").replace(" ", "")
+    return (
+        box.locator('[data-testid="stMetricValue"]')
+        .inner_text()
+        .replace("\u202f", "")
+        .replace(" ", "")
+    )
 
 
 def wait_metric(page, label: str, expected: str, timeout: float = 30_000) -> None:
@@ -331,4 +355,6 @@ def wait_metric(page, label: str, expected: str, timeout: float = 30_000) -> Non
         """([label, expected]) => [...document.querySelectorAll('[data-testid="stMetric"]')].some(m =>
              m.innerText.includes(label) &&
              m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/[\\s\\u202f]/g, '') === expected)""",
-        arg=[label, expected], timeout=timeout)
+        arg=[label, expected],
+        timeout=timeout,
+    )

@@ -38,7 +38,9 @@ class LocalHTTPServer:
                     try:
                         server.routes[path](self)
                     except (BrokenPipeError, ConnectionResetError):
-                        self.close_connection = True  # the client hung up (refused or cut the transfer)
+                        self.close_connection = (
+                            True  # the client hung up (refused or cut the transfer)
+                        )
                     return
                 if server.root is None:
                     self.send_error(404)
@@ -53,14 +55,23 @@ class LocalHTTPServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def add(self, path: str, data: bytes, content_type: str = "application/octet-stream", status: int = 200,
-            headers: dict[str, str] | None = None, announced: int | None = None):
+    def add(
+        self,
+        path: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        announced: int | None = None,
+    ):
         """Serve ``data``; ``announced`` replaces the true Content-Length (then the connection is closed)."""
 
         def route(handler):
             handler.send_response(status)
             handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(announced if announced is not None else len(data)))
+            handler.send_header(
+                "Content-Length", str(announced if announced is not None else len(data))
+            )
             for name, value in (headers or {}).items():
                 handler.send_header(name, value)
             handler.end_headers()

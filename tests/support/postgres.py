@@ -31,11 +31,15 @@ def _bindir() -> Path:
     """The newest PostgreSQL server binaries (``CARTOCPTS_PG_BINDIR`` overrides)."""
     if os.environ.get("CARTOCPTS_PG_BINDIR"):
         return Path(os.environ["CARTOCPTS_PG_BINDIR"])
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3])
+    )
     if found:
         return Path(found[-1]).parent
-    raise RuntimeError("PostgreSQL est introuvable : installez le paquet Debian « postgresql » "
-                       "(apt-get install -y postgresql) ; .ci/run le fait.")
+    raise RuntimeError(
+        "PostgreSQL est introuvable : installez le paquet Debian « postgresql » "
+        "(apt-get install -y postgresql) ; .ci/run le fait."
+    )
 
 
 def _free_port() -> int:
@@ -58,13 +62,46 @@ class Cluster:
         self.port = _free_port()
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres")
-        subprocess.run(_as_server_user([str(self.bindir / "initdb"), "-D", str(self.data), "-U", USER,
-                                        "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"]),
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(self.bindir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    USER,
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        subprocess.run(_as_server_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l",
-                                        str(self.root / "server.log"), "-o", options, "-w", "-t", "60", "start"]),
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.root / "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         with psycopg.connect(self.url("postgres"), autocommit=True) as con:
             con.execute(f"CREATE DATABASE {DATABASE}")
 
@@ -82,8 +119,13 @@ class Cluster:
 
     def stop(self) -> None:
         close_pools()
-        subprocess.run(_as_server_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                                        "stop"]), capture_output=True, timeout=60)
+        subprocess.run(
+            _as_server_user(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]
+            ),
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(self.root, ignore_errors=True)
 
 

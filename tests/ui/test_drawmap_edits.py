@@ -30,7 +30,14 @@ def scenarios(isolated_data, communes):
 
 def edit(seq, ids, op, *codes, **extra):
     scenario, territory = ids
-    return {"seq": seq, "scenario": scenario, "territory": territory, "op": op, "codes": list(codes), **extra}
+    return {
+        "seq": seq,
+        "scenario": scenario,
+        "territory": territory,
+        "op": op,
+        "codes": list(codes),
+        **extra,
+    }
 
 
 def held(store, name: str) -> set[str]:
@@ -51,8 +58,15 @@ def check(app) -> dict:
 
 
 def start(items, mount="m1", scenario="A"):
-    app = run_page(PAGE, **{"draw-scope": "dep:09", "scenario-wanted": scenario, "edit-session": "s",
-                            "draw-map": {"edits": {"mount": mount, "items": items}}})
+    app = run_page(
+        PAGE,
+        **{
+            "draw-scope": "dep:09",
+            "scenario-wanted": scenario,
+            "edit-session": "s",
+            "draw-map": {"edits": {"mount": mount, "items": items}},
+        },
+    )
     check(app)
     return app
 
@@ -71,7 +85,9 @@ def test_an_edit_is_applied_once(scenarios):
     assert held(store, "A") == {MONTGAILHARD} and steps(store, "A") == 1
     app.run()  # a rerun with the same component state (e.g. a widget elsewhere)
     assert steps(store, "A") == 1
-    store.change_communes("A", ids["A"][1], remove=[MONTGAILHARD], session="s")  # removed by another path
+    store.change_communes(
+        "A", ids["A"][1], remove=[MONTGAILHARD], session="s"
+    )  # removed by another path
     rerun(app, items)  # the browser's state still holds the old edit
     assert held(store, "A") == set()
     rerun(app, items + [edit(2, ids["A"], "add", FOIX)])  # the next click: only it is applied
@@ -108,7 +124,9 @@ def test_an_edit_lands_in_its_own_scenario(scenarios):
     store, ids = scenarios
     app = start([edit(1, ids["B"], "add", SAINT_GIRONS)], scenario="A")
     assert held(store, "B") == {SAINT_GIRONS} and held(store, "A") == set()
-    app.session_state["scenario-wanted"] = "B"  # the user goes to B, then back to A: nothing replayed
+    app.session_state["scenario-wanted"] = (
+        "B"  # the user goes to B, then back to A: nothing replayed
+    )
     assert rerun(app, [edit(1, ids["B"], "add", SAINT_GIRONS)])["active"]["scenario"] == ids["B"][0]
     app.session_state["scenario-wanted"] = "A"
     assert rerun(app, [edit(1, ids["B"], "add", SAINT_GIRONS)])["active"]["scenario"] == ids["A"][0]
@@ -131,11 +149,26 @@ MALFORMED = [
     {"seq": 1, "scenario": None, "territory": 1, "op": "add", "codes": [FOIX]},
     {"seq": 1, "scenario": 1, "territory": "x", "op": "add", "codes": [FOIX]},
     {"seq": 1, "scenario": 1, "territory": 1, "op": "delete", "codes": [FOIX]},
-    {"seq": 1, "scenario": 1, "territory": 1, "op": "add", "codes": ["99999", "<b>x</b>"]},  # no such commune
-    {"seq": 1, "scenario": 1, "territory": 1, "op": "draw", "geometry": {"type": "Point", "coordinates": [1, 43]}},
+    {
+        "seq": 1,
+        "scenario": 1,
+        "territory": 1,
+        "op": "add",
+        "codes": ["99999", "<b>x</b>"],
+    },  # no such commune
+    {
+        "seq": 1,
+        "scenario": 1,
+        "territory": 1,
+        "op": "draw",
+        "geometry": {"type": "Point", "coordinates": [1, 43]},
+    },
     {"seq": 1, "scenario": 1, "territory": 1, "op": "draw", "geometry": "pas une géométrie"},
     {"seq": 1, "scenario": 1, "territory": 1, "op": "add", "codes": FOIX},  # a string, not a list
-    None, "edit", 42, [],
+    None,
+    "edit",
+    42,
+    [],
 ]
 
 
@@ -144,30 +177,46 @@ def test_malformed_items_are_ignored(scenarios, item):
     """A malformed item changes nothing and does not break the page; a good edit beside it is applied."""
     store, ids = scenarios
     if isinstance(item, dict):
-        item = {**item, **({"scenario": ids["A"][0]} if item.get("scenario") == 1 else {}),
-                **({"territory": ids["A"][1]} if item.get("territory") == 1 else {})}
+        item = {
+            **item,
+            **({"scenario": ids["A"][0]} if item.get("scenario") == 1 else {}),
+            **({"territory": ids["A"][1]} if item.get("territory") == 1 else {}),
+        }
     app = start([item])
     assert held(store, "A") == set() and held(store, "B") == set()
     rerun(app, [item, edit(5, ids["A"], "add", PAMIERS)])
     assert held(store, "A") == {PAMIERS}
 
 
-@pytest.mark.parametrize("state", [{"edits": "texte"}, {"edits": {"mount": "m1", "items": 7}},
-                                   {"edits": {"mount": ["m"], "items": None}}, {"edits": []}, "texte"],
-                         ids=["edits-str", "items-int", "mount-list", "edits-list", "state-str"])
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"edits": "texte"},
+        {"edits": {"mount": "m1", "items": 7}},
+        {"edits": {"mount": ["m"], "items": None}},
+        {"edits": []},
+        "texte",
+    ],
+    ids=["edits-str", "items-int", "mount-list", "edits-list", "state-str"],
+)
 def test_malformed_state_is_ignored(scenarios, state):
     """A component state of the wrong shape (sent by a modified browser) does not break the page."""
     store, ids = scenarios
-    app = run_page(PAGE, **{"draw-scope": "dep:09", "scenario-wanted": "A", "edit-session": "s", "draw-map": state})
+    app = run_page(
+        PAGE,
+        **{"draw-scope": "dep:09", "scenario-wanted": "A", "edit-session": "s", "draw-map": state},
+    )
     check(app)
     assert held(store, "A") == set()
 
 
 # --------------------------------------------------------------------------- the scope's layer as sent
 
+
 def _decoded(layer: dict) -> list[list[list[list[tuple[int, int]]]]]:
     """The polygons of the map's compact layer, read as static/cartocpts/drawmap.js reads them: per feature, its
     polygons, their rings, the rings' (lat, lng) points in units of 1e-5 degree."""
+
     def reader(text):
         i = 0
         while i < len(text):
@@ -181,7 +230,9 @@ def _decoded(layer: dict) -> list[list[list[list[tuple[int, int]]]]]:
                     break
             yield value
 
-    parts, rings, points, coords = (reader(layer[k]) for k in ("parts", "rings", "points", "coords"))
+    parts, rings, points, coords = (
+        reader(layer[k]) for k in ("parts", "rings", "points", "coords")
+    )
     step = lambda: (lambda z: (z >> 1) ^ -(z & 1))(next(coords))  # noqa: E731 - zigzag decoding
     out, lat, lng = [], 0, 0
     for _ in layer["ids"]:
@@ -212,9 +263,13 @@ def test_the_scope_layer_holds_the_simplified_communes(scenarios):
     assert layer["props"]["pop"] == [int(p) for p in communes["population"]]
     assert "09122" in layer["ids"] and layer["props"]["nom"][layer["ids"].index("09122")] == "Foix"
     for polygons, geometry in zip(_decoded(layer), communes.geometry):
-        expected = [[[(round(y * 1e5), round(x * 1e5)) for x, y in ring.coords[:-1]]
-                     for ring in (polygon.exterior, *polygon.interiors)]
-                    for polygon in shapely.get_parts(geometry)]
+        expected = [
+            [
+                [(round(y * 1e5), round(x * 1e5)) for x, y in ring.coords[:-1]]
+                for ring in (polygon.exterior, *polygon.interiors)
+            ]
+            for polygon in shapely.get_parts(geometry)
+        ]
         assert polygons == expected
 
 

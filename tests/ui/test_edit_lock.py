@@ -39,7 +39,10 @@ def locked(isolated_data, communes):
 
 def snapshot(store):
     scen = store.get("Verrou")
-    return ({t.name: (set(t.communes), t.locked) for t in scen.territories}, store.history_state("Verrou", "s"))
+    return (
+        {t.name: (set(t.communes), t.locked) for t in scen.territories},
+        store.history_state("Verrou", "s"),
+    )
 
 
 def refused(store, action):
@@ -54,11 +57,22 @@ def refused(store, action):
 
 def test_click_add_and_remove_refused(locked):
     store, tid, _ = locked
-    refused(store, lambda: store.change_communes("Verrou", tid, add=[PAMIERS], label="Ajout de Pamiers",
-                                                 session="s"))
-    refused(store, lambda: store.change_communes("Verrou", tid, remove=[FOIX], label="Retrait de Foix",
-                                                 session="s"))
-    refused(store, lambda: store.change_communes("Verrou", tid, add=[PAMIERS], remove=[FOIX], session="s"))
+    refused(
+        store,
+        lambda: store.change_communes(
+            "Verrou", tid, add=[PAMIERS], label="Ajout de Pamiers", session="s"
+        ),
+    )
+    refused(
+        store,
+        lambda: store.change_communes(
+            "Verrou", tid, remove=[FOIX], label="Retrait de Foix", session="s"
+        ),
+    )
+    refused(
+        store,
+        lambda: store.change_communes("Verrou", tid, add=[PAMIERS], remove=[FOIX], session="s"),
+    )
 
 
 def test_polygon_refused(locked, communes):
@@ -67,41 +81,62 @@ def test_polygon_refused(locked, communes):
     store, tid, _ = locked
     foix = communes.set_index("insee").loc[FOIX].geometry
     polygon = shapely.geometry.box(*foix.buffer(0.05).bounds)  # a rectangle drawn around Foix
-    codes, _ = snap_polygon_to_communes(polygon, communes[communes["dep"] == "09"].reset_index(drop=True),
-                                        rule="point")
+    codes, _ = snap_polygon_to_communes(
+        polygon, communes[communes["dep"] == "09"].reset_index(drop=True), rule="point"
+    )
     assert FOIX in codes and len(codes) > 3
-    refused(store, lambda: store.change_communes("Verrou", tid, add=codes, label="Dessin", session="s"))
+    refused(
+        store, lambda: store.change_communes("Verrou", tid, add=codes, label="Dessin", session="s")
+    )
 
 
 def test_epci_and_search_refused(locked):
-    from geo.territory.context import context
     from geo.base.search import epci_members, search_communes
+    from geo.territory.context import context
 
     store, tid, _ = locked
     ctx = context()
     members = epci_members(ctx.communes.at[PAMIERS, "epci"], ctx)
     assert PAMIERS in members and len(members) > 3
-    refused(store, lambda: store.change_communes("Verrou", tid, add=members, label="Ajout de l'EPCI", session="s"))
+    refused(
+        store,
+        lambda: store.change_communes(
+            "Verrou", tid, add=members, label="Ajout de l'EPCI", session="s"
+        ),
+    )
     hits = search_communes("Pamiers", ctx.communes.reset_index(drop=True), limit=15)
     assert hits.iloc[0]["insee"] == PAMIERS
-    refused(store, lambda: store.change_communes("Verrou", tid, add=[hits.iloc[0]["insee"]], session="s"))
+    refused(
+        store,
+        lambda: store.change_communes("Verrou", tid, add=[hits.iloc[0]["insee"]], session="s"),
+    )
 
 
 def test_cpts_copy_refused(locked, communes, tmp_path):
-    from geo.territory.context import context
     from geo.sources.cpts import import_cpts
+    from geo.territory.context import context
 
     store, tid, _ = locked
     pamiers_epci = communes.set_index("insee").at[PAMIERS, "epci"]
     members = communes.loc[communes["epci"] == pamiers_epci, "insee"]
     path = tmp_path / "cpts.csv"
-    path.write_text("cpts_id;cpts_nom;code_insee\n" + "".join(f"C1;CPTS de la basse Ariège;{c}\n" for c in members),
-                    encoding="utf-8")
+    path.write_text(
+        "cpts_id;cpts_nom;code_insee\n"
+        + "".join(f"C1;CPTS de la basse Ariège;{c}\n" for c in members),
+        encoding="utf-8",
+    )
     import_cpts(path)
     ctx = context()
-    codes = [code for code, held in ctx.cpts_members.items() if any(m[0] == "C1" for m in held)]  # as the page
+    codes = [
+        code for code, held in ctx.cpts_members.items() if any(m[0] == "C1" for m in held)
+    ]  # as the page
     assert sorted(codes) == sorted(members)
-    refused(store, lambda: store.change_communes("Verrou", tid, add=codes, label="Copie de la CPTS", session="s"))
+    refused(
+        store,
+        lambda: store.change_communes(
+            "Verrou", tid, add=codes, label="Copie de la CPTS", session="s"
+        ),
+    )
 
 
 def test_undo_and_redo_refused(locked):
@@ -126,6 +161,7 @@ def test_other_territory_still_editable(locked):
 
 # --------------------------------------------------------------------------- the page, run by Streamlit
 
+
 def sent_to_map(app) -> dict:
     """The data the page sent to its drawing map component in the last run."""
     data = sent_to_map_or_none(app)
@@ -140,14 +176,31 @@ def test_page_refuses_edits_of_a_locked_territory(locked, communes):
     scen = store.get("Verrou")
     foix = communes.set_index("insee").loc[FOIX].geometry
     square = shapely.geometry.mapping(shapely.geometry.box(*foix.buffer(0.05).bounds))
-    edits = {"mount": "m1", "items": [
-        {"seq": 1, "scenario": scen.id, "territory": tid, "op": "add", "codes": [PAMIERS]},
-        {"seq": 2, "scenario": scen.id, "territory": tid, "op": "remove", "codes": [FOIX]},
-        {"seq": 3, "scenario": scen.id, "territory": tid, "op": "draw", "codes": [], "geometry": square},
-    ]}
+    edits = {
+        "mount": "m1",
+        "items": [
+            {"seq": 1, "scenario": scen.id, "territory": tid, "op": "add", "codes": [PAMIERS]},
+            {"seq": 2, "scenario": scen.id, "territory": tid, "op": "remove", "codes": [FOIX]},
+            {
+                "seq": 3,
+                "scenario": scen.id,
+                "territory": tid,
+                "op": "draw",
+                "codes": [],
+                "geometry": square,
+            },
+        ],
+    }
     before = snapshot(store)
-    app = run_page("pages/2_Dessiner_un_territoire.py", **{"draw-scope": "dep:09", "scenario-wanted": "Verrou",
-                                                           "edit-session": "s", "draw-map": {"edits": edits}})
+    app = run_page(
+        "pages/2_Dessiner_un_territoire.py",
+        **{
+            "draw-scope": "dep:09",
+            "scenario-wanted": "Verrou",
+            "edit-session": "s",
+            "draw-map": {"edits": edits},
+        },
+    )
     assert not app.exception, [e.value for e in app.exception]
     assert snapshot(store) == before
     data = sent_to_map(app)

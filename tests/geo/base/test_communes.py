@@ -35,7 +35,9 @@ def test_paris_is_one_commune(communes):
     paris = communes[communes["dep"] == "75"]
     assert paris["insee"].tolist() == ["75056"]
     assert paris["name"].iloc[0] == "Paris"
-    assert not communes["insee"].str.match(r"^(751\d\d|6938\d|132\d\d)$").any()  # no arrondissements
+    assert (
+        not communes["insee"].str.match(r"^(751\d\d|6938\d|132\d\d)$").any()
+    )  # no arrondissements
 
 
 def test_corsica_codes_kept(communes):
@@ -84,8 +86,13 @@ def test_second_build_reuses_cache(base_dir):
 
 def test_build_report_in_french(communes):
     """The summary printed by ``python -m geo build``: thousands separated, decimal comma."""
-    report = BuildReport(rebuilt=True, source_version=source_version(), communes=len(communes), seconds=12.34,
-                         without_geometry=["97617"])
+    report = BuildReport(
+        rebuilt=True,
+        source_version=source_version(),
+        communes=len(communes),
+        seconds=12.34,
+        without_geometry=["97617"],
+    )
     lines = report.lines()
     assert lines[0].endswith(" en 12,3 s :")
     count = f"{len(communes):,}".replace(",", NARROW_NBSP)  # 34 875
@@ -109,7 +116,9 @@ def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch, base_dir):
 def test_cli_status_json(base_dir):
     out = subprocess.run(
         [sys.executable, "-m", "geo", "data", "status", "--json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     layers = {entry["layer"]: entry for entry in json.loads(out.stdout)}
     assert layers["communes"]["rows"] == 34875
@@ -119,6 +128,8 @@ def test_cli_status_json(base_dir):
 
 
 def test_cli_bad_scope_no_traceback(base_dir):
-    out = subprocess.run([sys.executable, "-m", "geo", "data", "nope"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "geo", "data", "nope"], capture_output=True, text=True
+    )
     assert out.returncode != 0
     assert "Traceback" not in out.stderr

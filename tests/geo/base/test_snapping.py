@@ -14,7 +14,10 @@ def shares_2154(box, communes) -> pd.Series:
     near = communes[communes.intersects(box)]
     projected = near.to_crs("EPSG:2154")
     shape = gpd.GeoSeries([box.segmentize(0.001)], crs="EPSG:4326").to_crs("EPSG:2154").iloc[0]
-    return pd.Series((projected.intersection(shape).area / projected.area).to_numpy(), index=near["insee"].to_numpy())
+    return pd.Series(
+        (projected.intersection(shape).area / projected.area).to_numpy(),
+        index=near["insee"].to_numpy(),
+    )
 
 
 def test_snap_rules_on_a_drawn_box(communes):
@@ -27,7 +30,9 @@ def test_snap_rules_on_a_drawn_box(communes):
     clear = (shares - 0.5).abs() > 0.01
     assert set(half) & set(shares[clear].index) == set(shares[clear & (shares >= 0.5)].index)
     cut = shares[(shares > 0.02) & (shares < 0.98)].index
-    assert set(cut) <= set(split) and set(split) <= set(shares[(shares > 0.005) & (shares < 0.995)].index)
+    assert set(cut) <= set(split) and set(split) <= set(
+        shares[(shares > 0.005) & (shares < 0.995)].index
+    )
     near = communes[communes["insee"].isin(shares.index)]
     inside = near.loc[near.representative_point().within(box), "insee"]
     assert point == sorted(inside)
@@ -39,7 +44,9 @@ def test_snap_rules_on_a_drawn_box(communes):
 def test_snap_a_departement_gives_its_communes(communes):
     ariege = communes[communes["dep"] == "09"]
     shape = dissolve(ariege.geometry.to_numpy())
-    members, split = snap_polygon_to_communes(shape, communes.reset_index(drop=True), rule="half_area")
+    members, split = snap_polygon_to_communes(
+        shape, communes.reset_index(drop=True), rule="half_area"
+    )
     assert members == sorted(ariege["insee"]) and split == []
 
 
@@ -51,7 +58,9 @@ def test_overlap_shares_of_a_commune_and_its_half(communes):
     codes = communes["insee"].to_numpy()
     by_code = dict(zip(codes[whole["pos"].to_numpy()], whole["share"].to_numpy()))
     assert by_code["09122"] == pytest.approx(1.0, abs=1e-6)
-    assert all(share < 0.01 for code, share in by_code.items() if code != "09122")  # neighbours only touch
+    assert all(
+        share < 0.01 for code, share in by_code.items() if code != "09122"
+    )  # neighbours only touch
     west = shapely.box(minx - 1, miny - 1, (minx + maxx) / 2, maxy + 1).intersection(foix)
     half = overlap_shares(west, geoms)
     share = dict(zip(codes[half["pos"].to_numpy()], half["share"].to_numpy()))["09122"]

@@ -50,7 +50,10 @@ def _messages(errors) -> list[str]:
     """The messages of an ``errors`` member, whatever its shape (list, or {count, messages})."""
     if isinstance(errors, dict):
         errors = errors.get("messages", [])
-    return [e if isinstance(e, str) else json.dumps(e, ensure_ascii=False, sort_keys=True) for e in errors or []]
+    return [
+        e if isinstance(e, str) else json.dumps(e, ensure_ascii=False, sort_keys=True)
+        for e in errors or []
+    ]
 
 
 def _ariege_files(folder: Path) -> dict[str, Path]:
@@ -60,8 +63,11 @@ def _ariege_files(folder: Path) -> dict[str, Path]:
     communes = load("communes")
     ariege = communes[communes["dep"] == "09"].sort_values("insee")
     typo = folder / "typologie.csv"
-    typo.write_text("code_insee;classe\n" + "".join(
-        f"{code};{int(code[-2:]) % 6 + 1}\n" for code in ariege["insee"]), encoding="utf-8")
+    typo.write_text(
+        "code_insee;classe\n"
+        + "".join(f"{code};{int(code[-2:]) % 6 + 1}\n" for code in ariege["insee"]),
+        encoding="utf-8",
+    )
     groups = ariege.groupby("epci")["insee"].apply(sorted)
     names = ariege.drop_duplicates("epci").set_index("epci")["epci_name"]
     epcis = sorted(groups.index, key=lambda e: (-len(groups[e]), e))[:3]
@@ -77,10 +83,35 @@ def _commands(shared: Path, files: dict[str, Path]) -> list[tuple[str, list[str]
     """(golden name, arguments) in the order they run: imports first, then what reads them."""
     return [
         ("data_sources", ["data", "sources", "--json"]),
-        ("import_finess", ["import", "finess", str(shared / "finess" / "etalab-cs1100507-occitanie.csv"), "--json"]),
-        ("import_apl", ["import", "apl", str(shared / "apl" / "apl_generalistes_drees_2022_2023.xlsx"), "--json"]),
-        ("import_apl_2022", ["import", "apl", str(shared / "apl" / "apl_generalistes_drees_2022_2023.xlsx"),
-                             "--year", "2022", "--json"]),
+        (
+            "import_finess",
+            [
+                "import",
+                "finess",
+                str(shared / "finess" / "etalab-cs1100507-occitanie.csv"),
+                "--json",
+            ],
+        ),
+        (
+            "import_apl",
+            [
+                "import",
+                "apl",
+                str(shared / "apl" / "apl_generalistes_drees_2022_2023.xlsx"),
+                "--json",
+            ],
+        ),
+        (
+            "import_apl_2022",
+            [
+                "import",
+                "apl",
+                str(shared / "apl" / "apl_generalistes_drees_2022_2023.xlsx"),
+                "--year",
+                "2022",
+                "--json",
+            ],
+        ),
         ("import_typology", ["import", "typology", str(files["typology"]), "--json"]),
         ("import_cpts", ["import", "cpts", str(files["cpts"]), "--vintage", "2024", "--json"]),
         ("assess_foix", ["assess", "--communes", "09122,09225,09029,09207,09268", "--json"]),
@@ -88,9 +119,21 @@ def _commands(shared: Path, files: dict[str, Path]) -> list[tuple[str, list[str]
         ("coverage_dep09", ["coverage", "--scope", "dep:09", "--json"]),
         ("propose_dep09", ["propose", "--scope", "dep:09", "--save", "Proposition 09", "--json"]),
         ("scenario_list", ["scenario", "list", "--json"]),
-        ("coverage_dep09_scenario", ["coverage", "--scope", "dep:09", "--scenario", "Proposition 09", "--json"]),
-        ("import_population", ["import", "population", str(shared / "cog" / "communes.json"),
-                               "--vintage", "2026", "--json"]),
+        (
+            "coverage_dep09_scenario",
+            ["coverage", "--scope", "dep:09", "--scenario", "Proposition 09", "--json"],
+        ),
+        (
+            "import_population",
+            [
+                "import",
+                "population",
+                str(shared / "cog" / "communes.json"),
+                "--vintage",
+                "2026",
+                "--json",
+            ],
+        ),
         ("assess_toulouse_current", ["assess", "--communes", "31555", "--json"]),
         ("data_status", ["data", "status", "--json"]),
     ]
@@ -110,8 +153,14 @@ def outputs(base_dir, tmp_path_factory):
     env = {**os.environ, "CARTOCPTS_DATA_DIR": str(data)}
     results = {}
     for name, args in _commands(shared, files):
-        done = subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-m", "geo", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, f"{name}: {done.stderr}"
         results[name] = _normalise(json.loads(done.stdout), str(tmp))
     return results
@@ -125,7 +174,9 @@ def test_cli_json_unchanged(outputs, name):
     path = GOLDEN / f"{name}.json"
     if REGEN:
         GOLDEN.mkdir(exist_ok=True)
-        path.write_text(json.dumps(outputs[name], ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps(outputs[name], ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
     golden = json.loads(path.read_text(encoding="utf-8"))
     assert outputs[name] == golden

@@ -17,7 +17,13 @@ import shapely
 
 from geo.base.geometry import dissolve
 from geo.base.scope import parse_scope
-from geo.coverage.gaps import assignment_for, clusters_geojson, coverage, coverage_json, uncovered_csv
+from geo.coverage.gaps import (
+    assignment_for,
+    clusters_geojson,
+    coverage,
+    coverage_json,
+    uncovered_csv,
+)
 from geo.errors import DataError
 from geo.sources.finess import import_finess
 from geo.store import layers as store
@@ -83,9 +89,15 @@ def test_occitanie_epcis_cover_the_region_without_overlap(ctx, communes):
     assert result.population == int(occ["population"].fillna(0).sum())
     assert result.covered_population == result.population and result.uncovered_population == 0
     assert result.uncovered_share == 0.0
-    assert sorted(result.by_departement["code"]) == sorted(occ["dep"].unique()) and len(result.by_departement) == 13
+    assert (
+        sorted(result.by_departement["code"]) == sorted(occ["dep"].unique())
+        and len(result.by_departement) == 13
+    )
     assert (result.by_departement["population_non_couverte"] == 0).all()
-    assert result.by_region["code"].tolist() == ["76"] and result.by_region["nom"].iloc[0] == "Occitanie"
+    assert (
+        result.by_region["code"].tolist() == ["76"]
+        and result.by_region["nom"].iloc[0] == "Occitanie"
+    )
     out = coverage_json(result)
     assert out["uncovered_communes"] == 0 and out["overlap_communes"] == 0 and out["clusters"] == []
     json.dumps(out)
@@ -96,9 +108,13 @@ def test_removed_epcis_are_the_uncovered_clusters(ctx, communes):
     epcis = occ.dissolve(by="epci")
     pamiers = epci_of(communes, "09225")
     # an EPCI sharing a border with Pamiers' one (found with shapely, not with our adjacency), and Mende's, far away
-    touching = epcis.index[epcis.geometry.intersects(epcis.at[pamiers, "geometry"].buffer(TOLERANCE))
-                           & (epcis.index != pamiers)]
-    inside = [e for e in sorted(touching) if set(communes.loc[communes["epci"] == e, "reg"]) == {"76"}]
+    touching = epcis.index[
+        epcis.geometry.intersects(epcis.at[pamiers, "geometry"].buffer(TOLERANCE))
+        & (epcis.index != pamiers)
+    ]
+    inside = [
+        e for e in sorted(touching) if set(communes.loc[communes["epci"] == e, "reg"]) == {"76"}
+    ]
     neighbour = inside[0]
     mende = epci_of(communes, "48095")
     removed = {pamiers, neighbour, mende}
@@ -122,7 +138,9 @@ def test_removed_epcis_are_the_uncovered_clusters(ctx, communes):
         assert cl.population == int(part["population"].fillna(0).sum())
         assert cl.departements == sorted(part["dep"].unique())
         assert cl.enclave  # inland, every neighbour belongs to another EPCI
-        assert cl.neighbour_territories and all(t not in removed for t, _ in cl.neighbour_territories)
+        assert cl.neighbour_territories and all(
+            t not in removed for t, _ in cl.neighbour_territories
+        )
     ariege = result.by_departement.set_index("code").loc["09"]
     in_09 = removed_communes[removed_communes["dep"] == "09"]
     assert ariege["population_non_couverte"] == int(in_09["population"].fillna(0).sum())
@@ -133,28 +151,44 @@ def test_enclave_rule_at_scope_edge_and_islands(ctx, communes):
     everything = epci_assignment(communes)
     pamiers = epci_of(communes, "09225")
     outside = communes[(communes["dep"] == "31")]
-    # an EPCI of Haute-Garonne touching Pamiers' EPCI (shapely), removed too: the Ariège cluster continues beyond the scope
-    shape = shapely.buffer(shapely.union_all(communes[communes["epci"] == pamiers].geometry.to_numpy()), TOLERANCE)
+    # an EPCI of Haute-Garonne touching Pamiers' EPCI (shapely), removed too: the Ariège cluster
+    # continues beyond the scope
+    shape = shapely.buffer(
+        shapely.union_all(communes[communes["epci"] == pamiers].geometry.to_numpy()), TOLERANCE
+    )
     across = sorted(outside.loc[outside.geometry.intersects(shape), "epci"].unique())
     assert across
     assignment = {c: t for c, t in everything.items() if t[0] not in {pamiers, across[0]}}
     result = coverage("dep:09", assignment, ctx)
     assert [cl.enclave for cl in result.clusters] == [False]
-    assert set(result.clusters[0].communes) == set(communes.loc[communes["epci"] == pamiers, "insee"])
-    assert coverage("dep:09", {c: t for c, t in everything.items() if t[0] != pamiers}, ctx).clusters[0].enclave
+    assert set(result.clusters[0].communes) == set(
+        communes.loc[communes["epci"] == pamiers, "insee"]
+    )
+    assert (
+        coverage("dep:09", {c: t for c, t in everything.items() if t[0] != pamiers}, ctx)
+        .clusters[0]
+        .enclave
+    )
 
     # Île-d'Yeu belongs to no EPCI and has no neighbour: uncovered, never an enclave
     vendee = coverage("dep:85", everything, ctx)
-    no_epci = communes[(communes["dep"] == "85") & (communes["epci"].isna() | (communes["epci"] == ""))]
+    no_epci = communes[
+        (communes["dep"] == "85") & (communes["epci"].isna() | (communes["epci"] == ""))
+    ]
     assert set(vendee.uncovered) == set(no_epci["insee"]) == {"85113"}
-    assert [(cl.communes, cl.enclave, cl.neighbour_territories) for cl in vendee.clusters] == [(["85113"], False, [])]
+    assert [(cl.communes, cl.enclave, cl.neighbour_territories) for cl in vendee.clusters] == [
+        (["85113"], False, [])
+    ]
 
 
 def test_overlaps_are_counted_once(ctx, communes):
     assignment = epci_assignment(communes)
     toulouse_metro = communes.loc[communes["epci"] == epci_of(communes, "31555"), "insee"].tolist()
     for code in toulouse_metro[:5]:
-        assignment[code] = assignment[code] + ["CPTS de test", assignment[code][0]]  # duplicate label ignored
+        assignment[code] = assignment[code] + [
+            "CPTS de test",
+            assignment[code][0],
+        ]  # duplicate label ignored
     result = coverage("dep:31", assignment, ctx)
     assert sorted(result.overlaps) == sorted(toulouse_metro[:5])
     assert all(len(v) == 2 for v in result.overlaps.values())
@@ -173,7 +207,9 @@ def test_exports(ctx, communes):
     assert sorted(r[0] for r in rows[1:]) == sorted(result.uncovered)
     assert sum(int(r[3]) for r in rows[1:]) == result.uncovered_population
     by_code = communes.set_index("insee")
-    assert all(r[1] == by_code.at[r[0], "name"] and r[2] == by_code.at[r[0], "dep"] for r in rows[1:])
+    assert all(
+        r[1] == by_code.at[r[0], "name"] and r[2] == by_code.at[r[0], "dep"] for r in rows[1:]
+    )
     assert {int(r[4]) for r in rows[1:]} == {cl.rank for cl in result.clusters}
 
     doc = clusters_geojson(result, ctx)
@@ -212,7 +248,9 @@ def test_scenario_territories_complete_the_coverage(ctx, communes, tmp_path):
     merged = assignment_for(ctx, scenario="Complément", store=store)
     assert {merged[c][0] for c in pamiers} == {"Basse Ariège (scénario)"}
     result = coverage("dep:09", merged, ctx)
-    assert set(result.covered) == set(pamiers) and len(result.uncovered) == len(result.communes) - len(pamiers)
+    assert set(result.covered) == set(pamiers) and len(result.uncovered) == len(
+        result.communes
+    ) - len(pamiers)
     with pytest.raises(DataError, match="n'existe pas"):
         assignment_for(ctx, scenario="Inconnu", store=store)
 
@@ -221,14 +259,24 @@ def test_empty_assignment_and_no_cpts_layer(ctx, communes):
     assert assignment_for(ctx) == {}  # no CPTS layer in this data directory
     result = coverage("dep:48", None, ctx)
     loz = communes[communes["dep"] == "48"]
-    assert result.uncovered_population == result.population == int(loz["population"].fillna(0).sum())
-    assert len(result.clusters) == 1 and not result.clusters[0].enclave  # no covered neighbour at all
+    assert (
+        result.uncovered_population == result.population == int(loz["population"].fillna(0).sum())
+    )
+    assert (
+        len(result.clusters) == 1 and not result.clusters[0].enclave
+    )  # no covered neighbour at all
 
 
 def run_cli(data_dir, *args):
     env = {**os.environ, "CARTOCPTS_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_coverage(isolated_data, communes):
@@ -236,10 +284,16 @@ def test_cli_coverage(isolated_data, communes):
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     ariege = communes[communes["dep"] == "09"]
-    assert doc["population"] == doc["uncovered_population"] == int(ariege["population"].fillna(0).sum())
+    assert (
+        doc["population"]
+        == doc["uncovered_population"]
+        == int(ariege["population"].fillna(0).sum())
+    )
     assert doc["uncovered_communes"] == len(ariege) and doc["overlap_communes"] == 0
     assert [c["population"] for c in doc["clusters"]] == [doc["population"]]
-    assert {"communes", "population", "msp_count", "enclave", "departements"} <= set(doc["clusters"][0])
+    assert {"communes", "population", "msp_count", "enclave", "departements"} <= set(
+        doc["clusters"][0]
+    )
 
     pamiers = communes.loc[communes["epci"] == epci_of(communes, "09225"), "insee"].tolist()
     ScenarioStore().create_from("Essai", [{"name": "Basse Ariège", "communes": pamiers}])
@@ -247,7 +301,9 @@ def test_cli_coverage(isolated_data, communes):
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     covered = int(communes.loc[communes["insee"].isin(pamiers), "population"].sum())
-    assert doc["covered_population"] == covered and doc["uncovered_communes"] == len(ariege) - len(pamiers)
+    assert doc["covered_population"] == covered and doc["uncovered_communes"] == len(ariege) - len(
+        pamiers
+    )
 
     out = run_cli(isolated_data, "coverage", "--scope", "dep:99", "--json")
     assert out.returncode == 2 and "« 99 » n'existe pas" in out.stderr and not out.stdout
@@ -261,7 +317,9 @@ def test_france_with_every_epci(ctx, communes):
     assert set(result.uncovered) == set(no_epci["insee"])
     assert len(result.territories) == communes["epci"].nunique() > 1200
     assert result.uncovered_population == int(no_epci["population"].fillna(0).sum())
-    assert np.isclose(result.by_region["population_non_couverte"].sum(), result.uncovered_population)
+    assert np.isclose(
+        result.by_region["population_non_couverte"].sum(), result.uncovered_population
+    )
 
 
 def test_zone_shapes_of_whole_departements_match_the_communes(ctx, communes):
@@ -275,7 +333,9 @@ def test_zone_shapes_of_whole_departements_match_the_communes(ctx, communes):
     assert len(whole) >= 10  # the shortcut through the départements' own shapes is taken
     doc = clusters_geojson(result, ctx)
     shape = shapely.from_geojson(json.dumps(doc["features"][0]["geometry"]))
-    by_commune = dissolve(communes.loc[communes["insee"].isin(biggest.communes)].geometry.to_numpy())
+    by_commune = dissolve(
+        communes.loc[communes["insee"].isin(biggest.communes)].geometry.to_numpy()
+    )
     assert shape.is_valid
     assert shape.area == pytest.approx(by_commune.area, rel=1e-6)
     assert shape.symmetric_difference(by_commune).area < 1e-6 * by_commune.area

@@ -50,10 +50,14 @@ def check_partition(proposal, codes):
 def test_ariege_all_communes_floor_20000(ctx, communes):
     codes = dep_codes(communes, "09")
     progress = []
-    proposal = propose(codes, ctx, min_pop=20000, seed=1, progress=lambda f, m: progress.append((f, m)))
+    proposal = propose(
+        codes, ctx, min_pop=20000, seed=1, progress=lambda f, m: progress.append((f, m))
+    )
     check_partition(proposal, codes)
     assert proposal.population == population(communes, codes)
-    assert len(proposal.territories) >= 5  # 153,000 inhabitants: several territories of at least 20,000
+    assert (
+        len(proposal.territories) >= 5
+    )  # 153,000 inhabitants: several territories of at least 20,000
     for terr in proposal.territories:
         assert terr["population"] == population(communes, terr["communes"])
         assert terr["aci_size"] == aci_size(terr["population"])
@@ -65,7 +69,9 @@ def test_ariege_all_communes_floor_20000(ctx, communes):
     assert progress[-1][0] == 1.0 and [f for f, _ in progress] == sorted(f for f, _ in progress)
 
     again = propose(list(reversed(codes)), ctx, min_pop=20000, seed=1)
-    assert [t["communes"] for t in again.territories] == [t["communes"] for t in proposal.territories]
+    assert [t["communes"] for t in again.territories] == [
+        t["communes"] for t in proposal.territories
+    ]
     assert [t["name"] for t in again.territories] == [t["name"] for t in proposal.territories]
 
 
@@ -104,13 +110,21 @@ def test_isolated_small_zone_is_explained_with_neighbouring_cpts(ctx, communes):
     known = communes[communes["epci"].notna()]
     assignment = {c: [e] for c, e in zip(known["insee"], known["epci"]) if e != mende}
     codes = dep_codes(communes, "09") + small
-    proposal = propose(codes, ctx, min_pop=max(20000, population(communes, small) + 1), seed=1,
-                       assignment=assignment)
+    proposal = propose(
+        codes,
+        ctx,
+        min_pop=max(20000, population(communes, small) + 1),
+        seed=1,
+        assignment=assignment,
+    )
     check_partition(proposal, codes)
     below = [t for t in proposal.territories if t["below_floor"]]
     assert [sorted(t["communes"]) for t in below] == [small]
     # expected neighbour: the EPCI holding the most communes touching the zone (from the shapes)
-    zone = shapely.buffer(shapely.union_all(communes.loc[communes["insee"].isin(small)].geometry.to_numpy()), TOLERANCE)
+    zone = shapely.buffer(
+        shapely.union_all(communes.loc[communes["insee"].isin(small)].geometry.to_numpy()),
+        TOLERANCE,
+    )
     around = communes[communes.geometry.intersects(zone) & ~communes["insee"].isin(small)]
     best = around["epci"].value_counts()
     top = sorted(best[best == best.max()].index)[0]
@@ -141,8 +155,9 @@ def test_to_scenario_makes_an_editable_draft(ctx, communes, tmp_path):
     store = ScenarioStore(tmp_path / "test-scenarios.sqlite")
     scen = to_scenario(proposal, store, "Proposition Ariège", scope="dep:09")
     assert scen.scope == "dep:09"
-    assert sorted((t.name, sorted(t.communes)) for t in scen.territories) == \
-        sorted((t["name"], t["communes"]) for t in proposal.territories)
+    assert sorted((t.name, sorted(t.communes)) for t in scen.territories) == sorted(
+        (t["name"], t["communes"]) for t in proposal.territories
+    )
     assert {t.status for t in scen.territories} == {"proposition"}
     tid = scen.territories[0].id
     moved = sorted(scen.territories[1].communes)[0]
@@ -154,13 +169,30 @@ def test_to_scenario_makes_an_editable_draft(ctx, communes, tmp_path):
 
 def run_cli(data_dir, *args):
     env = {**os.environ, "CARTOCPTS_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_propose(isolated_data, communes):
-    out = run_cli(isolated_data, "propose", "--scope", "dep:09", "--min-pop", "20000", "--seed", "1", "--json",
-                  "--save", "Essai CLI")
+    out = run_cli(
+        isolated_data,
+        "propose",
+        "--scope",
+        "dep:09",
+        "--min-pop",
+        "20000",
+        "--seed",
+        "1",
+        "--json",
+        "--save",
+        "Essai CLI",
+    )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     codes = dep_codes(communes, "09")  # no CPTS layer: every commune is uncovered
@@ -171,8 +203,12 @@ def test_cli_propose(isolated_data, communes):
     assert doc["scenario"] == "Essai CLI"
     assert len(ScenarioStore().get("Essai CLI").territories) == len(doc["territories"])
 
-    again = run_cli(isolated_data, "propose", "--scope", "dep:09", "--min-pop", "20000", "--seed", "1", "--json")
-    assert [t["communes"] for t in json.loads(again.stdout)["territories"]] == [t["communes"] for t in doc["territories"]]
+    again = run_cli(
+        isolated_data, "propose", "--scope", "dep:09", "--min-pop", "20000", "--seed", "1", "--json"
+    )
+    assert [t["communes"] for t in json.loads(again.stdout)["territories"]] == [
+        t["communes"] for t in doc["territories"]
+    ]
 
     out = run_cli(isolated_data, "propose", "--scope", "dep:09", "--min-pop", "10000000", "--json")
     assert out.returncode == 2 and "plancher" in out.stderr and not out.stdout
@@ -219,15 +255,25 @@ def test_territories_around_msps(isolated_data, communes, shared_data):
     # and the note gives both cuts' figures
     (note,) = around.notes
     assert "autour des MSP retenu" in note
-    assert f"{len(around.territories)} territoire(s) dont {around.msp_territories} avec une MSP" in note
-    assert f"un découpage libre en donnait {len(free.territories)}, dont {free.msp_territories}" in note
+    assert (
+        f"{len(around.territories)} territoire(s) dont {around.msp_territories} avec une MSP"
+        in note
+    )
+    assert (
+        f"un découpage libre en donnait {len(free.territories)}, dont {free.msp_territories}"
+        in note
+    )
     assert all(holds_msp(t, msp) for t in around.territories)
-    finess = store.read_layer("finess")  # each territory carries the diagnostics of the territory page
+    finess = store.read_layer(
+        "finess"
+    )  # each territory carries the diagnostics of the territory page
     for terr in around.territories:
         inside = finess[finess["insee"].isin(terr["communes"])]
         assert terr["msp_count"] == int((inside["kind"] == "msp").sum())
         assert terr["centres_sante_count"] == int((inside["kind"] == "centre_sante").sum())
-        assert terr["apl"] is None and terr["irdes_mix"] is None  # no APL nor typology imported here
+        assert (
+            terr["apl"] is None and terr["irdes_mix"] is None
+        )  # no APL nor typology imported here
     assert all(t["name"].startswith("CPTS autour ") for t in around.territories)
     assert around.msp_territories > free.msp_territories
 
@@ -243,7 +289,9 @@ def test_without_finess_the_note_says_msps_are_unknown(ctx, communes):
 def test_child_process_gives_the_same_cut(ctx, communes, monkeypatch):
     codes = dep_codes(communes, "09")
     here = propose(codes, ctx, min_pop=20000, max_pop=30000, seed=3)
-    monkeypatch.setattr(regionalise, "CHILD_UNITS", 0)  # every cut, AZP splits included, in a child process
+    monkeypatch.setattr(
+        regionalise, "CHILD_UNITS", 0
+    )  # every cut, AZP splits included, in a child process
     child = propose(codes, ctx, min_pop=20000, max_pop=30000, seed=3)
     assert [t["communes"] for t in child.territories] == [t["communes"] for t in here.territories]
 
@@ -255,10 +303,19 @@ def test_cancel_stops_a_large_part_while_it_is_cut(ctx, communes):
 
     def cancel():
         calls.append(len(messages))
-        return len(calls) > 1  # the first check is before the part; the second comes while the child cuts it
+        return (
+            len(calls) > 1
+        )  # the first check is before the part; the second comes while the child cuts it
 
     with pytest.raises(Cancelled):
-        propose(occitanie, ctx, min_pop=20000, seed=1, progress=lambda f, m: messages.append(m), cancel=cancel)
+        propose(
+            occitanie,
+            ctx,
+            min_pop=20000,
+            seed=1,
+            progress=lambda f, m: messages.append(m),
+            cancel=cancel,
+        )
     # stopped during part 1 (the mainland, cut in a child process): nothing was reported after its start
     parts = ctx.graph.parts(occitanie)
     assert messages == [f"Découpage de la partie 1 sur {len(parts)} ({len(parts[0])} communes)"]
@@ -267,11 +324,19 @@ def test_cancel_stops_a_large_part_while_it_is_cut(ctx, communes):
 
 def test_child_process_errors_are_clear(monkeypatch):
     monkeypatch.setattr(regionalise, "CHILD_UNITS", 0)
-    unreachable = regionalise.Job(kind="maxp", neighbours=[[1], [0]], coords=[[0.0, 1.0], [0.0, 1.0]],
-                                  bounds=[(10.0, [1.0, 1.0])])
+    unreachable = regionalise.Job(
+        kind="maxp",
+        neighbours=[[1], [0]],
+        coords=[[0.0, 1.0], [0.0, 1.0]],
+        bounds=[(10.0, [1.0, 1.0])],
+    )
     with pytest.raises(DataError, match="Borne inatteignable"):
         regionalise.run(unreachable)
-    broken = regionalise.Job(kind="inconnu", neighbours=[[1], [0]], coords=[[0.0, 1.0], [0.0, 1.0]],
-                             bounds=[(1.0, [1.0, 1.0])])
+    broken = regionalise.Job(
+        kind="inconnu",
+        neighbours=[[1], [0]],
+        coords=[[0.0, 1.0], [0.0, 1.0]],
+        bounds=[(1.0, [1.0, 1.0])],
+    )
     with pytest.raises(DataError, match="a échoué dans la bibliothèque libgeoda.*inconnu"):
         regionalise.run(broken)

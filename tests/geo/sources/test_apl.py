@@ -9,20 +9,33 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from geo.store import layers as store
-from geo.sources.apl import (
-import_apl, list_years, parse_apl, plain_mean, weighted_apl,
-)
 from geo.errors import DataError
+from geo.sources.apl import (
+    import_apl,
+    list_years,
+    parse_apl,
+    plain_mean,
+    weighted_apl,
+)
+from geo.store import layers as store
 
 REAL = "apl/apl_generalistes_drees_2022_2023.xlsx"
 HEADER = [
-    "Code commune INSEE", "Commune", "APL aux médecins généralistes",
+    "Code commune INSEE",
+    "Commune",
+    "APL aux médecins généralistes",
     "APL aux médecins généralistes de moins de 65 ans",
-    "Population standardisée 2021 pour la médecine générale", "Population totale 2021",
+    "Population standardisée 2021 pour la médecine générale",
+    "Population totale 2021",
 ]
-UNITS = [None, None, "En nombre de consultations/visites", "En nombre de consultations/visites",
-         "En nombre d'habitants standardisés", "En nombre d'habitants"]
+UNITS = [
+    None,
+    None,
+    "En nombre de consultations/visites",
+    "En nombre de consultations/visites",
+    "En nombre d'habitants standardisés",
+    "En nombre d'habitants",
+]
 GOOD_ROWS = [
     ["09122", "Foix", 3.1, 2.9, 9000.5, 9500],
     ["09225", "Montgailhard", 2.0, 1.8, 1400.0, 1500],
@@ -82,7 +95,12 @@ def test_parse_real_latest_year(real_2023, communes):
     assert frame["insee"].is_unique and frame["insee"].str.len().eq(5).all()
     assert 34_000 < len(frame) < 35_500
     row = frame.set_index("insee").loc["01001"]  # first data row of the sheet
-    assert (row["apl"], row["apl_under65"], row["std_pop"], row["total_pop"]) == (1.942, 1.881, 838.154, 832)
+    assert (row["apl"], row["apl_under65"], row["std_pop"], row["total_pop"]) == (
+        1.942,
+        1.881,
+        838.154,
+        832,
+    )
     assert {"2A004", "2B033"} <= set(frame["insee"])  # Corsica kept as 2A/2B
     # Paris, Lyon, Marseille are given by arrondissement: rebuilt as communes of the base, weighted.
     paris = frame.set_index("insee").loc["75056"]
@@ -90,7 +108,10 @@ def test_parse_real_latest_year(real_2023, communes):
     assert 3 < paris["apl"] < 7 and paris["std_pop"] > 2_000_000
     assert report.to_dict()["errors"]["count"] == 0
     nib = report.to_dict()["communes_not_in_base"]
-    assert nib["count"] == len(set(frame["insee"]) - set(communes["insee"])) and len(nib["codes"]) <= 20
+    assert (
+        nib["count"] == len(set(frame["insee"]) - set(communes["insee"]))
+        and len(nib["codes"]) <= 20
+    )
     bwv = report.to_dict()["base_communes_without_value"]
     assert "97601" in bwv["codes"]  # Mayotte is outside the DREES field
     assert "75056" not in bwv["codes"]
@@ -113,8 +134,13 @@ def test_weighted_apl_of_ariege_is_the_drees_aggregate(real_2023, communes):
 
 
 def test_weighted_apl_rules():
-    frame = pd.DataFrame({"apl": [1.0, 3.0, None, 5.0], "std_pop": [100.0, 300.0, 50.0, None],
-                          "g": ["a", "a", "b", "b"]})
+    frame = pd.DataFrame(
+        {
+            "apl": [1.0, 3.0, None, 5.0],
+            "std_pop": [100.0, 300.0, 50.0, None],
+            "g": ["a", "a", "b", "b"],
+        }
+    )
     assert weighted_apl(frame) == pytest.approx((100 + 900) / 400)
     assert weighted_apl(frame.iloc[2:]) is None  # no commune with both values
     by = weighted_apl(frame, by="g")
@@ -151,27 +177,46 @@ def test_import_real_year_2022_and_reference_apl(isolated_data, shared_data, com
 
 
 def test_generated_workbook_tolerant_labels_and_codes(tmp_path, base_dir):
-    header = ["code commune insee ", "COMMUNE", "APL aux medecins generalistes",
-              "APL  aux médecins généralistes de moins de 65 ans",
-              "Population Standardisée 2021 pour la médecine générale", "Population totale 2021"]
-    rows = [[9122, "Foix", 3.1, 2.9, 9000.5, 9500], ["2a004", "Ajaccio", "3,8", 3.5, 70000, 71000],
-            ["1001", "L'Abergement", 1.9, 1.8, 810, 806]]
-    path = make_workbook(tmp_path / "apl.xlsx", {"APL 2021": rows, "apl 2023": GOOD_ROWS}, header_row=4,
-                         header=header)
+    header = [
+        "code commune insee ",
+        "COMMUNE",
+        "APL aux medecins generalistes",
+        "APL  aux médecins généralistes de moins de 65 ans",
+        "Population Standardisée 2021 pour la médecine générale",
+        "Population totale 2021",
+    ]
+    rows = [
+        [9122, "Foix", 3.1, 2.9, 9000.5, 9500],
+        ["2a004", "Ajaccio", "3,8", 3.5, 70000, 71000],
+        ["1001", "L'Abergement", 1.9, 1.8, 810, 806],
+    ]
+    path = make_workbook(
+        tmp_path / "apl.xlsx",
+        {"APL 2021": rows, "apl 2023": GOOD_ROWS},
+        header_row=4,
+        header=header,
+    )
     assert list_years(path) == [2021, 2023]
     frame, report = parse_apl(path, year=2021)
     assert frame["insee"].tolist() == ["01001", "09122", "2A004"]
     assert frame.set_index("insee").loc["2A004", "apl"] == 3.8
     assert report.to_dict()["year"] == 2021 and report.to_dict()["errors"]["count"] == 0
     frame, report = parse_apl(path)
-    assert report.to_dict()["year"] == 2023 and report.to_dict()["sheet"] == "apl 2023" and len(frame) == 4
+    assert (
+        report.to_dict()["year"] == 2023
+        and report.to_dict()["sheet"] == "apl 2023"
+        and len(frame) == 4
+    )
 
 
-@pytest.mark.parametrize("content,match", [
-    (b"", "vide"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "n'est pas un classeur Excel"),
-    ("Code commune INSEE;APL\n01001;1,9\n".encode(), "n'est pas un classeur Excel"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"", "vide"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "n'est pas un classeur Excel"),
+        ("Code commune INSEE;APL\n01001;1,9\n".encode(), "n'est pas un classeur Excel"),
+    ],
+)
 def test_not_a_workbook(tmp_path, content, match):
     path = tmp_path / "apl.xlsx"
     path.write_bytes(content)
@@ -203,39 +248,59 @@ def test_year_not_present_lists_years(tmp_path):
 
 def test_header_not_found_names_sheet(tmp_path):
     path = make_workbook(tmp_path / "apl.xlsx", {"APL 2023": GOOD_ROWS}, header_row=35)
-    with pytest.raises(DataError, match=r"apl.xlsx, feuille « APL 2023 » : ligne d'en-tête introuvable"):
+    with pytest.raises(
+        DataError, match=r"apl.xlsx, feuille « APL 2023 » : ligne d'en-tête introuvable"
+    ):
         parse_apl(path)
 
 
 def test_missing_required_column(tmp_path):
     header = HEADER[:2] + ["Autre chose"] + HEADER[3:]
     path = make_workbook(tmp_path / "apl.xlsx", {"APL 2023": GOOD_ROWS}, header=header)
-    with pytest.raises(DataError, match=r"feuille « APL 2023 », ligne 9 : colonne\(s\) absente\(s\) : « APL aux médecins"):
+    with pytest.raises(
+        DataError,
+        match=r"feuille « APL 2023 », ligne 9 : colonne\(s\) absente\(s\) : « APL aux médecins",
+    ):
         parse_apl(path)
 
 
 def test_few_bad_rows_are_skipped_and_reported(tmp_path, base_dir):
     rows = GOOD_ROWS * 1 + [[f"31{i:03d}", "x", 3.0, 3.0, 100.0, 100] for i in range(1, 40)]
-    rows += [["3155", "Mauvais code", 3.0, 3.0, 10.0, 10], ["31556", "Texte", "n.c.", 3.0, 10.0, 10]]
+    rows += [
+        ["3155", "Mauvais code", 3.0, 3.0, 10.0, 10],
+        ["31556", "Texte", "n.c.", 3.0, 10.0, 10],
+    ]
     path = make_workbook(tmp_path / "apl.xlsx", {"APL 2023": rows})
     frame, report = parse_apl(path)
     assert len(frame) == len(rows) - 1  # "3155" is padded to 03155 (valid), the text APL is skipped
     assert report.to_dict()["errors"]["count"] == 1
     (message,) = report.to_dict()["errors"]["messages"]
     data_row = 11 + len(rows) - 1  # header row 9, units row 10
-    assert message == f"feuille « APL 2023 », ligne {data_row} (commune 31556) : APL non numérique « n.c. »"
+    assert (
+        message
+        == f"feuille « APL 2023 », ligne {data_row} (commune 31556) : APL non numérique « n.c. »"
+    )
     assert any("ligne(s) mal formée(s)" in line for line in report.lines())
 
 
 def test_mostly_bad_rows_are_refused(tmp_path):
-    rows = GOOD_ROWS + [["ABCDE", "x", 1, 1, 1, 1], ["0912", "x", "abc", 1, 1, 1], ["9999999", "x", 1, 1, 1, 1]]
+    rows = GOOD_ROWS + [
+        ["ABCDE", "x", 1, 1, 1, 1],
+        ["0912", "x", "abc", 1, 1, 1],
+        ["9999999", "x", 1, 1, 1, 1],
+    ]
     path = make_workbook(tmp_path / "apl.xlsx", {"APL 2023": rows})
-    with pytest.raises(DataError, match=r"feuille « APL 2023 » : 3 lignes sur 7 sont mal formées.*ligne 15 : code commune « ABCDE » mal formé"):
+    with pytest.raises(
+        DataError,
+        match=r"feuille « APL 2023 » : 3 lignes sur 7 sont mal formées.*ligne 15 : code commune « ABCDE » mal formé",
+    ):
         parse_apl(path)
 
 
 def test_duplicate_codes_refused(tmp_path):
-    path = make_workbook(tmp_path / "apl.xlsx", {"APL 2023": GOOD_ROWS + [["09122", "Foix bis", 1, 1, 1, 1]]})
+    path = make_workbook(
+        tmp_path / "apl.xlsx", {"APL 2023": GOOD_ROWS + [["09122", "Foix bis", 1, 1, 1, 1]]}
+    )
     with pytest.raises(DataError, match=r"code\(s\) commune en double : 09122 \(lignes 11, 15\)"):
         parse_apl(path)
 
@@ -246,7 +311,9 @@ def test_failed_import_keeps_previous_layer(isolated_data, tmp_path):
     before = store.read_layer("apl")
     meta_before = store.read_meta("apl")
     assert before.set_index("insee").loc["31555", "apl"] == 4.2
-    bad = make_workbook(tmp_path / "bad.xlsx", {"APL 2023": GOOD_ROWS + [["31555", "dup", 1, 1, 1, 1]]})
+    bad = make_workbook(
+        tmp_path / "bad.xlsx", {"APL 2023": GOOD_ROWS + [["31555", "dup", 1, 1, 1, 1]]}
+    )
     for path, kwargs in ((bad, {}), (good, {"year": 2020})):
         with pytest.raises(DataError):
             import_apl(path, **kwargs)
@@ -255,7 +322,9 @@ def test_failed_import_keeps_previous_layer(isolated_data, tmp_path):
         import_apl(tmp_path / "empty.xlsx")
     pd.testing.assert_frame_equal(store.read_layer("apl"), before)
     assert store.read_meta("apl") == meta_before
-    assert sorted(p.name for p in isolated_data.iterdir() if p.name.startswith(("apl", ".apl"))) == ["apl.parquet"]
+    assert sorted(
+        p.name for p in isolated_data.iterdir() if p.name.startswith(("apl", ".apl"))
+    ) == ["apl.parquet"]
 
 
 # ----------------------------------------------------------------------------- command line
@@ -298,10 +367,14 @@ def test_apl_choropleth_renders_offline(communes):
 
     ariege = communes[communes["dep"] == "09"]
     codes = ariege["insee"].tolist()
-    values = pd.DataFrame({"insee": codes[:-1], "apl": [1.0 + (i % 5) for i in range(len(codes) - 1)]})
+    values = pd.DataFrame(
+        {"insee": codes[:-1], "apl": [1.0 + (i % 5) for i in range(len(codes) - 1)]}
+    )
     choro = apl_choropleth(ariege, values, "APL 2023 <médecins>")
     assert choro.breaks == [2.5, 3.5, 4.5]
-    assert [apl_colour(v) for v in (2.49, 2.5, 3.6, 4.5, None)] == APL_PALETTE[:1] + APL_PALETTE[1:] + ["#cccccc"]
+    assert [apl_colour(v) for v in (2.49, 2.5, 3.6, 4.5, None)] == APL_PALETTE[:1] + APL_PALETTE[
+        1:
+    ] + ["#cccccc"]
     fmap = base_map(tuple(ariege.total_bounds))
     choro.layer.add_to(fmap)
     choro.legend.add_to(fmap)
@@ -330,18 +403,33 @@ def test_former_communes_folded_into_commune_nouvelle(isolated_data, tmp_path, c
     from geo.sources.population import update_population
 
     assert "09999" not in set(communes["insee"])
-    doc = [{"code": "09122", "nom": "Foix", "type": "commune-actuelle", "population": 10000,
-            "departement": "09", "region": "76", "anciensCodes": ["09999"]}]
+    doc = [
+        {
+            "code": "09122",
+            "nom": "Foix",
+            "type": "commune-actuelle",
+            "population": 10000,
+            "departement": "09",
+            "region": "76",
+            "anciensCodes": ["09999"],
+        }
+    ]
     (tmp_path / "communes.json").write_text(json.dumps(doc), encoding="utf-8")
     update_population(tmp_path / "communes.json", vintage=2026)
-    rows = [["09122", "Foix", 3.0, 2.0, 1000.0, 1100], ["09999", "Ancienne", 1.0, 1.0, 3000.0, 2900],
-            ["31555", "Toulouse", 4.2, 3.9, 470000.0, 480000]]
+    rows = [
+        ["09122", "Foix", 3.0, 2.0, 1000.0, 1100],
+        ["09999", "Ancienne", 1.0, 1.0, 3000.0, 2900],
+        ["31555", "Toulouse", 4.2, 3.9, 470000.0, 480000],
+    ]
     path = make_workbook(tmp_path / "apl.xlsx", {"APL 2023": rows})
     frame, report = parse_apl(path)
     foix = frame.set_index("insee").loc["09122"]
     assert foix["apl"] == pytest.approx((3.0 * 1000 + 1.0 * 3000) / 4000)
     assert foix["apl_under65"] == pytest.approx((2.0 * 1000 + 1.0 * 3000) / 4000)
     assert (foix["std_pop"], foix["total_pop"]) == (4000.0, 4000.0)
-    assert "09999" not in set(frame["insee"]) and report.to_dict()["communes_not_in_base"]["count"] == 0
+    assert (
+        "09999" not in set(frame["insee"])
+        and report.to_dict()["communes_not_in_base"]["count"] == 0
+    )
     assert report.to_dict()["former_communes_merged"] == {"09122": ["09999"]}
     assert any("09122 ← 09999" in line for line in report.lines())

@@ -18,12 +18,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.store import layers as store
 from geo.base.snapping import snap_polygon_to_communes
-from geo.sources.cpts import (
-    cpts_perimeters, import_cpts, parse_cpts,
-)
 from geo.errors import DataError
+from geo.sources.cpts import (
+    cpts_perimeters,
+    import_cpts,
+    parse_cpts,
+)
+from geo.store import layers as store
 from layers.cpts import cpts_layer, perimeter_features
 from tests.conftest import REPO
 
@@ -43,7 +45,9 @@ def epcis(ariege):
 
 
 def pop_of(communes, codes) -> int:
-    return int(communes.set_index("insee")["population"].fillna(0).reindex(sorted(set(codes))).sum())
+    return int(
+        communes.set_index("insee")["population"].fillna(0).reindex(sorted(set(codes))).sum()
+    )
 
 
 def write(path: Path, text: str, encoding="utf-8") -> Path:
@@ -51,7 +55,9 @@ def write(path: Path, text: str, encoding="utf-8") -> Path:
     return path
 
 
-def list_file(path: Path, cpts: list[tuple], sep=";", header=("cpts_id", "cpts_nom", "code_insee", "statut")) -> Path:
+def list_file(
+    path: Path, cpts: list[tuple], sep=";", header=("cpts_id", "cpts_nom", "code_insee", "statut")
+) -> Path:
     """Test fixture: one line per (CPTS, commune); ``cpts`` holds (id, name, statut, codes)."""
     lines = [sep.join(header)]
     for cid, name, statut, codes in cpts:
@@ -83,11 +89,21 @@ def test_commune_list_counts_population_and_meta(isolated_data, communes, ariege
     assert report.to_dict()["cpts_count"] == 3
     assert report.to_dict()["communes_count"] == len(members) == len(set(members))
     assert report.to_dict()["population"] == pop_of(communes, members)
-    assert report.to_dict()["unknown_codes"] == [] and report.to_dict()["overlaps"] == [] and report.to_dict()["duplicates"] == []
-    assert report.to_dict()["statuts"] == {"contractualisée": 1, "en fonctionnement": 1, "non précisé": 1}
+    assert (
+        report.to_dict()["unknown_codes"] == []
+        and report.to_dict()["overlaps"] == []
+        and report.to_dict()["duplicates"] == []
+    )
+    assert report.to_dict()["statuts"] == {
+        "contractualisée": 1,
+        "en fonctionnement": 1,
+        "non précisé": 1,
+    }
     by_id = {c["cpts_id"]: c for c in report.to_dict()["cpts"]}
     for cid, _, _, codes in cpts:
-        assert by_id[cid]["communes"] == len(codes) and by_id[cid]["population"] == pop_of(communes, codes)
+        assert by_id[cid]["communes"] == len(codes) and by_id[cid]["population"] == pop_of(
+            communes, codes
+        )
         assert by_id[cid]["parts"] == 1  # an EPCI is in one piece
     frame = store.read_layer("cpts")
     assert list(frame.columns) == ["cpts_id", "cpts_nom", "statut", "insee"]
@@ -109,7 +125,11 @@ def test_default_vintage_is_import_date(isolated_data, ariege, epcis, tmp_path):
     from datetime import date
 
     report = import_cpts(list_file(tmp_path / "cpts.csv", three_cpts(ariege, epcis)))
-    assert report.to_dict()["vintage"] == date.today().isoformat() == store.read_meta("cpts")["vintage"]
+    assert (
+        report.to_dict()["vintage"]
+        == date.today().isoformat()
+        == store.read_meta("cpts")["vintage"]
+    )
 
 
 def test_overlap_reported_not_refused(isolated_data, communes, ariege, epcis, tmp_path):
@@ -122,7 +142,9 @@ def test_overlap_reported_not_refused(isolated_data, communes, ariege, epcis, tm
     assert over["insee"] == shared and sorted(over["cpts"]) == sorted([cpts[0][1], cpts[1][1]])
     assert over["population"] == pop_of(communes, [shared])
     assert over["name"] == communes.set_index("insee").at[shared, "name"]
-    assert report.to_dict()["population"] == pop_of(communes, [c for *_, codes in cpts for c in codes])  # counted once
+    assert report.to_dict()["population"] == pop_of(
+        communes, [c for *_, codes in cpts for c in codes]
+    )  # counted once
     frame = store.read_layer("cpts")
     assert sorted(frame.loc[frame["insee"] == shared, "cpts_id"]) == ["C0", "C1"]
     assert any("plusieurs CPTS" in line for line in report.lines())
@@ -143,10 +165,15 @@ def test_non_contiguous_cpts_detected(isolated_data, ariege, epcis, tmp_path):
 
 def test_unknown_codes_listed_and_dropped(isolated_data, ariege, epcis, tmp_path):
     cpts = three_cpts(ariege, epcis)
-    cpts[0] = (*cpts[0][:3], cpts[0][3] + ["09999", "Foix", "9122"])  # 9122: leading zero lost, kept as 09122
+    cpts[0] = (
+        *cpts[0][:3],
+        cpts[0][3] + ["09999", "Foix", "9122"],
+    )  # 9122: leading zero lost, kept as 09122
     report = parse_cpts(list_file(tmp_path / "inconnus.csv", cpts))[1]
     assert report.to_dict()["unknown_codes"] == ["09999", "Foix"]
-    assert report.to_dict()["communes_count"] == len({c for *_, codes in three_cpts(ariege, epcis) for c in codes} | {"09122"})
+    assert report.to_dict()["communes_count"] == len(
+        {c for *_, codes in three_cpts(ariege, epcis) for c in codes} | {"09122"}
+    )
     assert any("09999" in w and "Foix" in w for w in report.to_dict()["warnings"])
 
 
@@ -160,14 +187,18 @@ def test_duplicates_reported(isolated_data, ariege, epcis, tmp_path):
     assert not frame.duplicated(["cpts_id", "insee"]).any()
 
 
-def test_xlsx_with_header_aliases_and_numeric_codes(isolated_data, communes, ariege, epcis, tmp_path):
+def test_xlsx_with_header_aliases_and_numeric_codes(
+    isolated_data, communes, ariege, epcis, tmp_path
+):
     cpts = three_cpts(ariege, epcis)[:2]
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["ID", "Nom", "Code commune", "Statut"])
-    for cid, name, statut, codes in cpts:
+    for cid, name, _statut, codes in cpts:
         for code in codes:
-            sheet.append([cid, name, int(code), "Initiative"])  # a spreadsheet drops the leading zero
+            sheet.append(
+                [cid, name, int(code), "Initiative"]
+            )  # a spreadsheet drops the leading zero
     path = tmp_path / "cpts.xlsx"
     book.save(path)
     report = import_cpts(path)
@@ -178,16 +209,22 @@ def test_xlsx_with_header_aliases_and_numeric_codes(isolated_data, communes, ari
 def test_round_trip_with_export_csv(isolated_data, communes, ariege, epcis, tmp_path):
     from geo.territory.export import to_csv
 
-    territories = [{"id": f"T{i}", "name": name, "communes": codes}
-                   for i, (_, name, _, codes) in enumerate(three_cpts(ariege, epcis))]
+    territories = [
+        {"id": f"T{i}", "name": name, "communes": codes}
+        for i, (_, name, _, codes) in enumerate(three_cpts(ariege, epcis))
+    ]
     path = tmp_path / "export.csv"
     path.write_bytes(to_csv(territories))
     report = import_cpts(path)
     frame = store.read_layer("cpts")
     for terr in territories:
-        assert sorted(frame.loc[frame["cpts_id"] == terr["id"], "insee"]) == sorted(terr["communes"])
+        assert sorted(frame.loc[frame["cpts_id"] == terr["id"], "insee"]) == sorted(
+            terr["communes"]
+        )
         assert set(frame.loc[frame["cpts_id"] == terr["id"], "cpts_nom"]) == {terr["name"]}
-    assert report.to_dict()["population"] == pop_of(communes, [c for t in territories for c in t["communes"]])
+    assert report.to_dict()["population"] == pop_of(
+        communes, [c for t in territories for c in t["communes"]]
+    )
 
 
 def test_importer_registry(isolated_data, ariege, epcis, tmp_path):
@@ -207,14 +244,22 @@ def epci_polygons(ariege, epcis, crs="EPSG:2154") -> tuple[gpd.GeoDataFrame, dic
     chosen = list(epcis)[:2]
     sub = ariege[ariege["epci"].isin(chosen)]
     shapes = sub.dissolve(by="epci")[["epci_name", "geometry"]].reset_index()
-    frame = gpd.GeoDataFrame({"cpts_id": shapes["epci"], "nom": "CPTS " + shapes["epci_name"],
-                              "statut": ["projet", "Contractualisée"]},
-                             geometry=shapes.geometry, crs=ariege.crs).to_crs(crs)
+    frame = gpd.GeoDataFrame(
+        {
+            "cpts_id": shapes["epci"],
+            "nom": "CPTS " + shapes["epci_name"],
+            "statut": ["projet", "Contractualisée"],
+        },
+        geometry=shapes.geometry,
+        crs=ariege.crs,
+    ).to_crs(crs)
     return frame, {e: epcis[e] for e in chosen}
 
 
 @pytest.mark.parametrize("driver,suffix", [("GeoJSON", ".geojson"), ("GPKG", ".gpkg")])
-def test_polygons_snap_back_to_their_communes(isolated_data, communes, ariege, epcis, tmp_path, driver, suffix):
+def test_polygons_snap_back_to_their_communes(
+    isolated_data, communes, ariege, epcis, tmp_path, driver, suffix
+):
     frame, expected = epci_polygons(ariege, epcis)
     path = tmp_path / f"perimetres{suffix}"
     frame.to_file(path, driver=driver)
@@ -223,7 +268,9 @@ def test_polygons_snap_back_to_their_communes(isolated_data, communes, ariege, e
     layer = store.read_layer("cpts")
     for epci, codes in expected.items():
         assert sorted(layer.loc[layer["cpts_id"] == epci, "insee"]) == codes
-    assert report.to_dict()["population"] == pop_of(communes, [c for codes in expected.values() for c in codes])
+    assert report.to_dict()["population"] == pop_of(
+        communes, [c for codes in expected.values() for c in codes]
+    )
     assert set(layer["statut"]) == {"projet", "contractualisée"}
     assert report.to_dict()["overlaps"] == []
     # neighbours outside only touch the boundary: nothing is cut by more than 1 %
@@ -254,26 +301,89 @@ BAD_INPUTS = {
     "zero_bytes": ("mauvais.csv", b"", "vide (0 octet)"),
     "png_renamed": ("mauvais.csv", PNG, "binaire"),
     "png_renamed_geojson": ("mauvais.geojson", PNG, "binaire"),
-    "truncated": ("mauvais.csv", b"cpts_id;cpts_nom;code_insee\nA;CPTS A;09122\nA;CPTS A\n", "ligne 3 : ligne tronquée"),
-    "wrong_separator": ("mauvais.csv", b"cpts_id:cpts_nom:code_insee\nA:CPTS A:09122\n", "séparateur"),
-    "missing_column": ("mauvais.csv", b"cpts_id;cpts_nom;commune\nA;CPTS A;09122\n", "« code_insee »"),
-    "invalid_statut": ("mauvais.csv", b"cpts_id;cpts_nom;code_insee;statut\nA;CPTS A;09122;projet\n"
-                                      b"A;CPTS A;09225;active\n", "ligne 3 « active »"),
-    "same_id_two_names": ("mauvais.csv", b"cpts_id;cpts_nom;code_insee\nA;CPTS Foix;09122\nA;CPTS Pamiers;09225\n",
-                          "identifiant A : « CPTS Foix » (ligne 2) / « CPTS Pamiers » (ligne 3)"),
-    "all_codes_unknown": ("mauvais.csv", b"cpts_id;cpts_nom;code_insee\nA;CPTS A;09999\nA;CPTS A;Foix\n",
-                          "aucun code commune reconnu"),
-    "broken_geojson": ("mauvais.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Feat',
-                       "mauvais.geojson, ligne 1, colonne 53 : GeoJSON mal formé"),
+    "truncated": (
+        "mauvais.csv",
+        b"cpts_id;cpts_nom;code_insee\nA;CPTS A;09122\nA;CPTS A\n",
+        "ligne 3 : ligne tronquée",
+    ),
+    "wrong_separator": (
+        "mauvais.csv",
+        b"cpts_id:cpts_nom:code_insee\nA:CPTS A:09122\n",
+        "séparateur",
+    ),
+    "missing_column": (
+        "mauvais.csv",
+        b"cpts_id;cpts_nom;commune\nA;CPTS A;09122\n",
+        "« code_insee »",
+    ),
+    "invalid_statut": (
+        "mauvais.csv",
+        b"cpts_id;cpts_nom;code_insee;statut\nA;CPTS A;09122;projet\nA;CPTS A;09225;active\n",
+        "ligne 3 « active »",
+    ),
+    "same_id_two_names": (
+        "mauvais.csv",
+        b"cpts_id;cpts_nom;code_insee\nA;CPTS Foix;09122\nA;CPTS Pamiers;09225\n",
+        "identifiant A : « CPTS Foix » (ligne 2) / « CPTS Pamiers » (ligne 3)",
+    ),
+    "all_codes_unknown": (
+        "mauvais.csv",
+        b"cpts_id;cpts_nom;code_insee\nA;CPTS A;09999\nA;CPTS A;Foix\n",
+        "aucun code commune reconnu",
+    ),
+    "broken_geojson": (
+        "mauvais.geojson",
+        b'{"type": "FeatureCollection", "features": [{"type": "Feat',
+        "mauvais.geojson, ligne 1, colonne 53 : GeoJSON mal formé",
+    ),
     "json_not_geojson": ("mauvais.json", b'{"cpts": ["09122"]}', "une FeatureCollection GeoJSON"),
-    "points_geojson": ("mauvais.geojson", json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"nom": "X"}, "geometry": {"type": "Point", "coordinates": [1.6, 42.9]}}]})
-        .encode(), "objet n° 1 (Point)"),
-    "projected_without_crs": ("mauvais.geojson", json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"nom": "X"}, "geometry": {"type": "Polygon", "coordinates": [
-            [[580000, 6200000], [600000, 6200000], [600000, 6220000], [580000, 6200000]]]}}]}).encode(),
-        "coordonnées hors des bornes"),
-    "not_sqlite_gpkg": ("mauvais.gpkg", b"nom;geometrie\nX;POINT(1 2)\n", "n'est pas un GeoPackage"),
+    "points_geojson": (
+        "mauvais.geojson",
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"nom": "X"},
+                        "geometry": {"type": "Point", "coordinates": [1.6, 42.9]},
+                    }
+                ],
+            }
+        ).encode(),
+        "objet n° 1 (Point)",
+    ),
+    "projected_without_crs": (
+        "mauvais.geojson",
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"nom": "X"},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [
+                                    [580000, 6200000],
+                                    [600000, 6200000],
+                                    [600000, 6220000],
+                                    [580000, 6200000],
+                                ]
+                            ],
+                        },
+                    }
+                ],
+            }
+        ).encode(),
+        "coordonnées hors des bornes",
+    ),
+    "not_sqlite_gpkg": (
+        "mauvais.gpkg",
+        b"nom;geometrie\nX;POINT(1 2)\n",
+        "n'est pas un GeoPackage",
+    ),
 }
 
 
@@ -298,13 +408,21 @@ def test_bad_inputs_keep_previous_layer(isolated_data, ariege, epcis, tmp_path, 
 
 def run_cli(data_dir: Path, *args):
     env = {**os.environ, "CARTOCPTS_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "geo", "import", "cpts", *map(str, args)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", "import", "cpts", *map(str, args)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_json_and_error(isolated_data, communes, ariege, epcis, tmp_path):
     cpts = three_cpts(ariege, epcis)
-    done = run_cli(isolated_data, list_file(tmp_path / "cpts.csv", cpts), "--json", "--vintage", "2024")
+    done = run_cli(
+        isolated_data, list_file(tmp_path / "cpts.csv", cpts), "--json", "--vintage", "2024"
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["cpts_count"] == 3 and report["vintage"] == "2024"
@@ -326,10 +444,19 @@ def test_cli_json_and_error(isolated_data, communes, ariege, epcis, tmp_path):
 
 def test_perimeters_geometry_and_population(communes, ariege, epcis):
     cpts = three_cpts(ariege, epcis)
-    frame = pd.DataFrame([(cid, name, "projet", code) for cid, name, _, codes in cpts for code in codes],
-                         columns=["cpts_id", "cpts_nom", "statut", "insee"])
+    frame = pd.DataFrame(
+        [(cid, name, "projet", code) for cid, name, _, codes in cpts for code in codes],
+        columns=["cpts_id", "cpts_nom", "statut", "insee"],
+    )
     perimeters = cpts_perimeters(frame, communes)
-    assert list(perimeters.columns) == ["cpts_id", "cpts_nom", "statut", "commune_count", "population", "geometry"]
+    assert list(perimeters.columns) == [
+        "cpts_id",
+        "cpts_nom",
+        "statut",
+        "commune_count",
+        "population",
+        "geometry",
+    ]
     assert perimeters.crs.to_epsg() == 4326 and len(perimeters) == 3
     assert perimeters.geometry.is_valid.all()
     areas = communes.set_index("insee").to_crs("EPSG:6933").area
@@ -344,7 +471,9 @@ def test_perimeters_geometry_and_population(communes, ariege, epcis):
 
 def test_cpts_layer_escapes_names(communes, ariege, epcis):
     codes = list(epcis.values())[0]
-    frame = pd.DataFrame({"cpts_id": "X", "cpts_nom": "<script>alert(1)</script>", "statut": None, "insee": codes})
+    frame = pd.DataFrame(
+        {"cpts_id": "X", "cpts_nom": "<script>alert(1)</script>", "statut": None, "insee": codes}
+    )
     perimeters = cpts_perimeters(frame, communes)
     group = cpts_layer(perimeters)
     assert isinstance(group, folium.FeatureGroup)
@@ -356,10 +485,14 @@ def test_cpts_layer_escapes_names(communes, ariege, epcis):
     assert "\\u0026lt;script\\u0026gt;alert(1)\\u0026lt;/script\\u0026gt;" in cpts_layer_html
     assert "dashArray" in cpts_layer_html
     props = perimeter_features(perimeters).iloc[0]
-    assert props["nom"] == "&lt;script&gt;alert(1)&lt;/script&gt;" and props["statut"] == "non précisé"
+    assert (
+        props["nom"] == "&lt;script&gt;alert(1)&lt;/script&gt;" and props["statut"] == "non précisé"
+    )
     assert props["communes"] == str(len(codes))
     # geometry is simplified before serialisation: fewer vertices than the dissolved perimeter
     simplified = perimeter_features(perimeters).geometry.iloc[0]
-    assert shapely.get_num_coordinates(simplified) < shapely.get_num_coordinates(perimeters.geometry.iloc[0])
+    assert shapely.get_num_coordinates(simplified) < shapely.get_num_coordinates(
+        perimeters.geometry.iloc[0]
+    )
     assert simplified.is_valid
     assert len(cpts_layer(perimeters.iloc[:0])._children) == 0

@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from geo.sources.download import download, get_json
 from geo.errors import DownloadError
+from geo.sources.download import download, get_json
 from tests.support.http_server import LocalHTTPServer
 
 FINESS = "finess/etalab-cs1100507-occitanie.csv"
@@ -22,9 +22,11 @@ def test_download_real_file_with_progress_and_checksum(server, shared_data, tmp_
     source = (shared_data / FINESS).read_bytes()
     calls = []
     dest = download(
-        f"{server.url}/{FINESS}", tmp_path / "finess.csv",
+        f"{server.url}/{FINESS}",
+        tmp_path / "finess.csv",
         progress=lambda got, total: calls.append((got, total)),
-        expected_size=len(source), sha256=hashlib.sha256(source).hexdigest(),
+        expected_size=len(source),
+        sha256=hashlib.sha256(source).hexdigest(),
     )
     assert dest.read_bytes() == source
     assert calls[0] == (0, len(source)) and calls[-1] == (len(source), len(source))

@@ -5,11 +5,13 @@ import json
 
 import pytest
 
-from geo.store import layers as store
 from geo.errors import DataError
 from geo.sources.population import (
-    current_populations, population_vintage, update_population,
+    current_populations,
+    population_vintage,
+    update_population,
 )
+from geo.store import layers as store
 from tests.support.http_server import LocalHTTPServer
 
 COG = "cog/communes.json"
@@ -29,14 +31,21 @@ def api_document(entries, epci_path=None):
     """The shared communes.json turned into an answer of geo.api.gouv.fr (API field names)."""
     epci_of = {}
     if epci_path is not None:
-        epci_of = {m["code"]: g["code"] for g in json.loads(epci_path.read_text(encoding="utf-8"))
-                   for m in g["membres"]}
+        epci_of = {
+            m["code"]: g["code"]
+            for g in json.loads(epci_path.read_text(encoding="utf-8"))
+            for m in g["membres"]
+        }
     out = []
     for e in entries:
         if e["type"] != "commune-actuelle":
             continue
-        item = {"code": e["code"], "nom": e["nom"], "codeDepartement": e["departement"],
-                "codeRegion": e["region"]}
+        item = {
+            "code": e["code"],
+            "nom": e["nom"],
+            "codeDepartement": e["departement"],
+            "codeRegion": e["region"],
+        }
         if "population" in e:
             item["population"] = e["population"]
         if e["code"] in epci_of:
@@ -54,14 +63,21 @@ def test_no_layer_gives_base_2017(isolated_data, communes):
 
 def test_import_shared_communes_json(isolated_data, shared_data, cog_entries, communes):
     progress = []
-    report = update_population(shared_data / COG, vintage=2026, progress=lambda f, m: progress.append(m))
-    assert progress and progress[-1].startswith("Import terminé : Populations légales en vigueur en 2026")
+    report = update_population(
+        shared_data / COG, vintage=2026, progress=lambda f, m: progress.append(m)
+    )
+    assert progress and progress[-1].startswith(
+        "Import terminé : Populations légales en vigueur en 2026"
+    )
     actual = [e for e in cog_entries if e["type"] == "commune-actuelle"]
     with_pop = [e for e in actual if "population" in e]
     assert report.to_dict()["rows"] == len(with_pop)
     assert report.to_dict()["without_population"]["count"] == len(actual) - len(with_pop) == 6
-    assert report.to_dict()["skipped_types"] == {"commune-deleguee": 2105, "commune-associee": 471,
-                                       "arrondissement-municipal": 45}
+    assert report.to_dict()["skipped_types"] == {
+        "commune-deleguee": 2105,
+        "commune-associee": 471,
+        "arrondissement-municipal": 45,
+    }
     meta = store.read_meta("population")
     assert meta["vintage"] == 2026 and meta["origin"] == "communes.json"
     assert meta["licence"] == "Licence Ouverte / Open Licence" and meta["imported_at"]
@@ -69,7 +85,9 @@ def test_import_shared_communes_json(isolated_data, shared_data, cog_entries, co
     expected = {e["code"]: e for e in with_pop}
     assert layer.loc["31555", "population"] == expected["31555"]["population"]
     assert (layer.loc["31555", "dep"], layer.loc["31555", "reg"]) == ("31", "76")
-    assert layer.loc["31555", "epci"] == "243100518"  # Toulouse Métropole, from epci.json beside the file
+    assert (
+        layer.loc["31555", "epci"] == "243100518"
+    )  # Toulouse Métropole, from epci.json beside the file
     assert layer.loc["2A004", "dep"] == "2A"
     assert str(layer["population"].dtype) == "int64"
     # Merge with the 2017 base: overseas collectivities are not in it; report both sides.
@@ -102,13 +120,34 @@ def test_file_without_vintage_asks_for_it(isolated_data, shared_data):
 
 def test_declared_vintage_and_merged_communes_share_population(isolated_data, tmp_path, communes):
     base = communes.set_index("insee")
-    doc = {"millesime": 2025, "communes": [
-        {"code": "09122", "nom": "Foix nouvelle", "type": "commune-actuelle", "population": 12000,
-         "departement": "09", "region": "76", "anciensCodes": ["09225"]},
-        {"code": "31555", "nom": "Toulouse", "type": "commune-actuelle", "population": 500000,
-         "departement": "31", "region": "76"},
-        {"code": "09225", "nom": "Montgailhard", "type": "commune-deleguee", "chefLieu": "09122"},
-    ]}
+    doc = {
+        "millesime": 2025,
+        "communes": [
+            {
+                "code": "09122",
+                "nom": "Foix nouvelle",
+                "type": "commune-actuelle",
+                "population": 12000,
+                "departement": "09",
+                "region": "76",
+                "anciensCodes": ["09225"],
+            },
+            {
+                "code": "31555",
+                "nom": "Toulouse",
+                "type": "commune-actuelle",
+                "population": 500000,
+                "departement": "31",
+                "region": "76",
+            },
+            {
+                "code": "09225",
+                "nom": "Montgailhard",
+                "type": "commune-deleguee",
+                "chefLieu": "09122",
+            },
+        ],
+    }
     path = tmp_path / "communes.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     report = update_population(path)
@@ -121,25 +160,55 @@ def test_declared_vintage_and_merged_communes_share_population(isolated_data, tm
     assert "09001" not in series.index  # others fall back to 2017 in the context
 
 
-@pytest.mark.parametrize("content,match", [
-    (b"", r"communes.json est vide"),
-    (b"   \n", r"communes.json est vide"),
-    (b"<html>pas du json</html>", r"communes.json, ligne 1, colonne 1 : JSON mal formé"),
-    (b"\xff\xfe\x00garbage", r"communes.json : le fichier JSON n'est pas un texte UTF-8"),
-    (b'{"type": "FeatureCollectionX", "items": []}', r"communes.json : forme inattendue"),
-    (b'"texte"', r"communes.json : forme inattendue \(str\)"),
-    (b"[]", r"communes.json : aucune commune"),
-    (b'[{"code": "01001", "population": 10}, {"nom": "Sans code", "population": 3}]',
-     r"communes.json, entrée n° 1 : champ « code » absent"),
-    (b'[{"code": "01001", "population": 10}, 12]', r"communes.json, entrée n° 1 : un objet JSON"),
-    (b'[{"code": "1X001", "population": 10}]', r"entrée n° 0 : code commune « 1X001 » mal formé"),
-    (b'[{"code": "01001", "population": "beaucoup"}]', r"entrée n° 0 \(commune 01001\) : population « beaucoup » invalide"),
-    (b'[{"code": "01001", "population": 1}, {"code": "01001", "population": 2}]', r"entrées n° 0 et 1 : code commune 01001 en double"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"", r"communes.json est vide"),
+        (b"   \n", r"communes.json est vide"),
+        (b"<html>pas du json</html>", r"communes.json, ligne 1, colonne 1 : JSON mal formé"),
+        (b"\xff\xfe\x00garbage", r"communes.json : le fichier JSON n'est pas un texte UTF-8"),
+        (b'{"type": "FeatureCollectionX", "items": []}', r"communes.json : forme inattendue"),
+        (b'"texte"', r"communes.json : forme inattendue \(str\)"),
+        (b"[]", r"communes.json : aucune commune"),
+        (
+            b'[{"code": "01001", "population": 10}, {"nom": "Sans code", "population": 3}]',
+            r"communes.json, entrée n° 1 : champ « code » absent",
+        ),
+        (
+            b'[{"code": "01001", "population": 10}, 12]',
+            r"communes.json, entrée n° 1 : un objet JSON",
+        ),
+        (
+            b'[{"code": "1X001", "population": 10}]',
+            r"entrée n° 0 : code commune « 1X001 » mal formé",
+        ),
+        (
+            b'[{"code": "01001", "population": "beaucoup"}]',
+            r"entrée n° 0 \(commune 01001\) : population « beaucoup » invalide",
+        ),
+        (
+            b'[{"code": "01001", "population": 1}, {"code": "01001", "population": 2}]',
+            r"entrées n° 0 et 1 : code commune 01001 en double",
+        ),
+    ],
+)
 def test_bad_files(isolated_data, tmp_path, content, match):
     good = tmp_path / "good.json"
-    good.write_text(json.dumps([{"code": "31555", "nom": "Toulouse", "population": 1, "departement": "31",
-                                 "region": "76", "type": "commune-actuelle"}]), encoding="utf-8")
+    good.write_text(
+        json.dumps(
+            [
+                {
+                    "code": "31555",
+                    "nom": "Toulouse",
+                    "population": 1,
+                    "departement": "31",
+                    "region": "76",
+                    "type": "commune-actuelle",
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
     update_population(good, vintage=2026)
     before = store.read_layer("population")
     path = tmp_path / "communes.json"
@@ -160,7 +229,9 @@ def test_online_api_on_local_server(isolated_data, shared_data, cog_entries):
     with LocalHTTPServer() as server:
         server.add("/communes", json.dumps(document).encode("utf-8"), "application/json")
         report = update_population(f"{server.url}/communes")
-        assert report.to_dict()["online"] and report.to_dict()["rows"] == sum(1 for d in document if "population" in d)
+        assert report.to_dict()["online"] and report.to_dict()["rows"] == sum(
+            1 for d in document if "population" in d
+        )
         assert report.to_dict()["vintage_inferred"] and isinstance(report.to_dict()["vintage"], int)
         assert any("fields=code" in hit for hit in server.hits)  # asks only the needed fields
         # A base URL is completed with /communes.
@@ -192,9 +263,21 @@ def _parser():
 
 def test_cli_population(isolated_data, tmp_path, capsys):
     path = tmp_path / "communes.json"
-    path.write_text(json.dumps([{"code": "31555", "nom": "Toulouse", "population": 511684,
-                                 "departement": "31", "region": "76", "type": "commune-actuelle"}]),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "code": "31555",
+                    "nom": "Toulouse",
+                    "population": 511684,
+                    "departement": "31",
+                    "region": "76",
+                    "type": "commune-actuelle",
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
     args = _parser().parse_args(["import", "population", str(path), "--vintage", "2026", "--json"])
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
@@ -203,13 +286,29 @@ def test_cli_population(isolated_data, tmp_path, capsys):
     with pytest.raises(DataError, match="millésime"):
         args.func(args)
     with LocalHTTPServer() as server:
-        server.add("/communes", json.dumps([{"code": "31555", "nom": "Toulouse", "population": 500000,
-                                             "codeDepartement": "31", "codeRegion": "76",
-                                             "codeEpci": "243100518"}]).encode(), "application/json")
-        args = _parser().parse_args(["data", "update", "population", "--url", f"{server.url}/communes",
-                                     "--vintage", "2025"])
+        server.add(
+            "/communes",
+            json.dumps(
+                [
+                    {
+                        "code": "31555",
+                        "nom": "Toulouse",
+                        "population": 500000,
+                        "codeDepartement": "31",
+                        "codeRegion": "76",
+                        "codeEpci": "243100518",
+                    }
+                ]
+            ).encode(),
+            "application/json",
+        )
+        args = _parser().parse_args(
+            ["data", "update", "population", "--url", f"{server.url}/communes", "--vintage", "2025"]
+        )
         assert args.func(args) == 0
     captured = capsys.readouterr()
-    assert captured.out.startswith("Populations légales en vigueur en 2025") and "%]" in captured.err
+    assert (
+        captured.out.startswith("Populations légales en vigueur en 2025") and "%]" in captured.err
+    )
     series, vintage = current_populations()
     assert vintage == 2025 and series["31555"] == 500000

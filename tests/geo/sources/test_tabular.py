@@ -27,7 +27,11 @@ def read(path, **kwargs):
 
 @pytest.mark.parametrize("sep", [";", ",", "\t", "|"])
 def test_separators(tmp_path, sep):
-    path = write(tmp_path, "t.csv", f"code_insee{sep}classe{sep}nom\n09122{sep}1{sep}Foix\n31555{sep}5{sep}Toulouse\n")
+    path = write(
+        tmp_path,
+        "t.csv",
+        f"code_insee{sep}classe{sep}nom\n09122{sep}1{sep}Foix\n31555{sep}5{sep}Toulouse\n",
+    )
     frame = read(path)
     assert frame.to_dict("records") == [
         {"code_insee": "09122", "classe": "1", "nom": "Foix", "_line": 2},
@@ -104,7 +108,9 @@ def test_unknown_separator_hint(tmp_path):
 
 def test_truncated_and_long_lines(tmp_path):
     path = write(tmp_path, "t.csv", "code_insee;classe\n09122;1\n\n09225\n")
-    with pytest.raises(DataError, match=r"t.csv, ligne 4 : ligne tronquée \(1 champ\(s\) au lieu de 2\)"):
+    with pytest.raises(
+        DataError, match=r"t.csv, ligne 4 : ligne tronquée \(1 champ\(s\) au lieu de 2\)"
+    ):
         read(path)
     path = write(tmp_path, "u.csv", "code_insee;classe\n09122;1;en trop\n")
     with pytest.raises(DataError, match=r"u.csv, ligne 2 : 3 champs au lieu de 2"):
@@ -115,7 +121,9 @@ def test_truncated_and_long_lines(tmp_path):
 
 def test_quotes_and_line_numbers(tmp_path):
     # A quoted field spanning two lines: the next record is on line 4 of the file.
-    path = write(tmp_path, "t.csv", 'code_insee;classe;nom\n09122;1;"Foix\n(préfecture)"\n09225;2;M\n')
+    path = write(
+        tmp_path, "t.csv", 'code_insee;classe;nom\n09122;1;"Foix\n(préfecture)"\n09225;2;M\n'
+    )
     frame = read(path)
     assert list(frame["_line"]) == [2, 4]
     assert frame.loc[0, "nom"] == "Foix\n(préfecture)"
@@ -124,14 +132,17 @@ def test_quotes_and_line_numbers(tmp_path):
         read(path)
 
 
-@pytest.mark.parametrize("data, expected", [
-    (b"", "est vide (0 octet)"),
-    (b"\n  \n", "est vide (aucune donnée)"),
-    (b"\xef\xbb\xbf", "est vide"),
-    (b"code_insee;classe\n", "ne contient qu'une ligne d'en-tête"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "fichier binaire"),
-    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "fichier binaire"),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (b"", "est vide (0 octet)"),
+        (b"\n  \n", "est vide (aucune donnée)"),
+        (b"\xef\xbb\xbf", "est vide"),
+        (b"code_insee;classe\n", "ne contient qu'une ligne d'en-tête"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "fichier binaire"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "fichier binaire"),
+    ],
+)
 def test_empty_and_binary(tmp_path, data, expected):
     path = write(tmp_path, "t.csv", data)
     with pytest.raises(DataError, match=re.escape(expected)) as err:
@@ -152,11 +163,27 @@ def test_decode_text():
     assert decode_text("\ufeffa".encode("utf-8")) == "a"
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("09122", "09122"), ("9122", "09122"), (9122, "09122"), (9122.0, "09122"), ("9122.0", "09122"),
-    (" 2a004 ", "2A004"), ("2B033", "2B033"), ("97411", "97411"), ("123", None), ("ABCDE", None),
-    ("", None), (None, None), (float("nan"), None), (True, None), (9122.5, None), ("123456", None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("09122", "09122"),
+        ("9122", "09122"),
+        (9122, "09122"),
+        (9122.0, "09122"),
+        ("9122.0", "09122"),
+        (" 2a004 ", "2A004"),
+        ("2B033", "2B033"),
+        ("97411", "97411"),
+        ("123", None),
+        ("ABCDE", None),
+        ("", None),
+        (None, None),
+        (float("nan"), None),
+        (True, None),
+        (9122.5, None),
+        ("123456", None),
+    ],
+)
 def test_normalise_code(value, expected):
     assert normalise_code(value) == expected
 

@@ -17,11 +17,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from geo.store import layers as store
 from geo.errors import DataError
 from geo.sources.typology import (
-import_typology, load_nomenclature, parse_typology,
+    import_typology,
+    load_nomenclature,
+    parse_typology,
 )
+from geo.store import layers as store
 from tests.conftest import REPO
 
 README = REPO.parent / "shared" / "README.md"
@@ -38,7 +40,9 @@ def write(path: Path, text: str, encoding="utf-8") -> Path:
     return path
 
 
-def commune_file(path: Path, codes, sep=";", header=("code_insee", "classe"), encoding="utf-8", bom=False) -> Path:
+def commune_file(
+    path: Path, codes, sep=";", header=("code_insee", "classe"), encoding="utf-8", bom=False
+) -> Path:
     """Test fixture: one line per commune with its class by ``rule``."""
     lines = [sep.join(header)] + [f"{code}{sep}{rule(code)}" for code in codes]
     return write(path, ("\ufeff" if bom else "") + "\n".join(lines) + "\n", encoding)
@@ -65,24 +69,33 @@ def test_builtin_nomenclature_matches_shared_readme():
     nomen = load_nomenclature()
     assert list(nomen.columns) == ["classe", "label", "short_label", "colour"]
     assert list(nomen["classe"]) == [1, 2, 3, 4, 5, 6] and nomen["classe"].dtype == "int64"
-    assert nomen["colour"].is_unique and all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in nomen["colour"])
+    assert nomen["colour"].is_unique and all(
+        re.fullmatch(r"#[0-9A-F]{6}", c) for c in nomen["colour"]
+    )
     assert all(0 < len(s) <= 30 for s in nomen["short_label"])
-    assert "document de travail n° 76" in nomen.attrs["reference"] and "Chevillard" in nomen.attrs["reference"]
+    assert (
+        "document de travail n° 76" in nomen.attrs["reference"]
+        and "Chevillard" in nomen.attrs["reference"]
+    )
     assert nomen.attrs["vintage"] == "2019"
     if not README.exists():
         pytest.skip(f"README des données partagées absent : {README}")
     text = README.read_text(encoding="utf-8")
-    sentence = next(line for line in text.splitlines() if "typology" in line and "six classes" in line)
+    sentence = next(
+        line for line in text.splitlines() if "typology" in line and "six classes" in line
+    )
     labels = dict((int(n), lab) for n, lab in re.findall(r"(\d) « ([^»]+?) »", sentence))
     assert len(labels) == 6
     assert dict(zip(nomen["classe"], nomen["label"])) == labels
 
 
 def test_user_nomenclature_seven_classes_and_colours(tmp_path):
-    path = write(tmp_path / "nomen.csv",
-                 "classe,label,colour,millesime\n"
-                 "1,Classe un,#123456,2024\n2,Classe deux,,\n3,Classe trois,abc,\n4,Classe quatre,,\n"
-                 "5,Classe cinq,,\n6,Classe six,,\n7,Un libellé bien plus long que trente caractères,,\n")
+    path = write(
+        tmp_path / "nomen.csv",
+        "classe,label,colour,millesime\n"
+        "1,Classe un,#123456,2024\n2,Classe deux,,\n3,Classe trois,abc,\n4,Classe quatre,,\n"
+        "5,Classe cinq,,\n6,Classe six,,\n7,Un libellé bien plus long que trente caractères,,\n",
+    )
     nomen = load_nomenclature(path)
     assert list(nomen["classe"]) == list(range(1, 8))
     assert nomen["colour"].is_unique
@@ -102,13 +115,19 @@ def test_user_nomenclature_xlsx(tmp_path):
     assert list(nomen["classe"]) == [1, 2, 3] and list(nomen["short_label"]) == ["C1", "C2", "C3"]
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("classe;label\n1;Un\n2;Deux\n1;Encore un\n", "ligne 4 : classe 1 en double (déjà définie ligne 2)"),
-    ("classe;label\n1;Un\nB;Deux\n", "ligne 3 : classe « B » non entière"),
-    ("classe;label\n1;Un\n2;\n", "ligne 3 : libellé vide pour la classe 2"),
-    ("classe;label;colour\n1;Un;rouge\n", "ligne 2 : couleur « rouge » invalide"),
-    ("classe;nom_long\n1;Un\n", "colonne « label »"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (
+            "classe;label\n1;Un\n2;Deux\n1;Encore un\n",
+            "ligne 4 : classe 1 en double (déjà définie ligne 2)",
+        ),
+        ("classe;label\n1;Un\nB;Deux\n", "ligne 3 : classe « B » non entière"),
+        ("classe;label\n1;Un\n2;\n", "ligne 3 : libellé vide pour la classe 2"),
+        ("classe;label;colour\n1;Un;rouge\n", "ligne 2 : couleur « rouge » invalide"),
+        ("classe;nom_long\n1;Un\n", "colonne « label »"),
+    ],
+)
 def test_bad_nomenclature(tmp_path, body, expected):
     with pytest.raises(DataError) as err:
         load_nomenclature(write(tmp_path / "nomen.csv", body))
@@ -136,7 +155,11 @@ def test_import_by_commune_ariege(isolated_data, communes, ariege, tmp_path):
     assert report.to_dict()["duplicates"] == 0 and report.to_dict()["warnings"] == []
     for key in ("source", "vintage", "licence", "imported_at", "file"):
         assert meta[key], key
-    assert meta["vintage"] == "2019" and meta["file"] == "typo.csv" and meta["nomenclature_file"] is None
+    assert (
+        meta["vintage"] == "2019"
+        and meta["file"] == "typo.csv"
+        and meta["nomenclature_file"] is None
+    )
     lines = report.lines()
     assert any(f"{len(codes)} communes classées" in line for line in lines)
     assert any(line.startswith("Classe 1 — Périurbain") for line in lines)
@@ -144,7 +167,9 @@ def test_import_by_commune_ariege(isolated_data, communes, ariege, tmp_path):
 
 def test_codes_without_leading_zero_comma_bom(isolated_data, communes, tmp_path):
     ain = sorted(communes.loc[communes["dep"] == "01", "insee"])[:40]
-    path = write(tmp_path / "ain.csv", "\ufeffINSEE,Classe\n" + "".join(f"{int(c)},{rule(c)}\n" for c in ain))
+    path = write(
+        tmp_path / "ain.csv", "\ufeffINSEE,Classe\n" + "".join(f"{int(c)},{rule(c)}\n" for c in ain)
+    )
     assert "\n1001," in path.read_text(encoding="utf-8-sig")
     frame, report = parse_typology(path)
     assert sorted(frame["insee"]) == ain and "01001" in set(frame["insee"])
@@ -155,7 +180,8 @@ def test_cp1252_with_names(isolated_data, ariege, tmp_path):
     sub = ariege[ariege["name"].str.contains("[éèêô]")].head(20)
     assert len(sub) >= 10
     text = "Code INSEE;Libellé commune;Classe Irdes\n" + "".join(
-        f"{c};{n};{rule(c)}\n" for c, n in zip(sub["insee"], sub["name"]))
+        f"{c};{n};{rule(c)}\n" for c, n in zip(sub["insee"], sub["name"])
+    )
     path = write(tmp_path / "cp.csv", text, "cp1252")
     report = import_typology(path)
     assert report.to_dict()["communes_classified"] == len(sub)
@@ -198,10 +224,15 @@ def tv_files(tmp_path, ariege, drop_first_tv_from_typology=False):
     """Test fixtures: EPCIs of Ariège as pseudo-territoires de vie; class by rule on the EPCI code."""
     epcis = sorted(ariege["epci"].unique())
     tv_class = {e: rule(e) for e in epcis}
-    mapping = write(tmp_path / "passage.csv", "code_insee;code_tv\n" + "".join(
-        f"{c};{e}\n" for c, e in zip(ariege["insee"], ariege["epci"])))
+    mapping = write(
+        tmp_path / "passage.csv",
+        "code_insee;code_tv\n"
+        + "".join(f"{c};{e}\n" for c, e in zip(ariege["insee"], ariege["epci"])),
+    )
     kept = epcis[1:] if drop_first_tv_from_typology else epcis
-    typo = write(tmp_path / "tv.csv", "code_tv;classe\n" + "".join(f"{e};{tv_class[e]}\n" for e in kept))
+    typo = write(
+        tmp_path / "tv.csv", "code_tv;classe\n" + "".join(f"{e};{tv_class[e]}\n" for e in kept)
+    )
     return typo, mapping, tv_class
 
 
@@ -226,12 +257,17 @@ def test_tv_partly_classified_is_reported(isolated_data, ariege, tmp_path):
     frame, report = parse_typology(typo, tv_map=mapping)
     left_out = int((ariege["epci"] == first).sum())
     assert report.to_dict()["communes_classified"] == len(ariege) - left_out
-    assert any(first in w and f"{left_out} communes non classées" in w for w in report.to_dict()["warnings"])
+    assert any(
+        first in w and f"{left_out} communes non classées" in w
+        for w in report.to_dict()["warnings"]
+    )
 
 
 def test_tv_codes_without_leading_zero(isolated_data, tmp_path):
     # Territoires de vie named after their pole commune; the typology file lost the leading zero.
-    mapping = write(tmp_path / "m.csv", "code_insee;code_tv\n09122;09122\n09225;09122\n09029;09029\n")
+    mapping = write(
+        tmp_path / "m.csv", "code_insee;code_tv\n09122;09122\n09225;09122\n09029;09029\n"
+    )
     typo = write(tmp_path / "t.csv", "tv;classe\n9122;4\n9029;2\n")
     frame, _ = parse_typology(typo, tv_map=mapping)
     assert dict(zip(frame["insee"], frame["classe"])) == {"09029": 2, "09122": 4, "09225": 4}
@@ -257,11 +293,17 @@ BAD_INPUTS = {
     "no_key_column": (b"commune;classe\n09122;1\n", "« code_insee » (par commune) ou « code_tv »"),
     "truncated": (b"code_insee;classe\n09122;1\n09225\n", "ligne 3 : ligne tronquée"),
     "unclosed_quote": (b'code_insee;classe\n09122;1\n"09225;2\n', "ligne 3"),
-    "unknown_class": (b"code_insee;classe\n09122;1\n09225;7\n09029;0\n", "ligne 3 « 7 », ligne 4 « 0 »"),
+    "unknown_class": (
+        b"code_insee;classe\n09122;1\n09225;7\n09029;0\n",
+        "ligne 3 « 7 », ligne 4 « 0 »",
+    ),
     "non_integer_class": (b"code_insee;classe\n09122;1,5\n", "ligne 2 « 1,5 »"),
     "unknown_codes": (b"code_insee;classe\n09122;1\n09999;1\n99999;2\n", "09999, 99999"),
     "malformed_code": (b"code_insee;classe\n09122;1\nFoix;2\n", "ligne 3 « Foix »"),
-    "conflicting_duplicates": (b"code_insee;classe\n09122;1\n09225;1\n09122;3\n", "09122 lignes 2, 4 (1/3)"),
+    "conflicting_duplicates": (
+        b"code_insee;classe\n09122;1\n09225;1\n09122;3\n",
+        "09122 lignes 2, 4 (1/3)",
+    ),
     "png_renamed": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binaire"),
     "tv_without_map": (b"code_tv;classe\n200066231;1\n", "table de passage"),
 }
@@ -288,11 +330,17 @@ def test_tv_missing_from_map_and_conflicting_map(isolated_data, ariege, tmp_path
     before_meta, before = layer_state()
     typo, mapping, _ = tv_files(tmp_path, ariege)
     extra = write(tmp_path / "tv2.csv", typo.read_text() + "TV-INCONNU;2\n")
-    with pytest.raises(DataError, match=r"tv2.csv : 1 territoire\(s\) de vie absent\(s\) de la table de passage "
-                                        r"passage.csv : TV-INCONNU"):
+    with pytest.raises(
+        DataError,
+        match=r"tv2.csv : 1 territoire\(s\) de vie absent\(s\) de la table de passage "
+        r"passage.csv : TV-INCONNU",
+    ):
         import_typology(extra, tv_map=mapping)
     conflict = write(tmp_path / "passage2.csv", mapping.read_text() + "09122;AUTRE\n")
-    with pytest.raises(DataError, match=r"passage2.csv : doublons avec des territoires de vie différents \(1\) : commune 09122 lignes"):
+    with pytest.raises(
+        DataError,
+        match=r"passage2.csv : doublons avec des territoires de vie différents \(1\) : commune 09122 lignes",
+    ):
         import_typology(typo, tv_map=conflict)
     unknown = write(tmp_path / "passage3.csv", mapping.read_text() + "09999;X\n")
     with pytest.raises(DataError, match=r"passage3.csv : 1 code\(s\) commune absent\(s\).*09999"):
@@ -305,8 +353,11 @@ def test_tv_missing_from_map_and_conflicting_map(isolated_data, ariege, tmp_path
 
 
 def seven_classes(tmp_path) -> Path:
-    return write(tmp_path / "irdes2024.csv", "classe;label;short_label;vintage\n" + "".join(
-        f"{i};Classe {i} de la typologie communale;C{i};2024\n" for i in range(1, 8)))
+    return write(
+        tmp_path / "irdes2024.csv",
+        "classe;label;short_label;vintage\n"
+        + "".join(f"{i};Classe {i} de la typologie communale;C{i};2024\n" for i in range(1, 8)),
+    )
 
 
 def test_seven_class_nomenclature_import_and_context(isolated_data, ariege, tmp_path):
@@ -316,7 +367,9 @@ def test_seven_class_nomenclature_import_and_context(isolated_data, ariege, tmp_
     codes = list(ariege["insee"])
     body = "code_insee;classe\n" + "".join(f"{c};{int(c[-1]) % 7 + 1}\n" for c in codes)
     report = import_typology(write(tmp_path / "t7.csv", body), nomenclature=nomen_path)
-    assert set(report.to_dict()["classes"]) == set(range(1, 8)) and sum(report.to_dict()["classes"].values()) == len(codes)
+    assert set(report.to_dict()["classes"]) == set(range(1, 8)) and sum(
+        report.to_dict()["classes"].values()
+    ) == len(codes)
     meta = store.read_meta("typology")
     kept = Path(meta["nomenclature_file"])
     assert kept.parent == isolated_data and kept.read_bytes() == nomen_path.read_bytes()
@@ -348,16 +401,32 @@ def test_bad_user_nomenclature_keeps_layer(isolated_data, ariege, tmp_path):
 
 def run_cli(data_dir: Path, *args):
     env = {**os.environ, "CARTOCPTS_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "geo", "import", "typology", *map(str, args)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", "import", "typology", *map(str, args)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_json_and_error(isolated_data, ariege, tmp_path):
     typo, mapping, tv_class = tv_files(tmp_path, ariege)
-    done = run_cli(isolated_data, typo, "--tv-map", mapping, "--nomenclature", seven_classes(tmp_path), "--json")
+    done = run_cli(
+        isolated_data,
+        typo,
+        "--tv-map",
+        mapping,
+        "--nomenclature",
+        seven_classes(tmp_path),
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["communes_classified"] == len(ariege) and report["classes"].keys() == {str(i) for i in range(1, 8)}
+    assert report["communes_classified"] == len(ariege) and report["classes"].keys() == {
+        str(i) for i in range(1, 8)
+    }
     assert store.read_meta("typology")["nomenclature_file"]
     before = store.read_meta("typology")
     failed = run_cli(isolated_data, typo, "--json")
@@ -374,7 +443,9 @@ def test_choropleth_colours_and_escaped_labels(base_dir, ariege, tmp_path):
     from layers.communes import NO_DATA, map_frame
     from layers.typology import typology_choropleth, typology_colouring, typology_legend
 
-    nomen = load_nomenclature(write(tmp_path / "n.csv", 'classe;label;short_label\n1;Un;<b>un</b>\n2;Deux;"A & B"\n'))
+    nomen = load_nomenclature(
+        write(tmp_path / "n.csv", 'classe;label;short_label\n1;Un;<b>un</b>\n2;Deux;"A & B"\n')
+    )
     codes = sorted(ariege["insee"])
     typology = pd.DataFrame({"insee": codes[:100], "classe": [1 + i % 2 for i in range(100)]})
     layer = typology_choropleth(ariege, typology, nomen)

@@ -14,7 +14,9 @@ def test_layer_version_changes_at_each_write(isolated_data):
     assert store.layer_version("sample") is None
     store.write_layer("sample", _rows(3), {"vintage": "a"})
     first = store.layer_version("sample")
-    store.write_layer("sample", _rows(3), {"vintage": "a"})  # same rows, same size: a new file all the same
+    store.write_layer(
+        "sample", _rows(3), {"vintage": "a"}
+    )  # same rows, same size: a new file all the same
     assert first is not None and store.layer_version("sample") != first
 
 

@@ -28,14 +28,22 @@ def ariege(communes) -> list[str]:
 
 def geo_cli(*args, env_extra=None):
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_new_store_has_every_migration(scenario_location):
     store = ScenarioStore(scenario_location)
     assert applied_versions(store.db) == [m.version for m in MIGRATIONS]
-    assert ScenarioStore(scenario_location).names() == []  # opening again applies nothing, changes nothing
+    assert (
+        ScenarioStore(scenario_location).names() == []
+    )  # opening again applies nothing, changes nothing
 
 
 def test_db_migrate_command_on_postgresql(postgres_url, isolated_data):
@@ -44,8 +52,11 @@ def test_db_migrate_command_on_postgresql(postgres_url, isolated_data):
     report = json.loads(first.stdout)
     assert report["kind"] == "postgresql" and report["applied"] == [m.version for m in MIGRATIONS]
     assert report["version"] == LATEST and "@127.0.0.1" in report["database"]
-    again = json.loads(geo_cli("db", "migrate", "--json",
-                               env_extra={"CARTOCPTS_DATABASE_URL": postgres_url}).stdout)
+    again = json.loads(
+        geo_cli(
+            "db", "migrate", "--json", env_extra={"CARTOCPTS_DATABASE_URL": postgres_url}
+        ).stdout
+    )
     assert again["applied"] == [] and again["version"] == LATEST
     text = geo_cli("db", "migrate", env_extra={"CARTOCPTS_DATABASE_URL": postgres_url})
     assert "déjà à jour" in text.stdout
@@ -66,7 +77,9 @@ def test_copy_local_store_into_postgresql_is_idempotent(tmp_path, postgres_url, 
     team.create("Déjà là")
     team.add_territory("Déjà là", "Existant")
 
-    done = geo_cli("db", "copy", "--to", postgres_url, "--from", str(tmp_path / "local.sqlite"), "--json")
+    done = geo_cli(
+        "db", "copy", "--to", postgres_url, "--from", str(tmp_path / "local.sqlite"), "--json"
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["copied"] == ["Ariège 2027", "Variante"] and report["skipped"] == []
@@ -78,24 +91,33 @@ def test_copy_local_store_into_postgresql_is_idempotent(tmp_path, postgres_url, 
     assert by_name["CPTS du Pays de Foix"].communes == {FOIX, PAMIERS}
     assert by_name["CPTS du Couserans"].communes == {SAINT_GIRONS}
     assert by_name["CPTS du Couserans"].status == "projet"
-    assert {t.name: t.communes for t in team.get("Variante").territories} == {"T1": set(ariege[:40])}
+    assert {t.name: t.communes for t in team.get("Variante").territories} == {
+        "T1": set(ariege[:40])
+    }
     # The history came along, on the new numbers: the session's undo walks it.
     assert team.history_state("Ariège 2027", "a")["undo"] == 5
     assert team.undo("Ariège 2027", "a") == "Modification de « CPTS du Couserans »"
     assert team.undo("Ariège 2027", "a") == "Communes de « CPTS du Couserans »"
     assert team.get("Ariège 2027").territory(by_name["CPTS du Couserans"].id).communes == set()
-    assert local.get("Ariège 2027").territory(couserans).communes == {SAINT_GIRONS}  # the source is untouched
+    assert local.get("Ariège 2027").territory(couserans).communes == {
+        SAINT_GIRONS
+    }  # the source is untouched
 
     before = {name: team.get(name) for name in team.names()}
-    again = json.loads(geo_cli("db", "copy", "--to", postgres_url, "--from", str(tmp_path / "local.sqlite"),
-                               "--json").stdout)
+    again = json.loads(
+        geo_cli(
+            "db", "copy", "--to", postgres_url, "--from", str(tmp_path / "local.sqlite"), "--json"
+        ).stdout
+    )
     assert again["copied"] == [] and again["skipped"] == ["Ariège 2027", "Variante"]
     assert {name: team.get(name) for name in team.names()} == before
 
 
 def test_copy_refuses_a_target_that_is_not_postgresql(tmp_path):
     done = geo_cli("db", "copy", "--to", str(tmp_path / "x.sqlite"))
-    assert done.returncode == 2 and "postgresql://" in done.stderr and "Traceback" not in done.stderr
+    assert (
+        done.returncode == 2 and "postgresql://" in done.stderr and "Traceback" not in done.stderr
+    )
 
 
 def test_two_instances_never_put_a_commune_in_two_territories(postgres_url, ariege):
@@ -116,7 +138,10 @@ def test_two_instances_never_put_a_commune_in_two_territories(postgres_url, arie
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=claim, args=(first, t1)), threading.Thread(target=claim, args=(second, t2))]
+    threads = [
+        threading.Thread(target=claim, args=(first, t1)),
+        threading.Thread(target=claim, args=(second, t2)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -21,7 +21,9 @@ ARBITRE, EDITEUR, AUTRE, LECTEUR = "Claire (ARS)", "Marc", "Paul", "Léa"
 @pytest.fixture
 def team(scenario_location):
     """A team: one arbitre, two editeurs, one lecteur; Marc's scenario with one territory."""
-    ScenarioStore(scenario_location, user=ARBITRE).add_user(ARBITRE, "arbitre")  # the first user: anyone
+    ScenarioStore(scenario_location, user=ARBITRE).add_user(
+        ARBITRE, "arbitre"
+    )  # the first user: anyone
     admin = ScenarioStore(scenario_location, user=ARBITRE)
     admin.add_user(EDITEUR, "editeur")
     admin.add_user(AUTRE, "editeur")
@@ -30,7 +32,10 @@ def team(scenario_location):
     marc.create("Ariège 2027", scope="dep:09")
     tid = marc.add_territory("Ariège 2027", "CPTS du Pays de Foix")
     marc.change_communes("Ariège 2027", tid, add=[FOIX, PAMIERS])
-    return {name: ScenarioStore(scenario_location, user=name) for name in (ARBITRE, EDITEUR, AUTRE, LECTEUR)}, tid
+    return {
+        name: ScenarioStore(scenario_location, user=name)
+        for name in (ARBITRE, EDITEUR, AUTRE, LECTEUR)
+    }, tid
 
 
 def test_single_user_mode_allows_everything(scenario_location):
@@ -62,7 +67,9 @@ def test_roles_and_sharing(team, scenario_location):
         stores[AUTRE].share("Ariège 2027", "ecriture")
     assert len(stores[EDITEUR].history("Ariège 2027")) == before
     stores[EDITEUR].share("Ariège 2027", "ecriture")
-    assert stores[AUTRE].change_communes("Ariège 2027", tid, add=[SAINT_GIRONS]).added == [SAINT_GIRONS]
+    assert stores[AUTRE].change_communes("Ariège 2027", tid, add=[SAINT_GIRONS]).added == [
+        SAINT_GIRONS
+    ]
 
     # Private: the team no longer sees it, except through the read-only link.
     token = stores[EDITEUR].share("Ariège 2027", "prive")
@@ -71,7 +78,11 @@ def test_roles_and_sharing(team, scenario_location):
         stores[LECTEUR].get("Ariège 2027")
     scen_id, link_token = stores[EDITEUR].read_link("Ariège 2027")
     assert link_token == token
-    assert stores[LECTEUR].get_shared(scen_id, token).territory(tid).communes == {FOIX, PAMIERS, SAINT_GIRONS}
+    assert stores[LECTEUR].get_shared(scen_id, token).territory(tid).communes == {
+        FOIX,
+        PAMIERS,
+        SAINT_GIRONS,
+    }
     with pytest.raises(DataError, match="Lien de consultation invalide"):
         stores[LECTEUR].get_shared(scen_id, token[:-1] + ("x" if token[-1] != "x" else "y"))
 
@@ -119,7 +130,9 @@ def test_history_and_restore(team):
     assert marc.undo("Ariège 2027", "s") == f"Restauration de l'état n° {mark}"
     scen = marc.get("Ariège 2027")
     assert {t.name: t.communes for t in scen.territories} == {
-        "CPTS du Pays de Foix": {PAMIERS, SAINT_GIRONS, LAVELANET}, "CPTS du Couserans": {FOIX}}
+        "CPTS du Pays de Foix": {PAMIERS, SAINT_GIRONS, LAVELANET},
+        "CPTS du Couserans": {FOIX},
+    }
 
 
 def test_stale_edit_refused_with_who_and_when(team):
@@ -129,10 +142,14 @@ def test_stale_edit_refused_with_who_and_when(team):
     paul_tid = stores[AUTRE].add_territory("Ariège 2027", "CPTS de Paul")
     stores[AUTRE].change_communes("Ariège 2027", tid, remove=[PAMIERS])
     stores[AUTRE].change_communes("Ariège 2027", paul_tid, add=[PAMIERS])
-    with pytest.raises(DataError, match=r"09225 modifiée\(s\) par Paul le \d\d/\d\d/\d{4} à \d\d:\d\d"):
+    with pytest.raises(
+        DataError, match=r"09225 modifiée\(s\) par Paul le \d\d/\d\d/\d{4} à \d\d:\d\d"
+    ):
         stores[EDITEUR].change_communes("Ariège 2027", tid, add=[PAMIERS], seen=seen)
     # Communes nobody touched since are fine; so is the same edit on a fresh view.
-    assert stores[EDITEUR].change_communes("Ariège 2027", tid, add=[SAINT_GIRONS], seen=seen).added == [SAINT_GIRONS]
+    assert stores[EDITEUR].change_communes(
+        "Ariège 2027", tid, add=[SAINT_GIRONS], seen=seen
+    ).added == [SAINT_GIRONS]
     fresh = stores[EDITEUR].last_change("Ariège 2027")
     result = stores[EDITEUR].change_communes("Ariège 2027", tid, add=[PAMIERS], seen=fresh)
     assert result.refused == {PAMIERS: "déjà dans « CPTS de Paul »"}
@@ -145,27 +162,80 @@ def geo_cli(location, *args):
     else:
         env["CARTOCPTS_DATA_DIR"] = str(location.parent)
         env.pop("CARTOCPTS_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_command_line(team, scenario_location):
     stores, tid = team
-    refused = geo_cli(scenario_location, "scenario", "edit", "Ariège 2027", "--territory", "CPTS du Pays de Foix",
-                      "--add", SAINT_GIRONS, "--user", LECTEUR, "--json")
+    refused = geo_cli(
+        scenario_location,
+        "scenario",
+        "edit",
+        "Ariège 2027",
+        "--territory",
+        "CPTS du Pays de Foix",
+        "--add",
+        SAINT_GIRONS,
+        "--user",
+        LECTEUR,
+        "--json",
+    )
     assert refused.returncode == 2 and "rôle « lecteur »" in refused.stderr and refused.stdout == ""
-    done = geo_cli(scenario_location, "scenario", "edit", "Ariège 2027", "--territory", "CPTS du Pays de Foix",
-                   "--add", SAINT_GIRONS, "--remove", FOIX, "--user", EDITEUR, "--json")
+    done = geo_cli(
+        scenario_location,
+        "scenario",
+        "edit",
+        "Ariège 2027",
+        "--territory",
+        "CPTS du Pays de Foix",
+        "--add",
+        SAINT_GIRONS,
+        "--remove",
+        FOIX,
+        "--user",
+        EDITEUR,
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"added": [SAINT_GIRONS], "removed": [FOIX], "refused": {}}
-    history = json.loads(geo_cli(scenario_location, "scenario", "history", "Ariège 2027", "--json",
-                                 "--user", LECTEUR).stdout)
+    history = json.loads(
+        geo_cli(
+            scenario_location, "scenario", "history", "Ariège 2027", "--json", "--user", LECTEUR
+        ).stdout
+    )
     assert history[-1]["user"] == EDITEUR and history[-1]["added"] == [SAINT_GIRONS]
     assert history[-1]["removed"] == [FOIX] and history[-1]["action"] == "communes"
-    assert len(history) == len(stores[EDITEUR].history("Ariège 2027"))  # the refused edit left no trace
-    users = json.loads(geo_cli(scenario_location, "users", "list", "--json", "--user", LECTEUR).stdout)
-    assert {u["name"]: u["role"] for u in users} == {ARBITRE: "arbitre", EDITEUR: "editeur", AUTRE: "editeur",
-                                                       LECTEUR: "lecteur"}
-    shared = geo_cli(scenario_location, "scenario", "share", "Ariège 2027", "--level", "ecriture",
-                     "--user", EDITEUR)
-    assert shared.returncode == 0 and "équipe en écriture" in shared.stdout and "jeton=" in shared.stdout
+    assert len(history) == len(
+        stores[EDITEUR].history("Ariège 2027")
+    )  # the refused edit left no trace
+    users = json.loads(
+        geo_cli(scenario_location, "users", "list", "--json", "--user", LECTEUR).stdout
+    )
+    assert {u["name"]: u["role"] for u in users} == {
+        ARBITRE: "arbitre",
+        EDITEUR: "editeur",
+        AUTRE: "editeur",
+        LECTEUR: "lecteur",
+    }
+    shared = geo_cli(
+        scenario_location,
+        "scenario",
+        "share",
+        "Ariège 2027",
+        "--level",
+        "ecriture",
+        "--user",
+        EDITEUR,
+    )
+    assert (
+        shared.returncode == 0
+        and "équipe en écriture" in shared.stdout
+        and "jeton=" in shared.stdout
+    )

@@ -18,7 +18,14 @@ from geo.store.scenarios import Scenario, Territory
 from geo.territory.aci import AciEdge, aci_size, distance_to_edge
 from geo.territory.context import context
 from geo.territory.diagnostics import (
-    GEOMETRY_FIELDS, CptsOverlap, Diagnostics, Tally, TerritoryOverlap, assess, diagnose, with_apl_reference,
+    GEOMETRY_FIELDS,
+    CptsOverlap,
+    Diagnostics,
+    Tally,
+    TerritoryOverlap,
+    assess,
+    diagnose,
+    with_apl_reference,
 )
 from geo.territory.export import to_geojson
 from geo.territory.plan import Plan
@@ -34,9 +41,18 @@ def epci_members(ctx, insee):
     return communes.index[communes["epci"] == communes.at[insee, "epci"]].tolist()
 
 
-@pytest.mark.parametrize("population,size", [
-    (0, 1), (39_999, 1), (40_000, 2), (79_999, 2), (80_000, 3), (175_000, 3), (175_001, 4),
-])
+@pytest.mark.parametrize(
+    "population,size",
+    [
+        (0, 1),
+        (39_999, 1),
+        (40_000, 2),
+        (79_999, 2),
+        (80_000, 3),
+        (175_000, 3),
+        (175_001, 4),
+    ],
+)
 def test_aci_band_edges(population, size):
     assert aci_size(population) == size
 
@@ -44,7 +60,12 @@ def test_aci_band_edges(population, size):
 def test_distance_to_edge():
     assert distance_to_edge(39_999).to_upper == 1
     assert distance_to_edge(175_000) == AciEdge(size=3, to_lower=95_001, to_upper=1, nearest=1)
-    assert distance_to_edge(175_000).to_dict() == {"size": 3, "to_lower": 95_001, "to_upper": 1, "nearest": 1}
+    assert distance_to_edge(175_000).to_dict() == {
+        "size": 3,
+        "to_lower": 95_001,
+        "to_upper": 1,
+        "nearest": 1,
+    }
     assert distance_to_edge(175_001).to_upper is None
 
 
@@ -100,19 +121,42 @@ def test_cross_region_flag(ctx):
 
 def test_cli_assess_json(ctx):
     codes = epci_members(ctx, "09122")
-    out = subprocess.run([sys.executable, "-m", "geo", "assess", "--communes", ",".join(codes), "--json"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "geo", "assess", "--communes", ",".join(codes), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(out.stdout)
-    for key in ("population", "population_vintage", "aci_size", "commune_count", "msp_count", "centres_sante_count",
-                "cpts_seats_count", "irdes_mix", "apl", "contiguous", "parts", "departements", "regions",
-                "area_km2", "density", "overlaps", "unknown_codes"):
+    for key in (
+        "population",
+        "population_vintage",
+        "aci_size",
+        "commune_count",
+        "msp_count",
+        "centres_sante_count",
+        "cpts_seats_count",
+        "irdes_mix",
+        "apl",
+        "contiguous",
+        "parts",
+        "departements",
+        "regions",
+        "area_km2",
+        "density",
+        "overlaps",
+        "unknown_codes",
+    ):
         assert key in result
     assert result["commune_count"] == len(codes)
 
 
 def test_cli_assess_bad_codes(ctx):
-    out = subprocess.run([sys.executable, "-m", "geo", "assess", "--communes", "xx,123", "--json"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "geo", "assess", "--communes", "xx,123", "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2
     assert "Aucun code INSEE connu" in out.stderr and "Traceback" not in out.stderr
 
@@ -130,7 +174,11 @@ def test_every_field_is_documented_and_to_dict_gives_them_all(ctx):
     assert list(diag.to_dict()) == [name for name in documented if name != "with_geometry"]
     # the JSON of ``geo assess``: the diagnostics of ``diagnose`` then the unknown codes and the reference APL
     result = assess(codes, ctx)
-    assert list(result) == [*diagnose(Tally.of(codes, ctx), ctx).to_dict(), "unknown_codes", "apl_reference"]
+    assert list(result) == [
+        *diagnose(Tally.of(codes, ctx), ctx).to_dict(),
+        "unknown_codes",
+        "apl_reference",
+    ]
     assert result == {**diag.to_dict(), "unknown_codes": []}
     assert json.loads(json.dumps(result)) == result  # plain JSON values only
     assert result["aci_edge"] == diag.aci_edge.to_dict() and diag.aci_edge.size == diag.aci_size
@@ -150,10 +198,20 @@ def test_overlaps_are_typed_and_serialised(ctx):
     foix = epci_members(ctx, "09122")
     others = {"Voisin": set(foix[:3]) | {"09225"}}
     diag = diagnose(Tally.of(foix, ctx), ctx, others=others)
-    assert diag.territory_overlaps == [TerritoryOverlap(territory="Voisin", communes=sorted(foix[:3]),
-                                                        population=sum(ctx.population[c] for c in foix[:3]))]
+    assert diag.territory_overlaps == [
+        TerritoryOverlap(
+            territory="Voisin",
+            communes=sorted(foix[:3]),
+            population=sum(ctx.population[c] for c in foix[:3]),
+        )
+    ]
     assert diag.to_dict()["territory_overlaps"] == [
-        {"territory": "Voisin", "communes": sorted(foix[:3]), "population": diag.territory_overlaps[0].population}]
+        {
+            "territory": "Voisin",
+            "communes": sorted(foix[:3]),
+            "population": diag.territory_overlaps[0].population,
+        }
+    ]
     assert all(isinstance(o, CptsOverlap) for o in diag.overlaps)
 
 
@@ -161,14 +219,34 @@ def test_overlaps_are_typed_and_serialised(ctx):
 
 
 def _scenario(*territories) -> Scenario:
-    return Scenario(id=1, name="S", scope="dep:09", allow_overlap=True, notes="", created_at="", updated_at="",
-                    territories=[Territory(id=i, name=name, status="projet", colour="#000000", notes="", locked=False,
-                                           communes=set(codes)) for i, (name, codes) in enumerate(territories, 1)])
+    return Scenario(
+        id=1,
+        name="S",
+        scope="dep:09",
+        allow_overlap=True,
+        notes="",
+        created_at="",
+        updated_at="",
+        territories=[
+            Territory(
+                id=i,
+                name=name,
+                status="projet",
+                colour="#000000",
+                notes="",
+                locked=False,
+                communes=set(codes),
+            )
+            for i, (name, codes) in enumerate(territories, 1)
+        ],
+    )
 
 
 def test_plan_before_and_after_sync(ctx):
     plan = Plan(ctx)
-    with pytest.raises(KeyError, match="not in the plan"):  # not an AttributeError: the state exists from __init__
+    with pytest.raises(
+        KeyError, match="not in the plan"
+    ):  # not an AttributeError: the state exists from __init__
         plan.diagnostics(1)
     assert plan.table().empty
     foix = epci_members(ctx, "09122")
@@ -177,7 +255,9 @@ def test_plan_before_and_after_sync(ctx):
     first = plan.diagnostics(1)
     assert first.commune_count == len(foix) and first.apl_reference is not None
     assert [o.territory for o in first.territory_overlaps] == ["Pamiers"]
-    assert Plan(ctx, scenario).diagnostics(2) == plan.diagnostics(2)  # a plan built with its scenario
+    assert Plan(ctx, scenario).diagnostics(2) == plan.diagnostics(
+        2
+    )  # a plan built with its scenario
     table = plan.table()
     assert list(table["Territoire"]) == ["Foix", "Pamiers"]
 
@@ -197,21 +277,27 @@ def test_plan_table_is_written_in_french(ctx):
 
 
 def _cpts_rows(name: str, codes) -> pd.DataFrame:
-    return pd.DataFrame({"cpts_id": ["C1"] * len(codes), "cpts_nom": [name] * len(codes), "insee": list(codes)})
+    return pd.DataFrame(
+        {"cpts_id": ["C1"] * len(codes), "cpts_nom": [name] * len(codes), "insee": list(codes)}
+    )
 
 
 def test_context_follows_a_rewritten_layer(isolated_data):
     before = context()
     assert context() is before and graph() is graph()  # cached while no layer changes
     assert not before.cpts_members
-    store.write_layer("cpts", _cpts_rows("CPTS du Couserans", ["09122", "09225"]), {"vintage": "v1"})
+    store.write_layer(
+        "cpts", _cpts_rows("CPTS du Couserans", ["09122", "09225"]), {"vintage": "v1"}
+    )
     first = context()
     assert first is not before and first.cpts_members["09122"] == [("C1", "CPTS du Couserans")]
     assert context() is first
     store.write_layer("cpts", _cpts_rows("CPTS de Foix", ["09122"]), {"vintage": "v2"})
     second = context()
     assert second is not first and second.cpts_members == {"09122": [("C1", "CPTS de Foix")]}
-    assert second.vintages["cpts"] == "v2" and first.vintages["cpts"] == "v1"  # the old one is left as it was
+    assert (
+        second.vintages["cpts"] == "v2" and first.vintages["cpts"] == "v1"
+    )  # the old one is left as it was
     assert second.graph is first.graph  # the adjacency layer did not change: the graph is kept
     store.remove_layer("cpts")
     assert not context().cpts_members
@@ -224,8 +310,19 @@ def _snapshot(ctx) -> dict:
         "index": ctx.communes.index.copy(),
         "population": dict(ctx.population),
         "population_series": ctx.population_series.copy(),
-        "dicts": {name: dict(getattr(ctx, name)) for name in ("area", "dep", "reg", "geometry", "structure_counts",
-                                                               "typology", "cpts_members", "vintages")},
+        "dicts": {
+            name: dict(getattr(ctx, name))
+            for name in (
+                "area",
+                "dep",
+                "reg",
+                "geometry",
+                "structure_counts",
+                "typology",
+                "cpts_members",
+                "vintages",
+            )
+        },
         "codes": ctx.codes.copy(),
         "graph": ctx.graph.matrix.copy(),
     }
@@ -250,5 +347,7 @@ def test_search_and_diagnose_leave_the_shared_context_unchanged(ctx):
     assert after["index"].equals(before["index"])
     assert after["population"] == before["population"] and after["dicts"] == before["dicts"]
     pd.testing.assert_series_equal(after["population_series"], before["population_series"])
-    assert (after["codes"] == before["codes"]).all() and (after["graph"] != before["graph"]).nnz == 0
+    assert (after["codes"] == before["codes"]).all() and (
+        after["graph"] != before["graph"]
+    ).nnz == 0
     assert not shapely.is_empty(ctx.geometry["09122"])

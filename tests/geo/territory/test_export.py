@@ -8,10 +8,10 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.territory.context import context
 from geo.errors import DataError
-from geo.territory.export import geojson_bytes, read_export, to_csv, to_geojson
 from geo.store.scenarios import ScenarioStore
+from geo.territory.context import context
+from geo.territory.export import geojson_bytes, read_export, to_csv, to_geojson
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,27 @@ def test_geojson_rfc7946(territories, tmp_path):
             assert shapely.is_ccw(poly.exterior)
             assert all(not shapely.is_ccw(ring) for ring in poly.interiors)
     props = raw["features"][0]["properties"]
-    for key in ("name", "status", "population", "population_vintage", "aci_size", "communes", "commune_count",
-                "msp_count", "centres_sante_count", "irdes_mix", "apl", "contiguous", "parts", "departements",
-                "regions", "area_km2", "scenario", "exported_at", "sources"):
+    for key in (
+        "name",
+        "status",
+        "population",
+        "population_vintage",
+        "aci_size",
+        "communes",
+        "commune_count",
+        "msp_count",
+        "centres_sante_count",
+        "irdes_mix",
+        "apl",
+        "contiguous",
+        "parts",
+        "departements",
+        "regions",
+        "area_km2",
+        "scenario",
+        "exported_at",
+        "sources",
+    ):
         assert key in props
     assert props["population"] == int(ctx.communes.loc[terrs[0]["communes"], "population"].sum())
     minx, miny, maxx, maxy = frame.total_bounds
@@ -68,14 +86,48 @@ def test_cli_export_and_import(territories, tmp_path):
     ctx, terrs = territories
     out = tmp_path / "t.geojson"
     codes = ",".join(terrs[0]["communes"])
-    subprocess.run([sys.executable, "-m", "geo", "export", "--communes", codes, "--name", "CPTS A", "--out", str(out)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "geo",
+            "export",
+            "--communes",
+            codes,
+            "--name",
+            "CPTS A",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     feature = json.loads(out.read_text())["features"][0]
     assert feature["properties"]["communes"] == terrs[0]["communes"]
     csv_out = tmp_path / "t.csv"
-    subprocess.run([sys.executable, "-m", "geo", "export", "--communes", codes, "--name", "CPTS A",
-                    "--out", str(csv_out), "--format", "csv"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "geo",
+            "export",
+            "--communes",
+            codes,
+            "--name",
+            "CPTS A",
+            "--out",
+            str(csv_out),
+            "--format",
+            "csv",
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert csv_out.read_text(encoding="utf-8-sig").splitlines()[0] == "cpts_id;cpts_nom;code_insee"
-    bad = subprocess.run([sys.executable, "-m", "geo", "export", "--communes", "09122,12345678", "--out", str(out)],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "geo", "export", "--communes", "09122,12345678", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "inconnus" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,4 +1,4 @@
-"""Every Streamlit cache of the pages, in one place (``ui/drawmap.py`` and ``ui/orientation.py`` keep theirs).
+"""Every Streamlit cache of the pages, in one place.
 
 These hold artefacts of the interface built from the domain objects: a scope's
 simplified communes with the populations in use, its outlines and GeoJSON
@@ -13,6 +13,8 @@ Cached objects are shared by every session: they are read, never changed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -98,3 +100,17 @@ def computed_coverage(spec: str, scenario: str | None, version: tuple, updated_a
     outlines = territory_outlines(assignment, ctx, codes=result.communes)
     clusters = clusters_geojson(result, ctx) if result.clusters else None
     return result, outlines, clusters
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def drawing_layer(spec: str, stamp: str, _build: Callable[[], dict]) -> dict:
+    """The drawing map's compact layer of a scope (``ui.drawmap``), built by ``_build`` once per scope and
+    populations ``stamp``; shared by every session (a background thread may build it first)."""
+    return _build()
+
+
+@st.cache_data(show_spinner=False, max_entries=48)
+def orientation_payload(key: str, _build: Callable[[], dict]) -> dict:
+    """A payload of the drawing map's orientation layers (``ui.orientation``) built by ``_build``;
+    ``key`` names the scope, the choice and the versions of the layers it is built from."""
+    return _build()

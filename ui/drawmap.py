@@ -25,6 +25,7 @@ import streamlit as st
 
 from layers.communes import map_frame
 from layers.fastgeojson import compact
+from ui import caches
 from ui.common import map_communes, population_stamp
 
 # The component's script is served by Streamlit's static server (static/cartocpts/drawmap.js) and imported by
@@ -120,9 +121,10 @@ def scope_layer(spec: str) -> dict:
     return _scope_layer(spec, population_stamp())
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
 def _scope_layer(spec: str, stamp: str) -> dict:
-    return compact(map_frame(map_communes(spec)), columns=("nom", "pop"))
+    return caches.drawing_layer(
+        spec, stamp, lambda: compact(map_frame(map_communes(spec)), columns=("nom", "pop"))
+    )
 
 
 _WARMED: set[tuple[str, str]] = set()  # (région, population stamp) built or being built

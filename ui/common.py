@@ -18,9 +18,11 @@ from geo.errors import DataError
 from geo.formats import french
 from geo.store.cache import cached_layer, layers_version
 from geo.store.catalogue import sources
+from geo.store.users import LOCAL_USER
 from geo.territory.context import Context, context
 from layers.assets import assets_present, missing_assets_message
 from ui import caches
+from ui.identity import current_user, require_user
 from ui.text import link, plain
 
 log = logging.getLogger("cartocpts")
@@ -116,8 +118,8 @@ def cached_scope_choices() -> list[tuple[str, str]]:
 
 
 def scenario_store():
-    """The scenario store (one per process)."""
-    return caches.scenario_store()
+    """The scenario store, acting as the user of this session (``ui.identity``)."""
+    return caches.scenario_store(require_user())
 
 
 def current_context() -> Context:
@@ -199,6 +201,9 @@ def page_nav() -> None:
         for path, label, icon in PAGES:
             st.page_link(path, label=plain(label), icon=icon)
         st.divider()
+        user = current_user()
+        if user is not None and user != LOCAL_USER:
+            st.caption(f"Connecté : {plain(user)}")
 
 
 def scope_cpts_perimeters(communes):

@@ -224,8 +224,11 @@ def proposal_table(proposal, ctx) -> None:
 def computed_coverage(spec: str, scenario: str | None):
     """(CoverageResult, territory outlines, clusters FeatureCollection), recomputed when a layer or
     the scenario changes."""
-    updated_at = scenario_store().get(scenario).updated_at if scenario else None
-    return caches.computed_coverage(spec, scenario, current_context().version, updated_at)
+    store = scenario_store()  # the user may read the scenario (its get() refuses otherwise)
+    updated_at = store.get(scenario).updated_at if scenario else None
+    return caches.computed_coverage(
+        spec, scenario, current_context().version, updated_at, store.user
+    )
 
 
 def focus_bounds(result):

@@ -32,15 +32,16 @@ def free_port() -> int:
 class StreamlitApp:
     """A running ``streamlit run app.py`` with its own data directory."""
 
-    def __init__(self, data_dir: Path, log_path: Path):
+    def __init__(self, data_dir: Path, log_path: Path, env: dict | None = None):
         self.data_dir = data_dir
+        self.env = env or {}  # more environment for the server (team mode: database URL, identity header)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 90) -> "StreamlitApp":
-        env = {**os.environ, "CARTOCPTS_DATA_DIR": str(self.data_dir)}
+        env = {**os.environ, "CARTOCPTS_DATA_DIR": str(self.data_dir), **self.env}
         cmd = [
             sys.executable,
             "-m",

@@ -17,7 +17,10 @@ sys.path.insert(
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from bench import draw_bench  # noqa: E402 - issue 10: the drawing page in real Chromium
+from bench import (
+    draw_bench,  # noqa: E402 - issue 10: the drawing page in real Chromium
+    team_bench,  # noqa: E402 - issue 12: concurrent writers on PostgreSQL
+)
 from bench.coverage_bench import figures as coverage_figures  # noqa: E402
 from geo.base import communes as base  # noqa: E402
 from geo.base.adjacency import build_adjacency  # noqa: E402
@@ -155,6 +158,10 @@ def main() -> None:
             print(f"figures de dessin non mesurées : {reason}", file=sys.stderr)
         else:
             figures.update(draw_bench.figures(base_dir=Path(tmp)))
+        try:  # issue 12: 20 writers on one scenario in a throwaway PostgreSQL
+            figures.update(team_bench.figures())
+        except RuntimeError as exc:
+            print(f"figures du mode équipe non mesurées : {exc}", file=sys.stderr)
     rounded = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures.items()}
     print(json.dumps(rounded, indent=2))
 

@@ -34,7 +34,9 @@ class StreamlitApp:
 
     def __init__(self, data_dir: Path, log_path: Path, env: dict | None = None):
         self.data_dir = data_dir
-        self.env = env or {}  # more environment for the server (team mode: database URL, identity header)
+        self.env = (
+            env or {}
+        )  # more environment for the server (team mode: database URL, identity header)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path

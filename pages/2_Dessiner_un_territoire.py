@@ -36,6 +36,7 @@ def _drawing_area(
         store, drawmap.new_edits("draw-map"), ctx
     )  # before anything is drawn
     scenario = store.get(scenario_name)
+    drawing.remember_view(store, scenario_name)
     plan = drawing.plan_for(ctx, scenario)
     active = next((t for t in scenario.territories if t.id == active_id), None)
     communes = map_communes(spec)

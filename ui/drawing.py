@@ -99,6 +99,17 @@ def _session() -> str:
     return st.session_state.setdefault("edit-session", uuid.uuid4().hex)
 
 
+def _views() -> dict[str, int]:
+    """Scenario name -> the last change of the journal this session's map was drawn from."""
+    return st.session_state.setdefault("seen-change", {})
+
+
+def remember_view(store, scenario: str) -> None:
+    """Note which state of ``scenario`` the map now shows: a later click on a commune somebody else has
+    changed since is refused, naming who and when (nothing is silently overwritten)."""
+    _views()[scenario] = store.last_change(scenario)
+
+
 def _run(action):
     """Run a store action, showing its French error instead of failing the page."""
     try:
@@ -285,7 +296,13 @@ def apply_edits(store, edits, ctx) -> tuple[list[str], list[str]]:
         touched += codes
         try:
             result = store.change_communes(
-                scenario, edit.territory, add=add, remove=remove, label=label, session=_session()
+                scenario,
+                edit.territory,
+                add=add,
+                remove=remove,
+                label=label,
+                session=_session(),
+                seen=_views().get(scenario),  # refused if someone changed these communes since
             )
         except DataError as exc:
             notes.append(html_text(str(exc)))

@@ -281,3 +281,18 @@ def test_the_layer_is_sent_once_per_scope(scenarios):
     app.session_state["draw-map"] = {"need": {"mount": "m2", "nonce": "n1", "scope": None}}
     app.run()
     assert check(app)["layer"]["ids"]
+
+
+def test_a_click_on_a_commune_changed_since_the_map_was_drawn_is_refused(scenarios):
+    """Another tab (another editing session) moves Foix after this page drew the map: this page's click on
+    Foix is refused, naming who and when; a click on a commune nobody touched is applied."""
+    store, ids = scenarios
+    app = start([])  # the map of A is drawn: the page notes the state it shows
+    other_tab = store.add_territory("A", "Autre onglet", session="t2")
+    store.change_communes("A", other_tab, add=[FOIX], session="t2")
+    rerun(app, [edit(1, ids["A"], "add", FOIX)])
+    text = sent_to_map(app)["message"]["text"]
+    assert "09122 modifiée(s) par poste local le" in text and "Rechargez" in text
+    assert FOIX not in store.get("A").territory(ids["A"][1]).communes
+    rerun(app, [edit(2, ids["A"], "add", PAMIERS)])
+    assert PAMIERS in store.get("A").territory(ids["A"][1]).communes

@@ -15,7 +15,6 @@ import streamlit as st
 
 from geo.base import communes as base
 from geo.errors import DataError
-from geo.formats import french
 from geo.store.cache import cached_layer, layers_version
 from geo.store.catalogue import sources
 from geo.store.users import LOCAL_USER
@@ -153,16 +152,6 @@ def fmt_datetime(iso: str | None) -> str:
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone(ZoneInfo("Europe/Paris"))
     return stamp.strftime("%d/%m/%Y %H:%M")
-
-
-def fmt_dec(value, digits: int = 2) -> str:
-    """Alias of ``geo.formats.french.decimal`` (3,92), kept for the pages that still call it."""
-    return french.decimal(value, digits)
-
-
-def fmt_int(value) -> str:
-    """Alias of ``geo.formats.french.integer`` (12 345), kept for the pages that still call it."""
-    return french.integer(value)
 
 
 def optional_layer(name: str):

@@ -513,9 +513,9 @@ class ScenarioStore:
                 if "locked" in fields:
                     actor.require("arbitre", "verrouiller ou déverrouiller un territoire")
                 if (
-                    fields.get("status") in ARBITRE_STATUSES
-                    or terr.status in ARBITRE_STATUSES
-                    and "status" in fields
+                    # setting an arbitration status, or taking one back
+                    "status" in fields
+                    and (fields["status"] in ARBITRE_STATUSES or terr.status in ARBITRE_STATUSES)
                 ):
                     actor.require("arbitre", f"le statut « {fields.get('status')} »")
                 self._apply_update(con, territory_id, after)
@@ -525,6 +525,7 @@ class ScenarioStore:
                         scen.id,
                         "verrouillage" if fields["locked"] else "déverrouillage",
                         f"{'Verrouillage' if fields['locked'] else 'Déverrouillage'} de « {terr.name} »",
+                        session=session,
                         territory=terr.name,
                     )
                 if before:

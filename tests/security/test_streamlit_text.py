@@ -835,8 +835,6 @@ def test_the_rule_refuses_unescaped_text(source):
     "source",
     [
         "import streamlit as st\nfrom ui.text import plain\ndef f(name):\n    st.markdown(f'**{plain(name)}**')",
-        "import streamlit as st\nfrom ui.common import fmt_int\n"
-        "def f(d):\n    st.metric('MSP', fmt_int(d['msp']))",
         "import streamlit as st\nfrom geo.formats import french\n"
         "def f(d):\n    st.metric('MSP', french.integer(d['msp']))",
         "import streamlit as st\nfrom geo.formats import french\n"

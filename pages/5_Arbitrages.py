@@ -36,6 +36,7 @@ with user_errors():
     map_col, side = st.columns([3, 2])
     with side:
         ui.actions(store, ctx, rows)
+        ui.decisions(rows)
     with map_col:
         ui.show_map(spec, rows, ctx)
     ui.listing(rows, ctx)

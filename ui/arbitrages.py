@@ -128,7 +128,7 @@ def _commune_choice(rows: list[dict], key: str) -> dict | None:
     code = st.selectbox(
         "Commune",
         list(by_code),
-        format_func=lambda c: f"{by_code[c]['commune']} ({c}) — {by_code[c]['status']}",
+        format_func=lambda c: f"{by_code[c]['commune']} ({c})",
         key=key,
     )
     return by_code.get(code)
@@ -194,6 +194,23 @@ def actions(store, ctx, rows: list[dict]) -> None:
         _act(
             lambda: book.note(row["code_insee"], note),
             f"Note ajoutée à {row['commune']} ({row['code_insee']}).",
+        )
+
+
+def decisions(rows: list[dict], limit: int = 20) -> None:
+    """The latest decisions, newest first, as lines of text (who won, by whom, when)."""
+    decided = sorted(
+        (r for r in rows if r["status"] in DECIDED), key=lambda r: r["decided_at"], reverse=True
+    )
+    if not decided:
+        return
+    st.subheader("Dernières décisions")
+    for r in decided[:limit]:
+        st.caption(
+            plain(
+                f"{r['commune']} ({r['code_insee']}) : {r['status']} en faveur de "
+                f"{r['decision']['label']}, par {r['decided_by']} le {fmt_datetime(r['decided_at'])}"
+            )
         )
 
 

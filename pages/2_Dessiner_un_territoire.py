@@ -4,7 +4,7 @@ import streamlit as st
 
 from geo.store import preferences
 from layers.safe import css_colour, html_text
-from ui import drawing, drawmap, orientation
+from ui import disputes_notice, drawing, drawmap, orientation
 from ui.common import (
     current_context,
     ensure_assets,
@@ -76,6 +76,7 @@ def _drawing_area(
         else:
             d = plan.diagnostics(active.id)
             st.subheader(plain(active.name))
+            disputes_notice.show(store, ctx, scenario, active)
             show_diagnostics(d, ctx, key=f"diag-{active.id}")
             drawing.part_zoom_buttons(d, ctx, scenario_name)
             if active.communes:

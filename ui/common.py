@@ -181,6 +181,7 @@ PAGES = (  # Material Symbols icons ship with Streamlit's front end: no emoji fo
     ("pages/2_Dessiner_un_territoire.py", "Dessiner un territoire", ":material/edit:"),
     ("pages/3_Couverture.py", "Couverture", ":material/explore:"),
     ("pages/4_Propositions.py", "Propositions", ":material/extension:"),
+    ("pages/5_Arbitrages.py", "Arbitrages", ":material/gavel:"),
 )
 
 

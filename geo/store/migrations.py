@@ -140,6 +140,29 @@ _TEAM_COLUMNS_POSTGRESQL = tuple(
     for name, definition in _TEAM_COLUMNS
 )
 
+_DISPUTES = (
+    """CREATE TABLE IF NOT EXISTS disputes (
+        insee TEXT PRIMARY KEY,
+        status TEXT NOT NULL DEFAULT 'ouvert',
+        winner TEXT NOT NULL DEFAULT '',
+        winner_label TEXT NOT NULL DEFAULT '',
+        decided_by TEXT NOT NULL DEFAULT '',
+        decided_at TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS dispute_events (
+        id {serial},
+        insee TEXT NOT NULL,
+        at TEXT NOT NULL,
+        user_name TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        previous TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT '',
+        winner TEXT NOT NULL DEFAULT '',
+        winner_label TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX IF NOT EXISTS dispute_events_insee ON dispute_events(insee, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -161,6 +184,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         _dialect(_TEAM, "sqlite"),
         _TEAM_COLUMNS_POSTGRESQL + _dialect(_TEAM, "postgresql"),
         after=_scenario_team_columns,
+    ),
+    Migration(
+        4,
+        "Registre des arbitrages : statut, décision et notes des communes disputées, avec leur historique",
+        _dialect(_DISPUTES, "sqlite"),
+        _dialect(_DISPUTES, "postgresql"),
     ),
 )
 LATEST = MIGRATIONS[-1].version

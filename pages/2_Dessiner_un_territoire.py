@@ -4,7 +4,7 @@ import streamlit as st
 
 from geo.store import preferences
 from layers.safe import css_colour, html_text
-from ui import disputes_notice, drawing, drawmap, orientation
+from ui import disputes_notice, drawing, drawmap, history_panel, orientation, read_view, sharing
 from ui.common import (
     current_context,
     ensure_assets,
@@ -35,8 +35,10 @@ def _drawing_area(
     touched, notes = drawing.apply_edits(
         store, drawmap.new_edits("draw-map"), ctx
     )  # before anything is drawn
+    drawing.remember_view(
+        store, scenario_name
+    )  # before reading: a later change is never taken as seen
     scenario = store.get(scenario_name)
-    drawing.remember_view(store, scenario_name)
     plan = drawing.plan_for(ctx, scenario)
     active = next((t for t in scenario.territories if t.id == active_id), None)
     communes = map_communes(spec)
@@ -99,10 +101,15 @@ with user_errors():
     store = scenario_store()
     ctx = current_context()
 
+    linked = sharing.linked_scenario(store)  # opened by a read-only link: read mode
     with st.sidebar:
-        spec = scope_select("draw-scope", preferences.get("scope"))
+        spec = scope_select("draw-scope", (linked and linked.scope) or preferences.get("scope"))
         preferences.put("scope", spec)
-        scenario_name = drawing.scenario_picker(store, spec)
+        scenario_name = drawing.scenario_picker(store, spec) if linked is None else None
+    if linked is not None:
+        by_link = lambda: sharing.linked_scenario(store)  # noqa: E731 - read again at each run
+        read_view.show(store, ctx, spec, by_link, "Ouvert par un lien de consultation.", True)
+        st.stop()
     if scenario_name is None:
         st.info(
             "Créez un scénario dans le panneau de gauche pour commencer : "
@@ -111,7 +118,14 @@ with user_errors():
         st.stop()
 
     scenario = store.get(scenario_name)
+    with st.sidebar:
+        sharing.sharing_panel(store, scenario)
+    refusal = sharing.read_only_reason(store, scenario)
+    if refusal:  # a lecteur, or a colleague's scenario not shared in writing
+        read_view.show(store, ctx, spec, lambda: store.get(scenario_name), refusal, False)
+        st.stop()
     active = drawing.territory_bar(store, scenario)
     choice = orientation.controls(spec)
     drawing_area(store, ctx, spec, scenario_name, active.id if active else None, choice)
+    history_panel.show(store, scenario_name, ctx)
     drawing.export_import(store, scenario_name, ctx, spec)

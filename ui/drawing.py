@@ -110,6 +110,16 @@ def remember_view(store, scenario: str) -> None:
     _views()[scenario] = store.last_change(scenario)
 
 
+def shown_change(scenario: str) -> int | None:
+    """The journal's last change when this session's map of ``scenario`` was drawn (None before)."""
+    return _views().get(scenario)
+
+
+def edit_session() -> str:
+    """This browser session's id: its changes (a restore too) are what its undo and redo walk."""
+    return _session()
+
+
 def _run(action):
     """Run a store action, showing its French error instead of failing the page."""
     try:

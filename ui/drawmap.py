@@ -6,7 +6,8 @@ Protocol (see ``static/cartocpts/drawmap.js``):
   ``layers.fastgeojson.compact``, a quarter of the GeoJSON) only when the scope changes or the browser says
   it lacks it (its ``need`` state: a new mount of the map), the territories' colours as a delta against the version the
   browser was last sent (``{"base", "version", "delta": {code: [colour, territory] | None}}``, or ``full``
-  when the browser asks for it), the active scenario and territory, and ``ack``: the last edit applied.
+  when the browser asks for it), the active scenario and territory (``readonly``: read mode, clicks and
+  drawings refused in the browser, see ``ui.read_view``), and ``ack``: the last edit applied.
 - Browser → Python (component state ``edits``): every click or drawing queued as an edit with its own
   identity (browser mount, sequence number, scenario id, territory id). :func:`new_edits` returns each edit
   once; replayed or already applied ones are dropped, and an edit is applied to the scenario and territory

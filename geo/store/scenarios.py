@@ -863,28 +863,37 @@ class ScenarioStore:
                 "WHERE scenario_id=? ORDER BY id",
                 (scen.id,),
             ).fetchall()
+        return [_change_row(*row)[0] for row in rows]
+
+    def journal(self, scenario: str, limit: int = 10, offset: int = 0) -> tuple[list[dict], int]:
+        """A page of the scenario's changes, newest first (the history panel), and how many there are.
+
+        Each change as in :meth:`history`, plus ``fields``: ``{field: [before, after]}`` of the name, status,
+        colour or notes changes of a territory. Reads one page through the journal's index."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT id, owner, sharing FROM scenarios WHERE name=?", (scenario,)
+            ).fetchone()
+            if row is None:
+                raise DataError(f"Le scénario « {scenario} » n'existe pas.")
+            if not self.actor(con).can_read(row[1], row[2]):
+                raise DataError(f"Le scénario « {scenario} » est privé (propriétaire : {row[1]}).")
+            total = con.execute("SELECT COUNT(*) FROM changes WHERE scenario_id=?", (row[0],))
+            total = int(total.fetchone()[0])
+            rows = con.execute(
+                "SELECT id, at, user_name, action, territory, label, ops FROM changes "
+                "WHERE scenario_id=? ORDER BY id DESC LIMIT ? OFFSET ?",
+                (row[0], max(int(limit), 1), max(int(offset), 0)),
+            ).fetchall()
         out = []
-        for cid, at, user, action, territory, label, ops in rows:
-            added, removed = [], []
-            for op in json.loads(ops):
-                if op[0] == "assign":
-                    added += op[2]
-                    removed += op[3]
-                elif op[0] == "delete":
-                    removed += op[6]
-            out.append(
-                {
-                    "id": cid,
-                    "at": at,
-                    "user": user,
-                    "action": action,
-                    "territory": territory,
-                    "added": sorted(set(added)),
-                    "removed": sorted(set(removed)),
-                    "label": label,
-                }
-            )
-        return out
+        for values in rows:
+            change, ops = _change_row(*values)
+            fields = {}
+            for op in ops:
+                if op[0] == "update":
+                    fields.update({k: [op[2].get(k), v] for k, v in op[3].items()})
+            out.append({**change, "fields": fields})
+        return out, total
 
     def restore(self, scenario: str, change_id: int, session: str = "") -> int:
         """Put the scenario back as it was right after change ``change_id``, as one new change (undoable).
@@ -1022,6 +1031,29 @@ _ACTIONS = {
     "delete": "suppression",
     "update": "modification",
 }
+
+
+def _change_row(cid, at, user, action, territory, label, ops) -> tuple[dict, list]:
+    """A journal line as :meth:`ScenarioStore.history` gives it, and its recorded operations."""
+    ops = json.loads(ops)
+    added, removed = [], []
+    for op in ops:
+        if op[0] == "assign":
+            added += op[2]
+            removed += op[3]
+        elif op[0] == "delete":
+            removed += op[6]
+    change = {
+        "id": cid,
+        "at": at,
+        "user": user,
+        "action": action,
+        "territory": territory,
+        "added": sorted(set(added)),
+        "removed": sorted(set(removed)),
+        "label": label,
+    }
+    return change, ops
 
 
 def _inverse(op: list) -> list:

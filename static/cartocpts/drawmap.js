@@ -31,6 +31,7 @@ function leaflet() {
   return window.__cartocptsLeaflet;
 }
 
+const READ_ONLY = "Consultation en lecture seule : le scénario ne peut pas être modifié ici.";
 const BASE_STYLE = { color: "#888888", weight: 0.5, fillColor: "#f2f2f2", fillOpacity: 0.35 };
 
 function fmt(value) {
@@ -84,6 +85,7 @@ function queue(s, edit) {
 
 function clicked(s, code) {
   const a = s.active;
+  if (a.readonly) { say(s, READ_ONLY); return; }
   if (!a.territory) { say(s, "Créez ou choisissez d'abord un territoire."); return; }
   if (a.locked) { say(s, "Le territoire « " + a.name + " » est verrouillé : clic ignoré."); return; }
   const own = s.fills[code];
@@ -312,6 +314,7 @@ function init(s, parent, L) {
   }));
   s.map.on(L.Draw.Event.CREATED, (e) => {
     const a = s.active;
+    if (a.readonly) { say(s, READ_ONLY); return; }
     if (!a.territory) { say(s, "Créez ou choisissez d'abord un territoire."); return; }
     if (a.locked) { say(s, "Le territoire « " + a.name + " » est verrouillé : dessin ignoré."); return; }
     queue(s, { scenario: a.scenario, territory: a.territory, op: "draw", geometry: e.layer.toGeoJSON().geometry });

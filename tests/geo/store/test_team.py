@@ -135,6 +135,28 @@ def test_history_and_restore(team):
     }
 
 
+def test_journal_pages_newest_first_with_field_changes(team):
+    stores, tid = team
+    marc = stores[EDITEUR]
+    marc.update_territory("Ariège 2027", tid, name="CPTS de Foix", status="projet")
+    marc.change_communes("Ariège 2027", tid, add=[SAINT_GIRONS], remove=[PAMIERS])
+    every = marc.history("Ariège 2027")
+    first, total = marc.journal("Ariège 2027", limit=2)
+    assert total == len(every)
+    assert [r["id"] for r in first] == [every[-1]["id"], every[-2]["id"]]
+    assert first[0]["added"] == [SAINT_GIRONS] and first[0]["removed"] == [PAMIERS]
+    assert first[1]["fields"] == {
+        "name": ["CPTS du Pays de Foix", "CPTS de Foix"],
+        "status": ["proposition", "projet"],
+    }
+    rest, _ = marc.journal("Ariège 2027", limit=100, offset=2)
+    assert [r["id"] for r in rest] == [r["id"] for r in reversed(every[:-2])]
+    # What a reader may not see, he may not page through either.
+    marc.share("Ariège 2027", "prive")
+    with pytest.raises(DataError, match="privé"):
+        stores[LECTEUR].journal("Ariège 2027")
+
+
 def test_stale_edit_refused_with_who_and_when(team):
     stores, tid = team
     stores[EDITEUR].share("Ariège 2027", "ecriture")

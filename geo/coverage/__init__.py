@@ -1,6 +1,7 @@
 """Coverage of a scope by CPTS and proposals of territories for the communes left out.
 
 - ``gaps``: the « zones blanches » (uncovered communes), overlaps and their clusters.
+- ``disputes``: the negotiation ledger over a scope (names, départements, CSV) for the CLI and the page.
 - ``proposals``: contiguous territories with a population floor for the uncovered communes.
 - ``regionalise``: the calls to libgeoda (max-p, AZP), run in a child process that can be stopped.
   Its module is light on purpose (``python geo/coverage/regionalise.py``, run as a file, is that child).

@@ -5,6 +5,7 @@
 - ``cache``: the domain caches, each value kept while the versions of the layers it was built from are unchanged.
 - ``catalogue``: the official sources (publisher, vintage, licence) and the layers present.
 - ``scenarios``: scenarios of territories with their history (SQLite).
+- ``disputes``: the negotiation ledger (communes claimed by several territories: status, decision, notes).
 - ``preferences``: small user preferences (the last scope used...).
 """
 

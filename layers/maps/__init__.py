@@ -4,6 +4,7 @@
   overlays.
 - ``coverage``: the coverage page map (uncovered and overlapping communes, uncovered zones, CPTS outlines).
 - ``proposals``: the proposals page map (the proposed territories).
+- ``disputes``: the « Arbitrages » page map (disputed communes by status); imported from its module.
 
 The territory page draws its own map in the browser (``ui.drawmap``).
 """

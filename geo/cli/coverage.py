@@ -15,6 +15,7 @@ from geo.coverage.gaps import assignment_for, coverage, coverage_json, parse_sco
 from geo.coverage.proposals import proposal_json, propose, to_scenario
 from geo.errors import DataError
 from geo.formats.french import integer
+from geo.sources.population import vintage_text
 from geo.store.scenarios import ScenarioStore
 from geo.territory.context import context
 
@@ -28,7 +29,7 @@ def cmd_coverage(args) -> int:
         print_json(coverage_json(result))
         return 0
     print(
-        f"Périmètre {result.scope.label()} — population {result.population_vintage} : {integer(result.population)}"
+        f"Périmètre {result.scope.label()} — {vintage_text(result.population_vintage)} : {integer(result.population)}"
     )
     print(
         f"Couverte : {integer(result.covered_population)} ; non couverte : {integer(result.uncovered_population)} "

@@ -26,7 +26,10 @@ EXTENSIONS = (apl, coverage, cpts, db, finess, population, team, typology)
 
 
 def cmd_data_build(args) -> int:
-    report = build_base(force=args.force, progress=progress)
+    report = build_base(force=args.force, progress=None if args.json else progress)
+    if args.json:
+        print_json(report.to_dict())
+        return 0
     for line in report.lines():
         print(line)
     return 0
@@ -142,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", required=True)
     build = data_sub.add_parser("build", help="Construire (ou réutiliser) la base communale.")
     build.add_argument("--force", action="store_true", help="Reconstruire même si elle est à jour.")
+    build.add_argument("--json", action="store_true", help="Sortie JSON.")
     build.set_defaults(func=cmd_data_build)
     status = data_sub.add_parser("status", help="Lister les couches présentes et leur provenance.")
     status.add_argument("--json", action="store_true")

@@ -70,15 +70,15 @@ def vendor_entries():
     return {e["code"]: e for e in cog.entries() if e["type"] == "commune-actuelle"}
 
 
-def test_default_populations_are_the_installed_legal_populations(base_dir, communes, vendor_entries):
+def test_default_populations_are_the_installed_legal_populations(
+    base_dir, communes, vendor_entries
+):
     """build_base() (the session's base) writes the package's populations as the population layer."""
     series, vintage = current_populations()
     assert vintage == LABEL == population_vintage()
     assert cog.vendor_version() == "6.0.0"
     assert series["31555"] == vendor_entries["31555"]["population"] == 514819
-    expected = {
-        code: e["population"] for code, e in vendor_entries.items() if "population" in e
-    }
+    expected = {code: e["population"] for code, e in vendor_entries.items() if "population" in e}
     in_base = [code for code in communes["insee"] if code in expected]
     assert series.reindex(in_base).tolist() == [expected[code] for code in in_base]
     meta = store.read_meta("population")

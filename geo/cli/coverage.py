@@ -9,6 +9,7 @@ Registered through ``geo.cli.parser.EXTENSIONS``:
 
 from __future__ import annotations
 
+from geo.base.communes import cog_mapping
 from geo.base.scope import scope_codes
 from geo.cli.output import print_json, progress
 from geo.coverage.gaps import assignment_for, coverage, coverage_json, parse_scope
@@ -77,7 +78,7 @@ def cmd_propose(args) -> int:
         **proposal_json(proposal),
     }
     if args.save:
-        scen = to_scenario(proposal, ScenarioStore(), args.save, scope=scope.spec)
+        scen = to_scenario(proposal, ScenarioStore(cog=cog_mapping()), args.save, scope=scope.spec)
         out["scenario"] = scen.name
     if args.json:
         print_json(out)

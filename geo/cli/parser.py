@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from geo.base.communes import build_base
+from geo.base.communes import build_base, cog_mapping
 from geo.cli import apl, coverage, cpts, db, finess, population, team, typology
 from geo.cli.output import print_json, progress
 from geo.errors import DataError
@@ -69,7 +69,9 @@ def _codes(text: str) -> list[str]:
 def _territories_from_args(args) -> tuple[list[dict], str]:
     """Territories to export: ``--communes`` (one territory) or ``--scenario``."""
     if args.scenario:
-        scen = ScenarioStore().get(args.scenario)
+        scen = ScenarioStore(cog=cog_mapping()).get(args.scenario)
+        if scen.cog_report:
+            print(scen.cog_report, file=sys.stderr)
         return [
             {"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
             for t in scen.territories
@@ -121,7 +123,7 @@ def cmd_scenario_import(args) -> int:
     territories = read_export_file(args.path, known=context().population)
     for text in territories.warnings:
         print(f"Attention : {text}", file=sys.stderr)
-    scen = ScenarioStore().create_from(args.name, territories)
+    scen = ScenarioStore(cog=cog_mapping()).create_from(args.name, territories)
     print(f"Scénario « {scen.name} » créé avec {len(scen.territories)} territoire(s).")
     return 0
 

@@ -41,6 +41,17 @@ def populations(base_dir):
 
 
 @pytest.fixture(scope="session")
+def communes_in_use(communes, populations):
+    """The commune base with the populations in use (not 2017) in its ``population`` column.
+
+    A module whose expectations add populations up overrides ``communes`` with it.
+    """
+    out = communes.copy()
+    out["population"] = populations.reindex(out["insee"]).astype("Int64").to_numpy()
+    return out
+
+
+@pytest.fixture(scope="session")
 def communes(base_dir):
     from geo.base.communes import load
 

@@ -65,6 +65,12 @@ class Context:
     def known(self, code: str) -> bool:
         return code in self.population
 
+    def population_2017(self, codes) -> int:
+        """The commune base's 2017 municipal populations of ``codes``, summed: kept for comparison
+        with the populations in use (unknown codes and communes without a figure count 0)."""
+        column = self.communes["population"]
+        return int(column.reindex(list(codes)).fillna(0).sum())
+
 
 def context() -> Context:
     """The current context, shared (built again only when one of its layer files changed)."""

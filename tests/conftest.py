@@ -41,12 +41,14 @@ def populations(base_dir):
 
 
 @pytest.fixture(scope="session")
-def communes_in_use(communes, populations):
+def communes_in_use(base_dir, populations):
     """The commune base with the populations in use (not 2017) in its ``population`` column.
 
     A module whose expectations add populations up overrides ``communes`` with it.
     """
-    out = communes.copy()
+    from geo.base.communes import load
+
+    out = load("communes").copy()
     out["population"] = populations.reindex(out["insee"]).astype("Int64").to_numpy()
     return out
 

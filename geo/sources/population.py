@@ -7,6 +7,11 @@ reads them either online from the API Découpage administratif
 ``decoupage-administratif`` package (``communes.json``), and writes the
 ``population`` layer (insee, name, population, dep, reg, epci, former).
 
+By default (``install_vendor_populations``, called by ``geo.base.communes.build_base``) the layer is
+written from the ``communes.json`` of the COG package installed at set-up (``geo.base.cog``), labelled
+« population légale 2023, en vigueur en 2026 »; populations a user imported are never replaced by it.
+``population_summary()`` is what ``python -m geo data build`` reports about them.
+
 ``current_populations()`` gives the populations per commune of the base:
 the current ones when the layer exists (a commune merged since 2017 into a
 commune nouvelle gets a share of the new commune's population, in

@@ -5,11 +5,13 @@
 - ``cache``: the domain caches, each value kept while the versions of the layers it was built from are unchanged.
 - ``catalogue``: the official sources (publisher, vintage, licence) and the layers present.
 - ``scenarios``: scenarios of territories with their history (SQLite).
+- ``cog_migration``: a scenario drawn on an older COG brought to the commune base's (``CogMapping``).
 - ``preferences``: small user preferences (the last scope used...).
 """
 
 from geo.store.cache import cached_by_layers, cached_layer, clear_all, layers_version
 from geo.store.catalogue import sources, status
+from geo.store.cog_migration import CogMapping
 from geo.store.layers import (
     layer_version,
     list_layers,
@@ -27,6 +29,7 @@ __all__ = [
     "REPO_ROOT",
     "STATUSES",
     "ChangeResult",
+    "CogMapping",
     "Scenario",
     "ScenarioStore",
     "cached_by_layers",

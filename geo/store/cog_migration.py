@@ -95,8 +95,8 @@ def plan(
     migration = CogMigration(scenario.name, getattr(scenario, "cog_year", None), cog.year)
     names = {t.id: t.name for t in scenario.territories}
     result: dict[int, set[str]] = {}
-    # new code -> [(territory id, former codes it brought, held the code itself)]
-    claims: dict[str, list[tuple[int, list[str], bool]]] = defaultdict(list)
+    # new code -> [(territory id, former codes it brought)]
+    claims: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
     for terr in scenario.territories:
         kept = {c for c in terr.communes if c in cog.known}
         result[terr.id] = set(kept)
@@ -119,11 +119,11 @@ def plan(
                 moved[targets[0]].append(code)
         for new, former in moved.items():
             migration.merged.append((terr.name, sorted(former), new))
-            claims[new].append((terr.id, sorted(former), new in kept))
+            claims[new].append((terr.id, sorted(former)))
     for new, claim in claims.items():
         holders = {tid for tid, codes in result.items() if new in codes}  # held the code itself
-        claimants = holders | {tid for tid, _, _ in claim}
-        for tid, _, _ in claim:
+        claimants = holders | {tid for tid, _ in claim}
+        for tid, _ in claim:
             result[tid].add(new)
         if len(claimants) < 2:
             continue
@@ -132,7 +132,7 @@ def plan(
                 f"{new} est dans {_names(claimants, names)} après la fusion (chevauchement autorisé)."
             )
             continue
-        brought = {tid: len(codes) for tid, codes, _ in claim}
+        brought = {tid: len(codes) for tid, codes in claim}
         keeper = min(
             claimants,
             key=lambda tid: (tid not in holders, -brought.get(tid, 0), tid),

@@ -174,10 +174,12 @@ def test_every_field_is_documented_and_to_dict_gives_them_all(ctx):
     codes = epci_members(ctx, "09122")
     diag = with_apl_reference(diagnose(Tally.of(codes, ctx), ctx), ctx)
     assert list(diag.to_dict()) == [name for name in documented if name != "with_geometry"]
-    # the JSON of ``geo assess``: the diagnostics of ``diagnose`` then the unknown codes and the reference APL
+    # the JSON of ``geo assess``: the diagnostics of ``diagnose`` then the 2017 population (comparison),
+    # the unknown codes and the reference APL
     result = assess(codes, ctx)
     assert list(result) == [
         *diagnose(Tally.of(codes, ctx), ctx).to_dict(),
+        "population_2017",
         "unknown_codes",
         "apl_reference",
     ]

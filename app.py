@@ -5,6 +5,7 @@ from streamlit_folium import st_folium
 
 from geo.base.scope import parse_scope
 from geo.formats import french
+from geo.sources.population import vintage_heading
 from geo.store import preferences
 from ui.common import (
     ensure_assets,
@@ -56,7 +57,7 @@ with user_errors():
         st.subheader(plain(scope.label()))
         st.metric("Communes", french.integer(totals["communes"]))
         st.metric(
-            f"Population {plain(totals['population_vintage'])}",
+            plain(vintage_heading(totals["population_vintage"])),
             french.integer(totals["population"]),
         )
         st.metric("Superficie", f"{french.integer(totals['area_km2'])} km²")

@@ -118,6 +118,9 @@ with user_errors():
         st.stop()
 
     scenario = store.get(scenario_name)
+    cog_report = store.take_cog_report(scenario_name)  # drawn on an older COG: what moved
+    if cog_report:
+        st.info(plain(cog_report + "\n\n(Ce rapport est gardé dans les notes du scénario.)"))
     with st.sidebar:
         sharing.sharing_panel(store, scenario)
     refusal = sharing.read_only_reason(store, scenario)

@@ -29,6 +29,31 @@ def base_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def populations(base_dir):
+    """The populations in use by default (pd.Series by INSEE code): what every figure must add up.
+
+    Tests compute their expectations from it, never from the base's 2017 ``population`` column.
+    """
+    from geo.sources.population import current_populations
+
+    series, _ = current_populations()
+    return series
+
+
+@pytest.fixture(scope="session")
+def communes_in_use(base_dir, populations):
+    """The commune base with the populations in use (not 2017) in its ``population`` column.
+
+    A module whose expectations add populations up overrides ``communes`` with it.
+    """
+    from geo.base.communes import load
+
+    out = load("communes").copy()
+    out["population"] = populations.reindex(out["insee"]).astype("Int64").to_numpy()
+    return out
+
+
+@pytest.fixture(scope="session")
 def communes(base_dir):
     from geo.base.communes import load
 
@@ -51,7 +76,8 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
 
-BASE_LAYERS = ("communes", "departements", "regions", "adjacency")
+# « population »: the legal populations in force that build_base() installs by default (geo.base.cog)
+BASE_LAYERS = ("communes", "departements", "regions", "adjacency", "population")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from geo.base.communes import load
+from geo.base.communes import cog_mapping, load
 from geo.base.scope import parse_scope, scope_choices, scope_communes, scope_outlines, scope_totals
 from geo.base.shapes import simplify_coverage, simplify_outlines
 from geo.coverage.gaps import assignment_for, clusters_geojson, coverage
@@ -38,7 +38,7 @@ POPULATED = ("communes", "population")
 @st.cache_resource(max_entries=200)
 def scenario_store(user: str) -> ScenarioStore:
     """The scenario store acting as ``user`` (one per user and process; the database pool is shared)."""
-    return ScenarioStore(user=user)
+    return ScenarioStore(user=user, cog=cog_mapping())
 
 
 @st.cache_data(show_spinner=False)

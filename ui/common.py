@@ -15,6 +15,7 @@ import streamlit as st
 
 from geo.base import communes as base
 from geo.errors import DataError
+from geo.sources.population import vintage_heading
 from geo.store.cache import cached_layer, layers_version
 from geo.store.catalogue import sources
 from geo.store.users import LOCAL_USER
@@ -92,7 +93,7 @@ def scope_frame(spec: str):
 
 
 def population_label(spec: str) -> str:
-    return f"Population {map_communes(spec).attrs.get('population_vintage', '')}".strip()
+    return vintage_heading(map_communes(spec).attrs.get("population_vintage", ""))
 
 
 def scope_select(key: str, default: str) -> str:
@@ -201,6 +202,6 @@ def scope_cpts_perimeters(communes):
     frame, _ = optional_layer("cpts")
     if frame is None:
         return None
-    perimeters = caches.all_cpts_perimeters(layers_version(("communes", "cpts")))
+    perimeters = caches.all_cpts_perimeters(layers_version(("communes", "cpts", "population")))
     inside = frame.loc[frame["insee"].isin(set(communes["insee"])), "cpts_id"].astype(str).unique()
     return perimeters[perimeters["cpts_id"].astype(str).isin(inside)]

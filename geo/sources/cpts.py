@@ -34,7 +34,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geo.base.adjacency import graph
-from geo.base.communes import load
+from geo.base.communes import POPULATION_VINTAGE, load
 from geo.base.geometry import dissolve
 from geo.base.snapping import HALF, SPLIT_MAX, SPLIT_MIN, overlap_shares
 from geo.base.snapping import polygonal as _polygonal
@@ -50,6 +50,7 @@ from geo.sources.codes import (
 )
 from geo.sources.limits import load_json, read_limited
 from geo.sources.pipeline import Report, Source, check_bad_rows, import_file
+from geo.sources.population import population_vintage, populations_in_use, vintage_text
 from geo.sources.tabular import (
     column_key,
     decode_text,
@@ -768,10 +769,12 @@ def parse_cpts(
 
 
 def _population(base: gpd.GeoDataFrame) -> pd.Series:
+    """Populations in use of the base's communes (geo.sources.population), 0 when none."""
     if "population" not in base.columns:
         return pd.Series(0, index=base["insee"].to_numpy(), dtype="int64")
-    values = pd.to_numeric(base["population"], errors="coerce").fillna(0).astype("int64")
-    return pd.Series(values.to_numpy(), index=base["insee"].to_numpy())
+    fallback = pd.to_numeric(base["population"], errors="coerce")
+    values, _ = populations_in_use(base["insee"].to_numpy(), fallback)
+    return values.fillna(0).astype("int64")
 
 
 def _part_sizes(frame: pd.DataFrame, adjacency) -> tuple[np.ndarray, list[list[int]]]:
@@ -880,6 +883,7 @@ def _report(
             "communes_count": int(len(codes)),
             "memberships": int(len(frame)),
             "population": int(population.reindex(codes).fillna(0).sum()),
+            "population_vintage": population_vintage(),
             "statuts": {str(k): int(v) for k, v in statuts.items()},
             "cpts": per_cpts[:1000],
             "unknown_codes": extra["unknown_codes"],
@@ -912,7 +916,8 @@ class CptsReport(Report):
             f"Fichier {self.file} ({d['format']}) : {integer(self.rows)} "
             f"{'ligne(s)' if d['format'] == 'liste de communes' else 'objet(s)'} lu(s).",
             f"{integer(d['cpts_count'])} CPTS, {integer(d['communes_count'])} communes, "
-            f"{integer(d['population'])} habitants couverts (population de la base communale).",
+            f"{integer(d['population'])} habitants couverts "
+            f"({vintage_text(d.get('population_vintage') or POPULATION_VINTAGE)}).",
         ]
         if vintage:
             lines.append(f"Millésime : {vintage}.")

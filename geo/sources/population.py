@@ -7,6 +7,11 @@ reads them either online from the API Découpage administratif
 ``decoupage-administratif`` package (``communes.json``), and writes the
 ``population`` layer (insee, name, population, dep, reg, epci, former).
 
+By default (``install_vendor_populations``, called by ``geo.base.communes.build_base``) the layer is
+written from the ``communes.json`` of the COG package installed at set-up (``geo.base.cog``), labelled
+« population légale 2023, en vigueur en 2026 »; populations a user imported are never replaced by it.
+``population_summary()`` is what ``python -m geo data build`` reports about them.
+
 ``current_populations()`` gives the populations per commune of the base:
 the current ones when the layer exists (a commune merged since 2017 into a
 commune nouvelle gets a share of the new commune's population, in
@@ -23,6 +28,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from geo.base import cog
 from geo.base.communes import POPULATION_VINTAGE, load
 from geo.errors import DataError
 from geo.formats.french import integer
@@ -294,7 +300,11 @@ class PopulationReport(Report):
     def lines(self) -> list[str]:
         d = self.details
         lines = [
-            f"Populations légales en vigueur en {d['vintage']}"
+            (
+                f"Populations légales en vigueur en {d['vintage']}"
+                if isinstance(d["vintage"], int)
+                else f"Populations légales ({d['vintage']})"
+            )
             + (
                 " (millésime supposé : année de la mise à jour)"
                 if d.get("vintage_inferred")
@@ -518,3 +528,96 @@ def populations_in_use(codes, fallback) -> tuple[pd.Series, int | str]:
     series, vintage = current_populations()
     current = series.reindex(pd.Index(codes))
     return current.fillna(pd.Series(list(fallback), index=current.index)), vintage
+
+
+# --------------------------------------------------------------------------- the default: the installed COG
+
+
+def _is_vendor_layer(meta: dict | None) -> bool:
+    return bool(meta) and str(meta.get("source_version", "")).startswith(cog.PACKAGE)
+
+
+def install_vendor_populations(force: bool = False, progress=None) -> PopulationReport | None:
+    """Write the ``population`` layer from the installed ``@etalab/decoupage-administratif``.
+
+    Done when the package is installed and the layer is missing, unreadable, or came from another
+    version of the package (``force``: also when it is the same version). Populations the user
+    imported (online or from a file) are kept. Returns the import report, or None when nothing
+    was written.
+    """
+    path, version = cog.vendor_file(), cog.vendor_version()
+    if path is None or version is None:
+        return None
+    meta = store.read_meta(LAYER)
+    present = meta is not None and store.read_layer(LAYER) is not None
+    if present and not _is_vendor_layer(meta):
+        return None
+    if present and meta.get("source_version") == cog.source_stamp(version) and not force:
+        return None
+    return import_file(
+        SOURCE,
+        path,
+        display_name=f"communes.json ({cog.source_stamp(version)})",
+        progress=progress,
+        vintage=cog.population_label(version),
+        meta={
+            "source": f"Etalab / DINUM, paquet npm {cog.source_stamp(version)} (INSEE : COG et "
+            "populations légales)",
+            "title": "Populations légales en vigueur (installées avec l'application)",
+            "url": cog.NPM_URL,
+            "licence": "Licence Ouverte / Open Licence (données) ; paquet sous licence MIT",
+            "source_version": cog.source_stamp(version),
+            "cog_year": cog.cog_year(version),
+        },
+    )
+
+
+def _listed(codes: list[str]) -> dict:
+    return {"count": len(codes), "codes": list(codes)}
+
+
+def population_summary(imported: PopulationReport | None = None) -> dict:
+    """What ``python -m geo data build`` says about populations and codes (JSON-ready).
+
+    ``vintage``: the populations in use; ``without_current_population``: base communes with no
+    current figure (their 2017 one is used, or none); ``cog``: the codes that differ between the
+    commune base and the installed COG (``not_in_base``, ``not_current`` with ``merged_into``).
+    """
+    base = load("communes")
+    series, vintage = current_populations()
+    meta = store.read_meta(LAYER) if store.read_layer(LAYER) is not None else None
+    without = sorted(set(base["insee"]) - set(series.dropna().index)) if meta else []
+    without_2017 = sorted(base.loc[base["population"].isna(), "insee"])
+    out = {
+        "vintage": vintage,
+        "source": (meta or {}).get("source") or sources().get("communes", {}).get("publisher"),
+        "imported": imported is not None,
+        "user_layer": bool(meta) and not _is_vendor_layer(meta),
+        "package": cog.source_stamp() if cog.vendor_version() else None,
+        "without_current_population": _listed(without),
+        "without_population": _listed(
+            sorted(set(without) & set(without_2017)) if meta else without_2017
+        ),
+    }
+    if cog.vendor_version():
+        diff = cog.base_differences(base["insee"])
+        out["cog"] = {
+            "year": cog.cog_year(),
+            "base_cog_year": cog.base_cog_year(base["insee"]),
+            "not_in_base": _listed(diff["not_in_base"]),
+            "not_current": _listed(diff["not_current"]),
+            "merged_into": diff["merged_into"],
+        }
+    return out
+
+
+def vintage_text(vintage) -> str:
+    """A population vintage in words: « population 2017 », « population légale 2023, en vigueur en 2026 »."""
+    text = str(vintage)
+    return text if text.startswith("population") else f"population {text}"
+
+
+def vintage_heading(vintage) -> str:
+    """:func:`vintage_text` as a heading: « Population 2017 », « Population légale 2023, en vigueur en 2026 »."""
+    text = vintage_text(vintage)
+    return text[:1].upper() + text[1:]

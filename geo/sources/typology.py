@@ -39,6 +39,7 @@ from geo.formats.french import decimal, integer
 from geo.sources.codes import INSEE_ALIASES, fold_arrondissements
 from geo.sources.limits import read_limited
 from geo.sources.pipeline import Report, Source, import_file, write_layer
+from geo.sources.population import populations_in_use
 from geo.sources.tabular import first_items, normalise_code, read_table
 from geo.store import layers as store
 from geo.store.catalogue import sources
@@ -413,14 +414,11 @@ def _read_input(path: Path, name: str) -> pd.DataFrame:
 def _communes(communes) -> pd.DataFrame:
     if communes is None:
         communes = load("communes")
-    frame = pd.DataFrame(
-        {
-            "insee": communes["insee"].astype(str).to_numpy(),
-            "population": pd.to_numeric(communes["population"], errors="coerce")
-            .fillna(0)
-            .to_numpy(),
-        }
-    )
+    codes = communes["insee"].astype(str).to_numpy()
+    population, _ = populations_in_use(
+        codes, pd.to_numeric(communes["population"], errors="coerce")
+    )  # the populations in use (geo.sources.population)
+    frame = pd.DataFrame({"insee": codes, "population": population.fillna(0).to_numpy()})
     return frame.drop_duplicates("insee")
 
 

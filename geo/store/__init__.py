@@ -6,11 +6,13 @@
 - ``catalogue``: the official sources (publisher, vintage, licence) and the layers present.
 - ``scenarios``: scenarios of territories with their history (SQLite).
 - ``disputes``: the negotiation ledger (communes claimed by several territories: status, decision, notes).
+- ``cog_migration``: a scenario drawn on an older COG brought to the commune base's (``CogMapping``).
 - ``preferences``: small user preferences (the last scope used...).
 """
 
 from geo.store.cache import cached_by_layers, cached_layer, clear_all, layers_version
 from geo.store.catalogue import sources, status
+from geo.store.cog_migration import CogMapping
 from geo.store.layers import (
     layer_version,
     list_layers,
@@ -28,6 +30,7 @@ __all__ = [
     "REPO_ROOT",
     "STATUSES",
     "ChangeResult",
+    "CogMapping",
     "Scenario",
     "ScenarioStore",
     "cached_by_layers",

@@ -69,18 +69,19 @@ def copy_scenarios(source: ScenarioStore, target: ScenarioStore) -> CopyReport:
     existing = set(target.names())
     with source.db.connect() as con:
         scenarios = con.execute(
-            "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at FROM scenarios ORDER BY name"
+            "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at, cog_year FROM scenarios "
+            "ORDER BY name"
         ).fetchall()
-    for sid, name, scope, allow_overlap, notes, created_at, updated_at in scenarios:
+    for sid, name, scope, allow_overlap, notes, created_at, updated_at, cog_year in scenarios:
         if name in existing:
             report.skipped.append(name)
             continue
         territories, assignments, history = _read(source, sid)
         with target.db.transaction() as con:
             new_sid = con.execute(
-                "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?) RETURNING id",
-                (name, scope, allow_overlap, notes, created_at, updated_at),
+                "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at, cog_year) "
+                "VALUES (?,?,?,?,?,?,?) RETURNING id",
+                (name, scope, allow_overlap, notes, created_at, updated_at, cog_year),
             ).fetchone()[0]
             numbers: dict[int, int] = {}
 

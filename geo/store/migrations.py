@@ -192,6 +192,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         _dialect(_DISPUTES, "postgresql"),
     ),
 )
+
+
+def _scenario_cog_column(con, kind: str) -> None:
+    """The COG year a scenario was drawn on (SQLite has no ADD COLUMN IF NOT EXISTS)."""
+    if kind == "sqlite":
+        have = {row[1] for row in con.execute("PRAGMA table_info(scenarios)")}
+        if "cog_year" not in have:
+            con.execute("ALTER TABLE scenarios ADD COLUMN cog_year INTEGER")
+
+
+MIGRATIONS += (
+    Migration(
+        5,
+        "Millésime du code officiel géographique (COG) sur lequel chaque scénario a été dessiné",
+        (),
+        ("ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS cog_year INTEGER",),
+        after=_scenario_cog_column,
+    ),
+)
 LATEST = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (

@@ -20,6 +20,11 @@ territory, or when another session changed what it would revert since.
 
 A full disk gives a French DataError; the transaction is rolled back and
 the database keeps every change saved before.
+
+A scenario remembers the COG year of the commune base it was drawn on (``cog_year``). A store given
+the base's COG (``ScenarioStore(cog=...)``, see ``geo.base.communes.cog_mapping``) brings an older
+scenario to it when it is opened (:mod:`geo.store.cog_migration`): the French report of what moved is
+kept in the scenario's notes and journal, and shown once in ``Scenario.cog_report``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.errors import DataError
+from geo.store import cog_migration
+from geo.store.cog_migration import CogMapping
 from geo.store.database import Database, is_postgresql, open_database
 from geo.store.layers import now_iso
 from geo.store.migrations import migrate
@@ -86,6 +93,10 @@ class Scenario:
     territories: list[Territory] = field(default_factory=list)
     owner: str = ""
     sharing: str = "ecriture"
+    cog_year: int | None = (
+        None  # COG of the commune base it was drawn on (None: drawn before it was kept)
+    )
+    cog_report: str = ""  # the French report of the COG migration done when it was opened, if any
 
     def territory(self, territory_id: int) -> Territory:
         for terr in self.territories:
@@ -133,7 +144,12 @@ class ScenarioStore:
     opens the same store again.
     """
 
-    def __init__(self, location: Path | str | None = None, user: str | None = None):
+    def __init__(
+        self,
+        location: Path | str | None = None,
+        user: str | None = None,
+        cog: CogMapping | None = None,
+    ):
         if location is None:
             location = default_location()
         self.user = current_user(
@@ -144,6 +160,8 @@ class ScenarioStore:
         self.path = (
             self.location if isinstance(self.location, Path) else None
         )  # the SQLite file, if any
+        self.cog = cog  # the commune base's COG: older scenarios are brought to it when opened
+        self._cog_reports: dict[str, str] = {}  # scenario -> report of a migration not shown yet
         migrate(self.db)
 
     def _connect(self):
@@ -188,31 +206,72 @@ class ScenarioStore:
             rows = con.execute("SELECT id, name, owner, sharing FROM scenarios").fetchall()
         return {sid: name for sid, name, owner, sharing in rows if actor.can_read(owner, sharing)}
 
+    _COLUMNS = (
+        "id, name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing, cog_year"
+    )
+
     def get(self, name: str) -> Scenario:
+        """The scenario ``name``; drawn on an older COG than the store's ``cog``, it is migrated first
+        (its ``cog_report`` says what moved)."""
         with self._connect() as con:
             row = con.execute(
-                "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing "
-                "FROM scenarios WHERE name=?",
-                (name,),
+                f"SELECT {self._COLUMNS} FROM scenarios WHERE name=?", (name,)
             ).fetchone()
             if row is None:
                 raise DataError(f"Le scénario « {name} » n'existe pas.")
             if not self.actor(con).can_read(row[7], row[8]):
                 raise DataError(f"Le scénario « {name} » est privé (propriétaire : {row[7]}).")
-            return self._load(con, row)
+            if not self._outdated(row[9]):
+                return self._load(con, row)
+        return self._bring_to_cog(name)
+
+    def _outdated(self, cog_year) -> bool:
+        return self.cog is not None and (cog_year is None or int(cog_year) < self.cog.year)
+
+    def _bring_to_cog(self, name: str) -> Scenario:
+        """Migrate the scenario to the store's COG in one transaction (see geo.store.cog_migration)."""
+        with self._transaction() as con:
+            row = con.execute(
+                f"SELECT {self._COLUMNS} FROM scenarios WHERE name=?", (name,)
+            ).fetchone()
+            if row is None:
+                raise DataError(f"Le scénario « {name} » n'existe pas.")
+            scen = self._load(con, row)
+            if not self._outdated(scen.cog_year):  # another instance migrated it meanwhile
+                return scen
+            migration = cog_migration.apply(con, scen, self.cog, scen.allow_overlap)
+            if migration.changed:
+                self._journal(
+                    con,
+                    scen.id,
+                    "cog",
+                    migration.text,
+                    ops=migration.ops,
+                )
+            row = con.execute(
+                f"SELECT {self._COLUMNS} FROM scenarios WHERE id=?", (scen.id,)
+            ).fetchone()
+            scen = self._load(con, row)
+            scen.cog_report = migration.text
+        if scen.cog_report:
+            self._cog_reports[scen.name] = scen.cog_report
+        return scen
+
+    def take_cog_report(self, name: str) -> str:
+        """The report of the COG migration this store did when ``name`` was opened, once ("" if none)."""
+        return self._cog_reports.pop(name, "")
 
     def get_shared(self, scenario_id: int, token: str) -> Scenario:
         """A scenario opened by its read-only link (any user of the team, whatever its sharing level)."""
         with self._connect() as con:
             self.actor(con)  # a known user (or single-user mode)
             row = con.execute(
-                "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing, share_token "
-                "FROM scenarios WHERE id=?",
+                f"SELECT {self._COLUMNS}, share_token FROM scenarios WHERE id=?",
                 (int(scenario_id),),
             ).fetchone()
-            if row is None or not row[9] or not hmac.compare_digest(row[9], str(token or "")):
+            if row is None or not row[10] or not hmac.compare_digest(row[10], str(token or "")):
                 raise DataError("Lien de consultation invalide ou révoqué.")
-            return self._load(con, row[:9])
+            return self._load(con, row[:10])
 
     @staticmethod
     def _load(con, row) -> Scenario:
@@ -226,6 +285,7 @@ class ScenarioStore:
             row[6],
             owner=row[7],
             sharing=row[8],
+            cog_year=row[9],
         )
         terrs = {}
         for t in con.execute(
@@ -356,8 +416,8 @@ class ScenarioStore:
         actor.require("editeur", "créer un scénario")
         stamp = now_iso()
         scen_id = con.execute(
-            "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing) "
-            "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+            "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at, owner, sharing, "
+            "cog_year) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
             (
                 name,
                 scope,
@@ -367,6 +427,7 @@ class ScenarioStore:
                 stamp,
                 actor.name,
                 "lecture" if actor.team_mode else "ecriture",
+                self.cog.year if self.cog else None,
             ),
         ).fetchone()[0]
         self._journal(con, scen_id, "scénario", f"Création du scénario « {name} »")
@@ -915,11 +976,15 @@ class ScenarioStore:
                 ).fetchone()[0]
             )
             later = con.execute(
-                "SELECT id, label, ops FROM changes WHERE scenario_id=? AND id>? ORDER BY id DESC",
+                "SELECT id, label, ops, action FROM changes WHERE scenario_id=? AND id>? ORDER BY id DESC",
                 (scen_id, int(change_id)),
             ).fetchall()
+            if any(action == "cog" for *_, action in later):  # back on the older COG's codes:
+                con.execute(
+                    "UPDATE scenarios SET cog_year=NULL WHERE id=?", (scen_id,)
+                )  # migrated again
             done = []
-            for _, label, ops in later:
+            for _, label, ops, _ in later:
                 for op in reversed(json.loads(ops)):
                     self._replay(
                         con,

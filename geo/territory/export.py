@@ -58,6 +58,7 @@ def territory_feature(
         "status": status,
         "population": diag.population,
         "population_vintage": diag.population_vintage,
+        "population_2017": ctx.population_2017(codes),  # for comparison
         "aci_size": diag.aci_size,
         "communes": codes,
         "commune_count": diag.commune_count,

@@ -13,6 +13,7 @@ from dataclasses import replace
 import pandas as pd
 
 from geo.formats import french
+from geo.sources.population import vintage_heading
 from geo.store.scenarios import Scenario
 from geo.territory.context import Context
 from geo.territory.diagnostics import (
@@ -84,7 +85,7 @@ class Plan:
             rows.append(
                 {
                     "Territoire": self.names[tid],
-                    f"Population ({d.population_vintage})": french.integer(d.population),
+                    vintage_heading(d.population_vintage): french.integer(d.population),
                     "Taille ACI": french.integer(d.aci_size),
                     "Communes": french.integer(d.commune_count),
                     "MSP": french.integer(d.msp_count),

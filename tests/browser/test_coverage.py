@@ -19,6 +19,13 @@ from tests.support.browser import (
     wait_for_drawmap,
 )
 
+
+@pytest.fixture(scope="module")
+def communes(communes_in_use):
+    """Expectations add up the populations in use (legal populations in force), never the 2017 ones."""
+    return communes_in_use
+
+
 pytestmark = pytest.mark.browser
 
 

@@ -30,7 +30,7 @@ def open_draw_page(browser, app):
 
 
 def test_click_survives_refresh_and_server_restart(
-    browser, base_dir, communes, tmp_path, monkeypatch
+    browser, base_dir, communes, tmp_path, monkeypatch, populations
 ):
     from geo.base.adjacency import graph
     from geo.store.scenarios import ScenarioStore
@@ -44,7 +44,7 @@ def test_click_survives_refresh_and_server_restart(
     store.add_territory("Persistance", "Territoire de test")
     foix = communes.set_index("insee").loc[FOIX]
     point = foix.geometry.representative_point()
-    population = int(foix["population"])
+    population = int(populations[FOIX])  # the populations in use (legal populations in force)
     colour = store.get("Persistance").territories[0].colour.lower()
 
     app = StreamlitApp(data, ARTIFACTS / "streamlit-persistence.log").start()

@@ -18,6 +18,13 @@ from geo.territory.aci import aci_size
 from geo.territory.context import context
 from tests.conftest import REPO as _REPO
 
+
+@pytest.fixture(scope="module")
+def communes(communes_in_use):
+    """Expectations add up the populations in use (legal populations in force), never the 2017 ones."""
+    return communes_in_use
+
+
 REPO = str(_REPO)
 TOLERANCE = 1e-4  # degrees, the adjacency tolerance of geo.base.adjacency
 

@@ -29,6 +29,13 @@ from geo.store import layers as store
 from layers.cpts import cpts_layer, perimeter_features
 from tests.conftest import REPO
 
+
+@pytest.fixture(scope="module")
+def communes(communes_in_use):
+    """Expectations add up the populations in use (legal populations in force), never the 2017 ones."""
+    return communes_in_use
+
+
 ARIEGE = "09"
 
 

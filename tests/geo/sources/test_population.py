@@ -1,10 +1,15 @@
-"""Current legal populations: Etalab's communes.json (real file), the API (local server), errors."""
+"""Current legal populations: installed by default from the COG package, Etalab's communes.json (real
+file), the API (local server), errors."""
 
 import argparse
 import json
+import subprocess
+import sys
 
 import pytest
 
+from geo.base import cog
+from geo.base.communes import build_base
 from geo.errors import DataError
 from geo.sources.population import (
     current_populations,
@@ -54,7 +59,111 @@ def api_document(entries, epci_path=None):
     return out
 
 
+LABEL = "population légale 2023, en vigueur en 2026"
+
+
+@pytest.fixture(scope="module")
+def vendor_entries():
+    """The entries of the COG package installed at set-up (data/vendor, scripts/fetch_assets.py)."""
+    if cog.vendor_version() is None:
+        pytest.skip(f"paquet {cog.PACKAGE} absent de {cog.VENDOR_DIR} : lancez « make assets »")
+    return {e["code"]: e for e in cog.entries() if e["type"] == "commune-actuelle"}
+
+
+def test_default_populations_are_the_installed_legal_populations(
+    base_dir, communes, vendor_entries
+):
+    """build_base() (the session's base) writes the package's populations as the population layer."""
+    series, vintage = current_populations()
+    assert vintage == LABEL == population_vintage()
+    assert cog.vendor_version() == "6.0.0"
+    assert series["31555"] == vendor_entries["31555"]["population"] == 514819
+    expected = {code: e["population"] for code, e in vendor_entries.items() if "population" in e}
+    in_base = [code for code in communes["insee"] if code in expected]
+    assert series.reindex(in_base).tolist() == [expected[code] for code in in_base]
+    meta = store.read_meta("population")
+    assert meta["vintage"] == LABEL
+    assert meta["source_version"] == "@etalab/decoupage-administratif 6.0.0"
+    assert "Etalab" in meta["source"] and "decoupage-administratif 6.0.0" in meta["source"]
+    assert "Licence Ouverte" in meta["licence"] and "MIT" in meta["licence"]
+    assert meta["cog_year"] == 2026 and meta["imported_at"]
+    from geo.territory.context import context
+
+    ctx = context()
+    assert ctx.population_vintage == LABEL and ctx.population["31555"] == 514819
+    assert ctx.vintages["communes"] == LABEL
+    # a second build keeps the layer (same package version)
+    before = store.layer_version("population")
+    assert not build_base().populations["imported"]
+    assert store.layer_version("population") == before
+
+
+def test_build_reports_missing_figures_and_code_differences(base_dir, communes, vendor_entries):
+    """``python -m geo data build --json``: communes without a current figure, codes differing from the COG."""
+    done = subprocess.run(
+        [sys.executable, "-m", "geo", "data", "build", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    pops = report["populations"]
+    assert pops["vintage"] == LABEL and pops["package"] == "@etalab/decoupage-administratif 6.0.0"
+    base = set(communes["insee"])
+    with_figure = {code for code, e in vendor_entries.items() if "population" in e}
+    assert pops["without_current_population"]["codes"] == sorted(base - with_figure)
+    diff = pops["cog"]
+    assert diff["year"] == 2026
+    assert diff["not_in_base"]["codes"] == sorted(set(vendor_entries) - base)
+    assert diff["not_in_base"]["count"] == len(set(vendor_entries) - base) > 0
+    assert "97501" in diff["not_in_base"]["codes"]  # Saint-Pierre-et-Miquelon: outside the base
+    assert diff["not_current"]["codes"] == sorted(base - set(vendor_entries))
+    lines = subprocess.run(
+        [sys.executable, "-m", "geo", "data", "build"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"Populations utilisées : {LABEL}" in lines
+    count = len(set(vendor_entries) - base)
+    assert f"{count} communes du COG absentes de la base" in lines and "97501" in lines
+
+
+def test_assess_toulouse_gives_the_legal_population_in_force(base_dir):
+    done = subprocess.run(
+        [sys.executable, "-m", "geo", "assess", "--communes", "31555", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = json.loads(done.stdout)
+    assert out["population"] == 514819
+    assert out["population_vintage"] == LABEL and "2023" in out["population_vintage"]
+    assert out["aci_size"] == 4
+
+
+def test_user_populations_are_kept_by_the_build(isolated_data, tmp_path, vendor_entries):
+    path = tmp_path / "communes.json"
+    entry = {"code": "31555", "nom": "Toulouse", "population": 1, "type": "commune-actuelle"}
+    path.write_text(json.dumps([entry]), encoding="utf-8")
+    update_population(path, vintage=2027)
+    report = build_base()
+    assert not report.populations["imported"] and report.populations["user_layer"]
+    assert population_vintage() == 2027
+    assert "conservées" in "\n".join(report.lines())
+
+
+def test_without_the_package_the_base_keeps_2017(isolated_data, tmp_path, monkeypatch, communes):
+    store.remove_layer("population")
+    monkeypatch.setattr(cog, "VENDOR_DIR", tmp_path / "absent")
+    report = build_base()
+    assert report.populations["package"] is None and report.populations["vintage"] == 2017
+    assert "make assets" in "\n".join(report.lines())
+    assert store.read_layer("population") is None
+
+
 def test_no_layer_gives_base_2017(isolated_data, communes):
+    store.remove_layer("population")  # the default layer, installed by build_base()
     series, vintage = current_populations()
     assert vintage == 2017 and population_vintage() == 2017
     assert series["31555"] == 479553
@@ -113,9 +222,10 @@ def test_context_uses_current_populations(isolated_data, shared_data, cog_entrie
 
 
 def test_file_without_vintage_asks_for_it(isolated_data, shared_data):
+    before = store.read_meta("population")
     with pytest.raises(DataError, match=r"communes.json : le millésime.*--vintage 2026"):
         update_population(shared_data / COG)
-    assert store.read_layer("population") is None
+    assert store.read_meta("population") == before  # the default layer is untouched
 
 
 def test_declared_vintage_and_merged_communes_share_population(isolated_data, tmp_path, communes):

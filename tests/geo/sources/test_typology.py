@@ -26,6 +26,13 @@ from geo.sources.typology import (
 from geo.store import layers as store
 from tests.conftest import REPO
 
+
+@pytest.fixture(scope="module")
+def communes(communes_in_use):
+    """Expectations add up the populations in use (legal populations in force), never the 2017 ones."""
+    return communes_in_use
+
+
 README = REPO.parent / "shared" / "README.md"
 ARIEGE = "09"
 

@@ -13,6 +13,7 @@ import shapely
 from geo.base.adjacency import graph
 from geo.base.search import epci_members as search_epci_members
 from geo.base.search import search_communes
+from geo.sources.population import vintage_heading
 from geo.store import layers as store
 from geo.store.scenarios import Scenario, Territory
 from geo.territory.aci import AciEdge, aci_size, distance_to_edge
@@ -72,7 +73,7 @@ def test_distance_to_edge():
 def test_epci_of_foix(ctx):
     codes = epci_members(ctx, "09122")
     result = assess(codes, ctx)
-    expected_pop = int(ctx.communes.loc[codes, "population"].sum())
+    expected_pop = int(ctx.population_series.loc[codes].sum())  # the populations in use
     assert result["population"] == expected_pop
     assert result["commune_count"] == len(codes)
     assert result["contiguous"] and result["parts"] == 1
@@ -131,6 +132,7 @@ def test_cli_assess_json(ctx):
     for key in (
         "population",
         "population_vintage",
+        "population_2017",
         "aci_size",
         "commune_count",
         "msp_count",
@@ -172,10 +174,12 @@ def test_every_field_is_documented_and_to_dict_gives_them_all(ctx):
     codes = epci_members(ctx, "09122")
     diag = with_apl_reference(diagnose(Tally.of(codes, ctx), ctx), ctx)
     assert list(diag.to_dict()) == [name for name in documented if name != "with_geometry"]
-    # the JSON of ``geo assess``: the diagnostics of ``diagnose`` then the unknown codes and the reference APL
+    # the JSON of ``geo assess``: the diagnostics of ``diagnose`` then the 2017 population (comparison),
+    # the unknown codes and the reference APL
     result = assess(codes, ctx)
     assert list(result) == [
         *diagnose(Tally.of(codes, ctx), ctx).to_dict(),
+        "population_2017",
         "unknown_codes",
         "apl_reference",
     ]
@@ -266,7 +270,7 @@ def test_plan_table_is_written_in_french(ctx):
     codes = ctx.communes.index[ctx.communes["dep"] == "09"].tolist()  # about 150 000 inhabitants
     row = Plan(ctx, _scenario(("Ariège", codes))).table().iloc[0]
     diag = diagnose(Tally.of(codes, ctx), ctx)
-    population = row[f"Population ({diag.population_vintage})"]
+    population = row[vintage_heading(diag.population_vintage)]
     assert diag.population > 1000 and population == f"{diag.population:,}".replace(",", "\u202f")
     area = row["Superficie (km²)"]
     assert "," in area and "." not in area and "\u202f" in area  # « 4 903,27 »

@@ -59,7 +59,9 @@ def test_geojson_rfc7946(territories, tmp_path):
         "sources",
     ):
         assert key in props
-    assert props["population"] == int(ctx.communes.loc[terrs[0]["communes"], "population"].sum())
+    assert props["population"] == int(ctx.population_series.loc[terrs[0]["communes"]].sum())
+    base_2017 = ctx.communes.loc[terrs[0]["communes"], "population"].fillna(0).sum()
+    assert props["population_2017"] == int(base_2017)
     minx, miny, maxx, maxy = frame.total_bounds
     assert 0 < minx < maxx < 3 and 42 < miny < maxy < 44  # Ariège, longitude first
 

@@ -183,7 +183,8 @@ def test_every_field_is_documented_and_to_dict_gives_them_all(ctx):
         "unknown_codes",
         "apl_reference",
     ]
-    assert result == {**diag.to_dict(), "unknown_codes": []}
+    base_2017 = int(ctx.communes.loc[codes, "population"].fillna(0).sum())
+    assert result == {**diag.to_dict(), "population_2017": base_2017, "unknown_codes": []}
     assert json.loads(json.dumps(result)) == result  # plain JSON values only
     assert result["aci_edge"] == diag.aci_edge.to_dict() and diag.aci_edge.size == diag.aci_size
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from geo.store import preferences
 from layers.safe import css_colour, html_text
-from ui import drawing, drawmap, orientation
+from ui import dossier, drawing, drawmap, orientation
 from ui.common import (
     current_context,
     ensure_assets,
@@ -114,3 +114,4 @@ with user_errors():
     choice = orientation.controls(spec)
     drawing_area(store, ctx, spec, scenario_name, active.id if active else None, choice)
     drawing.export_import(store, scenario_name, ctx, spec)
+    dossier.scenario_buttons(store, scenario_name, active.id if active else None, ctx)

@@ -62,14 +62,16 @@ def build_dossier(
     author: str = "",
     record: bool = True,
     progress=None,
+    zone: tuple[str, list[str]] | None = None,
 ) -> bytes:
     """The dossier of a scenario, or of one of its territories, as PDF bytes.
 
     With ``store`` the dossier says what changed since the previous dossier of each territory and, when
-    ``record``, is remembered for the next one. ``progress(done, total)`` is called after each map.
+    ``record``, is remembered for the next one. ``progress(done, total)`` is called after each map. The
+    coverage check is made on the scenario's scope, or on ``zone`` (label, commune codes).
     """
     ids = pick_territories(scenario, territory)
-    content, jobs = dossier_content(scenario, ctx, ids, store=store, author=author)
+    content, jobs = dossier_content(scenario, ctx, ids, store=store, author=author, zone=zone)
     renderer = MapRenderer(ctx)
     maps = {}
     for i, job in enumerate(jobs, start=1):

@@ -377,15 +377,18 @@ def _summary(plan: Plan, scenario: Scenario) -> list[list[str]]:
     return rows
 
 
-def _coverage(scenario: Scenario, ctx: Context) -> dict | None:
-    """Communes of the scenario's scope in none of its territories."""
-    if not scenario.scope:
+def _coverage(scenario: Scenario, ctx: Context, zone: tuple[str, list[str]] | None) -> dict | None:
+    """Communes of the scenario's scope (or of ``zone``: label, codes) in none of its territories."""
+    if zone is not None:
+        label, inside = zone[0], sorted(zone[1])
+    elif not scenario.scope:
         return None
-    try:
-        scope = parse_scope(scenario.scope)
-    except Exception:  # noqa: BLE001 - an unreadable scope: no coverage check, said in the dossier
-        return {"scope": scenario.scope, "error": "Périmètre du scénario illisible."}
-    inside = scope_codes(scope, ctx)
+    else:
+        label = scenario.scope
+        try:
+            inside = scope_codes(parse_scope(scenario.scope), ctx)
+        except Exception:  # noqa: BLE001 - an unreadable scope: no coverage check, said in the dossier
+            return {"scope": scenario.scope, "error": "Périmètre du scénario illisible."}
     held = (
         set().union(*(t.communes for t in scenario.territories)) if scenario.territories else set()
     )
@@ -393,7 +396,7 @@ def _coverage(scenario: Scenario, ctx: Context) -> dict | None:
     pop_total = sum(ctx.population.get(c, 0) for c in inside)
     pop_out = sum(ctx.population.get(c, 0) for c in uncovered)
     return {
-        "scope": scenario.scope,
+        "scope": label,
         "communes": french.integer(len(inside)),
         "uncovered": french.integer(len(uncovered)),
         "uncovered_population": french.integer(pop_out),
@@ -417,9 +420,11 @@ def dossier_content(
     store: ScenarioStore | None = None,
     author: str = "",
     now: str | None = None,
+    zone: tuple[str, list[str]] | None = None,
 ) -> tuple[dict, list[MapJob]]:
     """The dossier of ``scenario`` (only ``territory_ids`` when given): the data the template prints, and the
-    maps to draw. ``store`` gives the previous dossiers and the change journal (none without it)."""
+    maps to draw. ``store`` gives the previous dossiers and the change journal (none without it); the
+    coverage check is made on the scenario's scope, or on ``zone`` (label, commune codes) when given."""
     chosen = [t for t in scenario.territories if territory_ids is None or t.id in territory_ids]
     plan = Plan(ctx, scenario)
     cog = cog_year(scenario)
@@ -451,7 +456,7 @@ def dossier_content(
         "cog": cog,
         "territories": sections,
         "summary": _summary(plan, scenario) if whole and len(scenario.territories) > 1 else None,
-        "coverage": _coverage(scenario, ctx) if whole else None,
+        "coverage": _coverage(scenario, ctx, zone) if whole else None,
         "sources": sources_table(),
     }
     return content, jobs

@@ -1,4 +1,4 @@
-"""Build the PDF of a dossier: content (pure data) → maps (PNG) → typst (template + JSON) → PDF bytes.
+"""Build the PDF of a dossier: content (pure data) → maps (JPEG) → typst (template + JSON) → PDF bytes.
 
 typst reads the data as JSON from ``sys.inputs`` and prints it as text; the maps are files of a private
 temporary folder that is the compiler's root (the template can read nothing else). Fonts are the ones
@@ -40,8 +40,8 @@ def render_pdf(content: dict, maps: dict[str, bytes]) -> bytes:
     with tempfile.TemporaryDirectory(prefix="cartocpts-dossier-") as folder:
         root = Path(folder)
         shutil.copyfile(TEMPLATE, root / TEMPLATE.name)
-        for name, png in maps.items():
-            (root / Path(name).name).write_bytes(png)
+        for name, image in maps.items():
+            (root / Path(name).name).write_bytes(image)
         try:
             return typst.compile(
                 str(root / TEMPLATE.name),

@@ -2,26 +2,27 @@
 
 ``dossier_content`` returns a JSON-ready dict that the typst template (``template.typ``) prints as text,
 never as markup: a name holding ``#``, ``[``, ``$``, ``<script>`` or ``{{`` reaches the PDF as those
-characters. The maps are named here (``map-N.png``) and drawn by :mod:`geo.report.map`.
+characters. The maps are named here (``map-N.jpg``) and drawn by :mod:`geo.report.map`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from geo.base.scope import parse_scope, scope_codes
 from geo.formats import french
+from geo.report.map import LEGEND
 from geo.sources.typology import class_labels
 from geo.store.catalogue import status
 from geo.store.dossiers import previous_dossier
 from geo.store.layers import read_meta
-from geo.store.scenarios import Scenario, ScenarioStore, Territory
+from geo.store.scenarios import PALETTE, Scenario, ScenarioStore, Territory
 from geo.territory.aci import aci_band
 from geo.territory.context import Context
-from geo.territory.diagnostics import Diagnostics
-from geo.territory.plan import Plan
+from geo.territory.diagnostics import Diagnostics, Tally, diagnose, reference_apl
 
 KIND_LABELS = {"msp": "MSP", "centre_sante": "Centre de santé", "cpts_seat": "Siège de CPTS"}
 # The reading steps of the APL to general practitioners (the same as the home map's legend).
@@ -48,6 +49,26 @@ LAYER_LABELS = {
     "cpts": "Périmètres des CPTS existantes",
 }
 UNCOVERED_LISTED = 60  # uncovered communes named in a scenario's coverage check
+
+
+def colour_of(terr: Territory) -> str:
+    """The territory's colour when it is a #RRGGBB colour (the store checks it), else the first of the palette."""
+    colour = str(terr.colour or "")
+    return colour if re.fullmatch(r"#[0-9A-Fa-f]{6}", colour) else PALETTE[0]
+
+
+def map_legend(colour: str, others: bool, ctx: Context) -> list[list[str]]:
+    """The legend under a map: [kind, colour, label] (colours of the map module, the territory's own)."""
+    kept = []
+    for kind, col, label in LEGEND:
+        if (
+            (kind == "fill-light" and not others)
+            or (kind == "dash" and not ctx.cpts_members)
+            or (kind in ("triangle", "square") and not ctx.structures)
+        ):
+            continue
+        kept.append([kind, col or colour, label])
+    return kept
 
 
 @dataclass(frozen=True)
@@ -130,14 +151,38 @@ def sources_table() -> list[list[str]]:
     return rows
 
 
-def _apl_section(d: Diagnostics, codes, ctx: Context) -> dict | None:
+def area_names(ctx: Context) -> dict[str, dict[str, str]]:
+    """Names of the départements (``dep``) and régions (``reg``) by code."""
+    return {
+        level: ctx.communes.drop_duplicates(level).set_index(level)[f"{level}_name"].to_dict()
+        for level in ("dep", "reg")
+    }
+
+
+def scenario_diagnostics(
+    scenario: Scenario, ctx: Context, chosen: set[int]
+) -> dict[int, Diagnostics]:
+    """Diagnostics of every territory (with the shape figures for the ``chosen`` ones, the overlaps with the
+    others, the reference APL of their départements and régions computed once for all)."""
+    tallies = {t.id: Tally.of(t.communes, ctx) for t in scenario.territories}
+    names = {t.id: t.name for t in scenario.territories}
+    out = {}
+    for tid, tally in tallies.items():
+        others = {names[o]: other.codes for o, other in tallies.items() if o != tid}
+        out[tid] = diagnose(tally, ctx, others=others, with_geometry=tid in chosen)
+    deps = sorted({c for d in out.values() for c in d.departements})
+    regs = sorted({c for d in out.values() for c in d.regions})
+    reference = reference_apl(ctx, deps, regs)
+    for tid, d in out.items():
+        keys = [f"dep:{c}" for c in d.departements] + [f"reg:{c}" for c in d.regions]
+        out[tid] = replace(d, apl_reference={k: reference[k] for k in keys if k in reference})
+    return out
+
+
+def _apl_section(d: Diagnostics, codes, ctx: Context, names: dict) -> dict | None:
     if ctx.apl is None:
         return None
     refs = []
-    names = {
-        "dep": ctx.communes.drop_duplicates("dep").set_index("dep")["dep_name"],
-        "reg": ctx.communes.drop_duplicates("reg").set_index("reg")["reg_name"],
-    }
     for key, value in (d.apl_reference or {}).items():
         level, _, code = key.partition(":")
         what = "Département" if level == "dep" else "Région"
@@ -270,17 +315,19 @@ def territory_section(
     cog: str,
     map_file: str | None,
     changes: dict | None,
+    names: dict[str, dict[str, str]],
+    legend: list[list[str]] | None = None,
 ) -> dict:
-    """Everything the dossier shows of one territory."""
+    """Everything the dossier shows of one territory (``names``: :func:`area_names`)."""
     codes = sorted(terr.communes)
     band = aci_band(d.population)
     edge = d.aci_edge
-    dep_names = ctx.communes.drop_duplicates("dep").set_index("dep")["dep_name"]
-    reg_names = ctx.communes.drop_duplicates("reg").set_index("reg")["reg_name"]
+    dep_names, reg_names = names["dep"], names["reg"]
     return {
         "name": terr.name,
         "status": terr.status,
         "map": map_file,
+        "legend": legend,
         "figures": [
             ["Population", f"{french.integer(d.population)} hab."],
             ["Millésime des populations", str(d.population_vintage)],
@@ -314,7 +361,7 @@ def territory_section(
         },
         "structures": _structures(codes, ctx),
         "finess_loaded": bool(ctx.structures),
-        "apl": _apl_section(d, codes, ctx),
+        "apl": _apl_section(d, codes, ctx, names),
         "irdes": _irdes(d, ctx),
         "contiguity": (
             "Territoire vide."
@@ -356,10 +403,10 @@ def territory_section(
     }
 
 
-def _summary(plan: Plan, scenario: Scenario) -> list[list[str]]:
+def _summary(diags: dict[int, Diagnostics], scenario: Scenario) -> list[list[str]]:
     rows = []
     for terr in scenario.territories:
-        d = plan.diagnostics(terr.id)
+        d = diags[terr.id]
         rows.append(
             [
                 terr.name,
@@ -426,22 +473,32 @@ def dossier_content(
     maps to draw. ``store`` gives the previous dossiers and the change journal (none without it); the
     coverage check is made on the scenario's scope, or on ``zone`` (label, commune codes) when given."""
     chosen = [t for t in scenario.territories if territory_ids is None or t.id in territory_ids]
-    plan = Plan(ctx, scenario)
+    diags = scenario_diagnostics(scenario, ctx, {t.id for t in chosen})
+    names = area_names(ctx)
     cog = cog_year(scenario)
     history = store.history(scenario.name) if store is not None else None
-    colours = {t.id: t.colour for t in scenario.territories}
+    colours = {t.id: colour_of(t) for t in scenario.territories}
     sections, jobs = [], []
     for i, terr in enumerate(chosen, start=1):
-        d = plan.diagnostics(terr.id)
+        d = diags[terr.id]
         map_file = None
         if any(ctx.geometry.get(c) is not None for c in terr.communes):
-            map_file = f"map-{i}.png"
+            map_file = f"map-{i}.jpg"
             others = {
                 t.name: (colours[t.id], t.communes) for t in scenario.territories if t.id != terr.id
             }
-            jobs.append(MapJob(map_file, sorted(terr.communes), terr.colour, others))
+            jobs.append(MapJob(map_file, sorted(terr.communes), colours[terr.id], others))
         sections.append(
-            territory_section(terr, d, ctx, cog, map_file, _changes(store, scenario, terr, history))
+            territory_section(
+                terr,
+                d,
+                ctx,
+                cog,
+                map_file,
+                _changes(store, scenario, terr, history),
+                names,
+                map_legend(colours[terr.id], len(scenario.territories) > 1, ctx),
+            )
         )
     whole = territory_ids is None
     content = {
@@ -455,7 +512,7 @@ def dossier_content(
         "vintages": [[k, v] for k, v in vintages(ctx).items()],
         "cog": cog,
         "territories": sections,
-        "summary": _summary(plan, scenario) if whole and len(scenario.territories) > 1 else None,
+        "summary": _summary(diags, scenario) if whole and len(scenario.territories) > 1 else None,
         "coverage": _coverage(scenario, ctx, zone) if whole else None,
         "sources": sources_table(),
     }

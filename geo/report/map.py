@@ -15,13 +15,13 @@ import math
 
 import matplotlib
 
-matplotlib.use("Agg")  # no display: the map becomes a PNG
+matplotlib.use("Agg")  # no display: the map becomes a JPEG
 
 import matplotlib.pyplot as plt  # noqa: E402 - after the backend is chosen
 import numpy as np  # noqa: E402
 import shapely  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch, PathPatch  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path  # noqa: E402
 
 from geo.base.communes import load  # noqa: E402
@@ -32,22 +32,36 @@ KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON = 111.320
 SIMPLIFY_DEG = 0.0005
 MARGIN = 0.25  # of the territory's extent, on each side
-DPI = 120
+DPI = 100
 SIZE_IN = (6.8, 6.8)
 GREY, EDGE = "#e6e6e6", "#9a9a9a"
 CPTS_COLOUR, DEP_COLOUR = "#6a3d9a", "#222222"
+TERRITORY_ALPHA, OTHERS_ALPHA = 0.75, 0.3
 MARKERS = {"msp": ("^", "#c0392b", "MSP"), "centre_sante": ("s", "#1f618d", "Centre de santé")}
+# The legend the template prints under each map: (kind, colour, label); « territoire » takes the territory's
+# colour. Constants only: no data reaches the map's text.
+LEGEND = (
+    ("fill", "", "Territoire"),
+    ("fill-light", "#888888", "Autres territoires du scénario"),
+    ("fill", GREY, "Autres communes"),
+    ("dash", CPTS_COLOUR, "CPTS existantes"),
+    ("dashdot", DEP_COLOUR, "Limites de départements"),
+    ("triangle", MARKERS["msp"][1], "MSP"),
+    ("square", MARKERS["centre_sante"][1], "Centre de santé"),
+)
 
 
-def _compound(rings: list[np.ndarray]) -> Path | None:
-    """One path of closed rings (drawn in one go: much faster than one patch per commune)."""
+def _compound(rings: list[np.ndarray], project) -> Path | None:
+    """One path of closed rings (lon, lat), projected at once: drawn in one go, much faster than a patch per
+    commune."""
     if not rings:
         return None
-    verts = np.concatenate([np.vstack((r, r[:1])) for r in rings])
+    verts = project(np.concatenate(rings))
+    sizes = np.array([len(r) for r in rings])
+    ends = np.cumsum(sizes) - 1
     codes = np.full(len(verts), Path.LINETO, dtype=Path.code_type)
-    starts = np.cumsum([0] + [len(r) + 1 for r in rings[:-1]])
-    codes[starts] = Path.MOVETO
-    codes[starts + np.array([len(r) for r in rings])] = Path.CLOSEPOLY
+    codes[ends - sizes + 1] = Path.MOVETO
+    codes[ends] = Path.CLOSEPOLY
     return Path(verts, codes)
 
 
@@ -125,7 +139,7 @@ class MapRenderer:
         colour: str = "#0072B2",
         others: dict[str, tuple[str, set[str]]] | None = None,
     ) -> bytes:
-        """PNG of the territory ``codes`` (its ``colour``), with ``others`` {name: (colour, communes)} of the
+        """JPEG of the territory ``codes`` (its ``colour``), with ``others`` {name: (colour, communes)} of the
         scenario shown lighter. Raises ValueError for a territory without any shape."""
         ctx = self.ctx
         shapes = [ctx.geometry[c] for c in codes if ctx.geometry.get(c) is not None]
@@ -163,7 +177,7 @@ class MapRenderer:
         ax.set_aspect("equal")
 
         def fill(code_list, facecolor, alpha=1.0, edge=EDGE, lw=0.25, z=1):
-            path = _compound([project(r) for c in code_list for r in self._commune_rings(c)])
+            path = _compound([r for c in code_list for r in self._commune_rings(c)], project)
             if path is not None:
                 ax.add_artist(  # not add_patch: no data-limit walk (the limits are set)
                     PathPatch(
@@ -176,7 +190,7 @@ class MapRenderer:
                     )
                 )
 
-        fill(sorted(inside), colour, alpha=0.75, edge="#ffffff", lw=0.35, z=1)
+        fill(sorted(inside), colour, alpha=TERRITORY_ALPHA, edge="#ffffff", lw=0.35, z=1)
         plain = [c for c in near if c not in owner]
         fill(plain, GREY, z=2)
         by_colour: dict[str, list[str]] = {}
@@ -184,15 +198,25 @@ class MapRenderer:
             if c in owner:
                 by_colour.setdefault(owner[c], []).append(c)
         for col, members in by_colour.items():
-            fill(members, col, alpha=0.3, z=2)
+            fill(members, col, alpha=OTHERS_ALPHA, z=2)
 
         outline = shapely.simplify(shapely.union_all(shapes), SIMPLIFY_DEG)
-        for line in _lines([outline], project):
-            ax.plot(line[:, 0], line[:, 1], color="#000000", lw=1.6, zorder=5)
+        ax.add_collection(
+            LineCollection(_lines([outline], project), colors="#000000", linewidths=1.6, zorder=5),
+            autolim=False,
+        )
 
         deps, tree = self._departements()
-        for line in _lines(deps[tree.query(box)], project):
-            ax.plot(line[:, 0], line[:, 1], color=DEP_COLOUR, lw=0.9, ls="-.", zorder=4)
+        ax.add_collection(
+            LineCollection(
+                _lines(deps[tree.query(box)], project),
+                colors=DEP_COLOUR,
+                linewidths=0.9,
+                linestyles="-.",
+                zorder=4,
+            ),
+            autolim=False,
+        )
 
         cpts = {}
         for c in list(inside) + near:
@@ -204,11 +228,19 @@ class MapRenderer:
                 for key in keys:
                     if key in cpts:
                         members_of.setdefault(key, []).append(code)
-        for key, members in members_of.items():
-            for line in _lines([self._cpts_shape(key, members)], project):
-                ax.plot(line[:, 0], line[:, 1], color=CPTS_COLOUR, lw=1.1, ls="--", zorder=4)
+        if members_of:
+            shapes_cpts = [self._cpts_shape(key, members) for key, members in members_of.items()]
+            ax.add_collection(
+                LineCollection(
+                    _lines(shapes_cpts, project),
+                    colors=CPTS_COLOUR,
+                    linewidths=1.1,
+                    linestyles="--",
+                    zorder=4,
+                ),
+                autolim=False,
+            )
 
-        shown = set()
         if self.points is not None and len(self.points):
             pts = self.points[self.points["insee"].isin(inside.union(near))]
             for kind, (marker, col, _label) in MARKERS.items():
@@ -225,17 +257,17 @@ class MapRenderer:
                         linewidths=0.5,
                         zorder=6,
                     )
-                    shown.add(kind)
 
-        self._decorate(ax, (x0, x1, y0, y1), side, colour, bool(by_colour), bool(members_of), shown)
+        self._decorate(ax, (x0, x1, y0, y1), side)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+        fig.savefig(buffer, format="jpg", dpi=DPI, pil_kwargs={"quality": 88})
         plt.close(fig)
         return buffer.getvalue()
 
     @staticmethod
-    def _decorate(ax, extent, side, colour, has_others, has_cpts, shown) -> None:
-        """Scale bar, north arrow and legend."""
+    def _decorate(ax, extent, side) -> None:
+        """Scale bar and north arrow (the legend is set under the map by the template, as text: see
+        :data:`LEGEND`)."""
         x0, x1, y0, y1 = extent
         length = _nice_length(side / 4)
         bx, by = x0 + side * 0.04, y0 + side * 0.04
@@ -259,17 +291,3 @@ class MapRenderer:
             arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5},
             zorder=7,
         )
-        handles = [Patch(facecolor=colour, alpha=0.75, edgecolor="black", label="Territoire")]
-        if has_others:
-            handles.append(
-                Patch(facecolor="#888888", alpha=0.3, label="Autres territoires du scénario")
-            )
-        handles.append(Patch(facecolor=GREY, edgecolor=EDGE, label="Autres communes"))
-        if has_cpts:
-            handles.append(Line2D([], [], color=CPTS_COLOUR, ls="--", label="CPTS existantes"))
-        handles.append(Line2D([], [], color=DEP_COLOUR, ls="-.", label="Limites de départements"))
-        for kind in ("msp", "centre_sante"):
-            if kind in shown:
-                marker, col, label = MARKERS[kind]
-                handles.append(Line2D([], [], marker=marker, color=col, ls="", label=label))
-        ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)

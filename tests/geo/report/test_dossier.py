@@ -176,7 +176,7 @@ def test_content_is_plain_json_and_unknown_territory_is_refused(scenario, ctx):
     store, scen = scenario
     content, jobs = dossier_content(scen, ctx, store=store)
     json.dumps(content, allow_nan=False)
-    assert [job.file for job in jobs] == ["map-1.png", "map-2.png"]
+    assert [job.file for job in jobs] == ["map-1.jpg", "map-2.jpg"]
     assert content["territories"][0]["aci"]["sensitivity"]
     from geo.errors import DataError
 

@@ -4,7 +4,16 @@ import streamlit as st
 
 from geo.store import preferences
 from layers.safe import css_colour, html_text
-from ui import disputes_notice, drawing, drawmap, history_panel, orientation, read_view, sharing
+from ui import (
+    disputes_notice,
+    dossier,
+    drawing,
+    drawmap,
+    history_panel,
+    orientation,
+    read_view,
+    sharing,
+)
 from ui.common import (
     current_context,
     ensure_assets,
@@ -132,3 +141,4 @@ with user_errors():
     drawing_area(store, ctx, spec, scenario_name, active.id if active else None, choice)
     history_panel.show(store, scenario_name, ctx)
     drawing.export_import(store, scenario_name, ctx, spec)
+    dossier.scenario_buttons(store, scenario_name, active.id if active else None, ctx)

@@ -19,6 +19,28 @@ def _share(value: float) -> str:
     return f"{french.integer(value * 100)} %"
 
 
+def sensitivity_lines(d: Diagnostics) -> list[str]:
+    """One Markdown list item per border commune that changes the ACI size class (names escaped)."""
+    return [
+        f"- {'Ajout' if s.action == 'ajout' else 'Retrait'} de {plain(s.commune)} ({plain(s.code_insee)}, "
+        f"{french.integer(s.population)} hab.) → taille {french.integer(s.aci_size_after)}"
+        for s in d.aci_sensitivity
+    ]
+
+
+def _show_sensitivity(d: Diagnostics) -> None:
+    """The border communes whose addition or removal would change the size class."""
+    lines = sensitivity_lines(d)
+    if not lines:
+        if d.commune_count:
+            st.caption("Aucune commune de la bordure ne change à elle seule la taille ACI.")
+        return
+    with st.expander(
+        f"Sensibilité de la taille ACI : {french.integer(len(lines))} commune(s) de la bordure"
+    ):
+        st.markdown("\n".join(lines))
+
+
 def show_diagnostics(d: Diagnostics, ctx, key: str) -> None:
     """Side panel figures for one territory."""
     edge = d.aci_edge
@@ -35,6 +57,7 @@ def show_diagnostics(d: Diagnostics, ctx, key: str) -> None:
             f"{french.integer(edge.to_lower)} hab. de moins → taille {french.integer(d.aci_size - 1)}"
         )
     st.caption(" · ".join(hints))
+    _show_sensitivity(d)
     cols = st.columns(3)
     cols[0].metric("Communes", french.integer(d.commune_count))
     cols[1].metric("Superficie (km²)", french.integer(d.area_km2))

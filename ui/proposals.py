@@ -14,6 +14,7 @@ from geo.store import preferences
 from geo.store.scenarios import PALETTE
 from geo.territory.export import geojson_bytes, to_csv, to_geojson
 from layers.maps import proposal_map as territories_map
+from ui import dossier
 from ui.common import scenario_store
 from ui.coverage import PROPOSAL_KEY, ZONE_KEY, computed_coverage, coverage_scope_select
 from ui.text import plain
@@ -202,6 +203,7 @@ def downloads(proposal, zone: dict, ctx) -> None:
         on_click="ignore",
         help="cpts_id;cpts_nom;code_insee, une ligne par commune.",
     )
+    dossier.proposal_button(proposal, zone, ctx, slug)
 
 
 def save_as_scenario(proposal, zone: dict, ctx) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from geo.base.communes import build_base, cog_mapping
-from geo.cli import apl, coverage, cpts, db, disputes, finess, population, team, typology
+from geo.cli import apl, coverage, cpts, db, disputes, finess, population, report, team, typology
 from geo.cli.output import print_json, progress
 from geo.errors import DataError
 from geo.store.catalogue import sources, status
@@ -22,7 +22,7 @@ from geo.territory.export import geojson_bytes, read_export_file, to_csv, to_geo
 # ``add_commands(sub, update_sub, import_sub)`` where ``sub`` holds the
 # top-level commands, ``update_sub`` the ``data update ...`` ones and
 # ``import_sub`` the ``import ...`` ones.
-EXTENSIONS = (apl, coverage, cpts, db, disputes, finess, population, team, typology)
+EXTENSIONS = (apl, coverage, cpts, db, disputes, finess, population, report, team, typology)
 
 
 def cmd_data_build(args) -> int:

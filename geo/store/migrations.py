@@ -163,6 +163,20 @@ _DISPUTES = (
     "CREATE INDEX IF NOT EXISTS dispute_events_insee ON dispute_events(insee, id)",
 )
 
+# Dossiers produced (geo.store.dossiers): the communes of each territory when its dossier was made, so that the
+# next dossier says what changed since.
+_DOSSIERS = (
+    """CREATE TABLE IF NOT EXISTS dossiers (
+        id {serial},
+        scenario_id {ref} NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+        territory_id {ref} NOT NULL,
+        territory TEXT NOT NULL,
+        at TEXT NOT NULL,
+        user_name TEXT NOT NULL DEFAULT '',
+        communes TEXT NOT NULL DEFAULT '[]')""",
+    "CREATE INDEX IF NOT EXISTS dossiers_territory ON dossiers(scenario_id, territory_id, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -209,6 +223,12 @@ MIGRATIONS += (
         (),
         ("ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS cog_year INTEGER",),
         after=_scenario_cog_column,
+    ),
+    Migration(
+        6,
+        "Dossiers produits : communes de chaque territoire au moment du dossier",
+        _dialect(_DOSSIERS, "sqlite"),
+        _dialect(_DOSSIERS, "postgresql"),
     ),
 )
 LATEST = MIGRATIONS[-1].version

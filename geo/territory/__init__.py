@@ -5,6 +5,7 @@
   ``Diagnostics`` (one documented field per figure; ``to_dict()`` is the JSON of ``geo assess``).
 - ``plan``: a scenario in memory, one running tally per territory (updated from the communes that moved).
 - ``aci``: the ACI size class (taille 1 to 4) from a population.
+- ``sensitivity``: the border communes whose addition or removal changes the ACI size class.
 - ``export``: GeoJSON and commune-list exports, read back.
 """
 
@@ -31,17 +32,21 @@ from geo.territory.export import (
     to_geojson,
 )
 from geo.territory.plan import Plan
+from geo.territory.sensitivity import AciSwing, aci_sensitivity, border
 
 __all__ = [
     "AciEdge",
+    "AciSwing",
     "Context",
     "CptsOverlap",
     "Diagnostics",
     "Plan",
     "Tally",
     "TerritoryOverlap",
+    "aci_sensitivity",
     "aci_size",
     "assess",
+    "border",
     "context",
     "diagnose",
     "distance_to_edge",

@@ -20,6 +20,7 @@ from geo.base.geometry import area_perimeter_km, dissolve, fill_holes, polsby_po
 from geo.sources.apl import weighted_apl
 from geo.territory.aci import AciEdge, aci_size, distance_to_edge
 from geo.territory.context import Context
+from geo.territory.sensitivity import AciSwing, aci_sensitivity
 
 
 @dataclass
@@ -194,6 +195,11 @@ class Diagnostics:
     aci_edge: AciEdge = _doc(
         "Inhabitants to the edges of the ACI band (lost before dropping, more to rise)."
     )
+    aci_sensitivity: list[AciSwing] = _doc(
+        "Border communes whose addition (« ajout », adjacent outside) or removal (« retrait », inside on the "
+        "border) changes the ACI size class: code_insee, commune, action, population, aci_size_after; "
+        "additions then removals, smallest population first, at most 10 per action."
+    )
     commune_count: int = _doc("Number of communes in the territory.")
     msp_count: int = _doc(
         "Maisons de santé pluriprofessionnelles in the territory (FINESS category 603)."
@@ -275,7 +281,7 @@ class Diagnostics:
 
 def _plain(value):
     """Nested diagnostics values as JSON-ready dicts and lists."""
-    if isinstance(value, AciEdge):
+    if isinstance(value, (AciEdge, AciSwing)):
         return value.to_dict()
     if isinstance(value, (CptsOverlap, TerritoryOverlap)):
         return {item.name: _plain(getattr(value, item.name)) for item in fields(value)}
@@ -311,6 +317,7 @@ def diagnose(
         population_vintage=ctx.population_vintage,
         aci_size=aci_size(tally.population),
         aci_edge=distance_to_edge(tally.population),
+        aci_sensitivity=aci_sensitivity(codes, int(tally.population), ctx),
         commune_count=len(codes),
         msp_count=int(tally.structures.get("msp", 0)),
         centres_sante_count=int(tally.structures.get("centre_sante", 0)),

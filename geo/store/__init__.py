@@ -5,6 +5,7 @@
 - ``cache``: the domain caches, each value kept while the versions of the layers it was built from are unchanged.
 - ``catalogue``: the official sources (publisher, vintage, licence) and the layers present.
 - ``scenarios``: scenarios of territories with their history (SQLite).
+- ``shared_layers``: in team mode, the imported layers kept in PostgreSQL for every instance.
 - ``preferences``: small user preferences (the last scope used...).
 """
 
@@ -21,10 +22,12 @@ from geo.store.layers import (
 )
 from geo.store.paths import REPO_ROOT, data_dir
 from geo.store.scenarios import PALETTE, STATUSES, ChangeResult, Scenario, ScenarioStore
+from geo.store.shared_layers import SHARED as SHARED_LAYERS
 
 __all__ = [
     "PALETTE",
     "REPO_ROOT",
+    "SHARED_LAYERS",
     "STATUSES",
     "ChangeResult",
     "Scenario",

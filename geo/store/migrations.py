@@ -140,6 +140,20 @@ _TEAM_COLUMNS_POSTGRESQL = tuple(
     for name, definition in _TEAM_COLUMNS
 )
 
+# Imported layers shared by a team's instances (geo.store.shared_layers): PostgreSQL only, SQLite keeps files.
+_SHARED_LAYERS_POSTGRESQL = (
+    "CREATE SEQUENCE IF NOT EXISTS shared_layer_version",
+    """CREATE TABLE IF NOT EXISTS shared_layers (
+        name TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        data BYTEA,
+        sha256 TEXT NOT NULL DEFAULT '',
+        provenance TEXT NOT NULL DEFAULT '{}',
+        imported_by TEXT NOT NULL DEFAULT '',
+        imported_at TEXT NOT NULL,
+        size BIGINT NOT NULL DEFAULT 0)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -161,6 +175,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         _dialect(_TEAM, "sqlite"),
         _TEAM_COLUMNS_POSTGRESQL + _dialect(_TEAM, "postgresql"),
         after=_scenario_team_columns,
+    ),
+    Migration(
+        6,
+        "Couches importées partagées par l'équipe (PostgreSQL ; SQLite garde des fichiers)",
+        (),
+        _SHARED_LAYERS_POSTGRESQL,
     ),
 )
 LATEST = MIGRATIONS[-1].version

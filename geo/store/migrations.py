@@ -151,7 +151,9 @@ _SHARED_LAYERS_POSTGRESQL = (
         provenance TEXT NOT NULL DEFAULT '{}',
         imported_by TEXT NOT NULL DEFAULT '',
         imported_at TEXT NOT NULL,
-        size BIGINT NOT NULL DEFAULT 0)""",
+        size BIGINT NOT NULL DEFAULT 0,
+        attached_name TEXT NOT NULL DEFAULT '',
+        attached BYTEA)""",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -4,7 +4,8 @@ In team mode (``CARTOCPTS_DATABASE_URL=postgresql://…``) the imported layers (
 FINESS, APL, typology, CPTS perimeters, populations) live in the table ``shared_layers``: one row
 per layer holding the layer's GeoParquet file as bytes (the very file :mod:`geo.store.layers` writes,
 its provenance in its footer), a version from a sequence (never given twice), the bytes' SHA-256, a
-JSON copy of the provenance, who imported it and when. A removed layer keeps its row with no bytes
+JSON copy of the provenance, who imported it and when, and the file the provenance names beside the
+layer if any (a user's typology nomenclature, :data:`ATTACHED_FILES`). A removed layer keeps its row with no bytes
 (so that every instance removes its copy too).
 
 Each instance keeps a local copy of each layer in its data directory: the pages, the caches
@@ -34,6 +35,7 @@ import os
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pyarrow as pa
@@ -48,6 +50,9 @@ from geo.store.scenarios import DATABASE_URL_VAR
 from geo.store.users import clean_user, current_user
 
 SHARED = ("finess", "apl", "typology", "cpts", "population")
+# Provenance members naming a file kept beside the layer in the data directory (a user's typology
+# nomenclature): the file goes to the database with the layer, and each instance keeps its own copy.
+ATTACHED_FILES = ("nomenclature_file",)
 CHECK_SECONDS = 5.0  # at most one check of the database per data directory in this time
 RETRY_SECONDS = (
     30.0  # after a database that could not be reached, wait this long before asking again
@@ -107,19 +112,31 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
+def _attachment(meta: dict) -> tuple[str, bytes | None]:
+    """(name, bytes) of the file the provenance names beside the layer, or ("", None)."""
+    for key in ATTACHED_FILES:
+        path = meta.get(key)
+        if path and Path(path).parent == data_dir() and Path(path).is_file():
+            return Path(path).name, Path(path).read_bytes()
+    return "", None
+
+
 def publish(name: str, table: pa.Table, meta: dict) -> dict:
     """Store a layer for the whole team, then its local copy (the same bytes); the stored provenance."""
     db = _database(team_url())
+    attached_name, attached = _attachment(meta)
     with db.connect() as con:
         con.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY,))
         version = int(con.execute("SELECT nextval('shared_layer_version')").fetchone()[0])
         meta = {**meta, "shared_version": version, "imported_by": _importer()}
         data = _parquet_bytes(layers._with_meta(table, meta))
         con.execute(
-            "INSERT INTO shared_layers(name, version, data, sha256, provenance, imported_by, imported_at, size) "
-            "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, "
-            "data = EXCLUDED.data, sha256 = EXCLUDED.sha256, provenance = EXCLUDED.provenance, "
-            "imported_by = EXCLUDED.imported_by, imported_at = EXCLUDED.imported_at, size = EXCLUDED.size",
+            "INSERT INTO shared_layers(name, version, data, sha256, provenance, imported_by, imported_at, size, "
+            "attached_name, attached) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET "
+            "version = EXCLUDED.version, data = EXCLUDED.data, sha256 = EXCLUDED.sha256, "
+            "provenance = EXCLUDED.provenance, imported_by = EXCLUDED.imported_by, "
+            "imported_at = EXCLUDED.imported_at, size = EXCLUDED.size, "
+            "attached_name = EXCLUDED.attached_name, attached = EXCLUDED.attached",
             (
                 name,
                 version,
@@ -129,6 +146,8 @@ def publish(name: str, table: pa.Table, meta: dict) -> dict:
                 meta["imported_by"],
                 layers.now_iso(),
                 len(data),
+                attached_name,
+                attached,
             ),
         )
     layers.write_bytes_atomic(layers.layer_path(name), data)
@@ -146,7 +165,7 @@ def remove(name: str) -> None:
             "INSERT INTO shared_layers(name, version, data, sha256, provenance, imported_by, imported_at, size) "
             "VALUES (?,?,NULL,'','{}',?,?,0) ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, "
             "data = NULL, sha256 = '', provenance = '{}', imported_by = EXCLUDED.imported_by, "
-            "imported_at = EXCLUDED.imported_at, size = 0",
+            "imported_at = EXCLUDED.imported_at, size = 0, attached_name = '', attached = NULL",
             (name, version, _importer(), layers.now_iso()),
         )
     _problems.pop(name, None)
@@ -213,12 +232,13 @@ def _bring_up_to_date(db: Database, names) -> list[str]:
             continue
         with db.connect() as con:
             row = con.execute(
-                "SELECT data, sha256 FROM shared_layers WHERE name = ? AND version = ?",
+                "SELECT data, sha256, attached_name, attached FROM shared_layers "
+                "WHERE name = ? AND version = ?",
                 (name, version),
             ).fetchone()
         if row is None:  # replaced meanwhile: the next check takes the newer one
             continue
-        data, sha256 = row
+        data, sha256, attached_name, attached = row
         if data is None:
             if local_version(name) is not None or layers.file_version(name) is not None:
                 layers.layer_path(name).unlink(missing_ok=True)
@@ -230,12 +250,31 @@ def _bring_up_to_date(db: Database, names) -> list[str]:
             _problems[name] = str(exc)
             errors.append(exc)
             continue
-        layers.write_bytes_atomic(layers.layer_path(name), good)
+        _write_local(name, good, attached_name, attached)
         _problems.pop(name, None)
         changed.append(name)
     if errors:
         raise errors[0]
     return changed
+
+
+def _write_local(name: str, data: bytes, attached_name: str, attached) -> None:
+    """The local copy of a layer from the database's bytes; a file attached to it is written beside it
+    first and the provenance names that local file (the bytes are then rewritten, same version)."""
+    safe = attached_name and Path(attached_name).name == attached_name and attached_name[0] != "."
+    if not (safe and attached is not None):
+        layers.write_bytes_atomic(layers.layer_path(name), data)
+        return
+    target = data_dir() / attached_name
+    layers.write_bytes_atomic(target, bytes(attached))
+    table = pq.read_table(pa.BufferReader(data))
+    meta = json.loads(table.schema.metadata[layers.META_KEY].decode("utf-8"))
+    for key in ATTACHED_FILES:
+        if meta.get(key):
+            meta[key] = str(target)
+    layers.write_bytes_atomic(
+        layers.layer_path(name), _parquet_bytes(layers._with_meta(table, meta))
+    )
 
 
 def refresh(names=SHARED) -> list[str]:

@@ -166,6 +166,31 @@ def test_bad_bytes_in_the_database_leave_the_local_copy(instances, shared_data, 
     assert "finess" not in shared_layers.problems() and all_msp() == 372
 
 
+def test_a_typology_with_its_own_nomenclature_is_shared_with_it(instances, communes, tmp_path):
+    from geo.sources.typology import import_typology
+
+    nomenclature = tmp_path / "irdes2024.csv"
+    nomenclature.write_text(
+        "classe;label;short_label;vintage\n"
+        + "".join(f"{i};Classe {i} de la typologie communale;C{i};2024\n" for i in range(1, 8)),
+        encoding="utf-8",
+    )
+    codes = sorted(communes.loc[communes["dep"] == "09", "insee"])
+    body = "code_insee;classe\n" + "".join(f"{c};{int(c[-1]) % 7 + 1}\n" for c in codes)
+    (tmp_path / "t7.csv").write_text(body, encoding="utf-8")
+    instances("A")
+    import_typology(tmp_path / "t7.csv", nomenclature=nomenclature)
+
+    instances("B")
+    ctx = context()
+    assert len(ctx.nomenclature) == 7 and ctx.typology[FOIX] == int(FOIX[-1]) % 7 + 1
+    kept = store.read_meta("typology")["nomenclature_file"]
+    assert kept.startswith(str(instances.folders["B"]))
+    assert open(kept, "rb").read() == nomenclature.read_bytes()
+    assert shared_layers.local_version("typology") == store.read_meta("typology")["shared_version"]
+    assert shared_layers.refresh() == []  # the rewritten local copy counts as up to date
+
+
 def test_single_user_mode_never_touches_the_database(
     base_dir, tmp_path, monkeypatch, shared_data, postgres_url
 ):

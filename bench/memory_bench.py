@@ -12,7 +12,10 @@ still open:
 
 - ``app_rss_mb_1``, ``app_rss_mb_10``: MB (10^6 bytes) with 1 and 10 sessions;
 - ``app_rss_mb_per_extra_session``: (``app_rss_mb_10`` - ``app_rss_mb_1``) / 9 (target ≤ 40 MB: what is
-  shared is cached once per process, not per session).
+  shared is cached once per process, not per session);
+- ``app_rss_mb_peak``: the highest RSS read after each new session (the allocator sometimes gives memory
+  back to the system after a few sessions, so ``app_rss_mb_10`` can be below an earlier reading; the
+  RSS after each session is printed on stderr).
 
 Run alone: ``.venv/bin/python bench/memory_bench.py [--scope dep:09]`` (with ``CARTOCPTS_DATA_DIR`` set,
 that directory's commune base is linked instead of built).
@@ -138,6 +141,8 @@ def figures(base_dir: Path | None = None, scope: str = "reg:76") -> dict:
                         file=sys.stderr,
                     )
                     out["app_rss_mb_10"] = settled_rss(app.proc.pid) / MB
+                    curve[-1] = out["app_rss_mb_10"]
+                    out["app_rss_mb_peak"] = max(curve)
                     out["app_rss_mb_per_extra_session"] = (
                         out["app_rss_mb_10"] - out["app_rss_mb_1"]
                     ) / (SESSIONS - 1)

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from bench import (
     dossier_bench,  # noqa: E402 - issue 13: the PDF dossier
     draw_bench,  # noqa: E402 - issue 10: the drawing page in real Chromium
+    memory_bench,  # noqa: E402 - issue 12: server memory with 1 and 10 browser sessions
     team_bench,  # noqa: E402 - issue 12: concurrent writers on PostgreSQL
 )
 from bench.coverage_bench import figures as coverage_figures  # noqa: E402
@@ -159,6 +160,7 @@ def main() -> None:
             print(f"figures de dessin non mesurées : {reason}", file=sys.stderr)
         else:
             figures.update(draw_bench.figures(base_dir=Path(tmp)))
+            figures.update(memory_bench.figures(base_dir=Path(tmp)))
         figures.update(dossier_bench.figures(base_dir=Path(tmp)))
         try:  # issue 12: 20 writers on one scenario in a throwaway PostgreSQL
             figures.update(team_bench.figures())

@@ -7,20 +7,26 @@ from geo.formats.french import integer
 from geo.sources.limits import MAX_UPLOAD_MB
 from geo.sources.registry import IMPORTERS
 from geo.store.catalogue import sources, status
+from geo.store.shared_layers import importing_as, problems
+from geo.store.users import LOCAL_USER
 from ui.common import ensure_base, fmt_datetime, page_nav, user_errors
 from ui.data_import import import_panel, online_update
+from ui.identity import current_user
 from ui.text import link, plain
 
 st.set_page_config(page_title="Données — CartoCPTS", page_icon="🗺️", layout="wide")
 page_nav()
 
-with user_errors():
+# In team mode an import is shared with every instance, under the name of who made it.
+with user_errors(), importing_as(current_user() or LOCAL_USER):
     ensure_base()
     st.title("Données")
     st.caption(
         "Chaque couche garde sa source, son millésime, sa licence et sa date d'import. "
         "Un import qui échoue laisse la couche précédente intacte."
     )
+    for problem in problems().values():  # team mode: a shared layer that could not be refreshed
+        st.warning(plain(problem))
 
     present = {row["layer"]: row for row in status()}
     catalogue = sources()

@@ -112,8 +112,10 @@ def drawing_layer(spec: str, stamp: str, _build: Callable[[], dict]) -> dict:
     return _build()
 
 
-@st.cache_data(show_spinner=False, max_entries=48)
+@st.cache_resource(show_spinner=False, max_entries=48)
 def orientation_payload(key: str, _build: Callable[[], dict]) -> dict:
     """A payload of the drawing map's orientation layers (``ui.orientation``) built by ``_build``;
-    ``key`` names the scope, the choice and the versions of the layers it is built from."""
+    ``key`` names the scope, the choice and the versions of the layers it is built from. One object
+    shared by every session (``st.cache_data`` would unpickle a copy at each call of each session's
+    rerun: a région's colouring or markers, several hundred kB each time)."""
     return _build()

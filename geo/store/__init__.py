@@ -7,6 +7,7 @@
 - ``scenarios``: scenarios of territories with their history (SQLite).
 - ``disputes``: the negotiation ledger (communes claimed by several territories: status, decision, notes).
 - ``cog_migration``: a scenario drawn on an older COG brought to the commune base's (``CogMapping``).
+- ``shared_layers``: in team mode, the imported layers kept in PostgreSQL for every instance.
 - ``preferences``: small user preferences (the last scope used...).
 """
 
@@ -24,10 +25,12 @@ from geo.store.layers import (
 )
 from geo.store.paths import REPO_ROOT, data_dir
 from geo.store.scenarios import PALETTE, STATUSES, ChangeResult, Scenario, ScenarioStore
+from geo.store.shared_layers import SHARED as SHARED_LAYERS
 
 __all__ = [
     "PALETTE",
     "REPO_ROOT",
+    "SHARED_LAYERS",
     "STATUSES",
     "ChangeResult",
     "CogMapping",

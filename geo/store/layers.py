@@ -12,6 +12,11 @@ rebuilds it. Temporary files left by a crash are removed at the next start
 
 A full disk (or a file-size or quota limit) while writing gives a French
 :class:`DataError` and leaves the previous file untouched.
+
+In team mode (PostgreSQL) the imported layers are shared through the database
+(:mod:`geo.store.shared_layers`, registered with :func:`set_sharing`): their writes go to the
+database first, and their reads first bring the local file up to date (a throttled check).
+Without it (SQLite, the default) the files are all there is.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import stat
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 import geopandas as gpd
 import pandas as pd
@@ -40,6 +46,42 @@ META_KEY = b"cartocpts"
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
+class Sharing(Protocol):
+    """How layers are shared by several app instances (:mod:`geo.store.shared_layers`)."""
+
+    def shares(self, name: str) -> bool:
+        """Whether ``name`` is written to and read from the team's database now."""
+
+    def refresh_due(self, name: str | None) -> None:
+        """Bring the local copy of ``name`` (None: of every shared layer) up to date, if a check is due."""
+
+    def publish(self, name: str, table: pa.Table, meta: dict) -> dict:
+        """Store the layer in the database, then its local copy; the stored provenance."""
+
+    def remove(self, name: str) -> None:
+        """Remove the layer for every instance, then its local copy."""
+
+
+_SHARING: list[Sharing] = []
+
+
+def set_sharing(sharing: Sharing | None) -> None:
+    """Register how layers are shared (``None``: files only)."""
+    _SHARING[:] = [sharing] if sharing is not None else []
+
+
+def _refresh(name: str | None) -> None:
+    for sharing in _SHARING:
+        sharing.refresh_due(name)
+
+
+def _shared(name: str) -> Sharing | None:
+    for sharing in _SHARING:
+        if sharing.shares(name):
+            return sharing
+    return None
+
+
 def now_iso() -> str:
     """Current UTC time, ISO 8601 to the second."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
@@ -55,8 +97,15 @@ def layer_version(name: str) -> tuple[int, int, int, int] | None:
     None when the file is absent. Every write is a new file renamed over the old one (a new inode), so a
     rewritten layer always has a new version, even within the same nanosecond; values built from a layer are
     cached under its version (:mod:`geo.store.cache`). A link is followed: two data directories linking the
-    same file share its version.
+    same file share its version. In team mode a shared layer's local copy is refreshed first when the
+    database holds a newer one (a throttled check).
     """
+    _refresh(name)
+    return file_version(name)
+
+
+def file_version(name: str) -> tuple[int, int, int, int] | None:
+    """:func:`layer_version` of the local file alone (no check of the team's database)."""
     try:
         info = os.stat(layer_path(name))
     except OSError:
@@ -137,7 +186,12 @@ def write_layer(name: str, frame: pd.DataFrame, meta: dict) -> dict:
         "rows": int(len(frame)),
         "built_at": meta.get("built_at") or now_iso(),
     }
-    _write_table(path, _with_meta(_to_table(frame), meta))
+    table = _with_meta(_to_table(frame), meta)
+    sharing = _shared(name)
+    if sharing is not None:
+        meta = sharing.publish(name, table, meta)
+    else:
+        _write_table(path, table)
     legacy_meta_path(name).unlink(missing_ok=True)
     return meta
 
@@ -165,9 +219,12 @@ def _with_meta(table: pa.Table, meta: dict) -> pa.Table:
 def update_meta(name: str, meta: dict) -> None:
     """Replace a layer's provenance (same rows), in one rewrite and one rename."""
     path = layer_path(name)
-    _write_table(
-        path, _with_meta(pq.read_table(path), {**meta, "rows": pq.read_metadata(path).num_rows})
-    )
+    table = _with_meta(pq.read_table(path), {**meta, "rows": pq.read_metadata(path).num_rows})
+    sharing = _shared(name)
+    if sharing is not None:
+        sharing.publish(name, table, meta)
+    else:
+        _write_table(path, table)
 
 
 def read_meta(name: str) -> dict | None:
@@ -177,6 +234,12 @@ def read_meta(name: str) -> dict | None:
     (no embedded provenance) uses its old ``NAME.meta.json`` sidecar, and
     only when the row count there matches the file's.
     """
+    _refresh(name)
+    return file_meta(name)
+
+
+def file_meta(name: str) -> dict | None:
+    """:func:`read_meta` of the local file alone (no check of the team's database)."""
     path = layer_path(name)
     try:
         footer = pq.read_metadata(path)
@@ -198,7 +261,7 @@ def read_meta(name: str) -> dict | None:
 def read_layer(name: str) -> pd.DataFrame | None:
     """Read a layer, or None when it is absent or corrupt (it will be rebuilt)."""
     path = layer_path(name)
-    if not path.exists() or read_meta(name) is None:
+    if read_meta(name) is None:
         return None
     try:
         try:
@@ -212,15 +275,20 @@ def read_layer(name: str) -> pd.DataFrame | None:
 
 
 def remove_layer(name: str) -> None:
+    """Remove a layer (in team mode, for every instance)."""
+    sharing = _shared(name)
+    if sharing is not None:
+        sharing.remove(name)
     layer_path(name).unlink(missing_ok=True)
     legacy_meta_path(name).unlink(missing_ok=True)
 
 
 def list_layers() -> list[dict]:
     """Provenance of every layer present in the data directory, by name."""
+    _refresh(None)
     out = []
     for path in sorted(data_dir().glob("*.parquet")):
-        meta = read_meta(path.name[: -len(".parquet")])
+        meta = file_meta(path.name[: -len(".parquet")])
         if meta is not None:
             out.append(meta)
     return out

@@ -177,6 +177,22 @@ _DOSSIERS = (
     "CREATE INDEX IF NOT EXISTS dossiers_territory ON dossiers(scenario_id, territory_id, id)",
 )
 
+# Imported layers shared by a team's instances (geo.store.shared_layers): PostgreSQL only, SQLite keeps files.
+_SHARED_LAYERS_POSTGRESQL = (
+    "CREATE SEQUENCE IF NOT EXISTS shared_layer_version",
+    """CREATE TABLE IF NOT EXISTS shared_layers (
+        name TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        data BYTEA,
+        sha256 TEXT NOT NULL DEFAULT '',
+        provenance TEXT NOT NULL DEFAULT '{}',
+        imported_by TEXT NOT NULL DEFAULT '',
+        imported_at TEXT NOT NULL,
+        size BIGINT NOT NULL DEFAULT 0,
+        attached_name TEXT NOT NULL DEFAULT '',
+        attached BYTEA)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -229,6 +245,12 @@ MIGRATIONS += (
         "Dossiers produits : communes de chaque territoire au moment du dossier",
         _dialect(_DOSSIERS, "sqlite"),
         _dialect(_DOSSIERS, "postgresql"),
+    ),
+    Migration(
+        7,
+        "Couches importées partagées par l'équipe (PostgreSQL ; SQLite garde des fichiers)",
+        (),
+        _SHARED_LAYERS_POSTGRESQL,
     ),
 )
 LATEST = MIGRATIONS[-1].version

@@ -62,6 +62,7 @@ def figures() -> dict:
             context.Process(
                 target=_writer,
                 args=(url, i, codes[i * EDITS : (i + 1) * EDITS], territories[i], start, out),
+                daemon=True,  # never outlives the bench
             )
             for i in range(WRITERS)
         ]

@@ -161,9 +161,11 @@ def _map_message(page, needle: str, timeout: float = LOADED_MACHINE_MS) -> str:
     return page.evaluate("() => document.querySelector('.cartocpts-drawmap-message').textContent")
 
 
-def _live(page) -> None:
-    """Switch « Suivre les modifications de l'équipe » (on at first) off, or back on."""
+def _live(page, on: bool) -> None:
+    """Switch « Suivre les modifications de l'équipe » on or off; wait until the page says so."""
     page.get_by_text("Suivre les modifications de l'équipe").click()
+    paused = page.get_by_text("Actualisation automatique suspendue")
+    paused.wait_for(state="detached" if on else "visible", timeout=LOADED_MACHINE_MS)
     wait_for_app(page, timeout=LOADED_MACHINE_MS)
 
 
@@ -188,7 +190,7 @@ def test_a_adds_communes_b_sees_them_without_reloading(team):
 
 def test_b_stale_edit_is_refused_naming_a(team):
     a, b = team.page(A, 0), team.page(B, 1)
-    _live(b)  # B's view stays as it is: what he clicks next was changed since by A
+    _live(b, on=False)  # B's view stays as it is: what he clicks next was changed since by A
     click_commune(a, MONTGAILHARD)
     wait_for_acknowledged(a, timeout=LOADED_MACHINE_MS)
     assert (
@@ -201,7 +203,7 @@ def test_b_stale_edit_is_refused_naming_a(team):
     wait_for_fill(b, MONTGAILHARD, COLOUR, timeout=LOADED_MACHINE_MS)
     assert team.held() == {FOIX, SAINT_GIRONS, MONTGAILHARD}
     assert [r["user"] for r in team.store(ARBITRE).history(SCENARIO)].count(B) == 0
-    _live(b)
+    _live(b, on=True)
     assert_no_exception(b)
 
 

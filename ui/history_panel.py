@@ -28,6 +28,10 @@ REFRESH_VAR = "CARTOCPTS_REFRESH_SECONDS"
 DEFAULT_REFRESH = 5.0
 PAGE_SIZE = 10
 LISTED_COMMUNES = 8  # commune names written out per change; beyond, « et N autres »
+PAUSED = (
+    "Actualisation automatique suspendue : la carte et le journal ne montrent pas les modifications "
+    "faites depuis par les autres."
+)
 FIELD_NAMES = {"name": "nom", "status": "statut", "colour": "couleur", "notes": "notes"}
 
 
@@ -51,6 +55,8 @@ def show(store, scenario: str, ctx, refusal: str | None = None) -> None:
         help="La carte et ce journal se mettent à jour sans recharger la page quand quelqu'un d'autre "
         "modifie le scénario.",
     )
+    if every is not None and not live:
+        st.caption(PAUSED)
     st.fragment(_panel, run_every=every if live else None)(store, scenario, ctx, refusal)
 
 

@@ -22,7 +22,6 @@ from tests.support.browser import (
     UNASSIGNED_FILL,
     assert_no_exception,
     click_commune,
-    drawmap_message,
     require_browser,
     wait_for_acknowledged,
     wait_for_app,
@@ -39,7 +38,7 @@ COLOUR = "#0072b2"  # the first territory's colour (geo.store.scenarios.PALETTE)
 FOIX, MONTGAILHARD, PAMIERS, SAINT_GIRONS, LAVELANET = "09122", "09207", "09225", "09261", "09160"
 ARBITRE, A, B, LECTEUR = "Claire (ARS)", "Marc", "Paul", "Léa"
 HEADER = "X-Remote-User"
-REFRESH_SECONDS = "2"  # the panels look at the journal every 2 s (5 s by default)
+REFRESH_SECONDS = "3"  # the panels look at the journal every 3 s (5 s by default)
 LOADED_MACHINE_MS = (
     180_000  # Playwright's waits (a shared CI machine runs two servers and two browsers)
 )
@@ -74,8 +73,11 @@ class Team:
             self.contexts.append(context)
             page = context.new_page()
             page.goto(f"{self.servers[server].url}/Dessiner_un_territoire")
-            # the only scenario of the team, on the servers' last scope (Ariège): shown at once
-            wait_for_drawmap(page, scope="dep:09", timeout=LOADED_MACHINE_MS)
+            try:  # the only scenario of the team, on the servers' last scope (Ariège): shown at once
+                wait_for_drawmap(page, scope="dep:09", timeout=LOADED_MACHINE_MS)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / f"team_servers_{len(self.pages)}.png"))
+                raise
             page.evaluate("() => { window.__sameDocument = true; }")  # gone if the page reloads
             self.pages[(user, server)] = page
         return self.pages[(user, server)]
@@ -149,19 +151,21 @@ def _same_document(page) -> bool:
 
 
 def _map_message(page, needle: str, timeout: float = LOADED_MACHINE_MS) -> str:
-    """Wait for the map's message band to show ``needle``; its text."""
+    """Wait until the map's message band has said ``needle`` (it hides itself after 4 s: its text stays)."""
     page.wait_for_function(
         "(needle) => { const m = document.querySelector('.cartocpts-drawmap-message');"
-        " return !!m && m.style.display === 'block' && m.innerText.includes(needle); }",
+        " return !!m && m.textContent.includes(needle); }",
         arg=needle,
         timeout=timeout,
     )
-    return drawmap_message(page)
+    return page.evaluate("() => document.querySelector('.cartocpts-drawmap-message').textContent")
 
 
-def _live(page) -> None:
-    """Switch « Suivre les modifications de l'équipe » (on at first) off, or back on."""
+def _live(page, on: bool) -> None:
+    """Switch « Suivre les modifications de l'équipe » on or off; wait until the page says so."""
     page.get_by_text("Suivre les modifications de l'équipe").click()
+    paused = page.get_by_text("Actualisation automatique suspendue")
+    paused.wait_for(state="detached" if on else "visible", timeout=LOADED_MACHINE_MS)
     wait_for_app(page, timeout=LOADED_MACHINE_MS)
 
 
@@ -186,7 +190,7 @@ def test_a_adds_communes_b_sees_them_without_reloading(team):
 
 def test_b_stale_edit_is_refused_naming_a(team):
     a, b = team.page(A, 0), team.page(B, 1)
-    _live(b)  # B's view stays as it is: what he clicks next was changed since by A
+    _live(b, on=False)  # B's view stays as it is: what he clicks next was changed since by A
     click_commune(a, MONTGAILHARD)
     wait_for_acknowledged(a, timeout=LOADED_MACHINE_MS)
     assert (
@@ -199,7 +203,7 @@ def test_b_stale_edit_is_refused_naming_a(team):
     wait_for_fill(b, MONTGAILHARD, COLOUR, timeout=LOADED_MACHINE_MS)
     assert team.held() == {FOIX, SAINT_GIRONS, MONTGAILHARD}
     assert [r["user"] for r in team.store(ARBITRE).history(SCENARIO)].count(B) == 0
-    _live(b)
+    _live(b, on=True)
     assert_no_exception(b)
 
 

@@ -22,6 +22,7 @@ from tests.support.browser import (
     UNASSIGNED_FILL,
     assert_no_exception,
     click_commune,
+    open_drawing_page,
     require_browser,
     wait_for_acknowledged,
     wait_for_app,
@@ -37,6 +38,7 @@ TERRITORY = "CPTS de Foix"
 COLOUR = "#0072b2"  # the first territory's colour (geo.store.scenarios.PALETTE)
 FOIX, MONTGAILHARD, PAMIERS, SAINT_GIRONS, LAVELANET = "09122", "09207", "09225", "09261", "09160"
 ARBITRE, A, B, LECTEUR = "Claire (ARS)", "Marc", "Paul", "Léa"
+PAUL_SCENARIO, PAUL_TERRITORY = "Ariège — Paul", "CPTS de la basse Ariège"
 HEADER = "X-Remote-User"
 REFRESH_SECONDS = "3"  # the panels look at the journal every 3 s (5 s by default)
 LOADED_MACHINE_MS = (
@@ -132,6 +134,19 @@ def team(team_servers, browser):
     yield team
     for context in team.contexts:
         context.close()
+
+
+def _context(team: Team, user: str):
+    """A new browser context in which ``user`` is named by the proxy header."""
+    context = team.browser.new_context(
+        viewport={"width": 1400, "height": 1000},
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        extra_http_headers={HEADER: user},
+    )
+    context.set_default_timeout(LOADED_MACHINE_MS)
+    team.contexts.append(context)
+    return context
 
 
 def _panel_text(page) -> str:
@@ -266,3 +281,46 @@ def test_the_read_only_link_opens_in_read_mode(team):
     assert team.store(ARBITRE).last_change(SCENARIO) == before
     page.screenshot(path=str(ARTIFACTS / "team_servers_read_link.png"))
     assert_no_exception(page)
+
+
+def test_an_arbitre_settles_a_dispute_both_panels_show_it(team):
+    """Paul's own scenario, shared with the team, claims Pamiers too: the arbitre (on server 1) gives it to
+    Marc's territory; Marc's page (server 0) shows the decision and Paul's drawing panel (server 1) tells his
+    territory it lost Pamiers."""
+    paul = team.store(B)
+    paul.create(PAUL_SCENARIO, scope="dep:09")
+    paul.share(PAUL_SCENARIO, "lecture")
+    paul.change_communes(
+        PAUL_SCENARIO, paul.add_territory(PAUL_SCENARIO, PAUL_TERRITORY), add=[PAMIERS]
+    )
+    assert PAMIERS in team.held()  # Marc's territory holds it too (B added it there earlier)
+    close_pools()
+    winner = f"« {TERRITORY} » (scénario « {SCENARIO} », {A})"
+
+    context = _context(team, ARBITRE)
+    page = context.new_page()
+    page.goto(f"{team.servers[1].url}/Arbitrages")
+    wait_for_app(page, timeout=LOADED_MACHINE_MS)
+    _wait_for_text(page, "Arbitrer une commune")
+    form = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text="Territoire gagnant")
+    )
+    form.click()
+    page.get_by_role("option", name=winner, exact=True).click()
+    wait_for_app(page, timeout=LOADED_MACHINE_MS)
+    page.get_by_role("button", name="Enregistrer la décision").click()
+    wait_for_app(page, timeout=LOADED_MACHINE_MS)
+    _wait_for_text(page, "Pamiers (09225) : arbitré en faveur de")
+    assert_no_exception(page)
+
+    marc = _context(team, A).new_page()
+    marc.goto(f"{team.servers[0].url}/Arbitrages")
+    _wait_for_text(marc, f"Pamiers (09225) : arbitré en faveur de {winner}, par {ARBITRE}")
+    assert "Arbitrer une commune" not in _panel_text(marc)  # an editeur has no decision form
+
+    paul_page = _context(team, B).new_page()
+    open_drawing_page(paul_page, team.servers[1].url, scenario=PAUL_SCENARIO)
+    _wait_for_text(paul_page, "Arbitrage : 1 commune(s) de ce territoire")
+    notice = paul_page.locator('[data-testid="stAlert"]').filter(has_text="Arbitrage").inner_text()
+    assert "Pamiers (09225) : arbitré en faveur de" in notice and ARBITRE in notice, notice
+    assert_no_exception(paul_page)

@@ -217,7 +217,7 @@ def structures_layer(frame, kinds=DEFAULT_KINDS, show: bool = True) -> list[foli
     return groups
 
 
-def structures_legend(kinds=DEFAULT_KINDS, position: str = "bottomleft") -> Legend:
+def structures_legend(kinds=DEFAULT_KINDS, position: str = "bottomright") -> Legend:
     """Legend of the structure markers (colours of the three kinds)."""
     entries = [(KIND_STYLE[k][1], KIND_STYLE[k][0]) for k in kinds if k in KIND_STYLE]
     return Legend("Structures (FINESS)", entries, position=position)

@@ -25,7 +25,7 @@ OVERSEAS = {
     "974": "La Réunion",
     "976": "Mayotte",
 }
-INSET_SIZE = 92  # px, each inset square (plus its name)
+INSET_SIZE = 84  # px, each inset square (plus its name)
 INSET_TOP = 76  # px: below Leaflet's zoom buttons
 INSET_GAP = 4
 INSET_COLUMN = INSET_SIZE + 2 * 8  # px kept free on the main map's left

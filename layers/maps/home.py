@@ -109,7 +109,7 @@ def home_map(
     for overlay in overlays:
         overlay.add_to(fmap)
     for legend in (colouring.legend, *legends):
-        if france:  # mainland's south-east corner is Corsica: the legends go to the empty north-east
+        if france:  # Corsica is mainland's south-east corner: legends go to the empty north-east
             legend.position = "topright"
         legend.add_to(fmap)
     if overlays:

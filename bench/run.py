@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from bench import (
     draw_bench,  # noqa: E402 - issue 10: the drawing page in real Chromium
+    home_bench,  # noqa: E402 - issue 14: the home page's France view and switches in real Chromium
     team_bench,  # noqa: E402 - issue 12: concurrent writers on PostgreSQL
 )
 from bench.coverage_bench import figures as coverage_figures  # noqa: E402
@@ -158,6 +159,7 @@ def main() -> None:
             print(f"figures de dessin non mesurées : {reason}", file=sys.stderr)
         else:
             figures.update(draw_bench.figures(base_dir=Path(tmp)))
+            figures.update(home_bench.figures(base_dir=Path(tmp)))
         try:  # issue 12: 20 writers on one scenario in a throwaway PostgreSQL
             figures.update(team_bench.figures())
         except RuntimeError as exc:

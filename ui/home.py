@@ -184,7 +184,10 @@ def build_home_map(spec: str, metric: str, overlays: list[str], tiles: bool):
     kinds = [k for k in overlays if k in KIND_STYLE]
     if kinds:
         layers += structures_layer(scope_structures(spec), kinds=kinds)
-        legends.append(structures_legend(kinds=kinds))
+        _, meta = optional_layer("finess")
+        legends.append(
+            structures_legend(kinds=kinds, vintage=str((meta or {}).get("vintage") or ""))
+        )
     if "cpts" in overlays:
         layers.append(_cpts_overlay(spec))
     return home_map(

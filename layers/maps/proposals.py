@@ -139,6 +139,6 @@ def proposal_map(
         pop = terr.get("population")
         suffix = f" ({integer(pop)} hab.)" if pop is not None else ""
         entries.append((terr["colour"], f"{terr['name']}{suffix}"))
-    Legend("Territoires proposés", entries).add_to(fmap)
+    Legend(f"Territoires proposés (population {ctx.population_vintage})", entries).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     return fmap

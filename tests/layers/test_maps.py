@@ -69,12 +69,13 @@ def test_home_map_of_ariege_has_every_commune_and_a_french_legend(ariege):
     layers = [getattr(child, "layer_name", None) for child in fmap._children.values()]
     assert {"Départements", "Régions"} <= set(layers)
     legend = metric_colouring(map_frame(communes), "population", "Population 2017").legend
-    assert legend.title == "Population 2017"
+    assert legend.title == "Population 2017 (habitants)"  # unit and vintage
     top = legend.entries[-1][
         1
     ]  # « 1 234 – 15 678 »: the largest class, bounds written by geo.formats.french
     assert NARROW_NBSP in top and "," not in top
-    density = metric_colouring(map_frame(communes), "density").legend
+    density = metric_colouring(map_frame(communes), "density", "Population 2017").legend
+    assert density.title == "Densité 2017 (hab./km²)"
     assert any(
         "," in label for _, label in density.entries
     )  # sparse communes: « 2,4 – 6,1 » hab./km²

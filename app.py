@@ -30,7 +30,6 @@ page_nav()
 with user_errors():
     ensure_assets()
     ensure_base()
-    prepare_france()
     st.title("CartoCPTS")
     st.caption(
         "Cartographie pour la planification territoriale des CPTS : communes, population, offre de soins, "
@@ -75,3 +74,4 @@ with user_errors():
         st.caption("Sources et millésimes : page « Données ».")
     with map_col:
         show_home_map(spec, metric, overlays, tiles)
+    prepare_france()  # after this page's own map: the warm-up never delays it

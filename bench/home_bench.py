@@ -2,7 +2,7 @@
 
 ``figures()`` links the commune base of ``base_dir`` (or builds one) into a data directory of its own,
 starts ``streamlit run app.py`` on 127.0.0.1, opens the home page (Occitanie, the default) and waits until
-the server is idle (its CPU time still for 3 s: the France view is built in the background at start-up,
+the server is idle (under 5 % of a core for 3 s: the France view is built in the background at start-up,
 ``ui.home.prepare_france``). Then, in the same tab:
 
 - ``home_france_s``: Enter in the sidebar's scope select on « France entière » → the France commune layer
@@ -80,21 +80,20 @@ class Received:
             self.total += len(data.encode())
 
 
-def server_idle(pid: int, still: float = 3.0, timeout: float = 600.0) -> None:
-    """Wait until the process's CPU time has not moved for ``still`` seconds."""
+def server_idle(pid: int, window: float = 3.0, timeout: float = 600.0) -> None:
+    """Wait until the process used under 5 % of a core over ``window`` seconds (its websocket pings
+    and housekeeping cost a clock tick now and then)."""
 
     def cpu() -> int:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return int(fields[11]) + int(fields[12])
 
+    ticks = os.sysconf("SC_CLK_TCK")
     deadline = time.monotonic() + timeout
-    last, since = cpu(), time.monotonic()
     while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = cpu()
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= still:
+        before = cpu()
+        time.sleep(window)
+        if (cpu() - before) / ticks < 0.05 * window:
             return
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from geo.base import communes as base
 from geo.errors import DataError
+from geo.store import preferences
 from geo.store.cache import cached_layer, layers_version
 from geo.store.catalogue import sources
 from geo.store.users import LOCAL_USER
@@ -106,6 +107,10 @@ def scope_select(key: str, default: str, with_france: bool = False) -> str:
     choices = ([("fr", "France entière")] if with_france else []) + cached_scope_choices()
     specs = [spec for spec, _ in choices]
     labels = dict(choices)
+    if (
+        default not in specs
+    ):  # « fr » remembered by the home page, on a page without the France view
+        default = preferences.DEFAULTS["scope"]
     index = specs.index(default) if default in specs else 0
     return st.selectbox(
         "France, région ou département" if with_france else "Région ou département",

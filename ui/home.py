@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import streamlit as st
 
@@ -233,6 +234,7 @@ def default_overlays() -> list[str]:
 
 
 _WARMED: set[str] = set()  # layer versions for which the France map was built (or is being built)
+WARM_DELAY_S = 5.0
 _WARMED_LOCK = threading.Lock()
 
 
@@ -253,6 +255,7 @@ def prepare_france() -> None:
 
 
 def _warm_france(stamp: str) -> None:
+    time.sleep(WARM_DELAY_S)  # the browser first fetches what the page it was just sent needs
     try:
         overlays = default_overlays()
         caches.rendered_map(

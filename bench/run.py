@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from bench import (
     dossier_bench,  # noqa: E402 - issue 13: the PDF dossier
     draw_bench,  # noqa: E402 - issue 10: the drawing page in real Chromium
+    home_bench,  # noqa: E402 - issue 14: the home page's France view and switches in real Chromium
     memory_bench,  # noqa: E402 - issue 12: server memory with 1 and 10 browser sessions
 )
 from bench.coverage_bench import figures as coverage_figures  # noqa: E402
@@ -175,6 +176,7 @@ def main() -> None:
         else:
             figures.update(draw_bench.figures(base_dir=Path(tmp)))
             figures.update(memory_bench.figures(base_dir=Path(tmp)))
+            figures.update(home_bench.figures(base_dir=Path(tmp)))
         figures.update(dossier_bench.figures(base_dir=Path(tmp)))
         figures.update(_team_figures())
     rounded = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures.items()}

@@ -27,8 +27,17 @@ class _MetricScale(MacroElement):
     )
 
 
-def base_map(bounds: tuple[float, float, float, float], with_tiles: bool = False) -> folium.Map:
-    """A folium map fitted to ``bounds`` (minx, miny, maxx, maxy), tiles off by default."""
+def base_map(
+    bounds: tuple[float, float, float, float],
+    with_tiles: bool = False,
+    padding_top_left: tuple[int, int] | None = None,
+    padding_bottom_right: tuple[int, int] | None = None,
+) -> folium.Map:
+    """A folium map fitted to ``bounds`` (minx, miny, maxx, maxy), tiles off by default.
+
+    The paddings (pixels, x then y) keep room for what is drawn over the map's sides (insets on the left,
+    legends on the right) so that they never cover the area of interest.
+    """
     use_local_assets()
     fmap = folium.Map(tiles=None, zoom_snap=0.25)
     _MetricScale().add_to(fmap)
@@ -37,5 +46,9 @@ def base_map(bounds: tuple[float, float, float, float], with_tiles: bool = False
             PLAN_IGN_URL, attr=PLAN_IGN_ATTRIBUTION, name="Plan IGN", max_zoom=18
         ).add_to(fmap)
     minx, miny, maxx, maxy = bounds
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap.fit_bounds(
+        [[miny, minx], [maxy, maxx]],
+        padding_top_left=list(padding_top_left) if padding_top_left else None,
+        padding_bottom_right=list(padding_bottom_right) if padding_bottom_right else None,
+    )
     return fmap

@@ -14,7 +14,7 @@ from geo.formats.french import decimal, integer
 from layers.legend import Legend
 from layers.safe import html_text
 
-# ColorBrewer YlOrRd, 6 classes (sequential, readable when printed in grey)
+# ColorBrewer YlOrRd, 6 classes (sequential, colour-blind safe, readable when printed in grey)
 PALETTE = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
 NO_DATA = "#cccccc"
 
@@ -94,5 +94,11 @@ def metric_colouring(
         low = high
     if frame[column].isna().any():
         entries.append((NO_DATA, "Donnée manquante"))
-    title = METRICS[metric] if metric != "population" else population_label
+    # every legend says its unit and its vintage (« Population 2017 (habitants) », « Densité 2017 (hab./km²) »)
+    vintage = population_label.removeprefix("Population").strip()
+    title = (
+        f"{population_label} (habitants)"
+        if metric == "population"
+        else f"Densité {vintage} (hab./km²)".replace("  ", " ")
+    )
     return Colouring(fills=fills, legend=Legend(title, entries))

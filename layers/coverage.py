@@ -1,5 +1,11 @@
 """Layers of the coverage page: uncovered communes, overlaps, uncovered clusters, territory outlines.
 
+The communes (uncovered, overlapping) are drawn as compact canvas layers (``layers.compactlayer``) from the
+simplified shapes the home map uses (the France view's 35,000 communes too: before, above 6,000 uncovered
+communes only the zones' outlines were drawn, so the legend's fill showed nowhere and every small zone — an
+island commune, Bréhat, Sein, Ouessant… — was a lone black ring). Uncovered communes without a contour in
+the source are points at their chef-lieu, in no zone.
+
 Uncovered communes are filled in vermilion with a dashed dark outline (a
 hatch-like reading that survives grey printing), communes in two or more
 territories in blue; both colours are from the Okabe-Ito colour-blind
@@ -9,14 +15,17 @@ safe palette. Every text shown comes from files: it is escaped here; figures are
 
 from __future__ import annotations
 
+import json
+
 import folium
 import geopandas as gpd
 import pandas as pd
 
 from geo.base.geometry import dissolve
-from geo.base.shapes import simplify_coverage
 from geo.coverage.gaps import cluster_of
 from geo.formats.french import integer
+from layers.compactlayer import CompactLayer
+from layers.fastgeojson import GRID, compact
 from layers.legend import Legend
 from layers.safe import html_text
 from layers.territories import reference_perimeters
@@ -29,75 +38,104 @@ CLUSTER_LINE = "#000000"
 CPTS_LINE = "#6a3d9a"  # as layers.territories.reference_perimeters
 
 
-def _frame(codes, ctx, extra: dict | None = None, simplify: bool = True) -> gpd.GeoDataFrame:
-    codes = [c for c in codes if ctx.geometry.get(c) is not None]
-    sub = ctx.communes.loc[codes]
-    frame = gpd.GeoDataFrame(
+def _compact_frame(codes, shapes: gpd.GeoDataFrame, ctx, extra: dict) -> gpd.GeoDataFrame:
+    """The communes of ``codes`` present in ``shapes`` (simplified, indexed by INSEE code) with their
+    escaped name, French population text and ``extra`` columns (code -> value)."""
+    codes = [c for c in codes if c in shapes.index]
+    return gpd.GeoDataFrame(
         {
-            "insee": sub["insee"].to_numpy(),
-            "nom": [html_text(str(n)) for n in sub["name"]],
+            "nom": [html_text(str(ctx.communes.at[c, "name"])) for c in codes],
             "pop": [integer(ctx.population.get(c, 0)) for c in codes],
-            **(extra or {}),
+            **{name: [values.get(c) for c in codes] for name, values in extra.items()},
         },
-        geometry=sub.geometry.to_numpy(),
+        geometry=shapes.geometry.reindex(codes).to_numpy(),
         index=pd.Index(codes, name="id"),
-        crs=ctx.communes.crs,
-    )
-    return simplify_coverage(frame) if simplify and len(frame) else frame
-
-
-def uncovered_frame(result, ctx, simplify: bool = True) -> gpd.GeoDataFrame:
-    """Uncovered communes of a ``CoverageResult``: insee, nom (escaped), pop (French text), zone (cluster rank)."""
-    rank = cluster_of(result)
-    codes = [c for c in result.uncovered if ctx.geometry.get(c) is not None]
-    return _frame(codes, ctx, {"zone": [rank.get(c) for c in codes]}, simplify)
-
-
-def overlap_frame(result, ctx, simplify: bool = True) -> gpd.GeoDataFrame:
-    """Communes held by two or more territories: insee, nom, pop (French text), territoires (escaped, « ; »)."""
-    codes = [c for c in result.overlaps if ctx.geometry.get(c) is not None]
-    names = [html_text(" ; ".join(result.overlaps[c])) for c in codes]
-    return _frame(codes, ctx, {"territoires": names}, simplify)
-
-
-def uncovered_layer(
-    frame: gpd.GeoDataFrame, population_label: str = "Population"
-) -> folium.GeoJson:
-    """Uncovered communes, vermilion with a dashed outline."""
-    return folium.GeoJson(
-        frame.__geo_interface__,
-        name="Communes non couvertes",
-        style_function=lambda f: {
-            "fillColor": UNCOVERED_FILL,
-            "fillOpacity": 0.5,
-            "color": UNCOVERED_LINE,
-            "weight": 1,
-            "dashArray": "3 3",
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["nom", "insee", "pop", "zone"],
-            aliases=["Commune non couverte", "Code INSEE", html_text(population_label), "Zone n°"],
-        ),
-        zoom_on_click=False,
+        crs=shapes.crs,
     )
 
 
-def overlap_layer(frame: gpd.GeoDataFrame) -> folium.GeoJson:
-    """Communes in two or more territories, blue, with the territories in the tooltip."""
-    return folium.GeoJson(
-        frame.__geo_interface__,
-        name="Communes en chevauchement",
-        style_function=lambda f: {
-            "fillColor": OVERLAP_FILL,
-            "fillOpacity": 0.55,
-            "color": OVERLAP_LINE,
-            "weight": 1,
+def _points_of(codes, points: pd.DataFrame | None, ctx, extra: dict) -> dict:
+    """Communes of ``codes`` without a contour, at their chef-lieu (``geo.base.chef_lieux`` rows)."""
+    if points is None or points.empty:
+        return {"ids": [], "lat": [], "lng": [], "props": {}}
+    wanted = set(codes)
+    rows = points[points["insee"].isin(wanted)]
+    ids = [str(c) for c in rows["insee"]]
+    return {
+        "ids": ids,
+        "lat": [round(float(v), 5) for v in rows["lat"]],
+        "lng": [round(float(v), 5) for v in rows["lng"]],
+        "props": {
+            "nom": [html_text(str(n)) for n in rows["name"]],
+            "pop": [integer(ctx.population.get(c, 0)) for c in ids],
+            **{name: [values.get(c) for c in ids] for name, values in extra.items()},
         },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["nom", "insee", "territoires"],
-            aliases=["Commune en chevauchement", "Code INSEE", "Territoires"],
-        ),
-        zoom_on_click=False,
+    }
+
+
+def coverage_status_layers(
+    result,
+    ctx,
+    shapes: gpd.GeoDataFrame,
+    points: pd.DataFrame | None,
+    population_label: str,
+    france: bool,
+) -> list[CompactLayer]:
+    """The uncovered communes (vermilion, dashed outline) and the communes in several territories (blue) as
+    canvas layers, from ``shapes`` (simplified communes indexed by INSEE code); ``points``: the communes
+    without a contour (``chef_lieu_points``)."""
+    layers = []
+    stroke = (
+        {"stroke": False} if france else {"color": UNCOVERED_LINE, "weight": 1, "dashArray": "3 3"}
+    )
+    if result.uncovered:
+        zone = cluster_of(result)
+        frame = _compact_frame(result.uncovered, shapes, ctx, {"zone": zone})
+        layers.append(
+            CompactLayer(
+                _layer_text(frame, ("nom", "pop", "zone"), france),
+                style={"fillColor": UNCOVERED_FILL, "fillOpacity": 0.55, **stroke},
+                tooltip=[
+                    ("nom", "Commune non couverte"),
+                    ("@id", "Code INSEE"),
+                    ("pop", population_label),
+                    ("zone", "Zone n°"),
+                ],
+                points=_points_of(result.uncovered, points, ctx, {"zone": zone}),
+                highlight={"weight": 2, "color": "#000000", "stroke": True, "dashArray": None},
+                name="Communes non couvertes",
+            )
+        )
+    if result.overlaps:
+        names = {c: html_text(" ; ".join(t)) for c, t in result.overlaps.items()}
+        frame = _compact_frame(list(result.overlaps), shapes, ctx, {"territoires": names})
+        layers.append(
+            CompactLayer(
+                _layer_text(frame, ("nom", "pop", "territoires"), france),
+                style={
+                    "fillColor": OVERLAP_FILL,
+                    "fillOpacity": 0.6,
+                    "color": OVERLAP_LINE,
+                    "weight": 1,
+                },
+                tooltip=[
+                    ("nom", "Commune en chevauchement"),
+                    ("@id", "Code INSEE"),
+                    ("territoires", "Territoires"),
+                ],
+                points=_points_of(list(result.overlaps), points, ctx, {"territoires": names}),
+                highlight={"weight": 2, "color": "#000000"},
+                name="Communes en chevauchement",
+            )
+        )
+    return layers
+
+
+def _layer_text(frame: gpd.GeoDataFrame, columns: tuple[str, ...], france: bool) -> str:
+    return json.dumps(
+        compact(frame, columns, grid=1e-4 if france else GRID),
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
 
 
@@ -151,13 +189,18 @@ def territories_outline_layer(outlines: gpd.GeoDataFrame) -> folium.GeoJson:
 
 
 def coverage_legend(
-    with_overlap: bool = True, with_outlines: bool = True, with_clusters: bool = False
+    with_overlap: bool = True,
+    with_outlines: bool = True,
+    with_clusters: bool = False,
+    with_points: bool = False,
 ) -> Legend:
     entries = [(UNCOVERED_FILL, "Commune non couverte")]
     if with_overlap:
         entries.append((OVERLAP_FILL, "Commune dans plusieurs CPTS"))
     if with_clusters:
         entries.append(("#ffffff", "Zone non couverte (contour noir)"))
+    if with_points:
+        entries.append(("#333333", "Commune sans contour (point au chef-lieu)"))
     if with_outlines:
         entries.append((CPTS_LINE, "Contour de CPTS"))
     return Legend("Couverture par les CPTS", entries)

@@ -60,16 +60,53 @@ def perimeter_features(perimeters: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
+def commune_cpts_rows(
+    members: pd.DataFrame | None, perimeters: gpd.GeoDataFrame | None
+) -> dict[str, str]:
+    """INSEE code -> escaped text of the CPTS holding the commune (« CPTS du Pays de Foix (statut) :
+    12 communes, 45 678 hab. », one line each): the tooltip row of a commune on the home map, so that a
+    commune inside a CPTS shows its own figures and the CPTS's.
+
+    ``members``: the ``cpts`` layer (cpts_id, insee); ``perimeters``: ``cpts_perimeters`` rows.
+    """
+    if members is None or perimeters is None or not len(members) or not len(perimeters):
+        return {}
+    cards = {}
+    for row in perimeters.itertuples():
+        statut = row.statut if isinstance(row.statut, str) and row.statut.strip() else NOT_GIVEN
+        cards[str(row.cpts_id)] = html_text(
+            f"{str(row.cpts_nom).strip()} ({statut.strip()}) : {integer(row.commune_count)} communes, "
+            f"{integer(row.population)} hab."
+        )
+    out: dict[str, list[str]] = {}
+    pairs = members[["insee", "cpts_id"]].drop_duplicates()
+    for code, cid in zip(pairs["insee"].astype(str), pairs["cpts_id"].astype(str)):
+        if cid in cards:
+            out.setdefault(code, []).append(cards[cid])
+    return {code: "<br>".join(lines) for code, lines in out.items()}
+
+
 def cpts_layer(
-    perimeters_gdf: gpd.GeoDataFrame, name: str = "Périmètres de CPTS"
+    perimeters_gdf: gpd.GeoDataFrame, name: str = "Périmètres de CPTS", interactive: bool = True
 ) -> folium.FeatureGroup:
-    """Existing CPTS as dashed outlines (very light fill); the tooltip gives name, statut, communes, population."""
+    """Existing CPTS as dashed outlines (very light fill); the tooltip gives name, statut, communes, population.
+
+    Not ``interactive`` (the home map): the pointer reaches the communes below, whose tooltip then names the
+    CPTS (:func:`commune_cpts_rows`)."""
     group = folium.FeatureGroup(name=html_text(name))
     if perimeters_gdf is None or not len(perimeters_gdf):
         return group
     frame = perimeter_features(perimeters_gdf)
     frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
     if not len(frame):
+        return group
+    if not interactive:
+        folium.GeoJson(
+            frame.to_json(na="null", show_bbox=False),
+            name=html_text(name),
+            style_function=lambda feature: {**STYLE, "fillOpacity": 0},
+            interactive=False,
+        ).add_to(group)
         return group
     folium.GeoJson(
         frame.to_json(na="null", show_bbox=False),

@@ -1,7 +1,9 @@
 """A map legend drawn as plain HTML inside the map (no JavaScript library).
 
 branca's colormaps are not used: streamlit-folium would load d3 from a CDN
-for them.
+for them. Legends stand in a column on the map's right side (``LEGEND_COLUMN`` pixels, kept free of the
+area of interest by the maps' fitting) and fold up on a click on their title (``<details>``, keyboard
+operable), so that none ever hides a place the reader wants to see.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from layers.safe import css_colour, html_text
+
+LEGEND_COLUMN = (
+    210  # px: the width legends take on the map's right side (max-width below, plus margins)
+)
 
 
 class Legend(MacroElement):
@@ -44,9 +50,10 @@ class Legend(MacroElement):
             for color, label in entries
         )
         self.html = (
-            '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
-            'font:12px/1.5 sans-serif;box-shadow:0 0 4px rgba(0,0,0,.3)">'
-            f"<b>{html_text(title)}</b>{rows}</div>"
+            '<details open style="background:rgba(255,255,255,.94);padding:6px 8px;border-radius:4px;'
+            "font:12px/1.5 sans-serif;color:#111;box-shadow:0 0 4px rgba(0,0,0,.3);max-width:190px;"
+            'max-height:45vh;overflow:auto"><summary style="cursor:pointer;font-weight:bold">'
+            f"{html_text(title)}</summary>{rows}</details>"
         )
 
     def safe_entries(self) -> tuple[str, list[list[str]]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from layers.safe import html_text
 
@@ -23,3 +25,14 @@ def outline_layer(
         style_function=lambda f: {"color": colour, "weight": weight, "fill": False},
         interactive=False,
     )
+
+
+def rounded(areas: gpd.GeoDataFrame, decimals: int = 3) -> gpd.GeoDataFrame:
+    """A copy of ``areas`` with coordinates rounded to ``decimals`` (the France view's outlines: 100 m is
+    below a pixel there, and the text sent is a third)."""
+    out = areas.copy()
+    geoms = shapely.transform(out.geometry.to_numpy(), lambda xy: np.round(xy, decimals))
+    # parts collapsed by the rounding (a tiny island) are dropped: never a point drawn as a marker
+    geoms = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
+    out.geometry = gpd.GeoSeries(geoms, index=out.index, crs=out.crs)
+    return out

@@ -217,7 +217,10 @@ def structures_layer(frame, kinds=DEFAULT_KINDS, show: bool = True) -> list[foli
     return groups
 
 
-def structures_legend(kinds=DEFAULT_KINDS, position: str = "bottomleft") -> Legend:
-    """Legend of the structure markers (colours of the three kinds)."""
+def structures_legend(
+    kinds=DEFAULT_KINDS, position: str = "bottomright", vintage: str = ""
+) -> Legend:
+    """Legend of the structure markers (colours of the three kinds), with the extraction's date if known."""
     entries = [(KIND_STYLE[k][1], KIND_STYLE[k][0]) for k in kinds if k in KIND_STYLE]
-    return Legend("Structures (FINESS)", entries, position=position)
+    title = f"Structures (FINESS {vintage})" if vintage else "Structures (FINESS)"
+    return Legend(title, entries, position=position)

@@ -1,7 +1,6 @@
 """Page « Couverture »: communes in no CPTS (« zones blanches »), overlaps, uncovered zones."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.formats import french
 from geo.store import preferences
@@ -59,13 +58,17 @@ with user_errors():
             )
     focus = ui.focus_bounds(result)
     with map_col:
-        fmap = ui.coverage_folium(spec, scenario, result, outlines, clusters, focus)
-        st_folium(
-            fmap,
-            key=f"coverage-map-{spec}-{scenario}-{focus}",
-            height=560,
-            use_container_width=True,
-            returned_objects=[],
+        ui.show_coverage_map(
+            spec,
+            scenario,
+            result,
+            outlines,
+            clusters,
+            focus,
+            st.session_state.get("coverage-focus"),
         )
+        note = ui.no_contour_note(result)
+        if note:
+            st.caption(plain(note))
     ui.tables_and_chart(result)
     ui.downloads(result, clusters, spec)

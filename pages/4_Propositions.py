@@ -1,7 +1,6 @@
 """Page « Propositions »: contiguous territories of whole uncovered communes, above a population floor."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.formats import french
 from geo.store import preferences
@@ -38,12 +37,6 @@ with user_errors():
         st.stop()
     prop.summary(proposal)
     ui.proposal_table(proposal, ctx)
-    st_folium(
-        prop.proposal_map(proposal, ctx),
-        key=f"proposal-map-{prop.key_of(zone, params)}",
-        height=520,
-        use_container_width=True,
-        returned_objects=[],
-    )
+    prop.show_proposal_map(proposal, ctx, prop.key_of(zone, params))
     prop.downloads(proposal, zone, ctx)
     prop.save_as_scenario(proposal, zone, ctx)

@@ -105,4 +105,7 @@ def link_base(base_dir: Path, target: Path) -> Path:
         src = base_dir / f"{name}.parquet"
         if src.exists():
             (target / src.name).symlink_to(src)
+    points = base_dir / "chef_lieux.json"  # the communes without a contour (geo.base.chef_lieux)
+    if points.exists():
+        (target / points.name).symlink_to(points)
     return target

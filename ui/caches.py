@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from geo.base.chef_lieux import chef_lieu_points
 from geo.base.communes import cog_mapping, load
 from geo.base.scope import parse_scope, scope_choices, scope_communes, scope_outlines, scope_totals
 from geo.base.shapes import simplify_coverage, simplify_outlines
@@ -28,7 +29,9 @@ from geo.store.scenarios import ScenarioStore
 from geo.territory.context import context
 from layers.communes import map_frame
 from layers.coverage import territory_outlines
-from layers.fastgeojson import serialise
+from layers.fastgeojson import GRID
+from layers.maps.home import FRANCE_GRID, commune_layer, point_features
+from layers.outlines import rounded
 
 # The layers each artefact is built from (its callers key it by their versions).
 BASE = ("communes", "departements", "regions")
@@ -55,9 +58,16 @@ def _with_populations(communes):
     return out
 
 
+FRANCE_TOLERANCE = (
+    0.01  # degrees (about 1 km): the France view's communes, a few pixels each on screen
+)
+
+
 @st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
 def map_communes(spec: str, version: tuple):
-    return _with_populations(simplify_coverage(scope_communes(parse_scope(spec))))
+    scope = parse_scope(spec)
+    tolerance = FRANCE_TOLERANCE if scope.kind == "fr" else None
+    return _with_populations(simplify_coverage(scope_communes(scope), tolerance))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -70,14 +80,37 @@ def totals(spec: str, version: tuple) -> dict:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def map_outlines(spec: str, version: tuple):
+    scope = parse_scope(spec)
+    deps, regs = scope_outlines(scope)
+    if (
+        scope.kind == "fr"
+    ):  # a national view: outlines as coarse as the communes, coordinates rounded
+        return tuple(rounded(simplify_coverage(a, FRANCE_TOLERANCE)) for a in (deps, regs))
     count = len(map_communes(spec, version))
-    deps, regs = scope_outlines(parse_scope(spec))
     return simplify_outlines(deps, count), simplify_outlines(regs, count)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def map_geojson(spec: str, version: tuple) -> str:
-    return serialise(map_frame(map_communes(spec, version)))
+def map_layer(spec: str, version: tuple) -> str:
+    """The scope's communes as one compact layer (JSON text), serialised once per process."""
+    grid = FRANCE_GRID if parse_scope(spec).kind == "fr" else GRID
+    return commune_layer(scope_frame(spec, version), grid)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def map_points(spec: str, version: tuple) -> dict:
+    """The scope's communes without a contour, as points at their chef-lieu (``layers.maps.home``)."""
+    communes = _with_populations(scope_communes(parse_scope(spec))).set_index("insee")
+    points = chef_lieu_points()
+    points = points[points["insee"].isin(communes.index)]
+    return point_features(points, communes["population"])
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def rendered_map(key: str, _build: Callable[[], dict]) -> dict:
+    """The strings of a folium map as its component receives them (``ui.mapview``), built once per ``key``
+    (which names everything the map is made of, versions of its layers included)."""
+    return _build()
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -16,6 +16,7 @@ import streamlit as st
 from geo.base import communes as base
 from geo.errors import DataError
 from geo.sources.population import vintage_heading
+from geo.store import preferences
 from geo.store.cache import cached_layer, layers_version
 from geo.store.catalogue import sources
 from geo.store.users import LOCAL_USER
@@ -82,9 +83,14 @@ def map_outlines(spec: str):
     return caches.map_outlines(spec, layers_version(caches.POPULATED))
 
 
-def map_geojson(spec: str) -> str:
-    """The scope's simplified communes as GeoJSON text (escaped properties), serialised once."""
-    return caches.map_geojson(spec, layers_version(caches.POPULATED))
+def map_layer(spec: str) -> str:
+    """The scope's simplified communes as one compact layer (JSON text, escaped properties), serialised once."""
+    return caches.map_layer(spec, layers_version(caches.POPULATED))
+
+
+def map_points(spec: str) -> dict:
+    """The scope's communes without a contour, as points at their chef-lieu (cached per scope)."""
+    return caches.map_points(spec, layers_version(caches.POPULATED))
 
 
 def scope_frame(spec: str):
@@ -96,14 +102,19 @@ def population_label(spec: str) -> str:
     return vintage_heading(map_communes(spec).attrs.get("population_vintage", ""))
 
 
-def scope_select(key: str, default: str) -> str:
-    """A searchable select of régions and départements; returns the scope spec."""
-    choices = cached_scope_choices()
+def scope_select(key: str, default: str, with_france: bool = False) -> str:
+    """A searchable select of régions and départements (and « France entière » first when ``with_france``);
+    returns the scope spec."""
+    choices = ([("fr", "France entière")] if with_france else []) + cached_scope_choices()
     specs = [spec for spec, _ in choices]
     labels = dict(choices)
+    if (
+        default not in specs
+    ):  # « fr » remembered by the home page, on a page without the France view
+        default = preferences.DEFAULTS["scope"]
     index = specs.index(default) if default in specs else 0
     return st.selectbox(
-        "Région ou département",
+        "France, région ou département" if with_france else "Région ou département",
         specs,
         index=index,
         format_func=labels.get,

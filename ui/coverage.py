@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from geo.base.chef_lieux import chef_lieu_points
 from geo.coverage.gaps import uncovered_csv
 from geo.formats import french
 from geo.sources.population import vintage_heading
@@ -15,7 +16,15 @@ from geo.sources.typology import class_labels
 from geo.territory.export import geojson_bytes
 from layers.maps import coverage_map
 from ui import caches
-from ui.common import cached_scope_choices, current_context, scenario_store
+from ui.common import (
+    cached_scope_choices,
+    current_context,
+    map_communes,
+    map_outlines,
+    population_stamp,
+    scenario_store,
+)
+from ui.mapview import show_map
 from ui.text import plain
 
 ZONE_KEY = "proposal-zone"  # {"codes": [...], "label": str, "scope": spec} handed from Couverture to Propositions
@@ -241,14 +250,45 @@ def focus_bounds(result):
     return None
 
 
-def coverage_folium(spec, scenario, result, outlines, clusters, focus):
-    """A new folium map on every run: streamlit-folium renames a map's elements when it draws it, so a map
-    object kept in a cache and drawn a second time gives broken JavaScript (a blank map). The data it is
-    built from (result, outlines, clusters) is what is cached."""
+def show_coverage_map(
+    spec, scenario, result, outlines, clusters, focus, rank, height: int = 560
+) -> None:
+    """The coverage map, rendered once per scope, scenario state, selected zone and layer versions
+    (``ui.mapview``): the uncovered communes are drawn from the home map's simplified shapes."""
     ctx = current_context()
-    bounds = focus or tuple(ctx.communes.loc[result.communes].total_bounds)
-    return coverage_map(
-        bounds, result, ctx, outlines, clusters, vintage_heading(result.population_vintage)
+    updated_at = scenario_store().get(scenario).updated_at if scenario else None
+    key = f"coverage|{spec}|{scenario}|{updated_at}|{rank}|{ctx.version}|{population_stamp()}"
+
+    def build():
+        bounds = focus or tuple(ctx.communes.loc[result.communes].total_bounds)
+        shapes = map_communes(spec).set_index("insee", drop=False)
+        return coverage_map(
+            bounds,
+            result,
+            ctx,
+            outlines,
+            clusters,
+            vintage_heading(result.population_vintage),
+            shapes=shapes,
+            points=chef_lieu_points(),
+            departements=map_outlines(spec)[0],
+            focus_rank=rank,
+        )
+
+    show_map(key, build, height)
+
+
+def no_contour_note(result) -> str:
+    """The uncovered communes without a contour (shown as points, in no zone), or ''."""
+    ctx = current_context()
+    missing = [c for c in result.uncovered if ctx.geometry.get(c) is None]
+    if not missing:
+        return ""
+    names = ", ".join(f"{ctx.communes.at[c, 'name']} ({c})" for c in missing)
+    return (
+        f"{french.integer(len(missing))} commune(s) non couverte(s) sans contour dans la source ({names}) : "
+        "comptées dans les chiffres, montrées par un point à la mairie du chef-lieu quand elle est connue, "
+        "rattachées à aucune zone."
     )
 
 

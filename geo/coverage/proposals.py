@@ -61,10 +61,12 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from geo.base.adjacency import graph
 from geo.coverage.gaps import cpts_assignment
 from geo.coverage.regionalise import Cancelled, job_for, regions_of, run
 from geo.errors import DataError
 from geo.formats.french import integer
+from geo.territory.colouring import neighbour_colours
 from geo.territory.context import Context
 from geo.territory.diagnostics import Tally, diagnose, split_codes
 
@@ -527,14 +529,17 @@ def proposal_json(proposal: Proposal) -> dict:
 
 
 def to_scenario(proposal: Proposal, store, name: str, scope: str = ""):
-    """A new draft scenario (status « proposition ») holding the proposed territories, explanations as notes."""
+    """A new draft scenario (status « proposition ») holding the proposed territories, explanations as notes;
+    neighbouring territories get different colours (``geo.territory.colouring``), as on the proposal's map."""
+    colours = neighbour_colours([t["communes"] for t in proposal.territories], graph())
     territories = [
         {
             "name": t["name"],
             "communes": t["communes"],
             "status": "proposition",
             "notes": t["explanation"],
+            "colour": colour,
         }
-        for t in proposal.territories
+        for t, colour in zip(proposal.territories, colours)
     ]
     return store.create_from(name, territories, scope=scope)

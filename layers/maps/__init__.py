@@ -9,8 +9,8 @@
 The territory page draws its own map in the browser (``ui.drawmap``).
 """
 
-from layers.maps.coverage import MAX_COMMUNES_DRAWN, coverage_map
+from layers.maps.coverage import coverage_map
 from layers.maps.home import home_map, scope_map
 from layers.maps.proposals import proposal_map
 
-__all__ = ["MAX_COMMUNES_DRAWN", "coverage_map", "home_map", "proposal_map", "scope_map"]
+__all__ = ["coverage_map", "home_map", "proposal_map", "scope_map"]

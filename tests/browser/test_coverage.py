@@ -66,6 +66,7 @@ def test_coverage_then_proposal_then_territory_page(fresh_page, fresh_app_server
     expected = int(ariege_cpts["population"].sum())
     page.goto(f"{fresh_app_server.url}/Couverture")
     wait_for_app(page)
+    page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stSelectbox"]', timeout=300_000)
     select_scope(page, "09 Ariège")
     page.get_by_text("Ariège (09)").first.wait_for(timeout=60_000)
     page.wait_for_function(

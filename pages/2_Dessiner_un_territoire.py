@@ -126,5 +126,5 @@ with user_errors():
     active = drawing.territory_bar(store, scenario)
     choice = orientation.controls(spec)
     drawing_area(store, ctx, spec, scenario_name, active.id if active else None, choice)
-    history_panel.show(store, scenario_name, ctx)
     drawing.export_import(store, scenario_name, ctx, spec)
+    history_panel.show(store, scenario_name, ctx)

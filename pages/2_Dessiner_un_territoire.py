@@ -139,6 +139,6 @@ with user_errors():
     active = drawing.territory_bar(store, scenario)
     choice = orientation.controls(spec)
     drawing_area(store, ctx, spec, scenario_name, active.id if active else None, choice)
-    history_panel.show(store, scenario_name, ctx)
     drawing.export_import(store, scenario_name, ctx, spec)
     dossier.scenario_buttons(store, scenario_name, active.id if active else None, ctx)
+    history_panel.show(store, scenario_name, ctx)

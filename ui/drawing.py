@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo.base.search import epci_members, search_communes
+from geo.base.search import close_communes, epci_members, search_communes
 from geo.base.snapping import snap_polygon_to_communes
 from geo.errors import DataError
 from geo.formats import french
@@ -388,12 +388,21 @@ def commune_tools(store, scenario: str, active, ctx, communes) -> None:
         ["Chercher une commune", "Ajouter un EPCI", "Dessin", "Copier une CPTS existante"]
     )
     with tabs[0]:
-        query = st.text_input("Nom ou code INSEE (accents ignorés)", key="search-q")
+        query = st.text_input(
+            "Nom ou code INSEE",
+            key="search-q",
+            help="Accents, majuscules, tirets et articles ignorés ; « St », « Ste », « s/ » compris.",
+        )
         if query:
             hits = search_communes(query, ctx.communes.reset_index(drop=True), limit=15)
             if hits.empty:
-                st.caption("Aucune commune trouvée.")
-            else:
+                hits = close_communes(query, ctx.communes.reset_index(drop=True))
+                st.caption(
+                    "Aucune commune trouvée."
+                    if hits.empty
+                    else "Aucune commune de ce nom ; noms proches :"
+                )
+            if not hits.empty:
                 labels = {r.insee: f"{r.name} ({r.insee}, dép. {r.dep})" for r in hits.itertuples()}
                 code = st.selectbox(
                     "Résultats", list(labels), format_func=labels.get, key="search-pick"

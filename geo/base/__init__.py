@@ -30,7 +30,7 @@ from geo.base.scope import (
     scope_outlines,
     scope_totals,
 )
-from geo.base.search import epci_members, search_communes
+from geo.base.search import close_communes, close_names, epci_members, search_communes
 from geo.base.shapes import simplify_coverage, simplify_outlines
 from geo.base.snapping import overlap_shares, snap_polygon_to_communes
 
@@ -45,6 +45,8 @@ __all__ = [
     "base_is_current",
     "build_adjacency",
     "build_base",
+    "close_communes",
+    "close_names",
     "dissolve",
     "epci_members",
     "fill_holes",

@@ -1,0 +1,42 @@
+"""The app's one global style sheet, mounted once per page by ``ui.common.page_nav``.
+
+Streamlit has no translations: its file uploader writes « Upload » and « 200MB per file » in English. Those
+texts are replaced here by French ones through CSS (the English text is hidden with ``display: none``, so it
+leaves the accessibility tree too, and the French text is generated content, which browsers include in the
+accessible name of the button). The selectors are Streamlit 1.67's ``data-testid`` attributes, checked by
+``tests/browser/test_uploads.py``: a Streamlit upgrade that renames them fails that test.
+
+The sheet travels as the CSS of a components-v2 element without HTML or script: with ``isolate_styles=False``
+Streamlit writes it in a ``<style>`` of the page itself, so it applies to the whole page. It holds constant text
+only (no user text ever reaches it).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.formats.french import integer
+from geo.sources.limits import MAX_UPLOAD_MB
+
+UPLOAD_BUTTON = "Choisir un fichier"
+UPLOAD_HINT = f"ou glisser-déposer ici — {integer(MAX_UPLOAD_MB)} Mo au plus"
+DROP_HERE = "Déposer le fichier ici"
+
+_UPLOADER = '[data-testid="stFileUploaderDropzone"]'
+CSS = f"""
+{_UPLOADER} button [data-testid="stMarkdownContainer"] p {{ display: none; }}
+{_UPLOADER} button [data-testid="stMarkdownContainer"]::after {{ content: "{UPLOAD_BUTTON}"; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "{UPLOAD_HINT}"; }}
+{_UPLOADER} > div:not([data-testid]) > * {{ font-size: 0; }}
+{_UPLOADER} > div:not([data-testid]) > *::after {{ content: "{DROP_HERE}"; font-size: 1rem; }}
+"""
+_STYLE = st.components.v2.component("cartocpts_style", css=CSS, isolate_styles=False)
+
+
+def apply() -> None:
+    """Put the style sheet in the page (an empty element of no height)."""
+    _STYLE(key="cartocpts-style", height=0)
+
+
+__all__ = ["CSS", "DROP_HERE", "UPLOAD_BUTTON", "UPLOAD_HINT", "apply"]

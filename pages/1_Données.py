@@ -37,13 +37,13 @@ with user_errors():
                 "Importée le": fmt_datetime((row or {}).get("built_at")) if row else "absente",
             }
         )
-    # Every column within the 906 px a 1366 px wide screen leaves beside the sidebar; long texts wrap.
+    # Every column within the 906 px a 1366 px wide screen leaves beside the sidebar (long texts are cut:
+    # the full text shows in the table's full-screen view and in each layer's panel below).
     widths = {"Couche": 230, "Source": 230, "Millésime": 95, "Licence": 130, "Lignes": 75}
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
-        row_height=56,
         column_config={
             **{col: st.column_config.TextColumn(width=px) for col, px in widths.items()},
             "Importée le": st.column_config.TextColumn(width=125),

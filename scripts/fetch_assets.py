@@ -24,7 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "static" / "vendor"  # served by Streamlit to the browser
 DATA_VENDOR = ROOT / "data" / "vendor"  # read by the app on the server, never served
-TEST_VENDOR = ROOT / "tests" / "vendor"  # used by the tests only (injected into the page by Playwright)
+TEST_VENDOR = (
+    ROOT / "tests" / "vendor"
+)  # used by the tests only (injected into the page by Playwright)
 
 # name -> (version, npm "dist.integrity")
 PACKAGES: dict[str, tuple[str, str]] = {
@@ -56,7 +58,9 @@ PLACES: dict[str, tuple[Path, str]] = {
     "@etalab/decoupage-administratif": (DATA_VENDOR / "decoupage-administratif", "data"),
     "axe-core": (TEST_VENDOR / "axe-core", "."),
 }
-ROOT_FILES = {"axe-core": ("axe.min.js",)}  # the files taken from the package's root (with the licence)
+ROOT_FILES = {
+    "axe-core": ("axe.min.js",)
+}  # the files taken from the package's root (with the licence)
 AXE_SCRIPT = TEST_VENDOR / "axe-core" / "axe.min.js"
 
 

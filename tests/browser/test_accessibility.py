@@ -57,7 +57,8 @@ def violations(page) -> list[dict]:
         """async () => {
              const result = await axe.run(document, {iframes: false, resultTypes: ['violations']});
              return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-               nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))}));
+               nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 300),
+                 summary: n.failureSummary}))}));
            }"""
     )
     return [v for v in found if v["impact"] in BLOCKING]

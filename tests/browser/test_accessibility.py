@@ -46,6 +46,11 @@ def settled(page) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-stale=\"true\"]')", timeout=TIMEOUT
     )
+    # the app's style sheet (ui/page_style.py: caption contrast, French uploader) is in the page
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('style')].some(s => s.textContent.includes('stCaptionContainer'))",
+        timeout=TIMEOUT,
+    )
 
 
 def violations(page) -> list[dict]:
@@ -107,7 +112,6 @@ def test_data_page_controls_reached_with_the_keyboard(fresh_page, fresh_app_serv
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{fresh_app_server.url}/Donn%C3%A9es")
     settled(page)
-    page.locator("body").click(position={"x": 5, "y": 5})
 
     def tab_to(test: str, limit: int = 80) -> bool:
         for _ in range(limit):

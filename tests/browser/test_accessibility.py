@@ -128,7 +128,7 @@ def test_data_page_controls_reached_with_the_keyboard(fresh_page, fresh_app_serv
     settled(page)
     reached = tab_to(
         f"() => document.activeElement.closest('[data-testid=\"stFileUploader\"]') !== null"
-        f" && document.activeElement.innerText.includes({json.dumps(UPLOAD_BUTTON)})"
+        f" && document.activeElement.getAttribute('aria-label') === {json.dumps(UPLOAD_BUTTON)}"
     )
     assert reached, "the uploader's button is not reached by Tab"
     outline = page.evaluate(

@@ -39,11 +39,22 @@ with user_errors(), importing_as(current_user() or LOCAL_USER):
                 "Source": (row or {}).get("source") or src["publisher"],
                 "Millésime": str((row or {}).get("vintage") or "—"),  # one type per column (Arrow)
                 "Licence": (row or {}).get("licence") or src["licence"],
-                "Lignes": (row or {}).get("rows"),
+                "Lignes": integer(row["rows"]) if row else "—",  # French digits: 34 875
                 "Importée le": fmt_datetime((row or {}).get("built_at")) if row else "absente",
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    # Every column within the 906 px a 1366 px wide screen leaves beside the sidebar (long texts are cut:
+    # the full text shows in the table's full-screen view and in each layer's panel below).
+    widths = {"Couche": 230, "Source": 230, "Millésime": 95, "Licence": 130, "Lignes": 75}
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            **{col: st.column_config.TextColumn(width=px) for col, px in widths.items()},
+            "Importée le": st.column_config.TextColumn(width=125),
+        },
+    )
 
     st.subheader("Importer ou mettre à jour")
     st.caption(f"Taille maximale d'un fichier : {plain(integer(MAX_UPLOAD_MB))} Mo.")

@@ -24,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "static" / "vendor"  # served by Streamlit to the browser
 DATA_VENDOR = ROOT / "data" / "vendor"  # read by the app on the server, never served
+TEST_VENDOR = (
+    ROOT / "tests" / "vendor"
+)  # used by the tests only (injected into the page by Playwright)
 
 # name -> (version, npm "dist.integrity")
 PACKAGES: dict[str, tuple[str, str]] = {
@@ -44,11 +47,21 @@ PACKAGES: dict[str, tuple[str, str]] = {
         "6.0.0",
         "sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ==",
     ),
+    # The accessibility rules run by tests/browser/test_accessibility.py (Deque, MPL-2.0).
+    "axe-core": (
+        "4.14.1",
+        "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+    ),
 }
-# name -> (where it goes, the package folder extracted there)
+# name -> (where it goes, the package folder extracted there; "." for files at the package's root)
 PLACES: dict[str, tuple[Path, str]] = {
     "@etalab/decoupage-administratif": (DATA_VENDOR / "decoupage-administratif", "data"),
+    "axe-core": (TEST_VENDOR / "axe-core", "."),
 }
+ROOT_FILES = {
+    "axe-core": ("axe.min.js",)
+}  # the files taken from the package's root (with the licence)
+AXE_SCRIPT = TEST_VENDOR / "axe-core" / "axe.min.js"
 
 
 def target_of(name: str) -> tuple[Path, str]:
@@ -110,7 +123,9 @@ def install(name: str) -> None:
             if rel.parts[0] == folder and len(rel.parts) > 1 and ".." not in rel.parts:
                 out = staging / Path(*rel.parts[1:])
             elif len(rel.parts) == 1 and (
-                base.startswith("LICENSE") or base.startswith("MIT-LICEN")
+                base.startswith("LICENSE")
+                or base.startswith("MIT-LICEN")
+                or rel.name in ROOT_FILES.get(name, ())
             ):
                 out = staging / rel.name
             else:

@@ -22,7 +22,7 @@ from geo.store.catalogue import sources
 from geo.store.users import LOCAL_USER
 from geo.territory.context import Context, context
 from layers.assets import assets_present, missing_assets_message
-from ui import caches
+from ui import caches, page_style
 from ui.identity import current_user, require_user
 from ui.text import link, plain
 
@@ -200,6 +200,7 @@ PAGES = (  # Material Symbols icons ship with Streamlit's front end: no emoji fo
 def page_nav() -> None:
     """The sidebar's page menu, in French (Streamlit's own menu would label the home page « app »)."""
     with st.sidebar:
+        page_style.apply()  # French texts of Streamlit's own widgets, contrast
         for path, label, icon in PAGES:
             st.page_link(path, label=plain(label), icon=icon)
         st.divider()

@@ -16,9 +16,9 @@ from geo.sources.registry import Importer
 from geo.store import layers as store
 from geo.store.paths import data_dir
 from ui.text import plain
+from ui.uploads import accepted_extension, file_input, formats_label, original_name
 
 UPLOAD_PREFIX = "upload-"
-MAX_NAME_CHARS = 500  # of a user's file name kept for messages and provenance
 EXTRA_FORMATS = (
     "csv",
     "xlsx",
@@ -54,18 +54,14 @@ def import_panel(importer: Importer, present: dict | None) -> None:
     name = importer.layer
     show_pending_report(name)
     st.caption(plain(importer.help))
-    upload = st.file_uploader(
-        f"Fichier ({plain(', '.join(importer.formats))})",
-        type=list(importer.formats),
-        key=f"upload-{name}",
+    upload = file_input(
+        f"Fichier {formats_label(importer.formats)}", importer.formats, f"upload-{name}"
     )
     options = {}
     for option, label in importer.options.items():
         options[option] = st.text_input(plain(label), key=f"opt-{name}-{option}")
     extra = {
-        option: st.file_uploader(
-            plain(label), type=list(EXTRA_FORMATS), key=f"upload-{name}-{option}"
-        )
+        option: file_input(label, EXTRA_FORMATS, f"upload-{name}-{option}")
         for option, label in importer.files.items()
     }
     replace_ok = True
@@ -90,15 +86,6 @@ def import_panel(importer: Importer, present: dict | None) -> None:
             st.rerun()
 
 
-def original_name(name) -> str:
-    """The user's file name as kept for messages and provenance: as given (folders, dots, spaces, accents
-    included), without control or bidirectional-override characters, cut at 500 characters."""
-    text = "".join(ch for ch in str(name or "") if ch.isprintable()).strip()
-    if len(text) > MAX_NAME_CHARS:
-        text = text[: MAX_NAME_CHARS - 1] + "…"
-    return text or "fichier sans nom"
-
-
 def store_upload(name: str, data: bytes, folder: Path, formats) -> Path:
     """Write an uploaded file in ``folder`` under a generated name, ``upload-<uuid>.<extension>``.
 
@@ -108,13 +95,7 @@ def store_upload(name: str, data: bytes, folder: Path, formats) -> Path:
     file) for another extension or a file above the size limit.
     """
     shown = original_name(name)
-    extension = shown.rsplit(".", 1)[-1].lower() if "." in shown else ""
-    allowed = [str(f).lower() for f in formats]
-    if extension not in allowed:
-        raise DataError(
-            f"Le fichier « {shown} » n'a pas une extension acceptée ici ({', '.join(allowed)}) : "
-            "fichier refusé."
-        )
+    extension = accepted_extension(name, formats)
     if len(data) > MAX_FILE_BYTES:
         raise DataError(f"Le fichier « {shown} » dépasse {MAX_UPLOAD_MB} Mo : fichier refusé.")
     path = Path(folder) / f"{UPLOAD_PREFIX}{uuid.uuid4().hex}.{extension}"

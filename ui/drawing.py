@@ -14,10 +14,11 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo.base.search import epci_members, search_communes
+from geo.base.search import close_communes, epci_members, search_communes
 from geo.base.snapping import snap_polygon_to_communes
 from geo.errors import DataError
 from geo.formats import french
+from geo.store import preferences
 from geo.store.layers import now_iso
 from geo.store.scenarios import STATUSES, ChangeResult
 from geo.territory.diagnostics import Diagnostics
@@ -25,6 +26,7 @@ from geo.territory.export import geojson_bytes, read_export, territory_feature, 
 from geo.territory.plan import Plan
 from layers.safe import css_colour, html_text
 from ui.text import plain
+from ui.uploads import file_input
 
 SNAP_RULES = {
     "point": "Point représentatif de la commune dans le dessin",
@@ -40,6 +42,10 @@ def scenario_picker(store, spec: str) -> str | None:
     st.subheader("Scénario")
     names = store.names()
     wanted = st.session_state.pop("scenario-wanted", None)
+    if (
+        wanted is None and "scenario" not in st.session_state
+    ):  # a new visit: the user's last scenario
+        wanted = preferences.get_for(store.user, "scenario")
     if wanted in names:
         st.session_state["scenario"] = wanted
     name = (
@@ -53,6 +59,8 @@ def scenario_picker(store, spec: str) -> str | None:
         if names
         else None
     )
+    if name:
+        preferences.put_for(store.user, "scenario", name)
     with st.expander("Nouveau scénario" if names else "Créer un scénario", expanded=not names):
         with st.form("new-scenario", clear_on_submit=True):
             new = st.text_input("Nom du scénario")
@@ -158,7 +166,12 @@ def territory_bar(store, scenario):
     active_id = (
         cols[0].selectbox("Territoire actif", ids, format_func=names.get, key=key) if ids else None
     )
-    with cols[1].popover("Nouveau territoire", width="stretch"):
+    created = st.session_state.setdefault(
+        f"{key}-created", 0
+    )  # a new popover (closed) after each creation
+    with cols[1].popover(
+        "Nouveau territoire", width="stretch", key=f"new-terr-pop-{key}-{created}"
+    ):
         with st.form(f"new-terr-{scenario.name}", clear_on_submit=True):
             tname = st.text_input("Nom du territoire", value="")
             if st.form_submit_button("Créer le territoire"):
@@ -168,6 +181,7 @@ def territory_bar(store, scenario):
                     )
                 )
                 st.session_state[f"{key}-wanted"] = tid
+                st.session_state[f"{key}-created"] = created + 1
                 st.rerun()
     active = next((t for t in terrs if t.id == active_id), None)
     if active is None:
@@ -398,12 +412,21 @@ def commune_tools(store, scenario: str, active, ctx, communes) -> None:
         ["Chercher une commune", "Ajouter un EPCI", "Dessin", "Copier une CPTS existante"]
     )
     with tabs[0]:
-        query = st.text_input("Nom ou code INSEE (accents ignorés)", key="search-q")
+        query = st.text_input(
+            "Nom ou code INSEE",
+            key="search-q",
+            help="Accents, majuscules, tirets et articles ignorés ; « St », « Ste », « s/ » compris.",
+        )
         if query:
             hits = search_communes(query, ctx.communes.reset_index(drop=True), limit=15)
             if hits.empty:
-                st.caption("Aucune commune trouvée.")
-            else:
+                hits = close_communes(query, ctx.communes.reset_index(drop=True))
+                st.caption(
+                    "Aucune commune trouvée."
+                    if hits.empty
+                    else "Aucune commune de ce nom ; noms proches :"
+                )
+            if not hits.empty:
                 labels = {r.insee: f"{r.name} ({r.insee}, dép. {r.dep})" for r in hits.itertuples()}
                 code = st.selectbox(
                     "Résultats", list(labels), format_func=labels.get, key="search-pick"
@@ -576,12 +599,14 @@ def export_import(store, scenario_name: str, ctx, spec: str) -> None:
         )
     else:
         st.caption("Créez un territoire pour pouvoir exporter le scénario.")
-    for text in st.session_state.pop("imp-warnings", []):  # from the import of the previous run
+    created = st.session_state.pop("imp-created", None)  # from the import of the previous run
+    if created:
+        st.success(plain(created))
+        st.toast(plain(created))
+    for text in st.session_state.pop("imp-warnings", []):
         st.warning(plain(text))
     with st.expander("Importer un export (GeoJSON ou CSV) dans un nouveau scénario"):
-        upload = st.file_uploader(
-            "Fichier exporté par CartoCPTS", type=["geojson", "json", "csv"], key="imp-file"
-        )
+        upload = file_input("Fichier exporté par CartoCPTS", ("geojson", "json", "csv"), "imp-file")
         name = st.text_input("Nom du nouveau scénario", key="imp-name")
         if st.button("Importer", disabled=upload is None or not name.strip()):
             data = upload.getvalue()
@@ -589,7 +614,8 @@ def export_import(store, scenario_name: str, ctx, spec: str) -> None:
             new = _run(lambda: store.create_from(name, imported, scope=spec))
             st.session_state["imp-warnings"] = imported.warnings
             st.session_state["scenario-wanted"] = new.name
-            st.success(
-                f"Scénario « {plain(new.name)} » créé avec {len(new.territories)} territoire(s)."
+            st.session_state["imp-created"] = (
+                f"Scénario « {new.name} » créé avec {french.integer(len(new.territories))} "
+                "territoire(s) ; il est ouvert."
             )
             st.rerun()

@@ -35,7 +35,7 @@ from geo.base.scope import (
     scope_outlines,
     scope_totals,
 )
-from geo.base.search import epci_members, search_communes
+from geo.base.search import close_communes, close_names, epci_members, search_communes
 from geo.base.shapes import simplify_coverage, simplify_outlines
 from geo.base.snapping import overlap_shares, snap_polygon_to_communes
 
@@ -51,6 +51,8 @@ __all__ = [
     "base_is_current",
     "build_adjacency",
     "build_base",
+    "close_communes",
+    "close_names",
     "cog_mapping",
     "dissolve",
     "epci_members",

@@ -914,7 +914,7 @@ class CptsReport(Report):
         vintage = (self.meta or {}).get("vintage")
         lines = [
             f"Fichier {self.file} ({d['format']}) : {integer(self.rows)} "
-            f"{'ligne(s)' if d['format'] == 'liste de communes' else 'objet(s)'} lu(s).",
+            f"{'ligne(s) lue(s)' if d['format'] == 'liste de communes' else 'objet(s) lu(s)'}.",
             f"{integer(d['cpts_count'])} CPTS, {integer(d['communes_count'])} communes, "
             f"{integer(d['population'])} habitants couverts "
             f"({vintage_text(d.get('population_vintage') or POPULATION_VINTAGE)}).",

@@ -239,7 +239,8 @@ def _network_error(url: str, exc: Exception | None) -> DownloadError:
         )
     return DownloadError(
         f"Impossible de joindre {url} : pas de connexion internet ou serveur injoignable. "
-        "Vous pouvez importer le fichier à la main depuis la page « Données »."
+        "Vous pouvez importer à la main un fichier téléchargé ailleurs (champ « Fichier » de la même "
+        "couche, ou « python -m geo import »)."
     )
 
 

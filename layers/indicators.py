@@ -1,11 +1,8 @@
 """Indicator layers: the DREES APL choropleth of the communes.
 
-APL classes use fixed reading thresholds rather than quantiles, so that two
-maps (two départements, two years) read the same way: fewer than 2.5
-consultations per year and per standardised inhabitant is the « zone
-sous-dense » threshold used by the DREES and the ARS for the zoning of
-general practice; 3.5 and 4.5 are the usual further reading steps (the
-national APL is about 3.3 to 3.5).
+APL classes use the fixed reading steps of ``geo.sources.apl.APL_BREAKS`` (2.5, the
+« zone sous-dense » threshold, then 3.5 and 4.5) rather than quantiles, so that two
+maps (two départements, two years) read the same way.
 """
 
 from __future__ import annotations
@@ -16,12 +13,11 @@ import numpy as np
 import pandas as pd
 
 from geo.formats.french import decimal
+from geo.sources.apl import APL_BREAKS
 from layers.communes import NO_DATA, Choropleth, Colouring, map_frame
 from layers.legend import Legend
 from layers.safe import html_text
 
-# Upper bounds (exclusive) of the APL classes, consultations/visites per year per inhabitant.
-APL_BREAKS = [2.5, 3.5, 4.5]
 # Diverging ColorBrewer RdYlBu (4 classes, colour-blind safe): red = low access, blue = good access.
 APL_PALETTE = ["#d7191c", "#fdae61", "#abd9e9", "#2c7bb6"]
 APL_LABELS = [

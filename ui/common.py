@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
 from geo.base import communes as base
 from geo.errors import DataError
+from geo.formats import french
 from geo.sources.population import vintage_heading
 from geo.store import preferences
 from geo.store.cache import cached_layer, layers_version
@@ -154,16 +153,8 @@ def area_names(codes, ctx, column: str) -> str:
 
 
 def fmt_datetime(iso: str | None) -> str:
-    """« 23/11/2026 08:11 » (Paris time) from an ISO 8601 stamp; the text itself if it is not one."""
-    if not iso:
-        return "—"
-    try:
-        stamp = datetime.fromisoformat(str(iso))
-    except ValueError:
-        return str(iso)
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(ZoneInfo("Europe/Paris"))
-    return stamp.strftime("%d/%m/%Y %H:%M")
+    """« 23/11/2026 08:11 » (Paris time) from an ISO 8601 stamp (``geo.formats.french.date_time``)."""
+    return french.date_time(iso)
 
 
 def optional_layer(name: str):

@@ -2,12 +2,16 @@
 
 The one formatter of the app (CLI lines, reports, map tooltips, panels): ``integer(12345)`` gives
 « 12 345 », ``decimal(3.9234)`` « 3,92 », ``megabytes(5_242_880)`` « 5 Mo ». A missing value
-(None, NaN, pandas' NA) gives « — ».
+(None, NaN, pandas' NA) gives « — ». ``date_time`` writes an ISO stamp as Paris time: « 30/11/2026 14:05 ».
 """
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
 
 NARROW_NBSP = "\u202f"
 MISSING = "—"
@@ -37,3 +41,17 @@ def integer(value) -> str:
 def megabytes(size: float, digits: int = 0) -> str:
     """A size in bytes as mebibytes, the unit French users read as « Mo »: 5 Mo, 1,5 Mo."""
     return f"{decimal(size / 1024 / 1024, digits)} Mo"
+
+
+def date_time(iso: str | None, between: str = " ") -> str:
+    """« 30/11/2026 14:05 » (Paris time) from an ISO 8601 stamp (``between`` goes between the date and the
+    time, e.g. " à "); « — » when there is none, the text itself when it is not a stamp."""
+    if not iso:
+        return MISSING
+    try:
+        stamp = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(PARIS)
+    return stamp.strftime(f"%d/%m/%Y{between}%H:%M")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from geo.base.scope import parse_scope, scope_codes
 from geo.formats import french
 from geo.report.map import LEGEND
+from geo.sources.apl import APL_BREAKS
 from geo.sources.typology import class_labels
 from geo.store.catalogue import status
 from geo.store.dossiers import previous_dossier
@@ -25,8 +25,6 @@ from geo.territory.context import Context
 from geo.territory.diagnostics import Diagnostics, Tally, diagnose, reference_apl
 
 KIND_LABELS = {"msp": "MSP", "centre_sante": "Centre de santé", "cpts_seat": "Siège de CPTS"}
-# The reading steps of the APL to general practitioners (the same as the home map's legend).
-APL_BREAKS = (2.5, 3.5, 4.5)
 LAYERS_USED = (
     "communes",
     "departements",
@@ -83,15 +81,7 @@ class MapJob:
 
 def _date(iso: str | None) -> str:
     """« 30/11/2026 à 14:05 » (Paris time) from an ISO stamp; the text itself if it is not one."""
-    if not iso:
-        return "—"
-    try:
-        stamp = datetime.fromisoformat(str(iso))
-    except ValueError:
-        return str(iso)
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(ZoneInfo("Europe/Paris"))
-    return stamp.strftime("%d/%m/%Y à %H:%M")
+    return french.date_time(iso, " à ")
 
 
 def _name(ctx: Context, code: str) -> str:
@@ -506,7 +496,7 @@ def dossier_content(
         "scenario": scenario.name,
         "scope": scenario.scope or "—",
         "author": author or scenario.owner or "",
-        "date": _date(now or datetime.now(ZoneInfo("Europe/Paris")).isoformat()),
+        "date": _date(now or datetime.now(french.PARIS).isoformat()),
         "statuses": sorted({t.status for t in chosen}),
         "territory_names": [t.name for t in chosen],
         "vintages": [[k, v] for k, v in vintages(ctx).items()],

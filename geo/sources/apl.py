@@ -37,6 +37,11 @@ from geo.store import layers as store
 from geo.store.catalogue import sources
 
 LAYER = "apl"
+# The reading steps of the APL (upper bounds, exclusive, in consultations per year and standardised inhabitant),
+# fixed rather than quantiles so that two maps read the same way: under 2.5 is the « zone sous-dense » threshold
+# of the DREES and the ARS for the zoning of general practice; 3.5 and 4.5 are the usual further steps (the
+# national APL is about 3.3 to 3.5). The maps' classes and the dossier's distribution both use them.
+APL_BREAKS = (2.5, 3.5, 4.5)
 HEADER_SCAN_ROWS = 30
 SHEET_PATTERN = re.compile(r"^\s*apl\s*(\d{4})\s*$", re.IGNORECASE)
 MAX_LISTED = MAX_MESSAGES

@@ -198,10 +198,11 @@ def drawmap_eval(page, body: str, arg=None):
 
 
 def wait_for_drawmap(
-    page, scope: str | None = None, pending: bool = False, timeout: float = 60_000
+    page, scope: str | None = None, pending: bool = False, timeout: float = 180_000
 ) -> None:
     """Wait until the drawing map shows its communes (of ``scope``, e.g. "dep:09", when given), Streamlit has
-    finished its run and, unless ``pending``, every edit made in the browser was acknowledged by the server."""
+    finished its run and, unless ``pending``, every edit made in the browser was acknowledged by the server.
+    The first map of a fresh server on a busy 2-core CI machine can take more than a minute: 3 by default."""
     wait_for_app(page, timeout=timeout)
     page.wait_for_function(
         """([scope, pending]) => {
@@ -320,8 +321,9 @@ def create_scenario(page, name: str) -> None:
 def create_territory(page, name: str) -> None:
     """« Nouveau territoire » popover → « Nom du territoire » → « Créer le territoire »."""
     page.get_by_role("button", name="Nouveau territoire").click()
-    page.get_by_label("Nom du territoire").fill(name)
-    page.get_by_role("button", name="Créer le territoire").click()
+    # a rerun may keep the previous popover's body in the page for a moment: use the one shown
+    page.get_by_label("Nom du territoire").filter(visible=True).first.fill(name)
+    page.get_by_role("button", name="Créer le territoire").filter(visible=True).first.click()
     wait_for_app(page)
 
 

@@ -41,24 +41,7 @@ def scenario_picker(store, spec: str) -> str | None:
     """Choose, create, duplicate, rename or delete a scenario; returns the chosen name."""
     st.subheader("Scénario")
     names = store.names()
-    wanted = st.session_state.pop("scenario-wanted", None)
-    if (
-        wanted is None and "scenario" not in st.session_state
-    ):  # a new visit: the user's last scenario
-        wanted = preferences.get_for(store.user, "scenario")
-    if wanted in names:
-        st.session_state["scenario"] = wanted
-    name = (
-        st.selectbox(
-            "Scénario",
-            names,
-            key="scenario",
-            index=None if not names else 0,
-            placeholder="Aucun scénario",
-        )
-        if names
-        else None
-    )
+    name = _chosen_scenario(names, store.user)
     if name:
         preferences.put_for(store.user, "scenario", name)
     with st.expander("Nouveau scénario" if names else "Créer un scénario", expanded=not names):
@@ -97,9 +80,47 @@ def scenario_picker(store, spec: str) -> str | None:
             )
             if st.button("Supprimer le scénario", disabled=not confirm, type="primary"):
                 store.delete(name)
-                st.session_state.pop("scenario", None)
+                st.session_state.pop("scenario-current", None)
                 st.rerun()
     return name
+
+
+def _steered_select(where, label: str, options: list, wanted, name: str, format_func=str):
+    """A select the user changes and the page may steer (to a scenario or territory just created...).
+
+    The page steers it by giving the select a new key rather than by setting its value: a browser still
+    holding the old select's value (a periodic refresh of the history panel sent meanwhile) cannot switch
+    it back. ``wanted`` (None: keep) is the option the page chooses; the choice shown is kept in
+    ``st.session_state[name + "-current"]``.
+    """
+    current = st.session_state.get(f"{name}-current")
+    generation = st.session_state.setdefault(f"{name}-select", 0)
+    if wanted in options and wanted != current:
+        current = wanted
+        generation += 1
+        st.session_state[f"{name}-select"] = generation
+    if current not in options:
+        current = options[0]
+    value = where.selectbox(
+        plain(label),
+        options,
+        index=options.index(current),
+        format_func=format_func,
+        key=f"{name}-{generation}",
+    )
+    st.session_state[f"{name}-current"] = value
+    return value
+
+
+def _chosen_scenario(names: list[str], user: str) -> str | None:
+    """The scenario shown: the user's choice, a scenario just created / copied / renamed / imported, or the
+    user's last one on a new visit."""
+    if not names:
+        return None
+    wanted = st.session_state.pop("scenario-wanted", None)
+    if wanted is None and "scenario-current" not in st.session_state:
+        wanted = preferences.get_for(user, "scenario")
+    return _steered_select(st, "Scénario", names, wanted, "scenario")
 
 
 def _session() -> str:
@@ -154,25 +175,21 @@ def territory_bar(store, scenario):
     ids = [t.id for t in terrs]
     key = f"active-{scenario.name}"
     wanted = st.session_state.pop(f"{key}-wanted", None)
-    if wanted in ids:
-        st.session_state[key] = wanted
-    if st.session_state.get(key) not in ids:
-        st.session_state[key] = ids[0] if ids else None
     names = {t.id: t.name + (" 🔒" if t.locked else "") for t in terrs}
     cols = st.columns([3, 2, 2])
     slot = (
         st.empty()
     )  # always one element here, even without a territory: the map below keeps its place
     active_id = (
-        cols[0].selectbox("Territoire actif", ids, format_func=names.get, key=key) if ids else None
+        _steered_select(cols[0], "Territoire actif", ids, wanted, key, format_func=names.get)
+        if ids
+        else None
     )
-    created = st.session_state.setdefault(
-        f"{key}-created", 0
-    )  # a new popover (closed) after each creation
-    with cols[1].popover(
-        "Nouveau territoire", width="stretch", key=f"new-terr-pop-{key}-{created}"
-    ):
-        with st.form(f"new-terr-{scenario.name}", clear_on_submit=True):
+    # A new popover (closed) after each creation; the same one across scenarios, so that a click made
+    # while the page is switching to another scenario keeps it open.
+    created = st.session_state.setdefault("new-terr-created", 0)
+    with cols[1].popover("Nouveau territoire", width="stretch", key=f"new-terr-pop-{created}"):
+        with st.form("new-terr", clear_on_submit=True):
             tname = st.text_input("Nom du territoire", value="")
             if st.form_submit_button("Créer le territoire"):
                 tid = _run(
@@ -181,7 +198,7 @@ def territory_bar(store, scenario):
                     )
                 )
                 st.session_state[f"{key}-wanted"] = tid
-                st.session_state[f"{key}-created"] = created + 1
+                st.session_state["new-terr-created"] = created + 1
                 st.rerun()
     active = next((t for t in terrs if t.id == active_id), None)
     if active is None:

@@ -18,6 +18,7 @@ from tests.support.browser import (
     create_scenario,
     create_territory,
     recording_page,
+    scenario_box,
     select_scope,
     wait_for_app,
     wait_for_drawmap,
@@ -26,12 +27,6 @@ from tests.support.browser import (
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 120_000
-
-
-def scenario_box(page):
-    """The sidebar's « Scénario » select (its value is the scenario shown)."""
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    return sidebar.get_by_role("combobox", name="Scénario", exact=True)
 
 
 def test_feedback_search_numbers_import_and_last_scenario(

@@ -51,11 +51,6 @@ def held(store, scenario: str) -> dict[str, set[str]]:
     return {t.name: set(t.communes) for t in store.get(scenario).territories}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="session 7 merge: after « Nouveau scénario » from a scenario with a territory, the « Nouveau "
-    "territoire » popover may not show its field (popover re-keyed on creation); to fix, see issue 14 note",
-)
 def test_no_commune_added_without_a_click(fresh_page, fresh_app_server, store):
     """Click in A, create scenario B and its territory T1, switch scenarios: only the click is saved."""
     page = fresh_page

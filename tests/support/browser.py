@@ -293,15 +293,16 @@ def drawmap_message(page) -> str:
     )
 
 
+def scenario_box(page):
+    """The sidebar's « Scénario » select (its value is the scenario shown)."""
+    return page.locator('[data-testid="stSidebar"]').get_by_role(
+        "combobox", name="Scénario", exact=True
+    )
+
+
 def select_scenario(page, name: str) -> None:
     """Choose a scenario in the sidebar's « Scénario » select (typing its name)."""
-    import re
-
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    box = sidebar.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(r"^\s*Scénario\s*$"))
-    )
-    box.click()
+    scenario_box(page).click()
     page.keyboard.type(name)
     page.get_by_role("option", name=name, exact=True).click()
     wait_for_app(page)
@@ -309,6 +310,8 @@ def select_scenario(page, name: str) -> None:
 
 def create_scenario(page, name: str) -> None:
     """« Nouveau scénario » (or « Créer un scénario ») → « Nom du scénario » → « Créer »."""
+    from playwright.sync_api import expect
+
     sidebar = page.locator('[data-testid="stSidebar"]')
     field = sidebar.get_by_label("Nom du scénario")
     if not field.is_visible():
@@ -316,6 +319,7 @@ def create_scenario(page, name: str) -> None:
     field.fill(name)
     sidebar.get_by_role("button", name="Créer", exact=True).click()
     wait_for_app(page)
+    expect(scenario_box(page)).to_have_value(name.strip(), timeout=60_000)  # the new one is shown
 
 
 def create_territory(page, name: str) -> None:

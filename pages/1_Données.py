@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from geo.formats.french import integer
-from geo.sources.limits import MAX_UPLOAD_MB
 from geo.sources.registry import IMPORTERS
 from geo.store.catalogue import sources, status
 from geo.store.shared_layers import importing_as, problems
@@ -13,6 +12,7 @@ from ui.common import ensure_base, fmt_datetime, page_nav, user_errors
 from ui.data_import import import_panel, online_update
 from ui.identity import current_user
 from ui.text import link, plain
+from ui.uploads import upload_limit_mb
 
 st.set_page_config(page_title="Données — CartoCPTS", page_icon="🗺️", layout="wide")
 page_nav()
@@ -57,7 +57,7 @@ with user_errors(), importing_as(current_user() or LOCAL_USER):
     )
 
     st.subheader("Importer ou mettre à jour")
-    st.caption(f"Taille maximale d'un fichier : {plain(integer(MAX_UPLOAD_MB))} Mo.")
+    st.caption(f"Taille maximale d'un fichier : {plain(integer(upload_limit_mb()))} Mo.")
     for name, importer in IMPORTERS.items():
         src = catalogue.get(name, {})
         title = plain(importer.label) + ("" if name in present else " — absente")

@@ -12,9 +12,16 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import DataError
+from geo.sources.limits import MAX_UPLOAD_MB
 from ui.text import plain
 
 MAX_NAME_CHARS = 500  # of a user's file name kept for messages and provenance
+
+
+def upload_limit_mb() -> int:
+    """The largest file the app accepts, in MB: Streamlit's ``server.maxUploadSize`` (the browser refuses
+    larger files) within the readers' own limit (``geo.sources.limits.MAX_UPLOAD_MB``)."""
+    return min(int(st.get_option("server.maxUploadSize")), MAX_UPLOAD_MB)
 
 
 def original_name(name) -> str:

@@ -8,6 +8,8 @@ not imported again in silence. Every column of the layer table fits the page.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -90,3 +92,66 @@ def test_uploader_in_french_and_wrong_type_refused(fresh_page, fresh_app_server,
     assert not (fresh_app_server.data_dir / "finess.parquet").exists()
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "donnees-mauvais-type.png"))
+
+
+@pytest.fixture(scope="module")
+def small_limit_server(base_dir, tmp_path_factory):
+    """An app server accepting files of 1 MB at most (Streamlit's server.maxUploadSize)."""
+    from tests.conftest import link_base
+    from tests.support.browser import require_browser
+    from tests.support.streamlit_server import StreamlitApp
+
+    require_browser()
+    data = link_base(base_dir, tmp_path_factory.mktemp("small-limit") / "data")
+    app = StreamlitApp(
+        data, ARTIFACTS / "streamlit-small-limit.log", env={"STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "1"}
+    ).start()
+    yield app
+    app.stop()
+
+
+def french_shown(locator) -> tuple[str, str]:
+    """(font size of the element's own text, its generated content): the English text is hidden, the
+    French one shown."""
+    return locator.evaluate(
+        "e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content]"
+    )
+
+
+def test_file_chip_in_french(browser, small_limit_server, shared_data, tmp_path):
+    """The chosen file's size, the « too large » error and the remove button speak French."""
+    from tests.support.browser import recording_page
+
+    context, page = recording_page(browser)
+    try:
+        open_data_page(page, small_limit_server.url)
+        panel = finess_panel(page)
+        uploader = panel.locator('[data-testid="stFileUploader"]').first
+        csv = shared_data / "finess" / "etalab-cs1100507-occitanie.csv"
+        small = tmp_path / "finess-extrait.csv"
+        small.write_bytes(csv.read_bytes()[:150_000])
+        uploader.locator('input[type="file"]').set_input_files(str(small))
+        chip = uploader.locator('[data-testid="stFileChip"]').first
+        chip.wait_for(timeout=TIMEOUT)
+        size = chip.locator('[data-testid="stFileChipName"] + *')
+        expect(size).to_have_attribute("data-fr", re.compile(r"^1\d{2}(,\d)?\u00a0Ko$"))
+        assert french_shown(size)[0] == "0px"
+        expect(chip.locator('[data-testid="stFileChipDeleteBtn"] button')).to_have_attribute(
+            "aria-label", "Retirer finess-extrait.csv"
+        )
+
+        big = tmp_path / "finess-trop-gros.csv"
+        big.write_bytes(csv.read_bytes()[:1_600_000])
+        uploader.locator('input[type="file"]').set_input_files(str(big))
+        alert = uploader.locator('[data-testid="stFileChip"] [role="alert"]').first
+        expect(alert).to_have_attribute(
+            "data-fr", "Erreur : Fichier trop volumineux : 1\u00a0Mo au plus."
+        )
+        font, content = french_shown(alert)
+        assert font == "0px" and "Fichier trop volumineux" in content
+        expect(page.get_by_text("Taille maximale d'un fichier : 1 Mo.")).to_be_visible()
+        alert.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "donnees-fichier-trop-gros.png"))
+        assert_no_exception(page)
+    finally:
+        context.close()

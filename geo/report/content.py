@@ -133,7 +133,7 @@ def sources_table() -> list[list[str]]:
     rows.append(
         [
             "Carte",
-            "Dessinée par CartoCPTS (matplotlib) à partir des contours de la base communale",
+            "Dessinée par CartoCPTS (dessin vectoriel) à partir des contours de la base communale",
             "—",
             "—",
         ]

@@ -279,7 +279,13 @@ class MapRenderer:
         for kind, (shape, col, _label) in MARKERS.items():
             if kind in self.points:
                 insee, lonlat = self.points[kind]
-                where = np.isin(insee, shown)
+                where = (
+                    np.isin(insee, shown)
+                    & (lonlat[:, 0] >= frame[0])
+                    & (lonlat[:, 0] <= frame[2])
+                    & (lonlat[:, 1] >= frame[1])
+                    & (lonlat[:, 1] <= frame[3])
+                )
                 if where.any():
                     svg.path(
                         _markers(project(lonlat[where]), shape),

@@ -7,7 +7,7 @@ territories of about 25 real contiguous communes, reg:76) and times, on a warm c
 
 - ``dossier_1_s``: the dossier of one territory (map, diagnosis, lists, typst), bytes in ``dossier_1_bytes``;
 - ``dossier_150_s``: the dossier of the whole scenario (150 maps, summary, coverage), bytes in
-  ``dossier_150_bytes``.
+  ``dossier_150_bytes`` (about 5 MB at most: a file that can be e-mailed to the ARS).
 
 ``dossier_1_cpu_s`` and ``dossier_150_cpu_s`` are the CPU seconds of the same builds (all threads of the
 process, typst's included): on a shared, loaded machine they say more than the wall-clock figures.

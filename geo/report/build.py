@@ -1,17 +1,24 @@
-"""Build the PDF of a dossier: content (pure data) → maps (JPEG) → typst (template + JSON) → PDF bytes.
+"""Build the PDF of a dossier: content (pure data) → maps (SVG) → typst (template + JSON) → PDF bytes.
 
 typst reads the data as JSON from ``sys.inputs`` and prints it as text; the maps are files of a private
-temporary folder that is the compiler's root (the template can read nothing else). Fonts are the ones
-embedded in the typst wheel (no system font, the same PDF on every machine, offline).
+temporary folder that is the compiler's root (the template can read nothing else; the maps hold no user
+text). Fonts are the ones embedded in the typst wheel (no system font, the same PDF on every machine,
+offline).
+
+typst writes a tagged PDF (the structure screen readers follow: one element per table cell) with every
+object in the clear; :func:`compact_pdf` packs those objects into compressed object streams (qpdf, through
+pikepdf): the same document, tags included, in half the bytes for a scenario's dossier.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tempfile
 from pathlib import Path
 
+import pikepdf
 import typst
 
 from geo.errors import DataError
@@ -35,15 +42,28 @@ def pick_territories(scenario: Scenario, territory: str | int | None) -> list[in
     raise DataError(f"Le scénario « {scenario.name} » n'a pas de territoire « {wanted} ».")
 
 
+def compact_pdf(pdf: bytes) -> bytes:
+    """``pdf`` with its objects packed into compressed object streams (PDF 1.5): nothing else changes."""
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        document.save(
+            out,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+            compress_streams=True,
+            recompress_flate=False,  # typst's streams are compressed already: keep them as they are
+        )
+    return out.getvalue()
+
+
 def render_pdf(content: dict, maps: dict[str, bytes]) -> bytes:
-    """The PDF of ``content`` (made by :func:`geo.report.content.dossier_content`) with its map images."""
+    """The PDF of ``content`` (made by :func:`geo.report.content.dossier_content`) with its maps (SVG)."""
     with tempfile.TemporaryDirectory(prefix="cartocpts-dossier-") as folder:
         root = Path(folder)
         shutil.copyfile(TEMPLATE, root / TEMPLATE.name)
         for name, image in maps.items():
             (root / Path(name).name).write_bytes(image)
         try:
-            return typst.compile(
+            pdf = typst.compile(
                 str(root / TEMPLATE.name),
                 root=str(root),
                 sys_inputs={"data": json.dumps(content, ensure_ascii=False, allow_nan=False)},
@@ -52,6 +72,7 @@ def render_pdf(content: dict, maps: dict[str, bytes]) -> bytes:
             )
         except Exception as exc:  # noqa: BLE001 - typst's errors are English compiler messages
             raise DataError(f"Le dossier PDF n'a pas pu être composé (typst) : {exc}") from exc
+    return compact_pdf(pdf)
 
 
 def build_dossier(

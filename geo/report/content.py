@@ -2,7 +2,7 @@
 
 ``dossier_content`` returns a JSON-ready dict that the typst template (``template.typ``) prints as text,
 never as markup: a name holding ``#``, ``[``, ``$``, ``<script>`` or ``{{`` reaches the PDF as those
-characters. The maps are named here (``map-N.jpg``) and drawn by :mod:`geo.report.map`.
+characters. The maps are named here (``map-N.svg``) and drawn by :mod:`geo.report.map`.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def sources_table() -> list[list[str]]:
     rows.append(
         [
             "Carte",
-            "Dessinée par CartoCPTS (matplotlib) à partir des contours de la base communale",
+            "Dessinée par CartoCPTS (dessin vectoriel) à partir des contours de la base communale",
             "—",
             "—",
         ]
@@ -473,7 +473,7 @@ def dossier_content(
         d = diags[terr.id]
         map_file = None
         if any(ctx.geometry.get(c) is not None for c in terr.communes):
-            map_file = f"map-{i}.jpg"
+            map_file = f"map-{i}.svg"
             others = {
                 t.name: (colours[t.id], t.communes) for t in scenario.territories if t.id != terr.id
             }

@@ -1,6 +1,6 @@
 """The PDF dossier on real data: the commune base, the real FINESS extraction of Occitanie (../shared/data),
 real EPCIs of Haute-Garonne as territories. The PDF is read back with poppler (pdftotext, pdftoppm,
-pdfimages: Debian package poppler-utils)."""
+pdfimages, pdftocairo: Debian package poppler-utils)."""
 
 import io
 import json
@@ -15,7 +15,8 @@ from PIL import Image
 
 from geo.formats import french
 from geo.report.build import build_dossier, pick_territories
-from geo.report.content import dossier_content
+from geo.report.content import colour_of, dossier_content
+from geo.report.map import TERRITORY_ALPHA, over_white
 from geo.store.scenarios import ScenarioStore
 from geo.territory.aci import aci_band
 from geo.territory.context import context
@@ -82,6 +83,17 @@ def pdf_text(pdf: bytes, *options: str) -> str:
     return done.stdout.decode("utf-8")
 
 
+def pixels(pdf: bytes, page: int, dpi: int, mode: str = "L") -> np.ndarray:
+    """Page ``page`` of ``pdf`` printed at ``dpi`` (pdftoppm), as an array of pixels."""
+    png = subprocess.run(
+        ["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), "-png", "-singlefile", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.asarray(Image.open(io.BytesIO(png)).convert(mode), dtype=float)
+
+
 def squashed(text: str) -> str:
     """Without any white space (table cells wrap long names over lines)."""
     return "".join(text.split())
@@ -115,18 +127,14 @@ def test_territory_dossier_holds_the_figures_codes_and_msps(scenario, ctx):
     assert "Sources, millésimes et licences" in text
 
 
-def test_page_one_is_not_blank_and_the_map_page_holds_an_image(scenario, ctx, tmp_path):
+def test_page_one_is_not_blank_and_the_map_page_holds_the_vector_map(scenario, ctx, tmp_path):
     store, scen = scenario
+    sicoval = next(t for t in scen.territories if t.name == "CPTS du Sicoval")
     pdf = build_dossier(scen, ctx, territory="CPTS du Sicoval", store=store, record=False)
-    png = subprocess.run(
-        ["pdftoppm", "-f", "1", "-l", "1", "-r", "40", "-png", "-singlefile", "-"],
-        input=pdf,
-        capture_output=True,
-        check=True,
-    ).stdout
-    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
-    assert pixels.std() > 5, "page 1 is blank"
-    # The map page: the page of « Fig. 1 » holds an image of the map's size.
+    assert pixels(pdf, 1, 40).std() > 5, "page 1 is blank"
+    # The map page (the page of « Fig. 1 ») carries the map as vectors, not as a picture: no image on it,
+    # a path for each commune of the territory at least (poppler's SVG of the page), and, printed, the
+    # territory's tint over a good part of the map.
     pages = pdf_text(pdf).split("\f")
     map_page = next(i for i, page in enumerate(pages, start=1) if "Fig. 1" in page)
     path = tmp_path / "dossier.pdf"
@@ -135,8 +143,19 @@ def test_page_one_is_not_blank_and_the_map_page_holds_an_image(scenario, ctx, tm
         ["pdfimages", "-list", str(path)], capture_output=True, check=True
     ).stdout.decode()
     images = [line.split() for line in listing.splitlines()[2:] if line.strip()]
-    on_page = [row for row in images if int(row[0]) == map_page and row[2] == "image"]
-    assert on_page and int(on_page[0][3]) >= 500 and int(on_page[0][4]) >= 500
+    assert not [row for row in images if int(row[0]) == map_page]
+    svg = subprocess.run(
+        ["pdftocairo", "-svg", "-f", str(map_page), "-l", str(map_page), str(path), "-"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert svg.count("<path") >= len(sicoval.communes)
+    tint = np.array(
+        [int(over_white(colour_of(sicoval), TERRITORY_ALPHA)[i : i + 2], 16) for i in (1, 3, 5)]
+    )
+    page = pixels(pdf, map_page, 72, mode="RGB")
+    share = (np.abs(page - tint).max(axis=2) <= 6).mean()
+    assert share > 0.03, f"the territory's tint covers {share:.1%} of the map page"
 
 
 def test_scenario_dossier_summary_coverage_and_changes_since_the_previous_one(scenario, ctx):
@@ -176,7 +195,7 @@ def test_content_is_plain_json_and_unknown_territory_is_refused(scenario, ctx):
     store, scen = scenario
     content, jobs = dossier_content(scen, ctx, store=store)
     json.dumps(content, allow_nan=False)
-    assert [job.file for job in jobs] == ["map-1.jpg", "map-2.jpg"]
+    assert [job.file for job in jobs] == ["map-1.svg", "map-2.svg"]
     assert content["territories"][0]["aci"]["sensitivity"]
     from geo.errors import DataError
 

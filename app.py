@@ -7,12 +7,9 @@ from geo.formats import french
 from geo.sources.population import vintage_heading
 from geo.store import preferences
 from ui.common import (
-    ensure_assets,
-    ensure_base,
-    page_nav,
+    page,
     scope_select,
     scope_totals_in_use,
-    user_errors,
 )
 from ui.home import (
     COLOURINGS,
@@ -25,18 +22,11 @@ from ui.home import (
 )
 from ui.text import plain
 
-st.set_page_config(page_title="CartoCPTS", page_icon="🗺️", layout="wide")
-page_nav()
-
-with user_errors():
-    ensure_assets()
-    ensure_base()
-    st.title("CartoCPTS")
-    st.caption(
-        "Cartographie pour la planification territoriale des CPTS : communes, population, offre de soins, "
-        "accessibilité (APL), typologie Irdes, périmètres de CPTS."
-    )
-
+with page(
+    "CartoCPTS",
+    caption="Cartographie pour la planification territoriale des CPTS : communes, population, offre de "
+    "soins, accessibilité (APL), typologie Irdes, périmètres de CPTS.",
+):
     with st.sidebar:
         spec = scope_select("scope", preferences.get("scope"), with_france=True)
         preferences.put("scope", spec)

@@ -8,23 +8,22 @@ from geo.sources.registry import IMPORTERS
 from geo.store.catalogue import sources, status
 from geo.store.shared_layers import importing_as, problems
 from geo.store.users import LOCAL_USER
-from ui.common import ensure_base, fmt_datetime, page_nav, user_errors
+from ui.common import fmt_datetime, page
 from ui.data_import import import_panel, online_update
 from ui.identity import current_user
 from ui.text import link, plain
 from ui.uploads import upload_limit_mb
 
-st.set_page_config(page_title="Données — CartoCPTS", page_icon="🗺️", layout="wide")
-page_nav()
-
 # In team mode an import is shared with every instance, under the name of who made it.
-with user_errors(), importing_as(current_user() or LOCAL_USER):
-    ensure_base()
-    st.title("Données")
-    st.caption(
-        "Chaque couche garde sa source, son millésime, sa licence et sa date d'import. "
-        "Un import qui échoue laisse la couche précédente intacte."
-    )
+with (
+    page(
+        "Données",
+        caption="Chaque couche garde sa source, son millésime, sa licence et sa date d'import. "
+        "Un import qui échoue laisse la couche précédente intacte.",
+        maps=False,
+    ),
+    importing_as(current_user() or LOCAL_USER),
+):
     for problem in problems().values():  # team mode: a shared layer that could not be refreshed
         st.warning(plain(problem))
 

@@ -16,10 +16,8 @@ from ui import (
 )
 from ui.common import (
     current_context,
-    ensure_assets,
-    ensure_base,
     map_communes,
-    page_nav,
+    page,
     population_label,
     scenario_store,
     scope_select,
@@ -100,13 +98,7 @@ def _drawing_area(
     drawing.comparison(plan, store, scenario_name, ctx)
 
 
-st.set_page_config(page_title="Dessiner un territoire — CartoCPTS", page_icon="🗺️", layout="wide")
-page_nav()
-
-with user_errors():
-    ensure_assets()
-    ensure_base()
-    st.title("Dessiner un territoire")
+with page("Dessiner un territoire"):
     store = scenario_store()
     ctx = current_context()
 

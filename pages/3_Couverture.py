@@ -5,16 +5,10 @@ import streamlit as st
 from geo.formats import french
 from geo.store import preferences
 from ui import coverage as ui
-from ui.common import current_context, ensure_assets, ensure_base, page_nav, user_errors
+from ui.common import current_context, page
 from ui.text import plain
 
-st.set_page_config(page_title="Couverture — CartoCPTS", page_icon="🗺️", layout="wide")
-page_nav()
-
-with user_errors():
-    ensure_assets()
-    ensure_base()
-    st.title("Couverture par les CPTS")
+with page("Couverture par les CPTS", tab="Couverture"):
     st.caption(
         "Communes situées dans aucune CPTS (« zones blanches »), d'après les périmètres de CPTS importés "
         "(page « Données ») et, si vous le souhaitez, les territoires d'un scénario."

@@ -6,16 +6,10 @@ from geo.formats import french
 from geo.store import preferences
 from ui import coverage as ui
 from ui import proposals as prop
-from ui.common import current_context, ensure_assets, ensure_base, page_nav, user_errors
+from ui.common import current_context, page
 from ui.text import plain
 
-st.set_page_config(page_title="Propositions — CartoCPTS", page_icon="🗺️", layout="wide")
-page_nav()
-
-with user_errors():
-    ensure_assets()
-    ensure_base()
-    st.title("Proposer des territoires")
+with page("Proposer des territoires", tab="Propositions"):
     st.caption(
         "Découpe une zone non couverte en territoires contigus de communes entières, chacun au-dessus d'un "
         "plancher de population, formés autour des communes dotées d'une MSP quand c'est possible "

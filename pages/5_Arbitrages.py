@@ -6,31 +6,23 @@ from geo.store import preferences
 from ui import arbitrages as ui
 from ui.common import (
     current_context,
-    ensure_assets,
-    ensure_base,
-    page_nav,
+    page,
     scenario_store,
-    user_errors,
 )
 from ui.coverage import coverage_scope_select
 
-st.set_page_config(page_title="Arbitrages — CartoCPTS", page_icon="🗺️", layout="wide")
-page_nav()
-
-with user_errors():
-    ensure_assets()
-    ensure_base()
-    st.title("Arbitrages")
-    st.caption(
-        "Communes revendiquées par plusieurs territoires : territoires de scénarios différents partagés "
-        "avec l'équipe, ou territoire et périmètre de CPTS importé. Un éditeur conteste et annote ; un "
-        "arbitre désigne le territoire qui garde la commune (« arbitré », puis « acté ») ; les autres "
-        "territoires en sont avertis dans leur panneau."
-    )
+with page(
+    "Arbitrages",
+    caption="Communes revendiquées par plusieurs territoires : territoires de scénarios différents partagés "
+    "avec l'équipe, ou territoire et périmètre de CPTS importé. Un éditeur conteste et annote ; un "
+    "arbitre désigne le territoire qui garde la commune (« arbitré », puis « acté ») ; les autres "
+    "territoires en sont avertis dans leur panneau.",
+):
     store = scenario_store()
     ctx = current_context()
     with st.sidebar:
         spec = coverage_scope_select("arbitrages-scope", preferences.get("scope"))
+    ui.follow(store, ctx)  # others' decisions appear without a reload
     rows = ui.filters(ui.rows_for(store, ctx, spec), ctx)
     ui.figures(rows)
     map_col, side = st.columns([3, 2])

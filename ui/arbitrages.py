@@ -17,13 +17,31 @@ from geo.errors import DataError
 from geo.formats import french
 from geo.store.disputes import DECIDED, DISPUTE_STATUSES
 from layers.maps.disputes import disputes_map
-from ui.common import fmt_datetime
+from ui.common import fmt_datetime, refresh_seconds
 from ui.text import plain
 
 DONE_KEY = (
     "arbitrages-done"  # the message of the last action, shown after the rerun that follows it
 )
 DECISION_STATUSES = ("arbitré", "acté")
+
+
+VERSION_KEY = "arbitrages-version"  # the ledger's version this run reads
+
+
+def follow(store, ctx) -> None:
+    """Rerun the page when the team changes the claims or the ledger (checked every
+    ``CARTOCPTS_REFRESH_SECONDS``, one cheap query): a page left open shows others' decisions. Call it
+    before reading the disputes."""
+    st.session_state[VERSION_KEY] = ledger(store, ctx).version()
+    every = refresh_seconds()
+    if every is not None:
+        st.fragment(_look, run_every=every)(store, ctx)
+
+
+def _look(store, ctx) -> None:
+    if ledger(store, ctx).version() != st.session_state.get(VERSION_KEY):
+        st.rerun()
 
 
 def rows_for(store, ctx, spec: str) -> list[dict]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 
 import streamlit as st
 
@@ -42,6 +43,41 @@ def user_errors():
             "Une erreur inattendue s'est produite. Le détail technique est dans le journal du serveur."
         )
         st.stop()
+
+
+APP = "CartoCPTS"
+REFRESH_VAR = "CARTOCPTS_REFRESH_SECONDS"
+DEFAULT_REFRESH = 5.0
+
+
+def refresh_seconds() -> float | None:
+    """Seconds between two looks for the team's changes (``CARTOCPTS_REFRESH_SECONDS``, 5 by default);
+    None (0 or less): no periodic look."""
+    try:
+        value = float(os.environ.get(REFRESH_VAR, DEFAULT_REFRESH))
+    except ValueError:
+        value = DEFAULT_REFRESH
+    return value if value > 0 else None
+
+
+@contextlib.contextmanager
+def page(title: str, tab: str | None = None, caption: str | None = None, maps: bool = True):
+    """A page's start: tab title, navigation, errors shown in French (never a traceback), the map files
+    (``maps``) and the commune base ready, the title and its caption; the page's body runs inside."""
+    st.set_page_config(
+        page_title=APP if (tab or title) == APP else f"{tab or title} — {APP}",
+        page_icon="🗺️",
+        layout="wide",
+    )
+    page_nav()
+    with user_errors():
+        if maps:
+            ensure_assets()
+        ensure_base()
+        st.title(plain(title))
+        if caption:
+            st.caption(plain(caption))
+        yield
 
 
 def ensure_base() -> None:

@@ -14,18 +14,14 @@ session like any other (its undo brings the later state back).
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 from geo.errors import DataError
 from geo.formats import french
 from ui import drawing
-from ui.common import fmt_datetime
+from ui.common import fmt_datetime, refresh_seconds
 from ui.text import plain
 
-REFRESH_VAR = "CARTOCPTS_REFRESH_SECONDS"
-DEFAULT_REFRESH = 5.0
 PAGE_SIZE = 10
 LISTED_COMMUNES = 8  # commune names written out per change; beyond, « et N autres »
 PAUSED = (
@@ -33,15 +29,6 @@ PAUSED = (
     "faites depuis par les autres."
 )
 FIELD_NAMES = {"name": "nom", "status": "statut", "colour": "couleur", "notes": "notes"}
-
-
-def refresh_seconds() -> float | None:
-    """Seconds between two looks at the journal (``CARTOCPTS_REFRESH_SECONDS``); None: no periodic look."""
-    try:
-        value = float(os.environ.get(REFRESH_VAR, DEFAULT_REFRESH))
-    except ValueError:
-        value = DEFAULT_REFRESH
-    return value if value > 0 else None
 
 
 def show(store, scenario: str, ctx, refusal: str | None = None) -> None:

@@ -163,6 +163,16 @@ def _read_csv(data: bytes, name: str, what: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
+def _xml_parse_errors() -> tuple[type, ...]:
+    """The parse errors of the XML parsers openpyxl may use: the standard library's, and lxml's when it is
+    installed (openpyxl then prefers it)."""
+    try:
+        from lxml.etree import ParseError as LxmlParseError  # noqa: PLC0415 - optional
+    except ImportError:
+        return (ParseError,)
+    return (ParseError, LxmlParseError)
+
+
 def _xml_error(exc: Exception) -> str:
     position = getattr(exc, "position", None)
     where = f" (ligne {position[0]}, colonne {position[1]} de la partie XML)" if position else ""
@@ -188,7 +198,7 @@ def xlsx_error(exc: Exception, name: str, what: str) -> DataError:
     """The French DataError for a failure of openpyxl (or of its XML parser) on the workbook ``name``."""
     if isinstance(exc, DataError):
         return exc
-    if isinstance(exc, ParseError):
+    if isinstance(exc, _xml_parse_errors()):
         detail = _xml_error(exc)
     elif isinstance(exc, MemoryError):
         detail = "mémoire insuffisante pour le lire"

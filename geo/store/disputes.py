@@ -211,6 +211,17 @@ class DisputeLedger:
 
     # --- reading -----------------------------------------------------------------
 
+    def version(self) -> tuple:
+        """What the claims and the ledger are read from, in one cheap query: it moves when a scenario's
+        communes change (the journal), a scenario is shared, created or deleted, or the ledger changes. A page
+        compares it with the one it was drawn from to know when to read the disputes again."""
+        with self.store._connect() as con:
+            row = con.execute(
+                "SELECT (SELECT MAX(id) FROM changes), (SELECT MAX(id) FROM dispute_events), "
+                "(SELECT COUNT(*) FROM scenarios), (SELECT MAX(updated_at) FROM scenarios)"
+            ).fetchone()
+        return tuple(row)
+
     def disputes(self, codes: Iterable[str] | None = None) -> list[Dispute]:
         """The disputed communes and every commune of the ledger (among ``codes`` if given), by code."""
         keep = None if codes is None else set(codes)

@@ -1,6 +1,6 @@
 """The « Arbitrages » page in Chromium, team mode on PostgreSQL (users named by a trusted proxy header): an
-arbitre settles a commune claimed by two shared scenarios; the page shows « arbitré » to everybody, and the
-losing territory is told in its panel of the drawing page."""
+arbitre settles a commune claimed by two shared scenarios; the page shows « arbitré » to everybody (a page
+left open follows without a reload), and the losing territory is told in its panel of the drawing page."""
 
 from __future__ import annotations
 
@@ -81,6 +81,11 @@ def _see(page, text: str, shot: str) -> None:
 
 def test_an_arbitre_settles_a_dispute(browser, ledger_app):
     app, url = ledger_app
+    # Paul (an editeur) has the page open before the decision: it follows without a reload
+    paul_context, paul_page = _page(browser, PAUL)
+    paul_page.goto(f"{app.url}/Arbitrages", timeout=WAIT)
+    wait_for_app(paul_page, timeout=WAIT)
+    map_frame(paul_page, timeout=WAIT)
     context, page = _page(browser, ARBITRE)
     try:
         page.goto(f"{app.url}/Arbitrages", timeout=WAIT)
@@ -105,16 +110,14 @@ def test_an_arbitre_settles_a_dispute(browser, ledger_app):
     assert dispute.status == "arbitré" and dispute.decided_by == ARBITRE
     assert dispute.winner_label == WINNER
 
-    # Paul (an editeur) sees the decision on the page, and is told in his territory's panel.
-    context, page = _page(browser, PAUL)
+    # Paul's page, never reloaded, shows the decision; he is told in his territory's panel.
+    page = paul_page
     try:
-        page.goto(f"{app.url}/Arbitrages")
-        wait_for_app(page)
-        page.screenshot(path=str(ARTIFACTS / "arbitrages_paul.png"))
         decided = page.get_by_text(
             f"Pamiers (09225) : arbitré en faveur de {WINNER}, par {ARBITRE}"
         )
         decided.wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "arbitrages_paul.png"))
         body = page.locator('[data-testid="stApp"]').inner_text()
         assert "Arbitrer une commune" not in body  # no decision form for an editeur
         page.goto(
@@ -126,4 +129,4 @@ def test_an_arbitre_settles_a_dispute(browser, ledger_app):
         assert "Pamiers (09225) : arbitré en faveur de" in notice and ARBITRE in notice
         assert_no_exception(page)
     finally:
-        context.close()
+        paul_context.close()

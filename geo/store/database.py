@@ -5,17 +5,38 @@
 the same SQL, written with ``?`` placeholders (turned into ``%s`` for psycopg), and give French
 ``DataError`` for what a user can meet: a full disk, a busy or unreachable database.
 
-Write transactions are serialised on both: SQLite's ``BEGIN IMMEDIATE`` takes the file's write lock;
-on PostgreSQL a transaction-level advisory lock does the same, so a change reads and writes a
-consistent scenario (two planners adding the same commune to two territories cannot both succeed).
-Reads run without that lock.
+Locking. SQLite has one writer at a time: every write transaction starts with ``BEGIN IMMEDIATE``.
+PostgreSQL lets a team's edits of distinct communes run side by side, with transaction-level advisory
+locks (released by the commit or the rollback):
+
+- ``transaction()`` (every change but a commune edit: territories, undo/redo, restore, sharing, COG
+  migration, disputes, copies...) takes the store lock ``WRITE_LOCK_KEY`` *exclusively*: it runs alone
+  and reads a scenario nobody else is changing.
+- ``transaction(items=...)`` (``ScenarioStore.change_communes``) takes the store lock *shared* (it runs
+  beside other edits, never beside an exclusive change) and an exclusive lock per item, one item per
+  (scenario, commune) touched, in key order (no deadlock between two edits). Two edits of the same commune
+  thus run one after the other, and the second reads what the first committed (READ COMMITTED: each
+  statement sees the commits made before it started): a commune given to a territory is refused to
+  another one, an edit based on a stale view is refused. Such a transaction stays in psycopg's pipeline
+  mode: its statements are sent together and read only when a result is needed, the ``COMMIT`` going
+  with the last writes (two round trips for a commune edit).
+- ``commit_turn(key)``, in the statement writing the journal line (the last one): from there to the
+  commit, the transactions of the same scenario take turns, so the journal's numbers follow the order of
+  the commits (a view built on change n has seen every change numbered up to n, what the stale-edit check
+  relies on). The turn covers only that statement and the commit, sent together.
+
+Reads take no lock. No row is updated by every edit (the scenario's last change time is read from its
+journal), so concurrent edits never queue on one row.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import sqlite3
 import threading
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,7 +46,8 @@ import psycopg_pool
 
 from geo.errors import DataError
 
-# Key of the PostgreSQL advisory lock that serialises the store's write transactions.
+# Key of the PostgreSQL advisory lock of the store's write transactions: exclusive for a change of a whole
+# scenario, shared by the edits of distinct communes (see the module's docstring).
 WRITE_LOCK_KEY = 727_000_001
 POOL_MAX = 10  # connections per app instance (Streamlit serves every session from one process)
 CONNECT_TIMEOUT_S = 10
@@ -46,6 +68,12 @@ def open_database(location: Path | str) -> Database:
     return SqliteDatabase(Path(location))
 
 
+def item_key(item: str) -> int:
+    """The advisory lock key of an item (a signed 64-bit number, the same in every process)."""
+    digest = hashlib.blake2b(item.encode("utf-8"), digest_size=8, person=b"cartocpts").digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def safe_url(url: str) -> str:
     """``url`` without its password, for messages and logs."""
     parts = urlsplit(url)
@@ -62,12 +90,20 @@ class Database:
     kind = ""
     integrity_errors: tuple[type[BaseException], ...] = ()
     label = ""
+    # Ends a subquery choosing rows to delete: rows another transaction holds are left to it (PostgreSQL).
+    skip_locked = ""
 
     def connect(self):  # pragma: no cover - interface
         raise NotImplementedError
 
-    def transaction(self):  # pragma: no cover - interface
+    def transaction(self, items: Iterable[str] | None = None):  # pragma: no cover - interface
+        """A write transaction: exclusive, or beside the others that lock none of ``items``."""
         raise NotImplementedError
+
+    def commit_turn(self, key: str) -> tuple[str, tuple]:
+        """The ``FROM`` clause (and its parameters) of an ``INSERT ... SELECT`` after which, up to the commit,
+        the transactions naming ``key`` take turns (nothing on SQLite, where writers always do)."""
+        return "", ()
 
     def french(self, exc: BaseException) -> BaseException:  # pragma: no cover - interface
         raise NotImplementedError
@@ -104,7 +140,8 @@ class SqliteDatabase(Database):
             con.close()
 
     @contextmanager
-    def transaction(self):
+    def transaction(self, items: Iterable[str] | None = None):
+        """SQLite has one writer at a time: ``items`` changes nothing."""
         with self.connect() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
@@ -158,6 +195,11 @@ class SqliteDatabase(Database):
 # --------------------------------------------------------------------------- PostgreSQL
 
 
+@functools.lru_cache(maxsize=512)
+def _psycopg_sql(sql: str) -> str:
+    return _PLACEHOLDER.sub("%s", sql)
+
+
 class _PgConnection:
     """A psycopg connection that runs the store's ``?`` SQL (what sqlite3's connection offers)."""
 
@@ -165,19 +207,23 @@ class _PgConnection:
         self._con = con
 
     def execute(self, sql: str, params=()):
-        return self._con.execute(_PLACEHOLDER.sub("%s", sql), tuple(params) or None)
+        return self._con.execute(_psycopg_sql(sql), tuple(params) or None)
+
+    def pipeline(self):
+        return self._con.pipeline()
 
     def executemany(self, sql: str, rows):
         rows = [tuple(r) for r in rows]
         cur = self._con.cursor()
         if rows:
-            cur.executemany(_PLACEHOLDER.sub("%s", sql), rows)
+            cur.executemany(_psycopg_sql(sql), rows)
         return cur
 
 
 class PostgresDatabase(Database):
     kind = "postgresql"
     integrity_errors = (psycopg.errors.IntegrityError,)
+    skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str):
         self.url = url
@@ -214,11 +260,33 @@ class PostgresDatabase(Database):
             raise self.french(exc) from exc
 
     @contextmanager
-    def transaction(self):
+    def transaction(self, items: Iterable[str] | None = None):
+        """Exclusive, or (``items`` given) shared with the transactions that lock none of ``items``, in
+        pipeline mode; see the module's docstring."""
         # The pool's connection context commits on success and rolls back on an exception.
         with self.connect() as con:
-            con.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
-            yield con
+            if items is None:
+                con.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+                yield con
+                return
+            keys = sorted({item_key(item) for item in items})
+            with con.pipeline():
+                # The store lock first, then the items' in key order (one statement, evaluated left to right).
+                con.execute(
+                    "SELECT pg_advisory_xact_lock_shared(?), (SELECT COUNT(*) FROM (SELECT "
+                    "pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) WITH ORDINALITY AS u(k, n) ORDER BY n) "
+                    "AS items)",
+                    (WRITE_LOCK_KEY, keys),
+                )
+                yield con
+                con.execute(
+                    "COMMIT"
+                )  # sent with the last statements (the pool's commit then has nothing to do)
+
+    def commit_turn(self, key: str) -> tuple[str, tuple]:
+        return " FROM (SELECT pg_advisory_xact_lock(?)) AS turn", (
+            item_key(f"commit turn\x1f{key}"),
+        )
 
     def french(self, exc: BaseException) -> BaseException:
         if isinstance(exc, psycopg_pool.PoolTimeout) or isinstance(exc, psycopg.OperationalError):

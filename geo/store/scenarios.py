@@ -55,6 +55,9 @@ from geo.store.users import (
 
 DATABASE_URL_VAR = "CARTOCPTS_DATABASE_URL"
 
+# Whether the store has users (team mode) and the role of the one named by the parameter.
+_ACTOR_COLUMNS = "EXISTS(SELECT 1 FROM users), (SELECT role FROM users WHERE name=?)"
+
 HISTORY_LIMIT = 200
 STATUSES = (
     "proposition",
@@ -68,6 +71,8 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 
 # All sessions together keep at most this many steps per scenario.
 HISTORY_SCENARIO_LIMIT = HISTORY_LIMIT * 5
+# The steps beyond the limits are dropped every this many steps a store records.
+HISTORY_TRIM_EVERY = 20
 
 
 @dataclass
@@ -162,6 +167,7 @@ class ScenarioStore:
         )  # the SQLite file, if any
         self.cog = cog  # the commune base's COG: older scenarios are brought to it when opened
         self._cog_reports: dict[str, str] = {}  # scenario -> report of a migration not shown yet
+        self._steps_recorded = 0  # history steps recorded through this store (see _record)
         migrate(self.db)
 
     def _connect(self):
@@ -177,10 +183,14 @@ class ScenarioStore:
         if con is None:
             with self._connect() as con:
                 return self.actor(con)
-        team, role = con.execute(
-            "SELECT EXISTS(SELECT 1 FROM users), (SELECT role FROM users WHERE name=?)",
-            (self.user,),
-        ).fetchone()
+        return self._actor_from(self._actor_query(con).fetchone())
+
+    def _actor_query(self, con):
+        """The query :meth:`actor` reads (sent, not read yet)."""
+        return con.execute(f"SELECT {_ACTOR_COLUMNS}", (self.user,))
+
+    def _actor_from(self, row) -> Actor:
+        team, role = row
         if not team:
             return Actor(self.user, None)
         if role is None:
@@ -275,6 +285,11 @@ class ScenarioStore:
 
     @staticmethod
     def _load(con, row) -> Scenario:
+        # A commune edit does not touch the scenario's row (no row every editor of a team would queue on):
+        # the scenario changed last at its last journal line, or its stored time if later.
+        last = con.execute(
+            "SELECT at FROM changes WHERE scenario_id=? ORDER BY id DESC LIMIT 1", (row[0],)
+        ).fetchone()
         scen = Scenario(
             row[0],
             row[1],
@@ -282,7 +297,7 @@ class ScenarioStore:
             bool(row[3]),
             row[4],
             row[5],
-            row[6],
+            max(row[6], last[0]) if last else row[6],
             owner=row[7],
             sharing=row[8],
             cog_year=row[9],
@@ -663,56 +678,68 @@ class ScenarioStore:
         (:meth:`last_change`): an edit of a commune somebody else changed
         since is refused, naming who and when.
         """
+        add, remove = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
+        wanted = sorted(set(add) | set(remove))
         result = ChangeResult()
-        with self._transaction() as con:
-            self._require_write(con, scenario)
-            row = con.execute(
-                "SELECT s.id, s.allow_overlap, t.locked, t.name FROM territories t JOIN scenarios s "
-                "ON s.id=t.scenario_id WHERE t.id=? AND s.name=?",
-                (territory_id, scenario),
-            ).fetchone()
+        # On PostgreSQL, edits of other communes run meanwhile (see geo.store.database): every read is sent
+        # at once, after the locks of the communes, then checked.
+        with self.db.transaction(items=[f"{scenario}\x1f{code}" for code in wanted]) as con:
+            found = con.execute(
+                "SELECT s.id, s.owner, s.sharing, s.allow_overlap, t.locked, t.name, "
+                "EXISTS(SELECT 1 FROM history h WHERE h.scenario_id=s.id AND h.session=? AND h.undone=1), "
+                f"{_ACTOR_COLUMNS} FROM scenarios s "
+                "LEFT JOIN territories t ON t.scenario_id=s.id AND t.id=? WHERE s.name=?",
+                (str(session or ""), self.user, int(territory_id), scenario),
+            )
+            among, among_params = _among("a.insee", wanted)
+            held = (
+                con.execute(
+                    "SELECT a.insee, a.territory_id, t.name FROM assignments a JOIN territories t "
+                    f"ON t.id=a.territory_id JOIN scenarios s ON s.id=t.scenario_id WHERE s.name=?{among}",
+                    (scenario, *among_params),
+                )
+                if wanted
+                else None
+            )
+            later = (
+                con.execute(
+                    "SELECT c.at, c.user_name, c.session, c.ops FROM changes c JOIN scenarios s "
+                    "ON s.id=c.scenario_id WHERE s.name=? AND c.id>? ORDER BY c.id",
+                    (scenario, int(seen)),
+                )
+                if seen is not None and wanted
+                else None
+            )
+            row = found.fetchone()
             if row is None:
+                raise DataError(f"Le scénario « {scenario} » n'existe pas.")
+            self._actor_from(row[7:]).require_write(scenario, row[1], row[2])
+            scen_id, _, _, allow_overlap, locked, tname, redo = row[:7]
+            if tname is None:
                 raise DataError(
                     f"Territoire n° {territory_id} introuvable dans le scénario « {scenario} »."
                 )
-            scen_id, allow_overlap, locked, tname = row
             if locked:
                 raise DataError(
                     f"Le territoire « {tname} » est verrouillé : déverrouillez-le pour le modifier."
                 )
-            if seen is not None:
-                self._refuse_stale(con, scen_id, set(add) | set(remove), seen, session)
-            wanted = sorted(set(add) | set(remove))
-            among, among_params = _among("a.insee", wanted)
-            current = {
-                r[0]
-                for r in con.execute(
-                    f"SELECT a.insee FROM assignments a WHERE a.territory_id=?{among}",
-                    (territory_id, *among_params),
-                )
-            }
-            holders: dict[str, tuple[str, int]] = {}
-            among, among_params = _among("a.insee", sorted(set(add)))
-            for code, name, lock in (
-                con.execute(
-                    "SELECT a.insee, t.name, t.locked FROM assignments a JOIN territories t ON t.id=a.territory_id "
-                    f"WHERE t.scenario_id=? AND t.id<>?{among}",
-                    (scen_id, territory_id, *among_params),
-                )
-                if add
-                else ()
-            ):
-                holders[code] = (name, lock)
-            for code in dict.fromkeys(add):
+            if later is not None:
+                self._refuse_stale(later.fetchall(), set(wanted), session)
+            current: set[str] = set()
+            holders: dict[str, str] = {}
+            for code, tid, name in held.fetchall() if held is not None else ():
+                if int(tid) == int(territory_id):
+                    current.add(code)
+                else:
+                    holders.setdefault(code, name)
+            for code in add:
                 if code in current:
                     continue
                 if code in holders and not allow_overlap:
-                    result.refused[code] = f"déjà dans « {holders[code][0]} »"
+                    result.refused[code] = f"déjà dans « {holders[code]} »"
                     continue
                 result.added.append(code)
-            result.removed = [
-                c for c in dict.fromkeys(remove) if c in current and c not in result.added
-            ]
+            result.removed = [c for c in remove if c in current and c not in result.added]
             con.executemany(
                 "INSERT INTO assignments VALUES (?,?)", [(territory_id, c) for c in result.added]
             )
@@ -730,6 +757,8 @@ class ScenarioStore:
                     [["assign", territory_id, result.added, result.removed]],
                     label or f"Communes de « {tname} »",
                     session,
+                    territory=tname,
+                    redo=bool(redo),
                 )
         return result
 
@@ -745,10 +774,12 @@ class ScenarioStore:
         session: str = "",
         territory: str = "",
     ) -> None:
-        """One line of the scenario's change journal (never trimmed): when, who, what."""
+        """One line of the scenario's change journal (never trimmed): when, who, what. Its number follows the
+        order of the commits (see geo.store.database): write it last."""
+        turn, turn_params = self.db.commit_turn(str(scenario_id))
         con.execute(
             "INSERT INTO changes(scenario_id, at, user_name, session, action, territory, label, ops) "
-            "VALUES (?,?,?,?,?,?,?,?)",
+            f"SELECT ?,?,?,?,?,?,?,?{turn}",
             (
                 scenario_id,
                 now_iso(),
@@ -758,6 +789,7 @@ class ScenarioStore:
                 territory,
                 label,
                 json.dumps(ops or [], ensure_ascii=False),
+                *turn_params,
             ),
         )
 
@@ -780,12 +812,10 @@ class ScenarioStore:
             ).fetchone()
         return int(row[0] or 0)
 
-    def _refuse_stale(self, con, scen_id: int, codes: set[str], seen: int, session: str) -> None:
-        """Refuse an edit of communes that another person or session changed after change ``seen``."""
-        for _cid, at, user, other_session, ops in con.execute(
-            "SELECT id, at, user_name, session, ops FROM changes WHERE scenario_id=? AND id>? ORDER BY id",
-            (scen_id, int(seen)),
-        ):
+    def _refuse_stale(self, later, codes: set[str], session: str) -> None:
+        """Refuse an edit of communes that another person or session changed after the change the view
+        showed: ``later`` are the journal lines since (at, user, session, ops), oldest first."""
+        for at, user, other_session, ops in later:
             if user == self.user and other_session == str(session or ""):
                 continue
             touched = set()
@@ -810,9 +840,40 @@ class ScenarioStore:
         label: str,
         session: str = "",
         action: str | None = None,
+        territory: str | None = None,
+        redo: bool = True,
     ) -> None:
-        """Record a step of ``session``: its redo stack is cleared, other sessions' are kept; and journal it."""
+        """Record a step of ``session``: its redo stack is cleared, other sessions' are kept; and journal it
+        (``territory``: the name of the territory changed, when known; ``redo``: False when the session is
+        known to have no undone step)."""
         session = str(session or "")
+        if redo:
+            con.execute(
+                "DELETE FROM history WHERE scenario_id=? AND session=? AND undone=1",
+                (scenario_id, session),
+            )
+        con.execute(
+            "INSERT INTO history(scenario_id, ops, label, created_at, session) VALUES (?,?,?,?,?)",
+            (scenario_id, json.dumps(ops, ensure_ascii=False), label, now_iso(), session),
+        )
+        # Steps beyond the limits are dropped (the journal keeps every change), every HISTORY_TRIM_EVERY steps
+        # this store records (and at its first): a session keeps at least HISTORY_LIMIT steps, and the team's
+        # edits do not all queue on the same old steps.
+        if self._steps_recorded % HISTORY_TRIM_EVERY == 0:
+            # (rows another edit is dropping at the same time are left to it)
+            con.execute(
+                "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE scenario_id=? AND session=? "
+                "AND id <= (SELECT id FROM history WHERE scenario_id=? AND session=? ORDER BY id DESC "
+                f"LIMIT 1 OFFSET ?){self.db.skip_locked})",
+                (scenario_id, session, scenario_id, session, HISTORY_LIMIT),
+            )
+            con.execute(
+                "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE scenario_id=? AND id <= "
+                "(SELECT id FROM history WHERE scenario_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)"
+                f"{self.db.skip_locked})",
+                (scenario_id, scenario_id, HISTORY_SCENARIO_LIMIT),
+            )
+        self._steps_recorded += 1
         self._journal(
             con,
             scenario_id,
@@ -820,29 +881,8 @@ class ScenarioStore:
             label,
             ops,
             session,
-            self._territory_names(con, ops),
+            territory if territory is not None else self._territory_names(con, ops),
         )
-        con.execute(
-            "DELETE FROM history WHERE scenario_id=? AND session=? AND undone=1",
-            (scenario_id, session),
-        )
-        con.execute(
-            "INSERT INTO history(scenario_id, ops, label, created_at, session) VALUES (?,?,?,?,?)",
-            (scenario_id, json.dumps(ops, ensure_ascii=False), label, now_iso(), session),
-        )
-        # Steps beyond the limits are dropped (the journal keeps every change): the oldest kept step is found
-        # through the index, so a long history costs no more than a short one.
-        con.execute(
-            "DELETE FROM history WHERE scenario_id=? AND session=? AND id <= "
-            "(SELECT id FROM history WHERE scenario_id=? AND session=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (scenario_id, session, scenario_id, session, HISTORY_LIMIT),
-        )
-        con.execute(
-            "DELETE FROM history WHERE scenario_id=? AND id <= "
-            "(SELECT id FROM history WHERE scenario_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (scenario_id, scenario_id, HISTORY_SCENARIO_LIMIT),
-        )
-        con.execute("UPDATE scenarios SET updated_at=? WHERE id=?", (now_iso(), scenario_id))
 
     def history_state(self, scenario: str, session: str = "") -> dict:
         """How many steps ``session`` can undo and redo, and their labels."""

@@ -129,7 +129,15 @@ def colouring_for(metric: str, frame, population_label: str):
 
 
 def no_contour_note(spec: str) -> str:
-    """« 1 commune sans contour dans la source (Conques-en-Rouergue, 12218) : … » for the scope, or ''."""
+    """« 1 commune sans contour dans la source (Conques-en-Rouergue, 12218) : … » for the scope, or ''.
+
+    Built once per scope and versions of the layers (France's takes most of a second: not at every rerun)."""
+    return caches.scope_text(
+        f"no-contour|{spec}|{layers_version(caches.POPULATED)}", lambda: _no_contour_note(spec)
+    )
+
+
+def _no_contour_note(spec: str) -> str:
     communes = map_communes(spec)
     scope_codes = _scope_all_codes(spec)
     missing = sorted(scope_codes - set(communes["insee"]))

@@ -109,7 +109,10 @@ var {{ this.get_name() }} = (function () {
     }
     return polygons.length === 1 ? polygons[0] : polygons;
   }
-  function boxOf(f) { return L.latLngBounds([boxes[4 * f], boxes[4 * f + 1]], [boxes[4 * f + 2], boxes[4 * f + 3]]); }
+  function meets(f, b) {  // the feature's box meets the bounds ``b``
+    return !(boxes[4 * f] > b.getNorth() || boxes[4 * f + 2] < b.getSouth() ||
+             boxes[4 * f + 1] > b.getEast() || boxes[4 * f + 3] < b.getWest());
+  }
   var ids = layer.ids.concat(points.ids);
   function prop(field, i) {
     var col = i < n ? layer.props[field] : points.props[field];
@@ -148,7 +151,7 @@ var {{ this.get_name() }} = (function () {
   function build(bounds, renderer) {
     var group = L.featureGroup(), i;
     for (i = 0; i < n; i++) {
-      if (bounds && !bounds.intersects(boxOf(i))) { continue; }
+      if (bounds && !meets(i, bounds)) { continue; }
       var o = styleOf(i); o.renderer = renderer;
       var shape = L.polygon(latlngs(i), o); shape.cartocptsIndex = i; group.addLayer(shape);
     }

@@ -29,6 +29,7 @@ from ui.common import (
     population_label,
     scope_cpts_perimeters,
     scope_frame,
+    scope_totals_in_use,
 )
 from ui.mapview import render_parts, show_map
 
@@ -270,6 +271,8 @@ def _warm_france(stamp: str) -> None:
             _home_key("fr", "population", overlays, False),
             lambda: render_parts(build_home_map("fr", "population", overlays, False)),
         )
+        scope_totals_in_use("fr")  # the side panel's figures and note (about a second for France)
+        no_contour_note("fr")
     except Exception:  # noqa: BLE001 - a warm-up only: the page builds the map itself if this failed
         with _WARMED_LOCK:
             _WARMED.discard(stamp)

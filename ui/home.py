@@ -7,7 +7,7 @@ import time
 
 import streamlit as st
 
-from geo.base.communes import load
+from geo.base.communes import base_is_current, load
 from geo.base.scope import parse_scope, scope_communes
 from geo.formats import french
 from geo.sources.typology import load_nomenclature
@@ -273,6 +273,7 @@ def _warm_france(stamp: str) -> None:
         )
         scope_totals_in_use("fr")  # the side panel's figures and note (about a second for France)
         no_contour_note("fr")
+        base_is_current()  # files the first run may have written are read now, not at the next rerun
     except Exception:  # noqa: BLE001 - a warm-up only: the page builds the map itself if this failed
         with _WARMED_LOCK:
             _WARMED.discard(stamp)

@@ -201,12 +201,12 @@ var {{ this.get_name() }} = (function () {
     _destroyContainer: function () { L.DomUtil.remove(this._container); delete this._ctx; delete this._container; },
     onAdd: function (map) {
       L.Renderer.prototype.onAdd.call(this, map);
-      map.on("mousemove", this._onMove, this);
-      map.on("mouseout", this._onOut, this);
+      L.DomEvent.on(map.getContainer(), "mousemove", this._onPointer, this);
+      L.DomEvent.on(map.getContainer(), "mouseleave", this._onOut, this);
     },
     onRemove: function (map) {
-      map.off("mousemove", this._onMove, this);
-      map.off("mouseout", this._onOut, this);
+      L.DomEvent.off(map.getContainer(), "mousemove", this._onPointer, this);
+      L.DomEvent.off(map.getContainer(), "mouseleave", this._onOut, this);
       this._onOut();
       L.Renderer.prototype.onRemove.call(this, map);
     },
@@ -303,9 +303,20 @@ var {{ this.get_name() }} = (function () {
       }
       return -1;
     },
+    // the container's own mouse moves (Leaflet gives the map none over another canvas, e.g. an inset's)
+    _onPointer: function (ev) {
+      var map = this._map, over = ev.target;
+      if (!map || map._animatingZoom || (map.dragging && map.dragging.moving())) { return; }
+      if (map.getPane("tooltipPane").contains(over)) { return; }
+      if (over !== map.getContainer() && over !== map.getPane("mapPane") &&
+          !map.getPane("overlayPane").contains(over) && !map.getPane("tilePane").contains(over)) {
+        this._onOut();  // over a marker, a legend, an inset, a control: not over the communes
+        return;
+      }
+      this._onMove({latlng: map.mouseEventToLatLng(ev), layerPoint: map.mouseEventToLayerPoint(ev)});
+    },
     _onMove: function (e) {
-      if (!e.latlng || (this._map.dragging && this._map.dragging.moving()) || this._map._animatingZoom) { return; }
-      var i = this._hit(e), map = this._map;
+      var map = this._map, i = this._hit(e);
       if (i !== this._hover) {
         this._onOut();
         if (i < 0) { return; }

@@ -2,8 +2,9 @@
 
 ``figures()`` links the commune base of ``base_dir`` (or builds one) into a data directory of its own,
 starts ``streamlit run app.py`` on 127.0.0.1, opens the home page (Occitanie, the default) and waits until
-the server is idle (under 5 % of a core for 3 s: the France view is built in the background at start-up,
-``ui.home.prepare_france``). Then, in the same tab:
+the server is idle (under 5 % of a core for 8 s: the France view is built in the background at start-up,
+``ui.home.prepare_france``, which first sleeps ``WARM_DELAY_S``: the quiet window is longer than that). Then,
+in the same tab:
 
 - ``home_france_s``: Enter in the sidebar's scope select on « France entière » → the France commune layer
   (35,000 communes) is in the map and painted (wall clock);
@@ -35,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.draw_bench import prepare_data_dir  # noqa: E402
+from ui.home import WARM_DELAY_S  # noqa: E402
 
 # the newest commune layer of the page (a map not marked as seen), with at least ``n`` features, painted
 NEW_LAYER = """([n]) => {
@@ -123,7 +125,8 @@ def _drive(browser, app) -> dict:
     page.goto(app.url)
     wait_for_app(page, timeout=600_000)
     wait_new_map(page, 1000)  # Occitanie
-    server_idle(app.proc.pid)
+    # the France warm-up sleeps WARM_DELAY_S before it starts: a shorter quiet window could end first
+    server_idle(app.proc.pid, window=WARM_DELAY_S + 3.0)
 
     received = Received(page)
     before = received.total

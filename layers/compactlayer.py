@@ -4,7 +4,11 @@ The home page (région, département, France entière) and the coverage page dra
 
 - the polygons travel as the compact text (a third of the GeoJSON) serialised once per scope and cached, and
   are decoded in the browser without building GeoJSON objects;
-- they are painted on one ``L.canvas`` renderer (35,000 SVG paths would take seconds to lay out);
+- they are painted on a canvas (35,000 SVG paths would take seconds to lay out). With ``bulk`` (the home
+  page) the whole layer is one Leaflet layer drawing every feature itself, from flat typed arrays, one path
+  per fill colour, and finding the feature under the mouse through a grid of their boxes: no Leaflet object
+  per commune (35,000 ``L.polygon`` cost seconds of projection, events and garbage collection in the
+  browser). Without it, one ``L.polygon`` per feature on one ``L.canvas`` renderer;
 - one tooltip and one hover handler serve the whole layer (events of a polygon reach its group);
 - the fill of each feature comes from a small ``id -> colour`` table, so a new colouring re-sends no geometry
   work to Python;
@@ -59,30 +63,56 @@ var {{ this.get_name() }} = (function () {
       return value;
     };
   }
-  var n = layer.ids.length, shapes = new Array(n), boxes = new Array(n);
+  // the polygons in flat typed arrays (no object per point): feature -> first polygon (fp), polygon -> first
+  // ring (pr), ring -> first point (rp); latitudes, longitudes; each feature's box (south, west, north, east)
+  var n = layer.ids.length, fp = new Int32Array(n + 1), pr = [0], rp = [0];
   (function () {
     var parts = reader(layer.parts), rings = reader(layer.rings), count = reader(layer.points);
-    var coords = reader(layer.coords);
-    var step = function () { var z = coords(); return z % 2 ? -(z + 1) / 2 : z / 2; };
-    var lat = 0, lng = 0;
+    var q = 0, r = 0, k = 0;
     for (var f = 0; f < n; f++) {
-      var polygons = new Array(parts()), s = 90, w = 180, no = -90, e = -180;
-      for (var p = 0; p < polygons.length; p++) {
-        var ringList = polygons[p] = new Array(rings());
-        for (var r = 0; r < ringList.length; r++) {
-          var ring = ringList[r] = new Array(count());
-          for (var k = 0; k < ring.length; k++) {
-            lat += step(); lng += step();
-            var y = lat * grid, x = lng * grid;
-            ring[k] = new L.LatLng(y, x);
-            if (y < s) s = y; if (y > no) no = y; if (x < w) w = x; if (x > e) e = x;
-          }
-        }
+      for (var p = parts(); p > 0; p--) {
+        for (var g = rings(); g > 0; g--) { k += count(); rp.push(k); r++; }
+        pr.push(r); q++;
       }
-      shapes[f] = polygons.length === 1 ? polygons[0] : polygons;
-      boxes[f] = L.latLngBounds([s, w], [no, e]);
+      fp[f + 1] = q;
     }
   })();
+  var total = rp[rp.length - 1], lats = new Float64Array(total), lngs = new Float64Array(total);
+  var boxes = new Float64Array(4 * n);
+  (function () {
+    var text = layer.coords, at = 0, lat = 0, lng = 0, k = 0;
+    function step() {
+      var value = 0, scale = 1, b;
+      do { b = text.charCodeAt(at++) - 63; value += (b & 31) * scale; scale *= 32; } while (b >= 32);
+      return value % 2 ? -(value + 1) / 2 : value / 2;
+    }
+    for (var f = 0; f < n; f++) {
+      var s = 90, w = 180, no = -90, e = -180, end = rp[pr[fp[f + 1]]];
+      for (; k < end; k++) {
+        lat += step(); lng += step();
+        var y = lats[k] = lat * grid, x = lngs[k] = lng * grid;
+        if (y < s) s = y; if (y > no) no = y; if (x < w) w = x; if (x > e) e = x;
+      }
+      boxes[4 * f] = s; boxes[4 * f + 1] = w; boxes[4 * f + 2] = no; boxes[4 * f + 3] = e;
+    }
+  })();
+  function latlngs(f) {  // the feature's polygons as Leaflet wants them
+    var polygons = [];
+    for (var q = fp[f]; q < fp[f + 1]; q++) {
+      var ringList = [];
+      for (var r = pr[q]; r < pr[q + 1]; r++) {
+        var ring = [];
+        for (var k = rp[r]; k < rp[r + 1]; k++) { ring.push(new L.LatLng(lats[k], lngs[k])); }
+        ringList.push(ring);
+      }
+      polygons.push(ringList);
+    }
+    return polygons.length === 1 ? polygons[0] : polygons;
+  }
+  function meets(f, b) {  // the feature's box meets the bounds ``b``
+    return !(boxes[4 * f] > b.getNorth() || boxes[4 * f + 2] < b.getSouth() ||
+             boxes[4 * f + 1] > b.getEast() || boxes[4 * f + 3] < b.getWest());
+  }
   var ids = layer.ids.concat(points.ids);
   function prop(field, i) {
     var col = i < n ? layer.props[field] : points.props[field];
@@ -111,12 +141,19 @@ var {{ this.get_name() }} = (function () {
     if (i >= n && note) { rows.push("<tr><td colspan='2'><i>" + note + "</i></td></tr>"); }
     return "<table>" + rows.join("") + "</table>";
   }
+  function showTip(map, latlng, i) {
+    var t = map._cartocptsTip || (map._cartocptsTip = L.tooltip({sticky: true}));
+    t.setLatLng(latlng).setContent(tip(i));
+    map.openTooltip(t);
+  }
+  function hideTip(map) { if (map && map._cartocptsTip) { map.closeTooltip(map._cartocptsTip); } }
+  // one Leaflet layer per feature (on a canvas): the insets' copies, and small layers
   function build(bounds, renderer) {
     var group = L.featureGroup(), i;
     for (i = 0; i < n; i++) {
-      if (bounds && !bounds.intersects(boxes[i])) { continue; }
+      if (bounds && !meets(i, bounds)) { continue; }
       var o = styleOf(i); o.renderer = renderer;
-      var shape = L.polygon(shapes[i], o); shape.cartocptsIndex = i; group.addLayer(shape);
+      var shape = L.polygon(latlngs(i), o); shape.cartocptsIndex = i; group.addLayer(shape);
     }
     for (i = 0; i < points.ids.length; i++) {
       var at = L.latLng(points.lat[i], points.lng[i]);
@@ -125,27 +162,188 @@ var {{ this.get_name() }} = (function () {
       var dot = L.circleMarker(at, m); dot.cartocptsIndex = n + i; group.addLayer(dot);
     }
     group.on("mouseover", function (e) {
-      var map = e.target._map, t = map._cartocptsTip || (map._cartocptsTip = L.tooltip({sticky: true}));
       e.layer.setStyle(hl);
-      t.setLatLng(e.latlng).setContent(tip(e.layer.cartocptsIndex));
-      map.openTooltip(t);
+      showTip(e.target._map, e.latlng, e.layer.cartocptsIndex);
     });
     group.on("mousemove", function (e) {
       var t = e.target._map && e.target._map._cartocptsTip;
       if (t) { t.setLatLng(e.latlng); }
     });
     group.on("mouseout", function (e) {
-      var i = e.layer.cartocptsIndex, s = styleOf(i), map = e.target._map;
+      var i = e.layer.cartocptsIndex, s = styleOf(i);
       if (i >= n) { Object.assign(s, POINT); }
       e.layer.setStyle(s);
-      if (map && map._cartocptsTip) { map.closeTooltip(map._cartocptsTip); }
+      hideTip(e.target._map);
     });
-    group.cartocptsIds = ids;
-    group.cartocptsFill = function (id) { return fills[id]; };
     group.cartocptsClone = function (b) { return build(b, L.canvas({padding: 0.2})); };
     return group;
   }
+{% if this.bulk %}
+  // the whole layer painted by one renderer: features grouped by fill colour, one path and one fill per
+  // colour; hover found through a grid of the features' boxes (``bulk``: tens of thousands of features)
+  var mercY = new Float64Array(total);
+  for (var k = 0; k < total; k++) {
+    var sn = Math.sin(Math.max(Math.min(lats[k], 85.0511287798), -85.0511287798) * Math.PI / 180);
+    mercY[k] = 0.5 - Math.log((1 + sn) / (1 - sn)) / (4 * Math.PI);
+  }
+  var byColour = {};
+  for (var f = 0; f < ids.length; f++) {
+    var c = styleOf(f).fillColor;
+    (byColour[c] = byColour[c] || []).push(f);
+  }
+  var CHUNK = 64;
+  var Bulk = L.Renderer.extend({
+    _initContainer: function () {
+      this._container = document.createElement("canvas");
+      this._container.style.pointerEvents = "none";
+      this._ctx = this._container.getContext("2d");
+    },
+    _destroyContainer: function () { L.DomUtil.remove(this._container); delete this._ctx; delete this._container; },
+    onAdd: function (map) {
+      L.Renderer.prototype.onAdd.call(this, map);
+      L.DomEvent.on(map.getContainer(), "mousemove", this._onPointer, this);
+      L.DomEvent.on(map.getContainer(), "mouseleave", this._onOut, this);
+    },
+    onRemove: function (map) {
+      L.DomEvent.off(map.getContainer(), "mousemove", this._onPointer, this);
+      L.DomEvent.off(map.getContainer(), "mouseleave", this._onOut, this);
+      this._onOut();
+      L.Renderer.prototype.onRemove.call(this, map);
+    },
+    _update: function () {
+      if (this._map._animatingZoom && this._bounds) { return; }
+      L.Renderer.prototype._update.call(this);
+      var b = this._bounds, c = this._container, size = b.getSize(), m = L.Browser.retina ? 2 : 1;
+      L.DomUtil.setPosition(c, b.min);
+      c.width = m * size.x; c.height = m * size.y;
+      c.style.width = size.x + "px"; c.style.height = size.y + "px";
+      this._ctx.setTransform(m, 0, 0, m, -m * b.min.x, -m * b.min.y);
+      this._draw();
+    },
+    _draw: function () {
+      var map = this._map, ctx = this._ctx, b = this._bounds;
+      var S = map.options.crs.scale(map.getZoom()), o = map.getPixelOrigin(), ox = o.x, oy = o.y;
+      var sw = map.layerPointToLatLng([b.min.x, b.max.y]), ne = map.layerPointToLatLng([b.max.x, b.min.y]);
+      var vs = sw.lat, vw = sw.lng, vn = ne.lat, ve = ne.lng;
+      ctx.lineJoin = "round"; ctx.lineCap = "round";
+      var stroke = base.stroke !== false && (base.weight === undefined || base.weight > 0);
+      var fillOpacity = base.fillOpacity === undefined ? 0.2 : base.fillOpacity;
+      var opacity = base.opacity === undefined ? 1 : base.opacity;
+      ctx.strokeStyle = base.color || "#3388ff"; ctx.lineWidth = base.weight === undefined ? 3 : base.weight;
+      function paint(colour) {  // a few hundred rings per path: one huge path is slow to fill
+        if (base.fill !== false) {
+          ctx.globalAlpha = fillOpacity;
+          ctx.fillStyle = colour === "undefined" ? (base.color || "#3388ff") : colour;
+          ctx.fill("evenodd");
+        }
+        if (stroke) { ctx.globalAlpha = opacity; ctx.stroke(); }
+        ctx.beginPath();
+      }
+      for (var colour in byColour) {
+        var list = byColour[colour], drawn = 0;
+        ctx.beginPath();
+        for (var j = 0; j < list.length; j++) {
+          var f = list[j];
+          if (f >= n) { continue; }
+          if (boxes[4 * f] > vn || boxes[4 * f + 2] < vs || boxes[4 * f + 1] > ve || boxes[4 * f + 3] < vw) {
+            continue;
+          }
+          if (++drawn % CHUNK === 0) { paint(colour); }
+          for (var r = pr[fp[f]]; r < pr[fp[f + 1]]; r++) {
+            var k = rp[r], end = rp[r + 1] - 1;
+            var x = (lngs[k] / 360 + 0.5) * S - ox, y = mercY[k] * S - oy, lx = x, ly = y;
+            ctx.moveTo(x, y);
+            for (k++; k <= end; k++) {
+              x = (lngs[k] / 360 + 0.5) * S - ox; y = mercY[k] * S - oy;
+              if (k < end && Math.abs(x - lx) + Math.abs(y - ly) < 0.7) { continue; }
+              ctx.lineTo(x, y); lx = x; ly = y;
+            }
+            ctx.closePath();
+          }
+        }
+        if (drawn % CHUNK) { paint(colour); }
+      }
+      for (var i = 0; i < points.ids.length; i++) {  // communes without a contour, above the polygons
+        var p = map.latLngToLayerPoint([points.lat[i], points.lng[i]]), s = Object.assign(styleOf(n + i), POINT);
+        ctx.beginPath(); ctx.arc(p.x, p.y, s.radius, 0, 2 * Math.PI);
+        ctx.globalAlpha = s.fillOpacity; ctx.fillStyle = s.fillColor; ctx.fill();
+        ctx.globalAlpha = 1; ctx.strokeStyle = s.color; ctx.lineWidth = s.weight; ctx.stroke();
+      }
+      ctx.globalAlpha = 1;
+    },
+    _index: function () {  // grid cells of one degree: feature indexes whose box meets the cell
+      if (this._cells) { return this._cells; }
+      var cells = this._cells = {};
+      for (var f = 0; f < n; f++) {
+        for (var a = Math.floor(boxes[4 * f]); a <= Math.floor(boxes[4 * f + 2]); a++) {
+          for (var o = Math.floor(boxes[4 * f + 1]); o <= Math.floor(boxes[4 * f + 3]); o++) {
+            (cells[a + ":" + o] = cells[a + ":" + o] || []).push(f);
+          }
+        }
+      }
+      return cells;
+    },
+    _hit: function (e) {
+      var map = this._map, y = e.latlng.lat, x = e.latlng.lng;
+      for (var i = points.ids.length - 1; i >= 0; i--) {
+        var p = map.latLngToLayerPoint([points.lat[i], points.lng[i]]);
+        if (p.distanceTo(e.layerPoint) <= POINT.radius + 2) { return n + i; }
+      }
+      var list = this._index()[Math.floor(y) + ":" + Math.floor(x)] || [];
+      for (var j = list.length - 1; j >= 0; j--) {
+        var f = list[j], inside = false;
+        if (y < boxes[4 * f] || y > boxes[4 * f + 2] || x < boxes[4 * f + 1] || x > boxes[4 * f + 3]) { continue; }
+        for (var r = pr[fp[f]]; r < pr[fp[f + 1]]; r++) {  // even-odd over every ring: holes and parts
+          for (var k = rp[r], l = rp[r + 1] - 1; k < rp[r + 1]; l = k++) {
+            if ((lats[k] > y) !== (lats[l] > y) &&
+                x < (lngs[l] - lngs[k]) * (y - lats[k]) / (lats[l] - lats[k]) + lngs[k]) { inside = !inside; }
+          }
+        }
+        if (inside) { return f; }
+      }
+      return -1;
+    },
+    // the container's own mouse moves (Leaflet gives the map none over another canvas, e.g. an inset's)
+    _onPointer: function (ev) {
+      var map = this._map, over = ev.target;
+      if (!map || map._animatingZoom || (map.dragging && map.dragging.moving())) { return; }
+      if (map.getPane("tooltipPane").contains(over)) { return; }
+      if (over !== map.getContainer() && over !== map.getPane("mapPane") &&
+          !map.getPane("overlayPane").contains(over) && !map.getPane("tilePane").contains(over)) {
+        this._onOut();  // over a marker, a legend, an inset, a control: not over the communes
+        return;
+      }
+      this._onMove({latlng: map.mouseEventToLatLng(ev), layerPoint: map.mouseEventToLayerPoint(ev)});
+    },
+    _onMove: function (e) {
+      var map = this._map, i = this._hit(e);
+      if (i !== this._hover) {
+        this._onOut();
+        if (i < 0) { return; }
+        this._hover = i;
+        var s = Object.assign(styleOf(i), i >= n ? POINT : {}, hl, {interactive: false, fill: false});
+        this._mark = i >= n ? L.circleMarker([points.lat[i - n], points.lng[i - n]], s) : L.polygon(latlngs(i), s);
+        this._mark.addTo(map);
+        L.DomUtil.addClass(map.getContainer(), "leaflet-interactive");
+        showTip(map, e.latlng, i);
+      } else if (i >= 0 && map._cartocptsTip) { map._cartocptsTip.setLatLng(e.latlng); }
+    },
+    _onOut: function () {
+      if (this._mark) { this._mark.remove(); this._mark = null; }
+      if (this._hover !== undefined && this._hover >= 0 && this._map) {
+        L.DomUtil.removeClass(this._map.getContainer(), "leaflet-interactive");
+        hideTip(this._map);
+      }
+      this._hover = -1;
+    }
+  });
+  var group = new Bulk({padding: 0.1});
+  group.cartocptsClone = function (b) { return build(b, L.canvas({padding: 0.2})); };
+{% else %}
   var group = build(null, L.canvas({padding: 0.5, tolerance: 2}));
+{% endif %}
+  group.cartocptsIds = ids;
+  group.cartocptsFill = function (id) { return fills[id]; };
   group.cartocptsPoints = points.ids;
   window.cartocptsLayers = window.cartocptsLayers || {};
   window.cartocptsLayers[{{ this.label_json }}] = group;
@@ -181,7 +379,8 @@ class CompactLayer(MacroElement):
     colour (default ``style["fillColor"]``). ``extra``: more tooltip rows (label, id -> escaped text).
     ``points``: ``{"ids", "lat", "lng", "props"}`` (props escaped) of features drawn as points.
     ``order``: the ids of ``data`` in its order, when known: the tables by id are then sent as one value per
-    feature (a tenth of the size for the 35,000 communes of France).
+    feature (a tenth of the size for the 35,000 communes of France). ``bulk``: drawn by one layer of its own
+    (no Leaflet layer per feature; the insets' copies still are ``L.polygon`` layers), for big layers.
     """
 
     _template = Template("{% macro script(this, kwargs) %}{{ this.script_text }}{% endmacro %}")
@@ -197,8 +396,10 @@ class CompactLayer(MacroElement):
         highlight: dict | None = None,
         name: str = "Communes",
         order: list[str] | None = None,
+        bulk: bool = False,
     ):
         super().__init__()
+        self.bulk = bulk
         self._name = "CompactLayer"
         self.layer_name = name
         self.data = data

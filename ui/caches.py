@@ -113,6 +113,13 @@ def rendered_map(key: str, _build: Callable[[], dict]) -> dict:
     return _build()
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def scope_text(key: str, _build: Callable[[], str]) -> str:
+    """A text about a scope built by ``_build`` once per ``key`` (which names the scope and the versions of
+    the layers it is read from)."""
+    return _build()
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def scope_frame(spec: str, version: tuple):
     return map_frame(map_communes(spec, version))

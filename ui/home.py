@@ -7,7 +7,7 @@ import time
 
 import streamlit as st
 
-from geo.base.communes import load
+from geo.base.communes import base_is_current, load
 from geo.base.scope import parse_scope, scope_communes
 from geo.formats import french
 from geo.sources.typology import load_nomenclature
@@ -29,6 +29,7 @@ from ui.common import (
     population_label,
     scope_cpts_perimeters,
     scope_frame,
+    scope_totals_in_use,
 )
 from ui.mapview import render_parts, show_map
 
@@ -129,7 +130,15 @@ def colouring_for(metric: str, frame, population_label: str):
 
 
 def no_contour_note(spec: str) -> str:
-    """« 1 commune sans contour dans la source (Conques-en-Rouergue, 12218) : … » for the scope, or ''."""
+    """« 1 commune sans contour dans la source (Conques-en-Rouergue, 12218) : … » for the scope, or ''.
+
+    Built once per scope and versions of the layers (France's takes most of a second: not at every rerun)."""
+    return caches.scope_text(
+        f"no-contour|{spec}|{layers_version(caches.POPULATED)}", lambda: _no_contour_note(spec)
+    )
+
+
+def _no_contour_note(spec: str) -> str:
     communes = map_communes(spec)
     scope_codes = _scope_all_codes(spec)
     missing = sorted(scope_codes - set(communes["insee"]))
@@ -262,6 +271,9 @@ def _warm_france(stamp: str) -> None:
             _home_key("fr", "population", overlays, False),
             lambda: render_parts(build_home_map("fr", "population", overlays, False)),
         )
+        scope_totals_in_use("fr")  # the side panel's figures and note (about a second for France)
+        no_contour_note("fr")
+        base_is_current()  # files the first run may have written are read now, not at the next rerun
     except Exception:  # noqa: BLE001 - a warm-up only: the page builds the map itself if this failed
         with _WARMED_LOCK:
             _WARMED.discard(stamp)

@@ -103,6 +103,7 @@ def home_map(
         highlight=HIGHLIGHT,
         name="Communes",
         order=order,
+        bulk=True,
     ).add_to(fmap)
     outline_layer(departements, "Départements", weight=0.8 if france else 1.5).add_to(fmap)
     outline_layer(regions, "Régions", weight=2 if france else 3).add_to(fmap)

@@ -77,6 +77,26 @@ def test_france_view_frames_mainland_with_overseas_insets(page, app_server, comm
         "() => { let n = 0; window.cartocptsInsets[3].map.eachLayer(l => { if (l.cartocptsIndex !== undefined)"
         " n++; }); return n; }"
     ) == int((communes["dep"] == "974").sum())
+    # hovering a commune shows its card and outlines it (the canvas layer finds the commune under the mouse)
+    box = frame.frame_element().bounding_box()
+
+    def hover(lat: float, lng: float) -> None:
+        x, y = frame.evaluate(
+            "([lat, lng]) => { const p = window.map.latLngToContainerPoint([lat, lng]);"
+            " const r = window.map.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
+            [lat, lng],
+        )
+        page.mouse.move(box["x"] + x, box["y"] + y)
+
+    hover(43.6045, 1.444)  # Toulouse, the Capitole
+    card = frame.locator(".leaflet-tooltip").first
+    card.wait_for(timeout=30_000)
+    assert "Toulouse" in card.inner_text() and "31555" in card.inner_text()
+    outline = frame.locator('#map_div path[stroke="#000000"][stroke-width="2"]')
+    assert outline.count() == 1
+    hover(46.0, -4.5)  # the Bay of Biscay: no commune, no card
+    card.wait_for(state="hidden", timeout=30_000)
+    assert outline.count() == 0
     # the legend folds up on a click on its title, and unfolds again
     legend = frame.locator(".cartocpts-legend details").first
     assert legend.get_attribute("open") is not None

@@ -20,13 +20,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import draw_bench  # noqa: E402
+from bench import draw_bench, harness  # noqa: E402
 
 SHARED = Path(
     os.environ.get("CARTOCPTS_SHARED_DATA")
@@ -40,35 +39,27 @@ def figures(base_dir: Path | None = None) -> dict:
     from geo.store.scenarios import ScenarioStore
     from geo.territory.context import context
 
-    before = os.environ.get("CARTOCPTS_DATA_DIR")
     out: dict[str, float | int] = {}
-    with tempfile.TemporaryDirectory(prefix="cartocpts-dossier-bench-") as tmp:
-        try:
-            draw_bench.prepare_data_dir(Path(tmp), base_dir)
-            finess = SHARED / "finess" / "etalab-cs1100507-occitanie.csv"
-            if finess.exists():
-                import_finess(finess)
-            draw_bench.build_scenarios()
-            store = ScenarioStore()
-            scenario = store.get(draw_bench.OCCITANIE)
-            ctx = context()  # warm, as in the app
-            first = scenario.territories[0].name
-            start, cpu = time.perf_counter(), time.process_time()
-            pdf = build_dossier(scenario, ctx, territory=first, store=store, record=False)
-            out["dossier_1_s"] = time.perf_counter() - start
-            out["dossier_1_cpu_s"] = time.process_time() - cpu
-            out["dossier_1_bytes"] = len(pdf)
-            start, cpu = time.perf_counter(), time.process_time()
-            pdf = build_dossier(scenario, ctx, store=store, record=False)
-            out["dossier_150_s"] = time.perf_counter() - start
-            out["dossier_150_cpu_s"] = time.process_time() - cpu
-            out["dossier_150_bytes"] = len(pdf)
-            out["dossier_150_territories"] = len(scenario.territories)
-        finally:
-            if before is None:
-                os.environ.pop("CARTOCPTS_DATA_DIR", None)
-            else:
-                os.environ["CARTOCPTS_DATA_DIR"] = before
+    with harness.data_dir(base_dir, "cartocpts-dossier-bench-"):
+        finess = SHARED / "finess" / "etalab-cs1100507-occitanie.csv"
+        if finess.exists():
+            import_finess(finess)
+        draw_bench.build_scenarios()
+        store = ScenarioStore()
+        scenario = store.get(draw_bench.OCCITANIE)
+        ctx = context()  # warm, as in the app
+        first = scenario.territories[0].name
+        start, cpu = time.perf_counter(), time.process_time()
+        pdf = build_dossier(scenario, ctx, territory=first, store=store, record=False)
+        out["dossier_1_s"] = time.perf_counter() - start
+        out["dossier_1_cpu_s"] = time.process_time() - cpu
+        out["dossier_1_bytes"] = len(pdf)
+        start, cpu = time.perf_counter(), time.process_time()
+        pdf = build_dossier(scenario, ctx, store=store, record=False)
+        out["dossier_150_s"] = time.perf_counter() - start
+        out["dossier_150_cpu_s"] = time.process_time() - cpu
+        out["dossier_150_bytes"] = len(pdf)
+        out["dossier_150_territories"] = len(scenario.territories)
     return out
 
 

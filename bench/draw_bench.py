@@ -26,18 +26,18 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections import deque
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import harness  # noqa: E402
+
 ARIEGE, OCCITANIE = "Banc Ariège", "Banc Occitanie 150"
 FOIX, PAMIERS = "09122", "09225"
 CLICKS = 10
 QUIET_S = 0.5
-BASE_LAYERS = ("communes", "departements", "regions", "adjacency")
 
 
 # --- data --------------------------------------------------------------------------------
@@ -112,23 +112,6 @@ def build_scenarios() -> dict:
         "reg_communes": sum(len(b) for b in blocks),
         "reg_scope_communes": len(occitanie),
     }
-
-
-def prepare_data_dir(target: Path, base_dir: Path | None) -> None:
-    """A data directory: links to ``base_dir``'s commune base, or a base built from the sources."""
-    os.environ["CARTOCPTS_DATA_DIR"] = str(target)
-    if base_dir is not None and all((base_dir / f"{n}.parquet").exists() for n in BASE_LAYERS[:3]):
-        for name in BASE_LAYERS:
-            src = base_dir / f"{name}.parquet"
-            if src.exists():
-                (target / src.name).symlink_to(src)
-    else:
-        from geo.base.communes import build_base
-
-        build_base()
-    from geo.base.adjacency import graph
-
-    graph()
 
 
 # --- browser -----------------------------------------------------------------------------
@@ -500,41 +483,19 @@ def unavailable() -> str | None:
 
 def figures(base_dir: Path | None = None, detail: bool = False) -> dict:
     """The drawing figures of issue 10 (see the module docstring); ``base_dir`` holds a built commune base."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.support.streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitApp
-
-    previous = os.environ.get("CARTOCPTS_DATA_DIR")
     out: dict = {}
-    with tempfile.TemporaryDirectory(prefix="cartocpts-drawbench-") as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir()
-        try:
-            prepare_data_dir(data, base_dir)
-            plan = build_scenarios()
-            app = StreamlitApp(data, Path(tmp) / "streamlit.log").start()
-            try:
-                with sync_playwright() as pw:
-                    browser = pw.chromium.launch(
-                        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-                    )
-                    context = browser.new_context(
-                        viewport={"width": 1400, "height": 1000},
-                        locale="fr-FR",
-                        timezone_id="Europe/Paris",
-                    )
-                    context.add_init_script(WS_LOG)
-                    page = context.new_page()
-                    socket = Socket(page)
-                    out.update(_drive(page, socket, app, plan, detail))
-                    browser.close()
-            finally:
-                app.stop()
-        finally:
-            if previous is None:
-                os.environ.pop("CARTOCPTS_DATA_DIR", None)
-            else:
-                os.environ["CARTOCPTS_DATA_DIR"] = previous
+    with harness.data_dir(base_dir, "cartocpts-drawbench-") as data:
+        plan = build_scenarios()
+        with harness.app_and_browser(data) as (app, browser):
+            context = browser.new_context(
+                viewport={"width": 1400, "height": 1000},
+                locale="fr-FR",
+                timezone_id="Europe/Paris",
+            )
+            context.add_init_script(WS_LOG)
+            page = context.new_page()
+            socket = Socket(page)
+            out.update(_drive(page, socket, app, plan, detail))
     return out
 
 

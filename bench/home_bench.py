@@ -29,13 +29,12 @@ import base64
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.draw_bench import prepare_data_dir  # noqa: E402
+from bench import harness  # noqa: E402
 from ui.home import WARM_DELAY_S  # noqa: E402
 
 # the newest commune layer of the page (a map not marked as seen), with at least ``n`` features, painted
@@ -177,33 +176,9 @@ def unavailable() -> str | None:
 
 
 def figures(base_dir: Path | None = None) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    from tests.support.streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitApp
-
-    previous = os.environ.get("CARTOCPTS_DATA_DIR")
-    with tempfile.TemporaryDirectory(prefix="cartocpts-homebench-") as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir()
-        try:
-            prepare_data_dir(data, base_dir)
-            app = StreamlitApp(data, Path(tmp) / "streamlit.log").start()
-            try:
-                with sync_playwright() as pw:
-                    browser = pw.chromium.launch(
-                        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-                    )
-                    try:
-                        return _drive(browser, app)
-                    finally:
-                        browser.close()
-            finally:
-                app.stop()
-        finally:
-            if previous is None:
-                os.environ.pop("CARTOCPTS_DATA_DIR", None)
-            else:
-                os.environ["CARTOCPTS_DATA_DIR"] = previous
+    with harness.data_dir(base_dir, "cartocpts-homebench-") as data:
+        with harness.app_and_browser(data) as (app, browser):
+            return _drive(browser, app)
 
 
 if __name__ == "__main__":

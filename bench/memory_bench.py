@@ -27,13 +27,12 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import draw_bench  # noqa: E402
+from bench import draw_bench, harness  # noqa: E402
 
 SESSIONS = 10
 TIMEOUT_S = 600  # per session: the machine may be shared
@@ -104,58 +103,37 @@ def open_session(browser, app, scope: str):
 
 def figures(base_dir: Path | None = None, scope: str = "reg:76") -> dict:
     """``app_rss_mb_1``, ``app_rss_mb_10``, ``app_rss_mb_per_extra_session`` (see the module docstring)."""
-    from playwright.sync_api import sync_playwright
-
     from geo.store import preferences
     from geo.store.scenarios import ScenarioStore
-    from tests.support.streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitApp
 
-    previous = os.environ.get("CARTOCPTS_DATA_DIR")
     out: dict = {}
-    with tempfile.TemporaryDirectory(prefix="cartocpts-membench-") as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir()
-        try:
-            draw_bench.prepare_data_dir(data, base_dir)
-            draw_bench.build_scenarios()
-            # the page opens the first scenario by name: keep the one of the scope measured
-            ScenarioStore().delete(
-                draw_bench.ARIEGE if scope.startswith("reg:") else draw_bench.OCCITANIE
+    with harness.data_dir(base_dir, "cartocpts-membench-") as data:
+        draw_bench.build_scenarios()
+        # the page opens the first scenario by name: keep the one of the scope measured
+        ScenarioStore().delete(
+            draw_bench.ARIEGE if scope.startswith("reg:") else draw_bench.OCCITANIE
+        )
+        _import_finess()
+        preferences.put("scope", scope)
+        with harness.app_and_browser(data) as (app, browser):
+            contexts = [open_session(browser, app, scope)]
+            out["app_rss_mb_1"] = settled_rss(app.proc.pid) / MB
+            curve = [out["app_rss_mb_1"]]
+            while len(contexts) < SESSIONS:
+                contexts.append(open_session(browser, app, scope))
+                curve.append(settled_rss(app.proc.pid) / MB)
+            print(
+                f"RSS par nombre de sessions (Mo) : {[round(v) for v in curve]}",
+                file=sys.stderr,
             )
-            _import_finess()
-            preferences.put("scope", scope)
-            app = StreamlitApp(data, Path(tmp) / "streamlit.log").start()
-            try:
-                with sync_playwright() as pw:
-                    browser = pw.chromium.launch(
-                        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-                    )
-                    contexts = [open_session(browser, app, scope)]
-                    out["app_rss_mb_1"] = settled_rss(app.proc.pid) / MB
-                    curve = [out["app_rss_mb_1"]]
-                    while len(contexts) < SESSIONS:
-                        contexts.append(open_session(browser, app, scope))
-                        curve.append(settled_rss(app.proc.pid) / MB)
-                    print(
-                        f"RSS par nombre de sessions (Mo) : {[round(v) for v in curve]}",
-                        file=sys.stderr,
-                    )
-                    out["app_rss_mb_10"] = settled_rss(app.proc.pid) / MB
-                    curve[-1] = out["app_rss_mb_10"]
-                    out["app_rss_mb_peak"] = max(curve)
-                    out["app_rss_mb_per_extra_session"] = (
-                        out["app_rss_mb_10"] - out["app_rss_mb_1"]
-                    ) / (SESSIONS - 1)
-                    for context in contexts:
-                        context.close()
-                    browser.close()
-            finally:
-                app.stop()
-        finally:
-            if previous is None:
-                os.environ.pop("CARTOCPTS_DATA_DIR", None)
-            else:
-                os.environ["CARTOCPTS_DATA_DIR"] = previous
+            out["app_rss_mb_10"] = settled_rss(app.proc.pid) / MB
+            curve[-1] = out["app_rss_mb_10"]
+            out["app_rss_mb_peak"] = max(curve)
+            out["app_rss_mb_per_extra_session"] = (out["app_rss_mb_10"] - out["app_rss_mb_1"]) / (
+                SESSIONS - 1
+            )
+            for context in contexts:
+                context.close()
     return out
 
 

@@ -1,7 +1,7 @@
 """Command-line commands for the scenario database (SQLite file or the team's PostgreSQL).
 
 python -m geo db migrate [--json]
-python -m geo db copy --to postgresql://... [--from FICHIER.sqlite] [--json]
+python -m geo db copy --to postgresql://... [--from FICHIER.sqlite] [--user NOM] [--json]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def cmd_db_copy(args) -> int:
     source_path = Path(args.source) if args.source else data_dir() / "scenarios.sqlite"
     if not source_path.is_file():
         raise DataError(f"Base locale des scénarios introuvable : {source_path}.")
-    report = copy_scenarios(ScenarioStore(source_path), ScenarioStore(args.to))
+    report = copy_scenarios(ScenarioStore(source_path), ScenarioStore(args.to, user=args.user))
     if args.json:
         print_json({"from": str(source_path), "to": safe_url(args.to), **report.to_dict()})
     else:
@@ -78,6 +78,10 @@ def add_commands(sub, update_sub, import_sub) -> None:
         "--from",
         dest="source",
         help="Fichier SQLite à copier (par défaut celui du dossier de données).",
+    )
+    copy.add_argument(
+        "--user",
+        help="Qui copie (par défaut CARTOCPTS_USER) : il devient le propriétaire des scénarios du poste.",
     )
     copy.add_argument("--json", action="store_true")
     copy.set_defaults(func=cmd_db_copy)

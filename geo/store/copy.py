@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass, field
 
 from geo.store.scenarios import ScenarioStore, next_territory_id
+from geo.store.users import LOCAL_USER
 
 # A dispute's claimant key naming a territory (geo.store.disputes.Claimant).
 TERRITORY_KEY = "territoire:"
@@ -87,25 +88,55 @@ def _read(source: ScenarioStore, scenario_id: int) -> tuple[list, list, list, li
     return territories, assignments, history, journal
 
 
+def _owner(owner: str | None, copier: str) -> str:
+    """The copied scenario's owner: its own, else the person copying (nobody when he is « poste local »)."""
+    if owner and owner != LOCAL_USER:
+        return owner
+    return "" if copier == LOCAL_USER else copier
+
+
 def copy_scenarios(source: ScenarioStore, target: ScenarioStore) -> CopyReport:
-    """Copy every scenario of ``source`` missing from ``target`` (by name), one transaction each."""
+    """Copy every scenario of ``source`` missing from ``target`` (by name), one transaction each.
+
+    A scenario keeps its owner when it has one; a workstation's scenario (« poste local », or none) belongs
+    to the target's user, the person who copies (``--user`` / ``CARTOCPTS_USER``), or to nobody when he is
+    « poste local » too. Sharing is the team's default (``ecriture``): the copied work stays editable."""
     report = CopyReport()
     existing = set(target.names())
     with source.db.connect() as con:
         scenarios = con.execute(
-            "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at, cog_year FROM scenarios "
-            "ORDER BY name"
+            "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at, cog_year, owner "
+            "FROM scenarios ORDER BY name"
         ).fetchall()
-    for sid, name, scope, allow_overlap, notes, created_at, updated_at, cog_year in scenarios:
+    for (
+        sid,
+        name,
+        scope,
+        allow_overlap,
+        notes,
+        created_at,
+        updated_at,
+        cog_year,
+        owner,
+    ) in scenarios:
         if name in existing:
             report.skipped.append(name)
             continue
         territories, assignments, history, journal = _read(source, sid)
         with target.db.transaction() as con:
             new_sid = con.execute(
-                "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at, cog_year) "
-                "VALUES (?,?,?,?,?,?,?) RETURNING id",
-                (name, scope, allow_overlap, notes, created_at, updated_at, cog_year),
+                "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at, cog_year, "
+                "owner) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+                (
+                    name,
+                    scope,
+                    allow_overlap,
+                    notes,
+                    created_at,
+                    updated_at,
+                    cog_year,
+                    _owner(owner, target.user),
+                ),
             ).fetchone()[0]
             numbers: dict[int, int] = {}
 

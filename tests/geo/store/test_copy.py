@@ -92,3 +92,22 @@ def test_copy_brings_journal_dossiers_and_disputes_once(tmp_path, postgres_url):
         PAMIERS,
         SAINT_GIRONS,
     }
+
+
+def test_copy_gives_a_workstation_scenario_to_whoever_copies(tmp_path, postgres_url):
+    """A scenario of « poste local » belongs to the person copying; one with an owner keeps him."""
+    local = ScenarioStore(tmp_path / "local.sqlite")
+    local.create("Poste")
+    with (
+        local.db.transaction() as con
+    ):  # a scenario drawn under a name (CARTOCPTS_USER on the workstation)
+        con.execute("UPDATE scenarios SET owner='Marc' WHERE name='Poste'")
+    local.create("Sans nom")
+    assert local.get("Sans nom").owner in ("", "poste local")
+
+    report = copy_scenarios(local, ScenarioStore(postgres_url, user="Claire (ARS)"))
+    assert report.copied == ["Poste", "Sans nom"]
+    team = ScenarioStore(postgres_url, user="Claire (ARS)")
+    assert team.get("Poste").owner == "Marc"
+    assert team.get("Sans nom").owner == "Claire (ARS)"
+    assert team.get("Sans nom").sharing == "ecriture"  # the copied work stays editable by the team

@@ -77,7 +77,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 # « population »: the legal populations in force that build_base() installs by default (geo.base.cog)
-BASE_LAYERS = ("communes", "departements", "regions", "adjacency", "population")
+BASE_LAYERS = ("communes", "departements", "regions", "adjacency", "population", "shapes_france")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import streamlit as st
 
 from geo.base.chef_lieux import chef_lieu_points
 from geo.base.communes import cog_mapping, load
+from geo.base.france_shapes import FRANCE_TOLERANCE, france_communes
 from geo.base.scope import parse_scope, scope_choices, scope_communes, scope_outlines, scope_totals
 from geo.base.shapes import simplify_coverage, simplify_outlines
 from geo.coverage.gaps import assignment_for, clusters_geojson, coverage
@@ -58,16 +59,14 @@ def _with_populations(communes):
     return out
 
 
-FRANCE_TOLERANCE = (
-    0.01  # degrees (about 1 km): the France view's communes, a few pixels each on screen
-)
-
-
 @st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
 def map_communes(spec: str, version: tuple):
     scope = parse_scope(spec)
-    tolerance = FRANCE_TOLERANCE if scope.kind == "fr" else None
-    return _with_populations(simplify_coverage(scope_communes(scope), tolerance))
+    if (
+        scope.kind == "fr"
+    ):  # simplified once per commune base, kept on disk (geo.base.france_shapes)
+        return _with_populations(france_communes())
+    return _with_populations(simplify_coverage(scope_communes(scope)))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -25,6 +25,7 @@ from geo.base.communes import (
     load,
     source_version,
 )
+from geo.base.france_shapes import FRANCE_TOLERANCE, france_communes
 from geo.base.geometry import area_perimeter_km, dissolve, fill_holes, polsby_popper
 from geo.base.scope import (
     Scope,
@@ -42,6 +43,7 @@ from geo.base.snapping import overlap_shares, snap_polygon_to_communes
 __all__ = [
     "BASE_LAYERS",
     "EQUAL_AREA_CRS",
+    "FRANCE_TOLERANCE",
     "POPULATION_VINTAGE",
     "Adjacency",
     "BuildReport",
@@ -57,6 +59,7 @@ __all__ = [
     "dissolve",
     "epci_members",
     "fill_holes",
+    "france_communes",
     "graph",
     "load",
     "overlap_shares",

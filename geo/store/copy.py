@@ -88,6 +88,14 @@ def _read(source: ScenarioStore, scenario_id: int) -> tuple[list, list, list, li
     return territories, assignments, history, journal
 
 
+def _renumbered(ops: str, renumber) -> str:
+    """A step's operations (JSON) on the target's territory numbers."""
+    steps = json.loads(ops)
+    for op in steps:
+        op[1] = renumber(int(op[1]))
+    return json.dumps(steps, ensure_ascii=False)
+
+
 def _owner(owner: str | None, copier: str) -> str:
     """The copied scenario's owner: its own, else the person copying (nobody when he is « poste local »)."""
     if owner and owner != LOCAL_USER:
@@ -166,25 +174,12 @@ def copy_scenarios(source: ScenarioStore, target: ScenarioStore) -> CopyReport:
                 [(numbers[tid], code) for tid, code in assignments],
             )
             for ops, label, undone, h_created, session in history:
-                steps = json.loads(ops)
-                for op in steps:
-                    op[1] = renumber(int(op[1]))
                 con.execute(
                     "INSERT INTO history(scenario_id, ops, label, undone, created_at, session) "
                     "VALUES (?,?,?,?,?,?)",
-                    (
-                        new_sid,
-                        json.dumps(steps, ensure_ascii=False),
-                        label,
-                        undone,
-                        h_created,
-                        session,
-                    ),
+                    (new_sid, _renumbered(ops, renumber), label, undone, h_created, session),
                 )
             for at, user, session, action, territory, label, ops in journal:
-                steps = json.loads(ops)
-                for op in steps:
-                    op[1] = renumber(int(op[1]))
                 con.execute(
                     "INSERT INTO changes(scenario_id, at, user_name, session, action, territory, label, ops) "
                     "VALUES (?,?,?,?,?,?,?,?)",
@@ -196,7 +191,7 @@ def copy_scenarios(source: ScenarioStore, target: ScenarioStore) -> CopyReport:
                         action,
                         territory,
                         label,
-                        json.dumps(steps, ensure_ascii=False),
+                        _renumbered(ops, renumber),
                     ),
                 )
         report.copied.append(name)

@@ -87,7 +87,10 @@ def test_no_commune_added_without_a_click(fresh_page, fresh_app_server, store):
 def lock_active_territory(page) -> None:
     """Tick « Verrouiller » in the « Propriétés du territoire » popover, then close it."""
     page.get_by_role("button", name="Propriétés du territoire").click()
-    page.get_by_text("Verrouiller (les clics ne le modifient plus)").click()
+    # a rerun may keep the previous popover's body in the page for a moment: use the one shown
+    page.get_by_text("Verrouiller (les clics ne le modifient plus)").filter(
+        visible=True
+    ).first.click()
     wait_for_app(page)
     page.keyboard.press("Escape")  # close the popover
     page.get_by_text("est verrouillé : déverrouillez-le dans ses propriétés").wait_for(

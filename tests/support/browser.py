@@ -301,11 +301,31 @@ def scenario_box(page):
 
 
 def select_scenario(page, name: str) -> None:
-    """Choose a scenario in the sidebar's « Scénario » select (typing its name)."""
-    scenario_box(page).click()
+    """Choose a scenario in the sidebar's « Scénario » select (typing its name); when the drawing map was
+    showing another scenario, wait until it shows the one chosen (the page's rerun may not have started
+    when Streamlit first looks idle)."""
+    box = scenario_box(page)
+    changing = box.count() > 0 and box.input_value() != name
+    before = page.evaluate(_DRAWN_SCENARIO)
+    box.click()
     page.keyboard.type(name)
     page.get_by_role("option", name=name, exact=True).click()
     wait_for_app(page)
+    if changing and before is not None:
+        page.wait_for_function(
+            f"(before) => {{ const now = ({_DRAWN_SCENARIO})(); return now !== null && now !== before; }}",
+            arg=before,
+            timeout=180_000,
+        )
+        wait_for_app(page)
+
+
+# the scenario id the drawing map shows (null without a map)
+_DRAWN_SCENARIO = """() => {
+  const root = document.querySelector('.cartocpts-drawmap');
+  const s = root && root.parentElement.__cartocpts;
+  return s && s.active ? s.active.scenario : null;
+}"""
 
 
 def create_scenario(page, name: str) -> None:
@@ -340,7 +360,8 @@ def open_drawing_page(
     select_scope(page, scope_text)
     wait_for_app(page)
     if scenario is not None:
-        select_scenario(page, scenario)
+        wait_for_drawmap(page, scope=scope)  # the scenario shown first (the user's last one)...
+        select_scenario(page, scenario)  # ...then the one asked for, once drawn
     wait_for_drawmap(page, scope=scope)
 
 

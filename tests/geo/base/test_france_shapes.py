@@ -24,7 +24,9 @@ def test_france_shapes_are_written_once_and_read_back_the_same(isolated_data):
     assert list(read.columns) == list(reference.columns)
     assert read.geometry.geom_equals_exact(reference.geometry, 1e-9).all()
     assert read["insee"].tolist() == reference["insee"].tolist()
-    assert "31555" in set(read["insee"]) and "12218" not in set(read["insee"])  # no contour: no shape
+    assert "31555" in set(read["insee"]) and "12218" not in set(
+        read["insee"]
+    )  # no contour: no shape
 
 
 def test_france_shapes_of_another_tolerance_are_built_again(isolated_data):

@@ -57,6 +57,7 @@ def france_communes() -> gpd.GeoDataFrame:
                 "source_version": source_version(),
                 "tolerance_deg": FRANCE_TOLERANCE,
                 "communes_rows": len(communes),
+                "cache": True,  # a display cache, not a data layer: not listed by « data status »
             },
         )
         return simplified

@@ -18,9 +18,12 @@ def sources() -> dict[str, dict]:
 
 
 def status() -> list[dict]:
-    """One entry per layer present: layer, source, vintage, licence, rows, built_at."""
+    """One entry per layer present: layer, source, vintage, licence, rows, built_at (display caches such as
+    the France view's shapes are not layers of data: left out)."""
     out = []
     for meta in list_layers():
+        if meta.get("cache"):
+            continue
         entry = sources().get(meta["layer"], {})
         out.append(
             {

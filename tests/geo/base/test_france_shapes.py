@@ -7,6 +7,7 @@ from geo.base.scope import parse_scope, scope_communes
 from geo.base.shapes import simplify_coverage
 from geo.store import layers as store
 from geo.store.cache import clear_all
+from geo.store.catalogue import status
 
 
 def test_france_shapes_are_written_once_and_read_back_the_same(isolated_data):
@@ -24,9 +25,10 @@ def test_france_shapes_are_written_once_and_read_back_the_same(isolated_data):
     assert list(read.columns) == list(reference.columns)
     assert read.geometry.geom_equals_exact(reference.geometry, 1e-9).all()
     assert read["insee"].tolist() == reference["insee"].tolist()
-    assert "31555" in set(read["insee"]) and "12218" not in set(
-        read["insee"]
-    )  # no contour: no shape
+    assert "31555" in set(read["insee"])
+    assert "12218" not in set(read["insee"])  # Conques-en-Rouergue has no contour: no shape
+    # a display cache, not a layer of data: « data status » (and its golden file) does not list it
+    assert FRANCE_LAYER not in {entry["layer"] for entry in status()}
 
 
 def test_france_shapes_of_another_tolerance_are_built_again(isolated_data):

@@ -116,17 +116,8 @@ def copy_scenarios(source: ScenarioStore, target: ScenarioStore) -> CopyReport:
             "SELECT id, name, scope, allow_overlap, notes, created_at, updated_at, cog_year, owner "
             "FROM scenarios ORDER BY name"
         ).fetchall()
-    for (
-        sid,
-        name,
-        scope,
-        allow_overlap,
-        notes,
-        created_at,
-        updated_at,
-        cog_year,
-        owner,
-    ) in scenarios:
+    for row in scenarios:  # id, then the columns copied as they are, then the owner
+        sid, name = row[0], row[1]
         if name in existing:
             report.skipped.append(name)
             continue
@@ -135,16 +126,7 @@ def copy_scenarios(source: ScenarioStore, target: ScenarioStore) -> CopyReport:
             new_sid = con.execute(
                 "INSERT INTO scenarios(name, scope, allow_overlap, notes, created_at, updated_at, cog_year, "
                 "owner) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
-                (
-                    name,
-                    scope,
-                    allow_overlap,
-                    notes,
-                    created_at,
-                    updated_at,
-                    cog_year,
-                    _owner(owner, target.user),
-                ),
+                (*row[1:8], _owner(row[8], target.user)),
             ).fetchone()[0]
             numbers: dict[int, int] = {}
 

@@ -62,9 +62,8 @@ def _with_populations(communes):
 @st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
 def map_communes(spec: str, version: tuple):
     scope = parse_scope(spec)
-    if (
-        scope.kind == "fr"
-    ):  # simplified once per commune base, kept on disk (geo.base.france_shapes)
+    # France: simplified once per commune base and kept on disk (geo.base.france_shapes)
+    if scope.kind == "fr":
         return _with_populations(france_communes())
     return _with_populations(simplify_coverage(scope_communes(scope)))
 

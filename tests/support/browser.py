@@ -9,6 +9,7 @@ page itself (``div.cartocpts-drawmap``: ``wait_for_drawmap``, ``click_commune``,
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -153,10 +154,16 @@ def wait_for_count(locator, expected: int, tolerance: int = 0, timeout: float = 
 
 def select_scope(page, text: str) -> None:
     """Type into the sidebar's scope select and pick the first match."""
+    from playwright.sync_api import expect
+
     box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
     box.click()
     page.keyboard.type(text)
+    # Enter picks the highlighted option: wait until the list is filtered (a slow machine may not have
+    # re-rendered it yet, and Enter would pick the first option of the whole list)
+    expect(page.locator('[role="option"]').first).to_contain_text(text, timeout=30_000)
     page.keyboard.press("Enter")
+    expect(box.get_by_role("combobox")).to_have_value(re.compile(re.escape(text)), timeout=30_000)
 
 
 def leaflet_frame(page, timeout: float = 60.0):

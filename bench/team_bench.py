@@ -23,10 +23,12 @@ EDITS = 200
 SCENARIO = "Charge"
 
 
-def _writer(url: str, index: int, codes: list[str], territory: int, start, out) -> None:
+def _writer(url: str, index: int, codes: list[str], territory: int, ready, start, out) -> None:
     from geo.store.scenarios import ScenarioStore
 
     store = ScenarioStore(url, user=f"agent{index:02d}")
+    store.last_change(SCENARIO)  # connected
+    ready.put(index)
     start.wait()
     times = []
     acknowledged = []
@@ -57,18 +59,29 @@ def figures() -> dict:
         territories = [admin.add_territory(SCENARIO, f"T{i:02d}") for i in range(WRITERS)]
         close_pools()
         context = multiprocessing.get_context("spawn")
-        start, out = context.Event(), context.Queue()
+        ready, start, out = context.Queue(), context.Event(), context.Queue()
         workers = [
             context.Process(
                 target=_writer,
-                args=(url, i, codes[i * EDITS : (i + 1) * EDITS], territories[i], start, out),
+                args=(
+                    url,
+                    i,
+                    codes[i * EDITS : (i + 1) * EDITS],
+                    territories[i],
+                    ready,
+                    start,
+                    out,
+                ),
                 daemon=True,  # never outlives the bench
             )
             for i in range(WRITERS)
         ]
         for worker in workers:
             worker.start()
-        time.sleep(2)  # every writer connected and waiting
+        # Every writer imported, connected and waiting before the first edit (20 processes importing
+        # pandas take about 15 s of these 2 cores: edits measured meanwhile would wait for the imports)
+        for _ in workers:
+            ready.get(timeout=300)
         start.set()
         results = sorted(out.get(timeout=900) for _ in workers)
         for worker in workers:

@@ -740,19 +740,20 @@ class ScenarioStore:
                     continue
                 result.added.append(code)
             result.removed = [c for c in remove if c in current and c not in result.added]
-            con.executemany(
-                "INSERT INTO assignments VALUES (?,?)", [(territory_id, c) for c in result.added]
-            )
-            con.executemany(
-                "DELETE FROM assignments WHERE territory_id=? AND insee=?",
-                [(territory_id, c) for c in result.removed],
-            )
-            if result.added or result.removed:
-                con.execute(
-                    "UPDATE territories SET updated_at=? WHERE id=?", (now_iso(), territory_id)
+            if not (result.added or result.removed):
+                return result
+            # (the territory's row is not touched: the journal says when its communes changed)
+            with self.db.writes(con) as writes:
+                writes.executemany(
+                    "INSERT INTO assignments VALUES (?,?)",
+                    [(territory_id, c) for c in result.added],
+                )
+                writes.executemany(
+                    "DELETE FROM assignments WHERE territory_id=? AND insee=?",
+                    [(territory_id, c) for c in result.removed],
                 )
                 self._record(
-                    con,
+                    writes,
                     scen_id,
                     [["assign", territory_id, result.added, result.removed]],
                     label or f"Communes de « {tname} »",
@@ -845,7 +846,8 @@ class ScenarioStore:
     ) -> None:
         """Record a step of ``session``: its redo stack is cleared, other sessions' are kept; and journal it
         (``territory``: the name of the territory changed, when known; ``redo``: False when the session is
-        known to have no undone step)."""
+        known to have no undone step). With ``territory`` given nothing is read: ``con`` may be a
+        ``Database.writes`` block."""
         session = str(session or "")
         if redo:
             con.execute(

@@ -177,3 +177,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_gathered_writes_apply_together_or_not_at_all(scenario_location):
+    """``Database.writes``: the statements gathered in the block (one statement on PostgreSQL) all land, or
+    none when one of them fails."""
+    store = ScenarioStore(scenario_location)
+    store.create("Lot")
+    tid = store.add_territory("Lot", "T")
+    store.change_communes("Lot", tid, add=[SAINT_GIRONS])
+    insert = "INSERT INTO assignments VALUES (?,?)"
+    with store.db.transaction() as con:
+        with store.db.writes(con) as writes:
+            writes.executemany(insert, [(tid, FOIX), (tid, PAMIERS)])
+            writes.execute(
+                "DELETE FROM assignments WHERE territory_id=? AND insee=?", (tid, SAINT_GIRONS)
+            )
+    assert store.get("Lot").territories[0].communes == {FOIX, PAMIERS}
+    with pytest.raises(store.db.integrity_errors):
+        with store.db.transaction() as con:
+            with store.db.writes(con) as writes:
+                writes.execute(insert, (tid, SAINT_GIRONS))
+                writes.execute(insert, (tid, FOIX))  # already there: the whole block is refused
+    assert store.get("Lot").territories[0].communes == {FOIX, PAMIERS}

@@ -15,7 +15,7 @@ from geo.sources.population import vintage_heading
 from geo.sources.typology import class_labels
 from geo.territory.export import geojson_bytes
 from layers.maps import coverage_map
-from ui import caches
+from ui import caches, tables
 from ui.common import (
     cached_scope_choices,
     current_context,
@@ -97,23 +97,13 @@ def _french_table(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=TABLE_COLUMNS)
 
 
-def localized_numbers(frame: pd.DataFrame) -> dict:
-    """column_config showing every numeric column in the reader's locale (12 345 and 12,3 in French)."""
-    return {
-        col: st.column_config.NumberColumn(format="localized")
-        for col in frame.columns
-        if pd.api.types.is_numeric_dtype(frame[col])
-    }
-
-
 def tables_and_chart(result) -> None:
     """Coverage per département and per région (tables), and a bar chart of the uncovered population."""
     tab_dep, tab_reg = st.tabs(["Par département", "Par région"])
     for tab, table in ((tab_dep, result.by_departement), (tab_reg, result.by_region)):
         shown = _french_table(table)
-        tab.dataframe(
-            shown, hide_index=True, width="stretch", column_config=localized_numbers(shown)
-        )
+        with tab:
+            tables.show(shown)
     by_region = result.scope.kind == "fr"
     table = result.by_region if by_region else result.by_departement
     data = table.assign(label=table["code"].astype(str) + " " + table["nom"].astype(str))
@@ -174,15 +164,7 @@ def clusters_table(result) -> int | None:
         "Une enclave est entourée de communes couvertes. Sélectionnez une ligne pour zoomer sur la zone."
     )
     frame = pd.DataFrame(rows)
-    event = st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        column_config=localized_numbers(frame.drop(columns=["Zone"])),
-        selection_mode="single-row",
-        key="clusters-table",
-    )
+    event = tables.show(frame, on_select="rerun", selection_mode="single-row", key="clusters-table")
     selected = (event.selection.rows if event is not None else []) or []
     return result.clusters[selected[0]].rank if selected else None
 
@@ -215,12 +197,14 @@ def proposal_table(proposal, ctx) -> None:
             "Centres de santé": t["centres_sante_count"],
         }
         if ctx.apl is not None:
-            row[f"APL {ctx.apl_year or ''}".strip()] = french.decimal(t["apl"])
+            row[f"APL {ctx.apl_year or ''}".strip()] = (
+                t["apl"] if t["apl"] is not None else float("nan")
+            )
         if ctx.typology:
             row["Classe Irdes majoritaire (part de la population)"] = main_class(t["irdes_mix"])
         row.update(
             {
-                "Densité (hab./km²)": french.decimal(t["density"], 1),
+                "Densité (hab./km²)": t["density"],
                 "D'un seul tenant": "oui" if t["contiguous"] else "non",
                 "Départements": ", ".join(t["departements"]),
                 "Remarque": t["explanation"] or "",
@@ -228,7 +212,7 @@ def proposal_table(proposal, ctx) -> None:
         )
         rows.append(row)
     frame = pd.DataFrame(rows)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=localized_numbers(frame))
+    tables.show(frame, {apl: 2 for apl in frame.columns if apl.startswith("APL")})
 
 
 def computed_coverage(spec: str, scenario: str | None):

@@ -25,6 +25,7 @@ from geo.territory.diagnostics import Diagnostics
 from geo.territory.export import geojson_bytes, read_export, territory_feature, to_csv
 from geo.territory.plan import Plan
 from layers.safe import css_colour, html_text
+from ui import tables
 from ui.text import plain
 from ui.uploads import file_input
 
@@ -548,11 +549,11 @@ def comparison(plan: Plan, store, scenario: str, ctx) -> None:
     ):
         st.caption("Tableau masqué pour que la carte reste fluide : il est renvoyé à chaque clic.")
     else:
-        st.dataframe(plan.table(), hide_index=True, width="stretch")
+        tables.show(plan.table(), Plan.TABLE_DECIMALS)
     others = [n for n in store.names() if n != scenario]
     if others and st.toggle("Comparer avec un autre scénario", value=False, key="compare-on"):
         other = st.selectbox("Autre scénario", others, key="compare-with")
-        st.dataframe(plan_for(ctx, store.get(other)).table(), hide_index=True, width="stretch")
+        tables.show(plan_for(ctx, store.get(other)).table(), Plan.TABLE_DECIMALS)
 
 
 def _export_rows(scenario) -> list[dict]:

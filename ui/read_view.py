@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from geo.territory.plan import Plan
 from layers.safe import html_text
-from ui import drawing, drawmap, history_panel
+from ui import drawing, drawmap, history_panel, tables
 from ui.common import map_communes, population_label
 from ui.text import plain
 
@@ -56,7 +57,7 @@ def show(store, ctx, spec: str, load: Callable, reason: str, by_link: bool) -> N
     st.subheader("Territoires du scénario")
     plan = drawing.plan_for(ctx, scenario)
     if plan.tallies:
-        st.dataframe(plan.table(), hide_index=True, width="stretch")
+        tables.show(plan.table(), Plan.TABLE_DECIMALS)
     else:
         st.caption("Aucun territoire.")
     history_panel.show(store, scenario.name, ctx, refusal=reason)

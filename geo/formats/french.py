@@ -11,6 +11,8 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 PARIS = ZoneInfo("Europe/Paris")
 
 NARROW_NBSP = "\u202f"
@@ -55,3 +57,21 @@ def date_time(iso: str | None, between: str = " ") -> str:
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone(PARIS)
     return stamp.strftime(f"%d/%m/%Y{between}%H:%M")
+
+
+def column_formats(frame, decimals: dict[str, int] | None = None) -> dict:
+    """For each numeric column of a table, the function writing its values in French: ``integer`` for whole
+    numbers, ``decimal`` with ``decimals[column]`` digits (1 when not given) for the others. The table keeps its
+    numbers (a grid sorts them as numbers) and shows this text (``DataFrame.style.format``)."""
+    decimals = decimals or {}
+    formats = {}
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+            continue
+        if column not in decimals and pd.api.types.is_integer_dtype(series):
+            formats[column] = integer
+        else:
+            digits = decimals.get(column, 1)
+            formats[column] = lambda value, digits=digits: decimal(value, digits)
+    return formats

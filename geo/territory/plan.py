@@ -25,6 +25,11 @@ from geo.territory.diagnostics import (
 )
 
 
+def _number(value) -> float:
+    """A figure of the table: missing (no APL layer, no area) as NaN, written « — »."""
+    return float("nan") if value is None else float(value)
+
+
 class Plan:
     """The territories of a scenario (after ``sync``), each with its running tally and cached diagnostics."""
 
@@ -77,30 +82,39 @@ class Plan:
         }
         return replace(cached, territory_overlaps=territory_overlaps(tally.codes, others, self.ctx))
 
+    # Digits of the table's decimal columns (the others are whole numbers).
+    TABLE_DECIMALS = {
+        "APL": 3,
+        "Superficie (km²)": 2,
+        "Densité (hab./km²)": 1,
+        "Compacité (Polsby-Popper)": 4,
+    }
+
     def table(self) -> pd.DataFrame:
-        """One row per territory: the figures to compare, as French text (French column names)."""
+        """One row per territory: the figures to compare (numbers, French column names; write them with
+        ``french.column_formats(table, Plan.TABLE_DECIMALS)``)."""
         rows = []
         for tid in self.tallies:
             d = self.diagnostics(tid)
             rows.append(
                 {
                     "Territoire": self.names[tid],
-                    vintage_heading(d.population_vintage): french.integer(d.population),
-                    "Taille ACI": french.integer(d.aci_size),
-                    "Communes": french.integer(d.commune_count),
-                    "MSP": french.integer(d.msp_count),
-                    "Centres de santé": french.integer(d.centres_sante_count),
-                    "APL": french.decimal(d.apl, 3),
+                    vintage_heading(d.population_vintage): d.population,
+                    "Taille ACI": d.aci_size,
+                    "Communes": d.commune_count,
+                    "MSP": d.msp_count,
+                    "Centres de santé": d.centres_sante_count,
+                    "APL": _number(d.apl),
                     "D'un seul tenant": "oui"
                     if d.contiguous
                     else f"non ({french.integer(d.parts)} parties)",
                     "Départements": ", ".join(d.departements),
                     "Régions": ", ".join(d.regions),
-                    "Superficie (km²)": french.decimal(d.area_km2, 2),
-                    "Densité (hab./km²)": french.decimal(d.density, 1),
-                    "Compacité (Polsby-Popper)": french.decimal(d.polsby_popper, 4),
-                    "Chevauchements": french.integer(
-                        sum(len(o.communes) for o in d.overlaps + d.territory_overlaps)
+                    "Superficie (km²)": _number(d.area_km2),
+                    "Densité (hab./km²)": _number(d.density),
+                    "Compacité (Polsby-Popper)": _number(d.polsby_popper),
+                    "Chevauchements": sum(
+                        len(o.communes) for o in d.overlaps + d.territory_overlaps
                     ),
                 }
             )

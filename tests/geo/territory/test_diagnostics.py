@@ -13,6 +13,7 @@ import shapely
 from geo.base.adjacency import graph
 from geo.base.search import epci_members as search_epci_members
 from geo.base.search import search_communes
+from geo.formats import french
 from geo.sources.population import vintage_heading
 from geo.store import layers as store
 from geo.store.scenarios import Scenario, Territory
@@ -267,15 +268,29 @@ def test_plan_before_and_after_sync(ctx):
     assert list(table["Territoire"]) == ["Foix", "Pamiers"]
 
 
-def test_plan_table_is_written_in_french(ctx):
+def test_plan_table_keeps_numbers_and_writes_them_in_french(ctx):
     codes = ctx.communes.index[ctx.communes["dep"] == "09"].tolist()  # about 150 000 inhabitants
-    row = Plan(ctx, _scenario(("Ariège", codes))).table().iloc[0]
+    table = Plan(ctx, _scenario(("Ariège", codes))).table()
+    row = table.iloc[0]
     diag = diagnose(Tally.of(codes, ctx), ctx)
-    population = row[vintage_heading(diag.population_vintage)]
-    assert diag.population > 1000 and population == f"{diag.population:,}".replace(",", "\u202f")
-    area = row["Superficie (km²)"]
-    assert "," in area and "." not in area and "\u202f" in area  # « 4 903,27 »
-    assert row["Compacité (Polsby-Popper)"].startswith("0,")
+    heading = vintage_heading(diag.population_vintage)
+    assert diag.population > 1000 and row[heading] == diag.population  # a number: sorted as one
+    formats = french.column_formats(table, Plan.TABLE_DECIMALS)
+    assert formats[heading](row[heading]) == f"{diag.population:,}".replace(",", "\u202f")
+    area = formats["Superficie (km²)"](row["Superficie (km²)"])
+    assert (
+        area == french.decimal(diag.area_km2, 2) and "," in area and "\u202f" in area
+    )  # « 4 903,27 »
+    assert formats["Compacité (Polsby-Popper)"](row["Compacité (Polsby-Popper)"]).startswith("0,")
+    assert "Territoire" not in formats and "D'un seul tenant" not in formats  # text stays text
+
+
+def test_column_formats_write_missing_figures_as_a_dash():
+    frame = pd.DataFrame({"Nom": ["a", "b"], "APL": [2.5, float("nan")], "MSP": [1200, 3]})
+    formats = french.column_formats(frame, {"APL": 3})
+    assert [formats["APL"](v) for v in frame["APL"]] == ["2,500", "—"]
+    assert [formats["MSP"](v) for v in frame["MSP"]] == ["1\u202f200", "3"]
+    assert set(formats) == {"APL", "MSP"}
 
 
 # --------------------------------------------------------------------------- cache and immutability

@@ -87,11 +87,11 @@ def sharing_panel(store, scenario) -> None:
                 st.error(plain(exc))
             else:
                 st.rerun()
-        shown = st.session_state.setdefault("read-links", set())
-        if scenario.id not in shown:
-            if st.button("Obtenir le lien de consultation (lecture seule)"):
-                shown.add(scenario.id)
-                st.rerun()
+        # A toggle, not a button: its state goes with every later request, a click cannot be lost in a
+        # rerun of the page's periodic refresh (a button's one-shot trigger can)
+        if not st.toggle(
+            "Afficher le lien de consultation (lecture seule)", key=f"read-link-{scenario.id}"
+        ):
             return
         scenario_id, token = store.read_link(scenario.name)
         st.caption("Lien de consultation, en lecture seule pour toute l'équipe (à copier) :")

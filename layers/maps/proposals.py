@@ -23,6 +23,7 @@ from geo.base.communes import load
 from geo.base.geometry import dissolve
 from geo.base.shapes import simplify_coverage, simplify_outlines
 from geo.formats.french import integer
+from geo.sources.population import vintage_text
 from geo.territory.colouring import neighbour_colours
 from layers.basemap import base_map
 from layers.compactlayer import CompactLayer
@@ -139,6 +140,6 @@ def proposal_map(
         pop = terr.get("population")
         suffix = f" ({integer(pop)} hab.)" if pop is not None else ""
         entries.append((terr["colour"], f"{terr['name']}{suffix}"))
-    Legend(f"Territoires proposés (population {ctx.population_vintage})", entries).add_to(fmap)
+    Legend(f"Territoires proposés ({vintage_text(ctx.population_vintage)})", entries).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     return fmap

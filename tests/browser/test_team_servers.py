@@ -258,7 +258,7 @@ def test_the_read_only_link_opens_in_read_mode(team):
     a = team.page(A, 0)
     sidebar = a.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("Partage du scénario").click()
-    sidebar.get_by_role("button", name="Obtenir le lien de consultation (lecture seule)").click()
+    sidebar.get_by_text("Afficher le lien de consultation (lecture seule)").click()
     wait_for_app(a, timeout=LOADED_MACHINE_MS)
     link = sidebar.locator('[data-testid="stCode"] code').inner_text().strip()
     assert re.search(r"/Dessiner_un_territoire\?scenario=\d+&jeton=[\w-]+$", link), link

@@ -16,6 +16,7 @@ from geo.base.scope import parse_scope, scope_communes, scope_outlines
 from geo.base.shapes import simplify_coverage, simplify_outlines
 from geo.coverage.gaps import clusters_geojson, coverage
 from geo.formats.french import NARROW_NBSP, integer
+from geo.sources.population import vintage_text
 from geo.territory.context import context
 from layers.communes import map_frame, metric_colouring
 from layers.compactlayer import CompactLayer
@@ -138,6 +139,8 @@ def test_proposal_map_of_ariege_escapes_names_and_fits_the_territories(ctx):
     assert fit.bounds == [[miny, minx], [maxy, maxx]]
     assert "P1 — " in shown(rendered) and "P3" in shown(rendered)  # labels and legend
     assert "Départements" in shown(rendered) and "Communes voisines" in shown(rendered)
+    heading = f"Territoires proposés ({vintage_text(ctx.population_vintage)})"
+    assert heading in shown(rendered) and "population population" not in shown(rendered)
 
 
 # --- France views, proposals' colours, communes without a contour (issue 14) ---------------------------

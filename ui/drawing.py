@@ -549,11 +549,17 @@ def comparison(plan: Plan, store, scenario: str, ctx) -> None:
     ):
         st.caption("Tableau masqué pour que la carte reste fluide : il est renvoyé à chaque clic.")
     else:
-        tables.show(plan.table(), Plan.TABLE_DECIMALS)
+        st.dataframe(
+            tables.as_text(plan.table(), Plan.TABLE_DECIMALS), hide_index=True, width="stretch"
+        )
     others = [n for n in store.names() if n != scenario]
     if others and st.toggle("Comparer avec un autre scénario", value=False, key="compare-on"):
         other = st.selectbox("Autre scénario", others, key="compare-with")
-        tables.show(plan_for(ctx, store.get(other)).table(), Plan.TABLE_DECIMALS)
+        st.dataframe(
+            tables.as_text(plan_for(ctx, store.get(other)).table(), Plan.TABLE_DECIMALS),
+            hide_index=True,
+            width="stretch",
+        )
 
 
 def _export_rows(scenario) -> list[dict]:

@@ -54,9 +54,7 @@ def test_feedback_search_numbers_import_and_last_scenario(
     page.get_by_role("button", name="Ajouter au territoire").click()
     wait_for_app(page, timeout=TIMEOUT)
 
-    # The comparison table holds numbers (the grid's hidden table has the raw figures: sorted and copied as
-    # numbers) and draws them with the French text sent beside them (« 6 xxx », « 4,27 »; what the page
-    # sends is read in tests/ui/test_tables.py; the screenshot shows it drawn)
+    # French numbers in the comparison table (its cells are also in the grid's hidden table)
     heading = page.get_by_text("Comparaison des territoires du scénario")
     heading.scroll_into_view_if_needed()
     table = (
@@ -65,10 +63,25 @@ def test_feedback_search_numbers_import_and_last_scenario(
         .last
     )
     cells = table.locator("td")
-    expect(cells.filter(has_text=re.compile(r"^\d{4,5}$")).first).to_be_attached(timeout=TIMEOUT)
+    expect(cells.first).to_be_attached(timeout=TIMEOUT)
+    # once Saint-Girons is in (about 6 000 inhabitants): « 6 xxx » with a narrow no-break space
+    grouped = re.compile(r"^\d{1,3}(\u202f\d{3})+$")
+    expect(cells.filter(has_text=grouped).first).to_be_attached(timeout=TIMEOUT)
     texts = cells.all_text_contents()
+    # the grid puts only the columns in view in its table: widen the window for the decimal ones (area,
+    # density), then come back to 1366 px
+    page.set_viewport_size({"width": 3000, "height": 768})
+    heading.scroll_into_view_if_needed()
+    decimal = re.compile(r"^\d+,\d+$")
+    expect(cells.filter(has_text=decimal).first).to_be_attached(timeout=TIMEOUT)
+    texts += cells.all_text_contents()
+    page.set_viewport_size({"width": 1366, "height": 768})
     assert "CPTS du Couserans" in texts
-    table.screenshot(path=str(ARTIFACTS / "comparison_table.png"))
+    assert any(re.fullmatch(r"\d{1,3}(\u202f\d{3})+", t) for t in texts), texts  # 6 000 and more
+    assert any(re.fullmatch(r"\d+,\d+", t) for t in texts), repr(
+        texts
+    )  # area, density: decimal comma
+    assert not any(re.fullmatch(r"\d+\.\d+", t) for t in texts), texts
 
     # export, then import into a new scenario: « Scénario … créé », and it is opened
     with page.expect_download() as info:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +44,13 @@ class StreamlitApp:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 90) -> "StreamlitApp":
-        env = {**os.environ, "CARTOCPTS_DATA_DIR": str(self.data_dir), **self.env}
+        # PYTHONFAULTHANDLER: ``dump_threads`` makes the server write every thread's stack to its log
+        env = {
+            **os.environ,
+            "CARTOCPTS_DATA_DIR": str(self.data_dir),
+            "PYTHONFAULTHANDLER": "1",
+            **self.env,
+        }
         cmd = [
             sys.executable,
             "-m",
@@ -88,6 +95,16 @@ class StreamlitApp:
                 self.proc.kill()
         if getattr(self, "log", None):
             self.log.close()
+
+    def dump_threads(self) -> None:
+        """End the server with SIGABRT: Python's fault handler first writes the stack of each of its threads to
+        the log (what a test that timed out waiting for the page needs to tell a hang from slowness)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGABRT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
 
     def kill(self) -> None:
         """Kill the server abruptly (persistence tests)."""

@@ -1,5 +1,7 @@
 """In a real browser: a click is saved at once and survives a page refresh and a killed server."""
 
+import json
+
 import pytest
 
 from tests.conftest import link_base
@@ -30,6 +32,20 @@ def open_draw_page(browser, app):
         # CI saw this page never show Ariège's map (twice in four runs, never on a workstation): keep the
         # page and the server's threads for the next look
         page.screenshot(path=str(ARTIFACTS / "persistence_timeout.png"), full_page=True)
+        (ARTIFACTS / "persistence_timeout.json").write_text(
+            json.dumps(
+                page.evaluate(
+                    """() => {
+                         const root = document.querySelector('.cartocpts-drawmap');
+                         const s = root && root.parentElement.__cartocpts;
+                         return {root: !!root, state: !!s, scope: s ? s.scope : null,
+                                 shown: root ? root.dataset.scope : null,
+                                 communes: s && s.layers ? Object.keys(s.layers).length : 0,
+                                 pending: s ? s.pending.length : null};
+                       }"""
+                )
+            )
+        )
         app.dump_threads()
         raise
     page.get_by_text("Territoire de test").first.wait_for(timeout=60_000)

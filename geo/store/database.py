@@ -232,8 +232,8 @@ class _Writes:
 
     PostgreSQL runs every data-modifying statement of a ``WITH`` to completion, on the same snapshot: the
     statements must not depend on each other's rows (an edit adds and removes distinct rows). One statement
-    instead of several saves a parse, a plan and a round of protocol messages each, on both sides (a third
-    of the CPU of a commune edit).
+    instead of several saves a parse, a plan and a round of protocol messages each, on both sides (about a
+    quarter of the CPU of a commune edit).
     """
 
     def __init__(self, con: _PgConnection):

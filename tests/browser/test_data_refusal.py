@@ -67,14 +67,24 @@ def settle(page) -> None:
 
 def cpts_panel(page):
     """The CPTS expander, settled and open (a rerun after a successful import redraws it closed)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     expander = page.locator('[data-testid="stExpander"]').filter(has_text=LABEL)
-    for _ in range(5):
+    uploader = expander.locator('[data-testid="stFileUploader"]')
+    for _ in range(
+        8
+    ):  # a rerun may close it again between a check and the next step: until it shows
         settle(page)
-        if expander.locator("details").get_attribute("open") is not None:
-            break
-        expander.locator("summary").click()
+        if uploader.is_visible():
+            return expander
+        if expander.locator("details").get_attribute("open") is None:
+            expander.locator("summary").click()
+        try:
+            uploader.wait_for(state="visible", timeout=5_000)
+        except PlaywrightTimeout:
+            continue
     settle(page)
-    expander.locator('[data-testid="stFileUploader"]').wait_for(state="visible", timeout=TIMEOUT)
+    uploader.wait_for(state="visible", timeout=TIMEOUT)
     return expander
 
 

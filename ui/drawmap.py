@@ -4,10 +4,12 @@ Protocol (see ``static/cartocpts/drawmap.js``):
 
 - Python → browser (``data``): the scope's communes (``layer``: the compact form of
   ``layers.fastgeojson.compact``, a quarter of the GeoJSON) only when the scope changes or the browser says
-  it lacks it (its ``need`` state: a new mount of the map), the territories' colours as a delta against the version the
-  browser was last sent (``{"base", "version", "delta": {code: [colour, territory] | None}}``, or ``full``
-  when the browser asks for it), the active scenario and territory (``readonly``: read mode, clicks and
-  drawings refused in the browser, see ``ui.read_view``), and ``ack``: the last edit applied.
+  it lacks it (its ``need`` state: a new mount of the map, or a layer that never reached it), the
+  territories' colours as a delta against the version the browser was last sent (``{"base", "version",
+  "delta": {code: [colour, territory] | None}}``, or ``full`` when the browser asks for it), the active
+  scenario and territory (``readonly``: read mode, clicks and drawings refused in the browser, see
+  ``ui.read_view``), ``ack``: the last edit applied, and ``run``: a counter that makes every run's data new
+  (what was sent is not always what arrived: the browser compares and asks).
 - Browser → Python (component state ``edits``): every click or drawing queued as an edit with its own
   identity (browser mount, sequence number, scenario id, territory id). :func:`new_edits` returns each edit
   once; replayed or already applied ones are dropped, and an edit is applied to the scenario and territory
@@ -83,7 +85,15 @@ def _dict(value) -> dict:
 def _memo(key: str) -> dict:
     return st.session_state.setdefault(
         f"{key}::sent",
-        {"applied": {}, "version": 0, "fills": None, "names": None, "need": None, "layers": {}},
+        {
+            "applied": {},
+            "version": 0,
+            "fills": None,
+            "names": None,
+            "need": None,
+            "layers": {},
+            "run": 0,
+        },
     )
 
 
@@ -192,7 +202,12 @@ def show(
     need = _dict(state.get("need"))
     fresh_need = bool(need) and need.get("nonce") != memo["need"]
     memo["need"] = need.get("nonce")
+    memo["run"] += 1
     data = {
+        # Every run's data differs: the browser only hears data that changed, and what this memo records as
+        # sent may never have reached it (Streamlit drops the deltas of a run not yet flushed when the next
+        # run starts). An unchanged map must still reach the browser, which then asks for what it lacks.
+        "run": memo["run"],
         "scope": spec,
         "bounds": [float(b) for b in bounds],
         "active": active,

@@ -210,17 +210,39 @@ def wait_for_drawmap(
     """Wait until the drawing map shows its communes (of ``scope``, e.g. "dep:09", when given), Streamlit has
     finished its run and, unless ``pending``, every edit made in the browser was acknowledged by the server.
     The first map of a fresh server on a busy 2-core CI machine can take more than a minute: 3 by default."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     wait_for_app(page, timeout=timeout)
-    page.wait_for_function(
-        """([scope, pending]) => {
+    try:
+        page.wait_for_function(
+            """([scope, pending]) => {
+                 const root = document.querySelector('.cartocpts-drawmap');
+                 const s = root && root.parentElement.__cartocpts;
+                 return !!(s && s.map && root.querySelector('path[class*="c-"]')
+                           && (!scope || root.dataset.scope === scope)
+                           && (pending || s.pending.length === 0));
+               }""",
+            arg=[scope, pending],
+            timeout=timeout,
+        )
+    except PlaywrightTimeout as exc:  # say what the map holds: CI keeps only the test's output
+        raise AssertionError(f"drawing map not ready ({scope=}): {drawmap_report(page)}") from exc
+
+
+def drawmap_report(page) -> dict:
+    """What the drawing map holds in the browser (for a failure message)."""
+    return page.evaluate(
+        """() => {
              const root = document.querySelector('.cartocpts-drawmap');
              const s = root && root.parentElement.__cartocpts;
-             return !!(s && s.map && root.querySelector('path[class*="c-"]')
-                       && (!scope || root.dataset.scope === scope)
-                       && (pending || s.pending.length === 0));
-           }""",
-        arg=[scope, pending],
-        timeout=timeout,
+             return {mounted: !!root, leaflet: !!(s && s.map), scope: s ? s.scope : null,
+                     shown_scope: root ? root.dataset.scope : null, version: s ? s.version : null,
+                     paths: root ? root.querySelectorAll('path[class*="c-"]').length : 0,
+                     pending: s ? s.pending.length : null, active: s ? s.active : null,
+                     running: !!document.querySelector('[data-testid="stStatusWidget"]'),
+                     select: [...document.querySelectorAll('[data-testid="stSidebar"] [role="combobox"]')]
+                       .map((e) => e.value)};
+           }"""
     )
 
 

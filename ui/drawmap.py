@@ -8,8 +8,12 @@ Protocol (see ``static/cartocpts/drawmap.js``):
   territories' colours as a delta against the version the browser was last sent (``{"base", "version",
   "delta": {code: [colour, territory] | None}}``, or ``full`` when the browser asks for it), the active
   scenario and territory (``readonly``: read mode, clicks and drawings refused in the browser, see
-  ``ui.read_view``), ``ack``: the last edit applied, and ``run``: a counter that makes every run's data new
-  (what was sent is not always what arrived: the browser compares and asks).
+  ``ui.read_view``), the orientation layers (``under``, ``markers``, ``outlines``) and territory names when
+  they change, ``ack``: the last edit applied, ``held``: how many times the names and each layer were sent
+  (what the browser should hold), and ``run``: a counter that makes every run's data new. What was sent is
+  not always what arrived (Streamlit drops a run's unflushed deltas when the next run starts): the browser
+  compares the scope, the colours' version and ``held`` with what it holds, and asks (``need``) for
+  everything again when one differs.
 - Browser → Python (component state ``edits``): every click or drawing queued as an edit with its own
   identity (browser mount, sequence number, scenario id, territory id). :func:`new_edits` returns each edit
   once; replayed or already applied ones are dropped, and an edit is applied to the scenario and territory
@@ -93,6 +97,7 @@ def _memo(key: str) -> dict:
             "need": None,
             "layers": {},
             "run": 0,
+            "sends": {},
         },
     )
 
@@ -236,13 +241,21 @@ def show(
             "version": memo["version"],
             "delta": changed,
         }
+    sends = memo["sends"]  # how many times the names and each layer were sent
+
+    def send(name: str, payload) -> None:
+        data[name] = payload
+        sends[name] = sends.get(name, 0) + 1
+
     if full or names != memo["names"]:
-        data["names"] = names
-    sent_layers = memo.setdefault("layers", {})
+        send("names", names)
+    sent_layers = memo["layers"]
     for name, payload in (layers or {}).items():
         if full or payload.get("id") != sent_layers.get(name):
-            data[name] = payload
+            send(name, payload)
             sent_layers[name] = payload.get("id")
+    # What the browser should hold by now: it asks again for whatever never arrived.
+    data["held"] = {name: sends.get(name, 0) for name in ("names", *(layers or {}))}
     if focus:
         data["focus"] = focus
     if note:

@@ -199,6 +199,7 @@ function update(s, L, data) {
   s.updated = performance.now();
   s.active = data.active || {};
   s.populationLabel = data.population_label || "Population";
+  for (const name in data.held || {}) if (data[name]) s.held[name] = data.held[name];
   if (data.names) s.names = data.names;
   if (data.under) {
     s.under = data.under.fills || {};
@@ -208,6 +209,9 @@ function update(s, L, data) {
   }
   if (data.layer) setCommunes(s, L, data);
   else if (data.scope !== s.scope) { ask(s, { scope: s.scope }); return; }
+  // names or a layer sent but never received (a run's deltas dropped): ask for everything again
+  const missing = Object.keys(data.held || {}).filter((name) => data.held[name] !== s.held[name]);
+  if (missing.length) { ask(s, { scope: s.scope, version: s.version, missing }); return; }
   if (typeof data.ack === "number") s.pending = s.pending.filter((e) => e.seq > data.ack);
   applyFills(s, data);
   if (data.under) for (const code in s.layers) paint(s, code);
@@ -327,7 +331,7 @@ export default function (component) {
   if (!s) {
     s = parentElement.__cartocpts = {
       mount: Math.random().toString(36).slice(2) + Date.now().toString(36),
-      seq: 0, pending: [], fills: {}, under: {}, underText: {}, names: {}, layers: {}, version: null,
+      seq: 0, pending: [], fills: {}, under: {}, underText: {}, names: {}, held: {}, layers: {}, version: null,
       scope: null, active: {}, height: data.height || 600,
     };
     s.ready = leaflet().then((L) => { init(s, parentElement, L); return L; });

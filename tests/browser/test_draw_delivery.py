@@ -4,7 +4,8 @@ Streamlit drops the deltas a run has queued but not yet flushed when the next ru
 memory of what it sent (ui.drawmap) can therefore be ahead of the browser: a scope's communes or a delta of
 colours that never arrived. The browser only hears data that changed, so an unchanged rerun used to leave
 it stale for good (CI saw a map that never showed Ariège). Every run's data is now new: the browser
-compares with what it holds and asks for what it lacks.
+compares the scope, the colours' version and the ids of the names and layers it should hold with what it
+holds, and asks for what it lacks.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.browser import (
+    DRAWMAP_STATE,
     UNASSIGNED_FILL,
     drawmap_eval,
     open_drawing_page,
@@ -59,3 +61,11 @@ def test_map_catches_up_after_a_lost_delivery(fresh_page, fresh_app_server):
     wait_for_fill(page, FOIX, UNASSIGNED_FILL)
     rerun_unchanged(page)
     wait_for_fill(page, FOIX, colour, timeout=60_000)
+
+    # the territories' names never arrived (nor the colouring under them): the tooltip would name no territory
+    drawmap_eval(page, "(s.names = {}, s.held.names = -1, s.held.under = -1)")
+    rerun_unchanged(page)
+    page.wait_for_function(
+        f"([id]) => {DRAWMAP_STATE}.names[id] === 'T'", arg=[territory], timeout=60_000
+    )
+    assert drawmap_eval(page, "s.held.under") > 0

@@ -35,29 +35,22 @@ from layers.fastgeojson import compact
 from ui import caches
 from ui.common import map_communes, population_stamp
 
-# The component's script is served by Streamlit's static server (static/cartocpts/drawmap.js) and imported by
-# a two-line loader: the loader, not the whole script, is what travels with every rerun of the page. The
-# version in its address changes with the file, so a browser never keeps an old copy.
-SCRIPT = Path(__file__).resolve().parent.parent / "static" / "cartocpts" / "drawmap.js"
-_VERSION = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:12]
+# The component's script and style are served by Streamlit's static server (static/cartocpts/drawmap.js and
+# drawmap.css) and imported by a two-line loader: the loader, not the whole script and style, is what travels
+# with every rerun of the page (the style, sent with the component, cost 800 bytes a click). The version in
+# the addresses changes with the files, so a browser never keeps an old copy.
+STATIC = Path(__file__).resolve().parent.parent / "static" / "cartocpts"
+SCRIPT = STATIC / "drawmap.js"
+_VERSION = hashlib.sha256(SCRIPT.read_bytes() + (STATIC / "drawmap.css").read_bytes()).hexdigest()[
+    :12
+]
 _JS = (
     "export default async function (component) {\n"
     f"  const url = new URL('/app/static/cartocpts/drawmap.js?v={_VERSION}', document.baseURI);\n"
     "  const module = await import(url.href);\n"
     "  return module.default(component);\n}\n"
 )
-_CSS = """
-.cartocpts-drawmap-message { display: none; position: absolute; z-index: 1000; top: 10px; left: 60px;
-  right: 60px; padding: 6px 10px; background: #fff3cd; border: 1px solid #c9a227; border-radius: 4px;
-  font: 13px/1.4 sans-serif; color: #3d3000; }
-.cartocpts-drawmap-legend { background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 4px;
-  font: 12px/1.5 sans-serif; box-shadow: 0 0 4px rgba(0,0,0,.3); max-height: 40vh; overflow: auto; }
-.cartocpts-drawmap-legend span { display: inline-block; width: 14px; height: 14px; margin-right: 6px;
-  vertical-align: middle; border: 1px solid #555; }
-.cartocpts-drawmap-name { font: 11px/1.2 sans-serif; color: #222; white-space: nowrap; pointer-events: none;
-  text-shadow: 0 0 2px #fff, 0 0 2px #fff; transform: translate(-50%, -50%); }
-"""
-COMPONENT = st.components.v2.component("cartocpts_drawmap", js=_JS, css=_CSS, isolate_styles=False)
+COMPONENT = st.components.v2.component("cartocpts_drawmap", js=_JS, isolate_styles=False)
 _NONCE = itertools.count(1)
 
 

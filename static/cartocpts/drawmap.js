@@ -18,15 +18,21 @@ function load(tag, attrs) {
   });
 }
 
+// this module's own style, same version as the module (see ui/drawmap.py)
+const STYLE = new URL("drawmap.css" + new URL(import.meta.url).search, import.meta.url).href;
+
 function leaflet() {
   if (!window.__cartocptsLeaflet) {
-    window.__cartocptsLeaflet = (window.L ? Promise.resolve() : Promise.all([
-      load("link", { rel: "stylesheet", href: VENDOR + "/leaflet/leaflet.css" }),
-      load("script", { src: VENDOR + "/leaflet/leaflet.js" }),
-    ])).then(() => (window.L.Draw ? null : Promise.all([
-      load("link", { rel: "stylesheet", href: VENDOR + "/leaflet-draw/leaflet.draw.css" }),
-      load("script", { src: VENDOR + "/leaflet-draw/leaflet.draw.js" }),
-    ]))).then(() => window.L);
+    window.__cartocptsLeaflet = Promise.all([
+      document.querySelector(`link[href="${STYLE}"]`) ? null : load("link", { rel: "stylesheet", href: STYLE }),
+      (window.L ? Promise.resolve() : Promise.all([
+        load("link", { rel: "stylesheet", href: VENDOR + "/leaflet/leaflet.css" }),
+        load("script", { src: VENDOR + "/leaflet/leaflet.js" }),
+      ])).then(() => (window.L.Draw ? null : Promise.all([
+        load("link", { rel: "stylesheet", href: VENDOR + "/leaflet-draw/leaflet.draw.css" }),
+        load("script", { src: VENDOR + "/leaflet-draw/leaflet.draw.js" }),
+      ]))),
+    ]).then(() => window.L);
   }
   return window.__cartocptsLeaflet;
 }

@@ -44,6 +44,13 @@ def test_map_catches_up_after_a_lost_delivery(fresh_page, fresh_app_server):
     page = fresh_page
     open_drawing_page(page, fresh_app_server.url, scenario="Livraison")
     colour = drawmap_eval(page, "s.fills[arg][0]", FOIX)
+    # the map's own style (static/cartocpts/drawmap.css, not sent with every rerun) is loaded: no empty band
+    assert (
+        page.evaluate(
+            "() => getComputedStyle(document.querySelector('.cartocpts-drawmap-message')).display"
+        )
+        == "none"
+    )
     rerun_unchanged(page)
     rerun_unchanged(page)  # the map's data is now what the server believes the browser holds
 

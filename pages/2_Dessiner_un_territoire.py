@@ -71,11 +71,7 @@ def _drawing_area(
             },
             focus=st.session_state.get(f"focus-{scenario_name}"),
             note=drawmap.message("<br>".join(notes)) if notes else None,
-            layers={
-                "under": orientation.under(spec, choice["metric"], label),
-                "markers": orientation.markers(spec, choice["kinds"]),
-                "outlines": orientation.outlines(spec, choice["outlines"]),
-            },
+            layers=orientation.layers(spec, choice, label),
         )
         drawing.commune_tools(store, scenario_name, active, ctx, communes)
 

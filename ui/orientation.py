@@ -45,6 +45,15 @@ def controls(spec: str) -> dict:
     return {"metric": metric, "kinds": chosen, "outlines": outlines}
 
 
+def layers(spec: str, choice: dict, population_label: str) -> dict:
+    """The map's orientation payloads for the choices of :func:`controls` (``ui.drawmap.show``'s ``layers``)."""
+    return {
+        "under": under(spec, choice["metric"], population_label),
+        "markers": markers(spec, choice["kinds"]),
+        "outlines": outlines(spec, choice["outlines"]),
+    }
+
+
 def under(spec: str, metric: str, population_label: str) -> dict:
     """Fill colours, tooltip line and legend of the colouring under the territories."""
     key = f"{spec}|{metric}|{population_stamp()}|{_stamp('apl')}|{_stamp('typology')}"

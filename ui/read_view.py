@@ -2,7 +2,8 @@
 
 For a scenario opened by its read-only link (``?scenario=ID&jeton=TOKEN``, ``ui.sharing``), whoever opens
 it, and for a scenario the user may not change (a lecteur, a colleague's scenario not shared in writing).
-The map shows the territories; a click or a drawing is refused in the browser (``active.readonly``) and,
+The map shows the territories, over the colouring, structures and CPTS outlines the reader chooses (as on
+the drawing page, ``ui.orientation``); a click or a drawing is refused in the browser (``active.readonly``) and,
 should an edit reach the server anyway, it is dropped with a message: nothing is written. The territories'
 table and the history panel (without restore) follow the changes others make (``ui.history_panel``).
 """
@@ -15,7 +16,7 @@ import streamlit as st
 
 from geo.territory.plan import Plan
 from layers.safe import html_text
-from ui import drawing, drawmap, history_panel, tables
+from ui import drawing, drawmap, history_panel, orientation, tables
 from ui.common import map_communes, population_label
 from ui.text import plain
 
@@ -36,6 +37,8 @@ def show(store, ctx, spec: str, load: Callable, reason: str, by_link: bool) -> N
     drawing.remember_view(store, scenario.name)  # before reading: the panel follows later changes
     scenario = load()
     fills, names = drawing.map_fills(scenario)
+    label = population_label(spec)
+    choice = orientation.controls(spec)  # a reader finds his way as an editor does
     drawmap.show(
         "draw-map",
         spec=spec,
@@ -43,7 +46,8 @@ def show(store, ctx, spec: str, load: Callable, reason: str, by_link: bool) -> N
         fills=fills,
         names=names,
         touched=[code for edit in edits for code in edit.codes],
-        population_label=html_text(population_label(spec)),
+        population_label=html_text(label),
+        layers=orientation.layers(spec, choice, label),
         active={
             "scenario": scenario.id,
             "territory": None,

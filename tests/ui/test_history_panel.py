@@ -107,3 +107,23 @@ def test_read_only_link_shows_no_edit_control_and_refuses_edits(scenario):
     app.query_params.update({"jeton": "faux"})
     app.run()
     assert any("Lien de consultation invalide" in e.value for e in app.error)
+
+
+def test_read_mode_offers_the_colouring_under_the_territories(scenario):
+    """A reader finds his way as an editor does: the population colouring reaches the read-only map."""
+    from ui.drawmap import scope_layer
+
+    store, _, _ = scenario
+    scen_id, token = store.read_link("Journal")
+    app = run_page(PAGE, **{"draw-scope": "dep:09", "edit-session": "s"})
+    app.query_params.update({"scenario": str(scen_id), "jeton": token})
+    app.run()
+    app.selectbox(key="draw-under").set_value("population").run()
+    assert not app.exception, [e.value for e in app.exception]
+    data = sent_to_map(app)
+    assert data["active"]["readonly"] is True
+    under = data["under"]
+    assert "Population" in under["legend"]["title"] and under["legend"]["entries"]
+    assert set(under["fills"]) == set(
+        scope_layer("dep:09")["ids"]
+    )  # every commune of Ariège coloured

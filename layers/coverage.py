@@ -104,6 +104,7 @@ def coverage_status_layers(
                 points=_points_of(result.uncovered, points, ctx, {"zone": zone}),
                 highlight={"weight": 2, "color": "#000000", "stroke": True, "dashArray": None},
                 name="Communes non couvertes",
+                bulk=france,  # France: tens of thousands of communes, painted by one layer (as the home map)
             )
         )
     if result.overlaps:

@@ -241,6 +241,8 @@ def test_france_coverage_map_is_framed_on_mainland_and_fills_uncovered_communes(
     assert any(isinstance(c, Insets) for c in fmap._children.values())
     layer = next(c for c in fmap._children.values() if isinstance(c, CompactLayer))
     assert len(json.loads(layer.data)["ids"]) == len(shapes)  # every uncovered commune filled
+    # painted by one layer, as the home map: one canvas polygon per commune left seams (a speckled fill)
+    assert layer.bulk
     assert "Zones non couvertes" not in fmap.get_root().render()  # no scattered zone rings
 
 

@@ -44,16 +44,12 @@ def test_click_survives_refresh_and_server_restart(
     browser, base_dir, communes, tmp_path, monkeypatch, populations
 ):
     from geo.base.adjacency import graph
-    from geo.store import preferences
     from geo.store.scenarios import ScenarioStore
 
     require_browser()
     graph()
     data = link_base(base_dir, tmp_path / "data")
     monkeypatch.setenv("CARTOCPTS_DATA_DIR", str(data))
-    preferences.put(
-        "scope", "dep:09"
-    )  # the page opens on Ariège (no switch from Occitanie's first map)
     store = ScenarioStore()
     store.create("Persistance", scope="dep:09")
     store.add_territory("Persistance", "Territoire de test")

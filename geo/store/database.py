@@ -17,10 +17,10 @@ locks (released by the commit or the rollback):
   (scenario, commune) touched, in key order (no deadlock between two edits). Two edits of the same commune
   thus run one after the other, and the second reads what the first committed (READ COMMITTED: each
   statement sees the commits made before it started): a commune given to a territory is refused to
-  another one, an edit based on a stale view is refused. Such a transaction stays in psycopg's pipeline
-  mode: its statements are sent together and read only when a result is needed, the ``COMMIT`` going
-  with the last writes (two round trips for a commune edit), and its writes are one statement
-  (``writes()``: a ``WITH`` of data-modifying statements).
+  another one, an edit based on a stale view is refused. Such a transaction's statements are queued
+  and sent together when a result is needed, as one simple-protocol query (:class:`_Batch`), the
+  ``COMMIT`` going with the last writes (two round trips for a commune edit), and its writes are one
+  statement (``writes()``: a ``WITH`` of data-modifying statements).
 - ``commit_turn(key)``, in the statement writing the journal line (the last one): from there to the
   commit, the transactions of the same scenario take turns, so the journal's numbers follow the order of
   the commits (a view built on change n has seen every change numbered up to n, what the stale-edit check
@@ -32,11 +32,13 @@ journal), so concurrent edits never queue on one row.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,12 +52,24 @@ from geo.errors import DataError
 # Key of the PostgreSQL advisory lock of the store's write transactions: exclusive for a change of a whole
 # scenario, shared by the edits of distinct communes (see the module's docstring).
 WRITE_LOCK_KEY = 727_000_001
+# A commune edit's statements are prepared when they have at most this many parameters (a statement per
+# number of communes edited at once: a connection keeps a bounded number; large batches are planned each time).
+PREPARE_MAX_PARAMETERS = 40
 POOL_MAX = 10  # connections per app instance (Streamlit serves every session from one process)
 CONNECT_TIMEOUT_S = 10
 
 _POOLS: dict[str, psycopg_pool.ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
 _PLACEHOLDER = re.compile(r"\?")
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+# What each connection has prepared for the batches (see _Batch), and the parameters' SQL types.
+_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection, set[str]] = weakref.WeakKeyDictionary()
+_PG_TYPES = {
+    int: "bigint",
+    str: "text",
+    bool: "boolean",
+    float: "double precision",
+}  # others: inferred
 
 
 def is_postgresql(location) -> bool:
@@ -207,6 +221,13 @@ def _psycopg_sql(sql: str) -> str:
     return _PLACEHOLDER.sub("%s", sql)
 
 
+@functools.lru_cache(maxsize=512)
+def _numbered(sql: str) -> str:
+    """The ``?`` placeholders as PREPARE's ``$1``, ``$2``..."""
+    numbers = iter(range(1, sql.count("?") + 1))
+    return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+
+
 class _PgConnection:
     """A psycopg connection that runs the store's ``?`` SQL (what sqlite3's connection offers)."""
 
@@ -216,15 +237,97 @@ class _PgConnection:
     def execute(self, sql: str, params=()):
         return self._con.execute(_psycopg_sql(sql), tuple(params) or None)
 
-    def pipeline(self):
-        return self._con.pipeline()
-
     def executemany(self, sql: str, rows):
         rows = [tuple(r) for r in rows]
         cur = self._con.cursor()
         if rows:
             cur.executemany(_psycopg_sql(sql), rows)
         return cur
+
+
+class _Batch:
+    """Statements queued and sent together when a result is read (or at :meth:`send`), as one
+    simple-protocol query whose parameters psycopg binds on the client (``ClientCursor``, its quoting).
+
+    PostgreSQL runs them in order, each on a snapshot taken when it starts (READ COMMITTED): a read queued
+    after a lock sees what the lock's previous holder committed. Each statement with parameters is prepared
+    once per connection (``PREPARE``, kept by the server for the session: planned once) and run with
+    ``EXECUTE``. Against psycopg's pipeline mode this halves the client's CPU per statement, the larger share
+    of a commune edit's CPU with a team editing at once (bench/team_bench.py). The connections are the
+    server's sessions (no pooler in transaction mode between them, as for any prepared statement).
+    """
+
+    def __init__(self, con: psycopg.Connection):
+        self._con = con
+        self._queue: list[tuple[str, tuple, _BatchResult]] = []
+        self.failed = False  # a send failed: what the connection has prepared is not known
+
+    def execute(self, sql: str, params=()) -> _BatchResult:
+        result = _BatchResult(self)
+        self._queue.append((sql, tuple(params), result))
+        return result
+
+    def send(self) -> None:
+        if not self._queue:
+            return
+        queue, self._queue = self._queue, []
+        prepared = _PREPARED.setdefault(self._con, set())
+        new: list[str] = []
+        statements, params, results = [], [], []
+        for sql, values, result in queue:
+            if not values or len(values) > PREPARE_MAX_PARAMETERS:
+                statements.append(_psycopg_sql(sql))
+                params.extend(values)
+                results.append(result)
+                continue
+            # Each statement is prepared once per connection (the server plans it once, as psycopg's
+            # prepared statements), with its parameters' types: what binding on the client does not say.
+            types = tuple(_PG_TYPES.get(type(v), "unknown") for v in values)
+            name = (
+                "cartocpts_"
+                + hashlib.blake2b(repr((sql, types)).encode(), digest_size=8).hexdigest()
+            )
+            if name not in prepared and name not in new:
+                statements.append(f"PREPARE {name}({', '.join(types)}) AS {_numbered(sql)}")
+                results.append(None)
+                new.append(name)
+            statements.append(f"EXECUTE {name}({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+            results.append(result)
+        cur = psycopg.ClientCursor(self._con)
+        try:
+            cur.execute("; ".join(statements), params)
+        except BaseException:
+            self.failed = True
+            raise
+        prepared.update(new)
+        for index, result in enumerate(results):
+            if index:
+                cur.nextset()
+            if result is not None:
+                result.rows = (
+                    cur.fetchall() if cur.pgresult.status == psycopg.pq.ExecStatus.TUPLES_OK else []
+                )
+
+    def discard(self) -> None:
+        self._queue = []
+
+
+class _BatchResult:
+    """The rows of a statement of a :class:`_Batch`; reading them sends the batch."""
+
+    def __init__(self, batch: _Batch):
+        self._batch = batch
+        self.rows: list | None = None
+
+    def fetchall(self) -> list:
+        if self.rows is None:
+            self._batch.send()
+        return self.rows
+
+    def fetchone(self):
+        rows = self.fetchall()
+        return rows[0] if rows else None
 
 
 class _Writes:
@@ -276,7 +379,13 @@ class PostgresDatabase(Database):
                     max_size=POOL_MAX,
                     open=False,
                     name=self.label,
-                    kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "cartocpts"},
+                    # psycopg prepares nothing itself: it would deallocate every prepared statement of
+                    # the session at each rollback, _Batch's included (see _Batch).
+                    kwargs={
+                        "connect_timeout": CONNECT_TIMEOUT_S,
+                        "application_name": "cartocpts",
+                        "prepare_threshold": None,
+                    },
                 )
                 try:
                     pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
@@ -295,11 +404,19 @@ class PostgresDatabase(Database):
             raise self.french(exc) from exc
         except psycopg.OperationalError as exc:
             raise self.french(exc) from exc
+        except psycopg.DataError as exc:
+            if "NUL (0x00)" not in str(exc):
+                raise
+            # psycopg refuses it before sending: PostgreSQL text cannot hold it (SQLite keeps it as text)
+            raise DataError(
+                "Un texte saisi contient un caractère nul (0x00), que PostgreSQL ne peut pas enregistrer : "
+                "retirez-le puis recommencez ; rien n'a été enregistré."
+            ) from exc
 
     @contextmanager
     def transaction(self, items: Iterable[str] | None = None):
-        """Exclusive, or (``items`` given) shared with the transactions that lock none of ``items``, in
-        pipeline mode; see the module's docstring."""
+        """Exclusive, or (``items`` given) shared with the transactions that lock none of ``items``, its
+        statements sent in batches (:class:`_Batch`); see the module's docstring."""
         # The pool's connection context commits on success and rolls back on an exception.
         with self.connect() as con:
             if items is None:
@@ -307,18 +424,38 @@ class PostgresDatabase(Database):
                 yield con
                 return
             keys = sorted({item_key(item) for item in items})
-            with con.pipeline():
+            raw = con._con
+            raw.autocommit = (
+                True  # the batch says BEGIN and COMMIT itself (with its first and last statements)
+            )
+            batch = _Batch(raw)
+            try:
+                batch.execute("BEGIN")
                 # The store lock first, then the items' in key order (one statement, evaluated left to right).
-                con.execute(
+                batch.execute(
                     "SELECT pg_advisory_xact_lock_shared(?), (SELECT COUNT(*) FROM (SELECT "
                     "pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) WITH ORDINALITY AS u(k, n) ORDER BY n) "
                     "AS items)",
                     (WRITE_LOCK_KEY, keys),
                 )
-                yield con
-                con.execute(
-                    "COMMIT"
-                )  # sent with the last statements (the pool's commit then has nothing to do)
+                yield batch
+                batch.execute("COMMIT")
+                batch.send()
+            except BaseException:
+                batch.discard()
+                if batch.failed:
+                    raw.close()  # (which of its statements were prepared is not known)
+                elif not raw.closed and raw.info.transaction_status != _IDLE:
+                    with contextlib.suppress(
+                        psycopg.Error
+                    ):  # (a broken connection is closed below)
+                        raw.execute("ROLLBACK")
+                raise
+            finally:
+                if raw.closed or raw.info.transaction_status != _IDLE:
+                    raw.close()  # never back to the pool in autocommit or in a transaction: it opens another
+                else:
+                    raw.autocommit = False
 
     @contextmanager
     def writes(self, con):

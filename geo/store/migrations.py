@@ -232,6 +232,12 @@ def _scenario_cog_column(con, kind: str) -> None:
             con.execute("ALTER TABLE scenarios ADD COLUMN cog_year INTEGER")
 
 
+# Every edit asks whether its session has undone steps (its redo stack is cleared then): with this partial
+# index, a probe of an empty index instead of a scan of the session's last HISTORY_LIMIT steps.
+_HISTORY_UNDONE = (
+    "CREATE INDEX IF NOT EXISTS history_undone ON history(scenario_id, session) WHERE undone=1",
+)
+
 MIGRATIONS += (
     Migration(
         5,
@@ -251,6 +257,12 @@ MIGRATIONS += (
         "Couches importées partagées par l'équipe (PostgreSQL ; SQLite garde des fichiers)",
         (),
         _SHARED_LAYERS_POSTGRESQL,
+    ),
+    Migration(
+        8,
+        "Index des étapes annulées de chaque session (vérifiées à chaque modification)",
+        _HISTORY_UNDONE,
+        _HISTORY_UNDONE,
     ),
 )
 LATEST = MIGRATIONS[-1].version

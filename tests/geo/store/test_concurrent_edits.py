@@ -93,7 +93,10 @@ def test_edits_of_the_same_commune_take_turns_others_go_on(postgres_url, commune
     def slow_edit() -> None:
         try:
             with store.db.transaction(items=[f"{SCENARIO}\x1f{foix}"]) as con:
-                con.execute("INSERT INTO assignments VALUES (?,?)", (north, foix))
+                # (reading the statement's result sends it: the lock is held from here)
+                con.execute(
+                    "INSERT INTO assignments VALUES (?,?) RETURNING insee", (north, foix)
+                ).fetchone()
                 holding.set()
                 release.wait(120)
                 store._record(con, store.get(SCENARIO).id, [["assign", north, [foix], []]], "Foix")
@@ -142,7 +145,9 @@ def test_an_exclusive_change_waits_for_the_edits_under_way(postgres_url):
 
     def edit() -> None:
         with store.db.transaction(items=[f"{SCENARIO}\x1f09122"]) as con:
-            con.execute("INSERT INTO assignments VALUES (?,?)", (north, "09122"))
+            con.execute(
+                "INSERT INTO assignments VALUES (?,?) RETURNING insee", (north, "09122")
+            ).fetchone()
             holding.set()
             release.wait(120)
 

@@ -19,6 +19,13 @@ in the same tab:
   Haute-Garonne, the last one timed), Enter → the new map drawn;
 - ``home_colouring_s``: changing the colouring (population → density) of a scope already shown.
 
+Then the page « Couverture », with the EPCIs of Ariège imported as the only CPTS (34,546 uncovered
+communes in France), opened on Occitanie:
+
+- ``coverage_france_s``: Enter on « France entière » → the uncovered communes' layer is in the map and
+  painted (the coverage of France is computed and its map built then: nothing is prepared in advance);
+- ``coverage_france_bytes``: bytes received meanwhile (as ``home_france_bytes``).
+
 Run alone: ``.venv/bin/python bench/home_bench.py`` (with ``CARTOCPTS_DATA_DIR`` set, that directory's commune
 base is linked instead of built).
 """
@@ -44,6 +51,15 @@ NEW_LAYER = """([n]) => {
     try {
       const g = w.cartocptsLayers && w.cartocptsLayers.Communes;
       if (g && !g.__seen && g.cartocptsIds.length >= n && w.map && w.map._loaded) return true;
+    } catch (e) { /* a frame being replaced */ }
+  }
+  return false;
+}"""
+UNCOVERED_LAYER = """([n]) => {
+  for (const f of document.querySelectorAll('iframe')) {
+    try {
+      const w = f.contentWindow, g = w.cartocptsLayers && w.cartocptsLayers['Communes non couvertes'];
+      if (g && g.cartocptsIds.length >= n && w.map && w.map._loaded) return true;
     } catch (e) { /* a frame being replaced */ }
   }
   return false;
@@ -165,6 +181,41 @@ def _drive(browser, app) -> dict:
     out["home_france_load_s"] = time.perf_counter() - start
     time.sleep(1.0)
     out["home_france_load_bytes"] = received.total
+    context.close()
+    out.update(_coverage_france(browser, app))
+    return out
+
+
+def _coverage_france(browser, app) -> dict:
+    """The page « Couverture » switched from Occitanie to France (see the module's docstring)."""
+    from geo.base.communes import load
+    from geo.sources.cpts import import_cpts
+    from geo.store import preferences
+    from tests.support.browser import wait_for_app
+
+    communes = load("communes")
+    ariege = communes[communes["dep"] == "09"]
+    path = Path(os.environ["CARTOCPTS_DATA_DIR"]).parent / "cpts-ariege.csv"
+    path.write_text(
+        "cpts_id;cpts_nom;code_insee\n"
+        + "".join(f"{e};CPTS {e};{c}\n" for e, c in zip(ariege["epci"], ariege["insee"])),
+        encoding="utf-8",
+    )
+    import_cpts(path)
+    preferences.put("scope", "reg:76")
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{app.url}/Couverture")
+    wait_for_app(page, timeout=600_000)
+    page.wait_for_function(UNCOVERED_LAYER, arg=[1000], timeout=300_000, polling=50)  # Occitanie
+    server_idle(app.proc.pid)
+    received = Received(page)
+    start = choose_scope(page, "France entière")
+    page.wait_for_function(UNCOVERED_LAYER, arg=[34_000], timeout=300_000, polling=50)
+    page.evaluate(PAINTED)
+    out = {"coverage_france_s": time.perf_counter() - start}
+    time.sleep(1.0)
+    out["coverage_france_bytes"] = received.total
     context.close()
     return out
 

@@ -282,9 +282,11 @@ def downloads(result, clusters, spec: str) -> None:
     st.subheader("Exporter")
     name = spec.replace(":", "-")
     left, right = st.columns(2)
+    ctx = current_context()
+    # The files are made when a button is clicked (for France, almost a second at every run otherwise).
     left.download_button(
         "Communes non couvertes (CSV)",
-        uncovered_csv(result, current_context()),
+        lambda: uncovered_csv(result, ctx),
         file_name=f"communes-non-couvertes-{name}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -292,7 +294,7 @@ def downloads(result, clusters, spec: str) -> None:
     if clusters:
         right.download_button(
             "Zones non couvertes (GeoJSON)",
-            geojson_bytes(clusters),
+            lambda: geojson_bytes(clusters),
             file_name=f"zones-non-couvertes-{name}.geojson",
             mime="application/geo+json",
             on_click="ignore",

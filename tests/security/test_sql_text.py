@@ -83,4 +83,7 @@ def test_a_large_edit_with_hostile_text(scenario_location, communes):
     assert store.change_communes(payload, tid, add=codes, label=payload).added == codes
     assert store.change_communes(payload, tid, remove=codes[:45]).removed == codes[:45]
     assert store.get(payload).territory(tid).communes == set(codes[45:])
-    assert [c["label"] for c in store.history(payload)][-2:] == [payload, f"Communes de « {payload} »"]
+    assert [c["label"] for c in store.history(payload)][-2:] == [
+        payload,
+        f"Communes de « {payload} »",
+    ]

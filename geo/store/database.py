@@ -261,6 +261,7 @@ class _Batch:
         self._con = con
         self._queue: list[tuple[str, tuple, _BatchResult]] = []
         self.failed = False  # a send failed: what the connection has prepared is not known
+        self._sent = False  # whether a part of the transaction was sent
 
     def execute(self, sql: str, params=()) -> _BatchResult:
         result = _BatchResult(self)
@@ -272,31 +273,21 @@ class _Batch:
             return
         queue, self._queue = self._queue, []
         prepared = _PREPARED.setdefault(self._con, set())
-        new: list[str] = []
-        statements, params, results = [], [], []
-        for sql, values, result in queue:
-            if not values or len(values) > PREPARE_MAX_PARAMETERS:
-                statements.append(_psycopg_sql(sql))
-                params.extend(values)
-                results.append(result)
-                continue
-            # Each statement is prepared once per connection (the server plans it once, as psycopg's
-            # prepared statements), with its parameters' types: what binding on the client does not say.
-            types = tuple(_PG_TYPES.get(type(v), "unknown") for v in values)
-            name = (
-                "cartocpts_"
-                + hashlib.blake2b(repr((sql, types)).encode(), digest_size=8).hexdigest()
-            )
-            if name not in prepared and name not in new:
-                statements.append(f"PREPARE {name}({', '.join(types)}) AS {_numbered(sql)}")
-                results.append(None)
-                new.append(name)
-            statements.append(f"EXECUTE {name}({', '.join(['%s'] * len(values))})")
-            params.extend(values)
-            results.append(result)
+        first, self._sent = not self._sent, True
         cur = psycopg.ClientCursor(self._con)
         try:
-            cur.execute("; ".join(statements), params)
+            sql, params, results, new = _compose(queue, prepared)
+            try:
+                cur.execute(sql, params)
+            except psycopg.errors.InvalidSqlStatementName:
+                # The session lost its prepared statements (DEALLOCATE ALL, DISCARD ALL...). Nothing of
+                # this transaction was read yet: it starts again, preparing every statement.
+                if not first:
+                    raise
+                self._con.execute("ROLLBACK")
+                prepared.clear()
+                sql, params, results, new = _compose(queue, prepared)
+                cur.execute(sql, params)
         except BaseException:
             self.failed = True
             raise
@@ -311,6 +302,33 @@ class _Batch:
 
     def discard(self) -> None:
         self._queue = []
+
+
+def _compose(queue: list, prepared: set[str]) -> tuple[str, list, list, list[str]]:
+    """The query text of a batch's statements, its parameters, the result of each statement it holds (None:
+    a PREPARE's) and the statements it prepares."""
+    new: list[str] = []
+    statements, params, results = [], [], []
+    for sql, values, result in queue:
+        if not values or len(values) > PREPARE_MAX_PARAMETERS:
+            statements.append(_psycopg_sql(sql))
+            params.extend(values)
+            results.append(result)
+            continue
+        # Each statement is prepared once per connection (the server plans it once, as psycopg's
+        # prepared statements), with its parameters' types: what binding on the client does not say.
+        types = tuple(_PG_TYPES.get(type(v), "unknown") for v in values)
+        name = (
+            "cartocpts_" + hashlib.blake2b(repr((sql, types)).encode(), digest_size=8).hexdigest()
+        )
+        if name not in prepared and name not in new:
+            statements.append(f"PREPARE {name}({', '.join(types)}) AS {_numbered(sql)}")
+            results.append(None)
+            new.append(name)
+        statements.append(f"EXECUTE {name}({', '.join(['%s'] * len(values))})")
+        params.extend(values)
+        results.append(result)
+    return "; ".join(statements), params, results, new
 
 
 class _BatchResult:
@@ -404,6 +422,12 @@ class PostgresDatabase(Database):
             raise self.french(exc) from exc
         except psycopg.OperationalError as exc:
             raise self.french(exc) from exc
+        except psycopg.errors.InvalidSqlStatementName as exc:
+            raise DataError(
+                f"La session PostgreSQL {self.label} a perdu ses instructions préparées pendant la "
+                "modification (un intermédiaire de connexions en mode « transaction » ?) : rien n'a été "
+                "enregistré, recommencez."
+            ) from exc
         except psycopg.DataError as exc:
             if "NUL (0x00)" not in str(exc):
                 raise

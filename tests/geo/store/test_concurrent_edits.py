@@ -165,3 +165,30 @@ def test_an_exclusive_change_waits_for_the_edits_under_way(postgres_url):
     locker.join(120)
     terr = store.get(SCENARIO).territory(north)
     assert terr.locked and terr.communes == {"09122"}
+
+
+def test_an_edit_outlives_a_session_that_lost_its_prepared_statements(postgres_url):
+    """A commune edit prepares its statements once per connection. A session that lost them (DEALLOCATE
+    ALL, as a connection pooler could send) is noticed: nothing was read yet, the edit starts again and
+    succeeds; lost later in a transaction, it is refused in French, nothing saved, and the next edit works."""
+    store = ScenarioStore(postgres_url)
+    store.create(SCENARIO)
+    north = store.add_territory(SCENARIO, "Nord")
+    assert store.change_communes(SCENARIO, north, add=["09122"]).added == ["09122"]
+    assert (
+        store.db._pool().get_stats()["pool_size"] == 1
+    )  # the next edit takes this connection again
+    with store.db.connect() as con:
+        assert con.execute("SELECT COUNT(*) FROM pg_prepared_statements").fetchone()[0] > 0
+        con.execute("DEALLOCATE ALL")
+    assert store.change_communes(SCENARIO, north, add=["09225"]).added == ["09225"]
+
+    held = "SELECT insee FROM assignments WHERE territory_id=? AND insee=?"
+    with pytest.raises(DataError, match="perdu ses instructions préparées"):
+        with store.db.transaction(items=[f"{SCENARIO}\x1f09329"]) as con:
+            con.execute("INSERT INTO assignments VALUES (?,?) RETURNING insee", (north, "09329"))
+            assert con.execute(held, (north, "09122")).fetchone() == ("09122",)  # prepared, sent
+            con.execute("DEALLOCATE ALL")
+            con.execute(held, (north, "09122"))  # sent with the commit: prepared no longer
+    assert store.get(SCENARIO).territory(north).communes == {"09122", "09225"}
+    assert store.change_communes(SCENARIO, north, add=["09329"]).added == ["09329"]

@@ -223,9 +223,10 @@ def _psycopg_sql(sql: str) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _numbered(sql: str) -> str:
-    """The ``?`` placeholders as PREPARE's ``$1``, ``$2``..."""
+    """The ``?`` placeholders as PREPARE's ``$1``, ``$2``... (and ``%`` doubled: the text goes through
+    psycopg's client-side formatting, where ``%s`` are the EXECUTE's values)."""
     numbers = iter(range(1, sql.count("?") + 1))
-    return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+    return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql).replace("%", "%%")
 
 
 class _PgConnection:
@@ -311,7 +312,7 @@ def _compose(queue: list, prepared: set[str]) -> tuple[str, list, list, list[str
     statements, params, results = [], [], []
     for sql, values, result in queue:
         if not values or len(values) > PREPARE_MAX_PARAMETERS:
-            statements.append(_psycopg_sql(sql))
+            statements.append(_psycopg_sql(sql.replace("%", "%%")))  # (the batch is always formatted)
             params.extend(values)
             results.append(result)
             continue

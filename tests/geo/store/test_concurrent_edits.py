@@ -192,3 +192,13 @@ def test_an_edit_outlives_a_session_that_lost_its_prepared_statements(postgres_u
             con.execute(held, (north, "09122"))  # sent with the commit: prepared no longer
     assert store.get(SCENARIO).territory(north).communes == {"09122", "09225"}
     assert store.change_communes(SCENARIO, north, add=["09329"]).added == ["09329"]
+
+
+def test_a_percent_sign_in_a_batched_statement_stays_one(postgres_url):
+    """The statements of a commune edit go through psycopg's client-side formatting (``%s``: the values): a
+    ``%`` of the SQL itself is kept, prepared or not."""
+    store = ScenarioStore(postgres_url)
+    with store.db.transaction(items=["x"]) as con:
+        assert con.execute("SELECT ? || '%'", ("50 ",)).fetchone() == ("50 %",)
+        assert con.execute("SELECT '%s %%' || ?", ("!",)).fetchone() == ("%s %%!",)
+        assert con.execute("SELECT '100 %'").fetchone() == ("100 %",)

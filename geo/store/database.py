@@ -312,7 +312,9 @@ def _compose(queue: list, prepared: set[str]) -> tuple[str, list, list, list[str
     statements, params, results = [], [], []
     for sql, values, result in queue:
         if not values or len(values) > PREPARE_MAX_PARAMETERS:
-            statements.append(_psycopg_sql(sql.replace("%", "%%")))  # (the batch is always formatted)
+            statements.append(
+                _psycopg_sql(sql.replace("%", "%%"))
+            )  # (the batch is always formatted)
             params.extend(values)
             results.append(result)
             continue

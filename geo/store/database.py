@@ -64,12 +64,8 @@ _PLACEHOLDER = re.compile(r"\?")
 _IDLE = psycopg.pq.TransactionStatus.IDLE
 # What each connection has prepared for the batches (see _Batch), and the parameters' SQL types.
 _PREPARED: weakref.WeakKeyDictionary[psycopg.Connection, set[str]] = weakref.WeakKeyDictionary()
-_PG_TYPES = {
-    int: "bigint",
-    str: "text",
-    bool: "boolean",
-    float: "double precision",
-}  # others: inferred
+# (values of other types: their parameter's type is inferred by PostgreSQL from the statement)
+_PG_TYPES = {int: "bigint", str: "text", bool: "boolean", float: "double precision"}
 
 
 def is_postgresql(location) -> bool:
